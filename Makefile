@@ -1,0 +1,111 @@
+# keel: build, run and test. `make help` lists the doors.
+#
+#   make            build/keel.elf (multiboot v1+v2) and build/keel.iso (GRUB, BIOS+UEFI)
+#   make run        boot keel with its demo VMs under QEMU, serial log on the terminal
+#   make test       every test: lint, host unit tests, boots in QEMU/OVMF/Bochs, guests
+#   make bench      the benchmark table (build/bench.csv)
+#   make debug      QEMU waiting for gdb, and gdb attached to it
+#   make lint       clang-format check and cppcheck
+#   make format     apply clang-format
+
+BUILD   := build
+CC      := gcc
+LD      := ld
+OBJCOPY := objcopy
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wundef -Wvla -Wpointer-arith
+KCFLAGS := -std=gnu11 -O2 -g -I. $(WARN) -ffreestanding -fno-pic -fno-pie -mno-red-zone \
+           -mgeneral-regs-only -mcmodel=small -fno-stack-protector -fno-omit-frame-pointer \
+           -fno-asynchronous-unwind-tables -fno-common -fcf-protection=none -MMD -MP
+KASFLAGS := -I. -D__ASSEMBLER__ -MMD -MP
+KLDFLAGS := -T linker.ld -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
+
+# keel's objects, in link order (the multiboot headers must come first).
+KOBJS := \
+	boot/multiboot.o boot/entry.o \
+	kernel/main.o kernel/log.o kernel/fmt.o kernel/string.o kernel/parse.o kernel/token.o \
+	kernel/cmdline.o kernel/bootinfo.o kernel/gdt.o kernel/trap.o kernel/isr.o \
+	kernel/panic.o kernel/selftest.o \
+	mm/mm.o mm/range.o mm/memmap.o mm/pmm.o mm/pagetable.o mm/heap.o \
+	drivers/uart.o drivers/cpufeat.o drivers/acpi.o drivers/timer.o drivers/lapic.o
+
+KOBJS := $(addprefix $(BUILD)/,$(KOBJS))
+
+all: $(BUILD)/keel.elf $(BUILD)/keel.iso
+
+# `make V=1` shows full commands.
+V ?= 0
+ifeq ($(V),0)
+Q = @
+say = @echo "  $(1)	$(2)";
+endif
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(call say,AS,$<)$(CC) $(KASFLAGS) -c $< -o $@
+
+$(BUILD)/keel.elf: $(KOBJS) linker.ld tools/check-image
+	$(call say,LD,$@)$(LD) $(KLDFLAGS) -o $@ $(KOBJS)
+	$(Q)tools/check-image $@
+
+$(BUILD)/keel.iso: $(BUILD)/keel.elf tools/mkiso
+	$(call say,ISO,$@)tools/mkiso $@ $(BUILD)/keel.elf
+
+# ---- host unit tests (cmocka) -------------------------------------------------------------
+HCFLAGS := -std=gnu11 -O1 -g -I. $(WARN) -Wno-missing-prototypes -fsanitize=address,undefined \
+           -fno-sanitize-recover=all -MMD -MP
+UNIT_SRCS := kernel/fmt.c kernel/token.c kernel/cmdline.c kernel/parse.c kernel/bootinfo.c \
+             mm/range.c mm/memmap.c mm/pmm.c mm/pagetable.c mm/heap.c
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
+UNIT_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(UNIT_SRCS) tests/unit/fakes.c)
+
+$(BUILD)/host/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,HOSTCC,$<)$(CC) $(HCFLAGS) -c $< -o $@
+
+$(BUILD)/unit/%: $(BUILD)/host/tests/unit/%.o $(UNIT_OBJS)
+	@mkdir -p $(dir $@)
+	$(call say,HOSTLD,$@)$(CC) $(HCFLAGS) -o $@ $^ -lcmocka
+
+unit: $(UNIT_TESTS)
+
+# ---- the doors ----------------------------------------------------------------------------
+deps:
+	@tools/deps
+
+run: deps all
+	tools/keel-run --timeout 0 $(RUN_ARGS)
+
+test: deps
+	@$(MAKE) --no-print-directory all unit
+	tests/run $(TEST_ARGS)
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	tools/bench
+
+debug: deps all
+	tools/keel-run --gdb $(RUN_ARGS)
+
+LINT_FILES := $(shell git ls-files -co --exclude-standard -- '*.c' '*.h' 2>/dev/null)
+
+lint:
+	@tools/lint $(LINT_FILES)
+
+format:
+	clang-format -i $(LINT_FILES)
+
+clean:
+	rm -rf $(BUILD)
+
+help:
+	@sed -n '1,12p' Makefile
+
+.PHONY: all unit deps run test bench debug lint format clean help
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

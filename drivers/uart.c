@@ -1,0 +1,86 @@
+/* 16550 UART, polled. Register offsets from the 16550 data sheet. */
+#include "drivers/uart.h"
+#include "kernel/x86.h"
+
+#define THR 0 /* transmit holding (write) / receive buffer (read) */
+#define IER 1 /* interrupt enable */
+#define FCR 2 /* FIFO control */
+#define LCR 3 /* line control */
+#define MCR 4 /* modem control */
+#define LSR 5 /* line status */
+#define SCR 7 /* scratch */
+
+#define LSR_DR	 0x01 /* data ready */
+#define LSR_THRE 0x20 /* transmit holding register empty */
+#define LSR_TEMT 0x40 /* transmitter empty */
+
+/* Polls before deciding a UART is stuck: long enough for a byte at 300 baud on real hardware. */
+#define SPIN_LIMIT 2000000
+
+static u16 port;
+static bool alive;
+
+bool uart_init(u16 p, u32 baud)
+{
+	alive = false;
+	port = p;
+	if (!p || !baud)
+		return false;
+	outb(p + SCR, 0x5a); /* a UART keeps what is written to its scratch register */
+	if (inb(p + SCR) != 0x5a || inb(p + LSR) == 0xff)
+		return false;
+	u32 div = 115200 / baud;
+	if (div == 0)
+		div = 1;
+	outb(p + IER, 0x00);	       /* no interrupts: keel polls */
+	outb(p + LCR, 0x80);	       /* unlock the divisor latch */
+	outb(p + THR, (u8)div);	       /* divisor, low byte */
+	outb(p + IER, (u8)(div >> 8)); /* divisor, high byte */
+	outb(p + LCR, 0x03);	       /* 8 data bits, no parity, 1 stop bit; lock divisor */
+	outb(p + FCR, 0x07);	       /* enable and clear both FIFOs */
+	outb(p + MCR, 0x03);	       /* DTR and RTS */
+	alive = true;
+	return true;
+}
+
+static void put(char c)
+{
+	for (int i = 0; !(inb(port + LSR) & LSR_THRE); i++) {
+		if (i == SPIN_LIMIT) {
+			alive = false; /* a dead UART must not hang keel */
+			return;
+		}
+		cpu_relax();
+	}
+	outb(port + THR, (u8)c);
+}
+
+void uart_write(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && alive; i++) {
+		if (s[i] == '\n')
+			put('\r');
+		put(s[i]);
+	}
+}
+
+void uart_drain(void)
+{
+	for (int i = 0; alive && i < SPIN_LIMIT; i++) {
+		if (inb(port + LSR) & LSR_TEMT)
+			return;
+		cpu_relax();
+	}
+}
+
+int uart_getc(void)
+{
+	if (!alive || !(inb(port + LSR) & LSR_DR))
+		return -1;
+	return inb(port + THR);
+}
+
+u16 uart_port(void)
+{
+	return alive ? port : 0;
+}

@@ -1,0 +1,151 @@
+/* Command-line parsing (pure C, host-tested). One table row per option. */
+#include "kernel/cmdline.h"
+#include "kernel/lib.h"
+#include "kernel/log.h"
+#include "kernel/token.h"
+
+void config_defaults(struct keel_config *c)
+{
+	*c = (struct keel_config){
+		.console_port = 0x3f8,
+		.console_baud = 115200,
+		.loglevel = 6,
+		.exit = EXIT_AUTO,
+	};
+}
+
+/* console=ttyS0..3 | 0xPORT | none, optionally ",BAUD" (like Linux's console=ttyS0,115200). */
+static bool opt_console(struct keel_config *c, const char *v, size_t n)
+{
+	static const u16 ports[] = {0x3f8, 0x2f8, 0x3e8, 0x2e8};
+	size_t comma = 0;
+	while (comma < n && v[comma] != ',')
+		comma++;
+	u16 port;
+	u64 x;
+	if (comma == 4 && !memcmp(v, "none", 4)) {
+		port = 0;
+	} else if (comma == 5 && !memcmp(v, "ttyS", 4) && v[4] >= '0' && v[4] <= '3') {
+		port = ports[v[4] - '0'];
+	} else if (comma > 2 && !memcmp(v, "0x", 2) && parse_u64(v, comma, &x) && x > 0 &&
+		   x <= 0xfff8) {
+		port = (u16)x;
+	} else {
+		return false;
+	}
+	u32 baud = c->console_baud;
+	if (comma < n) {
+		if (!parse_u64(v + comma + 1, n - comma - 1, &x) || x < 50 || x > 115200 ||
+		    115200 % x)
+			return false;
+		baud = (u32)x;
+	}
+	c->console_port = port;
+	c->console_baud = baud;
+	return true;
+}
+
+static bool opt_loglevel(struct keel_config *c, const char *v, size_t n)
+{
+	static const struct {
+		const char *name;
+		int level;
+	} names[] = {{"error", 3}, {"warn", 4}, {"info", 6}, {"debug", 7}};
+	u64 x;
+	if (parse_u64(v, n, &x) && x <= 7) {
+		c->loglevel = (int)x;
+		return true;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (strlen(names[i].name) == n && !memcmp(v, names[i].name, n)) {
+			c->loglevel = names[i].level;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Index of v in names[0..n), or -1. */
+static int pick(const char *const *names, size_t count, const char *v, size_t n)
+{
+	for (size_t i = 0; i < count; i++)
+		if (names[i] && strlen(names[i]) == n && !memcmp(v, names[i], n))
+			return (int)i;
+	return -1;
+}
+
+static bool opt_exit(struct keel_config *c, const char *v, size_t n)
+{
+	static const char *const names[] = {
+		[EXIT_AUTO] = "auto", [EXIT_QEMU] = "qemu",   [EXIT_BOCHS] = "bochs",
+		[EXIT_ACPI] = "acpi", [EXIT_RESET] = "reset", [EXIT_HALT] = "halt",
+	};
+	int i = pick(names, ARRAY_SIZE(names), v, n);
+	if (i >= 0)
+		c->exit = (enum exit_method)i;
+	return i >= 0;
+}
+
+static bool opt_selftest(struct keel_config *c, const char *v, size_t n)
+{
+	static const char *const names[] = {
+		[SELFTEST_NONE] = "none",
+		[SELFTEST_NULL] = "null",
+		[SELFTEST_STACK] = "stack-overflow",
+		[SELFTEST_WRITE_TEXT] = "write-text",
+		[SELFTEST_EXEC_DATA] = "exec-data",
+		[SELFTEST_PANIC] = "panic",
+	};
+	int i = pick(names, ARRAY_SIZE(names), v, n);
+	if (i >= 0)
+		c->selftest = (enum selftest)i;
+	return i >= 0;
+}
+
+static const struct option {
+	const char *name;
+	bool (*parse)(struct keel_config *c, const char *v, size_t n);
+	const char *expects;
+} options[] = {
+	{"console", opt_console, "ttyS0..ttyS3, 0xPORT or none, then optionally ,BAUD"},
+	{"loglevel", opt_loglevel, "0-7, error, warn, info or debug"},
+	{"exit", opt_exit, "auto, qemu, bochs, acpi, reset or halt"},
+	{"selftest", opt_selftest, "none, null, stack-overflow, write-text, exec-data or panic"},
+};
+
+static bool looks_like_path(const struct token *t)
+{
+	if (t->val || t->bad)
+		return false;
+	for (size_t i = 0; i < t->klen; i++)
+		if (t->key[i] == '/' || t->key[i] == '.')
+			return true;
+	return false;
+}
+
+void cmdline_parse(const char *cmdline, struct keel_config *c)
+{
+	const char *p = cmdline;
+	struct token t;
+	bool first = true;
+
+	while (token_next(&p, &t)) {
+		if (first && looks_like_path(&t)) {
+			first = false; /* QEMU and GRUB's multiboot v1 put keel's path first */
+			continue;
+		}
+		first = false;
+		const struct option *o = NULL;
+		for (size_t i = 0; i < ARRAY_SIZE(options); i++)
+			if (token_is(&t, options[i].name))
+				o = &options[i];
+		if (!o) {
+			log_err("cmdline: unknown option '%.*s' ignored", (int)t.tlen, t.text);
+			c->errors++;
+		} else if (!t.val || t.bad || !o->parse(c, t.val, t.vlen)) {
+			log_err("cmdline: bad value in '%.*s' (expected %s); default kept",
+				(int)t.tlen, t.text, o->expects);
+			c->errors++;
+		}
+	}
+}

@@ -1,0 +1,37 @@
+/* keel's own command line: options and their defaults (README "Command line"). */
+#ifndef KEEL_CMDLINE_H
+#define KEEL_CMDLINE_H
+
+#include "kernel/types.h"
+
+enum exit_method { EXIT_AUTO, EXIT_QEMU, EXIT_BOCHS, EXIT_ACPI, EXIT_RESET, EXIT_HALT };
+
+/* selftest=: make keel fault on purpose once it is up, to check its protections and its
+ * exception report on a given machine (kernel/selftest.c). */
+enum selftest {
+	SELFTEST_NONE,
+	SELFTEST_NULL,
+	SELFTEST_STACK,
+	SELFTEST_WRITE_TEXT,
+	SELFTEST_EXEC_DATA,
+	SELFTEST_PANIC
+};
+
+struct keel_config {
+	u16 console_port; /* 0: no console */
+	u32 console_baud;
+	int loglevel;
+	enum exit_method exit;
+	enum selftest selftest;
+	int errors; /* options rejected */
+};
+
+extern struct keel_config keel_cfg; /* the running keel's settings */
+
+void config_defaults(struct keel_config *c);
+/* Parse cmdline into c. A first word with no '=' that contains '/' or '.' is the image's path
+ * (QEMU and GRUB's multiboot v1 put it there) and is skipped. Unknown or malformed options are
+ * logged and leave the default in place. */
+void cmdline_parse(const char *cmdline, struct keel_config *c);
+
+#endif

@@ -1,0 +1,105 @@
+/* keel's start-up order. Each step needs only the ones above it. */
+#include "drivers/acpi.h"
+#include "drivers/cpufeat.h"
+#include "drivers/lapic.h"
+#include "drivers/timer.h"
+#include "drivers/uart.h"
+#include "kernel/bootinfo.h"
+#include "kernel/cmdline.h"
+#include "kernel/log.h"
+#include "kernel/panic.h"
+#include "kernel/percpu.h"
+#include "kernel/selftest.h"
+#include "kernel/trap.h"
+#include "kernel/x86.h"
+#include "mm/mm.h"
+
+#define KEEL_VERSION "0.1"
+
+struct keel_config keel_cfg;
+static struct boot_info boot_info;
+
+extern u8 boot_stack_guard[];
+extern u8 bsp_ist_stacks[2][2][4096];
+
+static void console_write(const char *s, size_t n)
+{
+	uart_write(s, n);
+}
+
+static void console_init(void)
+{
+	if (!keel_cfg.console_port)
+		return;
+	if (uart_init(keel_cfg.console_port, keel_cfg.console_baud)) {
+		log_attach_console(console_write);
+		return;
+	}
+	log_warn("console: no UART at %#x; running without a console (log kept in memory)",
+		 keel_cfg.console_port);
+}
+
+static void mask_pic(void)
+{
+	outb(0x21, 0xff); /* 8259 master: mask every line; keel uses the LAPIC only */
+	outb(0xa1, 0xff); /* 8259 slave */
+}
+
+void kernel_main(u32 magic, u64 info);
+void kernel_main(u32 magic, u64 info)
+{
+	tsc_boot = rdtsc();
+	percpu_init(0);
+	idt_init();
+	gdt_init(&cpus[0]);
+	mask_pic();
+
+	bootinfo_parse(magic, info, &boot_info);
+	config_defaults(&keel_cfg);
+	cmdline_parse(boot_info.cmdline, &keel_cfg);
+	log_set_level(keel_cfg.loglevel);
+	console_init();
+
+	log_msg(LOG_ALWAYS, "keel %s: a minimal hypervisor for x86-64", KEEL_VERSION);
+	log_info("boot: %s via %s, command line \"%s\"",
+		 boot_info.proto == 2	? "multiboot2"
+		 : boot_info.proto == 1 ? "multiboot"
+					: "unknown loader",
+		 boot_info.loader[0] ? boot_info.loader : "an unnamed loader", boot_info.cmdline);
+	if (boot_info.efi_boot_services)
+		log_warn("boot: the loader left EFI boot services running; keel ignores them");
+
+	cpufeat_detect();
+	acpi_init(&boot_info);
+
+	u64 extra[2 * ACPI_MAX_TABLES];
+	for (int i = 0; i < acpi.ntables; i++) {
+		extra[2 * i] = acpi.tables[i].start;
+		extra[2 * i + 1] = acpi.tables[i].end;
+	}
+	if (!mm_init(&boot_info, extra, acpi.ntables))
+		keel_exit(KEEL_NO_MEMORY);
+	mm_guard_page((u64)(uintptr_t)boot_stack_guard);
+	mm_guard_page((u64)(uintptr_t)bsp_ist_stacks[0][0]);
+	mm_guard_page((u64)(uintptr_t)bsp_ist_stacks[1][0]);
+
+	tsc_init();
+	lapic_init();
+	lapic_calibrate();
+	cpufeat_report();
+
+	log_info("boot: %d module%s", boot_info.nmods, boot_info.nmods == 1 ? "" : "s");
+	for (int i = 0; i < boot_info.nmods; i++)
+		log_info("boot: module %d at %#llx, %llu bytes: \"%s\"", i,
+			 (unsigned long long)boot_info.mods[i].start,
+			 (unsigned long long)(boot_info.mods[i].end - boot_info.mods[i].start),
+			 boot_info.mods[i].str);
+
+	log_info("keel: ready, %llu KiB free", (unsigned long long)(mm_free_pages() * 4));
+	selftest_run();
+	if (!boot_info.nmods) {
+		log_info("keel: nothing to run");
+		keel_exit(KEEL_OK);
+	}
+	keel_exit(KEEL_OK);
+}

@@ -1,0 +1,133 @@
+/* keel's command-line parser and the tokenizer under it. */
+#include "tests/unit/fakes.h"
+#include "kernel/cmdline.h"
+#include "kernel/token.h"
+
+#include <string.h>
+
+static struct keel_config parse(const char *s)
+{
+	struct keel_config c;
+	config_defaults(&c);
+	log_reset();
+	cmdline_parse(s, &c);
+	return c;
+}
+
+static void test_defaults(void **state)
+{
+	(void)state;
+	struct keel_config c = parse("");
+	assert_int_equal(c.console_port, 0x3f8);
+	assert_int_equal(c.console_baud, 115200);
+	assert_int_equal(c.loglevel, 6);
+	assert_int_equal(c.exit, EXIT_AUTO);
+	assert_int_equal(c.errors, 0);
+	c = parse("/boot/keel.elf");
+	assert_int_equal(c.errors, 0); /* the image path the loader puts first is skipped */
+}
+
+static void test_console(void **state)
+{
+	(void)state;
+	struct keel_config c = parse("keel.elf console=ttyS1,9600");
+	assert_int_equal(c.console_port, 0x2f8);
+	assert_int_equal(c.console_baud, 9600);
+	c = parse("console=0x3e8");
+	assert_int_equal(c.console_port, 0x3e8);
+	assert_int_equal(c.console_baud, 115200);
+	c = parse("console=none");
+	assert_int_equal(c.console_port, 0);
+	assert_int_equal(c.errors, 0);
+}
+
+static void test_bad_values_keep_defaults(void **state)
+{
+	(void)state;
+	const char *bad[] = {"console=ttyS9",
+			     "console=ttyS0,0",
+			     "console=ttyS0,7",
+			     "console=0x",
+			     "console=0xzz",
+			     "console=",
+			     "console",
+			     "loglevel=8",
+			     "loglevel=loud",
+			     "loglevel=-1",
+			     "exit=never",
+			     "console=ttyS0,115200,8n1",
+			     "loglevel=99999999999999999999999"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct keel_config c = parse(bad[i]);
+		assert_int_equal(c.errors, 1);
+		assert_int_equal(c.console_port, 0x3f8);
+		assert_int_equal(c.console_baud, 115200);
+		assert_int_equal(c.loglevel, 6);
+		assert_true(log_contains("cmdline: bad value"));
+	}
+}
+
+static void test_unknown_options(void **state)
+{
+	(void)state;
+	struct keel_config c = parse("keel.elf frobnicate=1 loglevel=debug noacpi");
+	assert_int_equal(c.errors, 2);
+	assert_int_equal(c.loglevel, 7);
+	assert_true(log_contains("unknown option 'frobnicate=1'"));
+	assert_true(log_contains("unknown option 'noacpi'"));
+}
+
+static void test_levels_and_exit(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("loglevel=3").loglevel, 3);
+	assert_int_equal(parse("loglevel=warn").loglevel, 4);
+	assert_int_equal(parse("exit=bochs").exit, EXIT_BOCHS);
+	assert_int_equal(parse("exit=halt").exit, EXIT_HALT);
+}
+
+static void test_tokens(void **state)
+{
+	(void)state;
+	const char *p = "  img  vm=a cmdline=\"console=ttyS0 quiet\" flag  bad=\"open";
+	struct token t;
+	assert_true(token_next(&p, &t));
+	assert_true(token_is(&t, "img"));
+	assert_null(t.val);
+	assert_true(token_next(&p, &t));
+	assert_true(token_is(&t, "vm") && token_val_is(&t, "a"));
+	assert_true(token_next(&p, &t));
+	assert_true(token_is(&t, "cmdline"));
+	assert_int_equal(t.vlen, strlen("console=ttyS0 quiet"));
+	assert_memory_equal(t.val, "console=ttyS0 quiet", t.vlen);
+	assert_false(t.bad);
+	assert_true(token_next(&p, &t));
+	assert_true(token_is(&t, "flag"));
+	assert_true(token_next(&p, &t));
+	assert_true(t.bad);
+	assert_false(token_next(&p, &t));
+}
+
+static void test_quote_garbage(void **state)
+{
+	(void)state;
+	struct keel_config c = parse("loglevel=\"7\"x");
+	assert_int_equal(c.errors, 1);
+	c = parse("loglevel=\"7\"");
+	assert_int_equal(c.errors, 0);
+	assert_int_equal(c.loglevel, 7);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_console),
+		cmocka_unit_test(test_bad_values_keep_defaults),
+		cmocka_unit_test(test_unknown_options),
+		cmocka_unit_test(test_levels_and_exit),
+		cmocka_unit_test(test_tokens),
+		cmocka_unit_test(test_quote_garbage),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
