@@ -60,7 +60,7 @@ $(BUILD)/keel.iso: $(BUILD)/keel.elf tools/mkiso
 HCFLAGS := -std=gnu11 -O1 -g -I. $(WARN) -Wno-missing-prototypes -fsanitize=address,undefined \
            -fno-sanitize-recover=all -MMD -MP
 UNIT_SRCS := kernel/fmt.c kernel/token.c kernel/cmdline.c kernel/parse.c kernel/bootinfo.c \
-             mm/range.c mm/memmap.c mm/pmm.c mm/pagetable.c mm/heap.c
+             mm/range.c mm/memmap.c mm/pmm.c mm/pagetable.c mm/heap.c $(UNIT_EXTRA)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 UNIT_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(UNIT_SRCS) tests/unit/fakes.c)
 
