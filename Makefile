@@ -27,12 +27,18 @@ KOBJS := \
 	kernel/main.o kernel/log.o kernel/fmt.o kernel/string.o kernel/parse.o kernel/token.o \
 	kernel/cmdline.o kernel/bootinfo.o kernel/gdt.o kernel/trap.o kernel/isr.o \
 	kernel/panic.o kernel/selftest.o \
-	mm/mm.o mm/range.o mm/memmap.o mm/pmm.o mm/pagetable.o mm/heap.o \
-	drivers/uart.o drivers/cpufeat.o drivers/acpi.o drivers/timer.o drivers/lapic.o
+	kernel/vm.o kernel/vmdef.o kernel/vmconfig.o kernel/image.o kernel/guest_boot.o \
+	kernel/guest.o kernel/bus.o kernel/sched.o kernel/exit.o kernel/exit_io.o \
+	kernel/exit_mmio.o kernel/msr.o kernel/cpuid.o kernel/hypercall.o kernel/decode.o \
+	kernel/gva.o \
+	mm/mm.o mm/range.o mm/memmap.o mm/pmm.o mm/pagetable.o mm/heap.o mm/gmem.o \
+	drivers/uart.o drivers/cpufeat.o drivers/acpi.o drivers/timer.o drivers/lapic.o \
+	svm/svm.o svm/svm_exit.o svm/svm_entry.o svm/npt.o svm/svm_dump.o \
+	vdev/vdevs.o vdev/vuart.o vdev/debugexit.o vdev/fwcfg.o vdev/vpic.o vdev/vlapic.o
 
 KOBJS := $(addprefix $(BUILD)/,$(KOBJS))
 
-all: $(BUILD)/keel.elf $(BUILD)/keel.iso
+all: $(BUILD)/keel.elf $(BUILD)/keel.iso guests
 
 # `make V=1` shows full commands.
 V ?= 0
@@ -56,11 +62,14 @@ $(BUILD)/keel.elf: $(KOBJS) linker.ld tools/check-image
 $(BUILD)/keel.iso: $(BUILD)/keel.elf tools/mkiso
 	$(call say,ISO,$@)tools/mkiso $@ $(BUILD)/keel.elf
 
+include tests/guests/guests.mk
+
 # ---- host unit tests (cmocka) -------------------------------------------------------------
 HCFLAGS := -std=gnu11 -O1 -g -I. $(WARN) -Wno-missing-prototypes -fsanitize=address,undefined \
            -fno-sanitize-recover=all -MMD -MP
 UNIT_SRCS := kernel/fmt.c kernel/token.c kernel/cmdline.c kernel/parse.c kernel/bootinfo.c \
-             mm/range.c mm/memmap.c mm/pmm.c mm/pagetable.c mm/heap.c $(UNIT_EXTRA)
+             mm/range.c mm/memmap.c mm/pmm.c mm/pagetable.c mm/heap.c kernel/decode.c \
+             kernel/gva.c kernel/vmdef.c kernel/image.c kernel/cpuid.c $(UNIT_EXTRA)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 UNIT_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(UNIT_SRCS) tests/unit/fakes.c)
 

@@ -21,10 +21,10 @@ struct guest_paging {
 
 /* Results. On GVA_PAGE_FAULT *pf_error holds the #PF error code the CPU would push
  * (P, W/R, U/S, RSVD, I/D bits: SDM 4.7). */
-#define GVA_OK          0
-#define GVA_PAGE_FAULT  (-1) /* the guest's tables deny or lack the translation */
+#define GVA_OK		0
+#define GVA_PAGE_FAULT	(-1) /* the guest's tables deny or lack the translation */
 #define GVA_BAD_ADDRESS (-2) /* non-canonical in long mode */
-#define GVA_NO_MEMORY   (-3) /* a page-table entry sits outside guest RAM */
+#define GVA_NO_MEMORY	(-3) /* a page-table entry sits outside guest RAM */
 
 int gva_translate(const struct guest_paging *p, u64 la, unsigned access, u64 *gpa, u32 *pf_error);
 /* Read n bytes at linear address la, crossing pages as needed. */

@@ -9,7 +9,10 @@
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/percpu.h"
+#include "kernel/sched.h"
 #include "kernel/selftest.h"
+#include "kernel/virt.h"
+#include "kernel/vmconfig.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
 #include "mm/mm.h"
@@ -39,6 +42,32 @@ static void console_init(void)
 		 keel_cfg.console_port);
 }
 
+/* keel never uses x87 or SSE itself, but saves and restores guests' with FXSAVE: the FPU must
+ * be on (no EM, no TS) and FXSAVE must cover the XMM registers (CR4.OSFXSR). */
+static void fpu_init(void)
+{
+	write_cr0((read_cr0() & ~(CR0_EM | CR0_TS)) | CR0_MP | CR0_NE);
+	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+}
+
+/* Pick the backend this CPU supports and enable it; ends the run if there is none. */
+static void virt_init(void)
+{
+	const char *why;
+	switch (cpufeat_virt(&why)) {
+	case VIRT_SVM: virt = &svm_ops; break;
+	case VIRT_VMX:
+		log_err("keel: this CPU has VT-x, and keel's VT-x backend is not built yet");
+		keel_exit(KEEL_NO_VIRT);
+	case VIRT_NONE: log_err("keel: cannot run guests: %s", why); keel_exit(KEEL_NO_VIRT);
+	}
+	if (!virt->cpu_enable(this_cpu())) {
+		log_err("keel: could not enable %s on CPU 0", virt->name);
+		keel_exit(KEEL_NO_VIRT);
+	}
+	log_info("virt: %s enabled", virt->name);
+}
+
 static void mask_pic(void)
 {
 	outb(0x21, 0xff); /* 8259 master: mask every line; keel uses the LAPIC only */
@@ -53,6 +82,7 @@ void kernel_main(u32 magic, u64 info)
 	idt_init();
 	gdt_init(&cpus[0]);
 	mask_pic();
+	fpu_init();
 
 	bootinfo_parse(magic, info, &boot_info);
 	config_defaults(&keel_cfg);
@@ -101,5 +131,10 @@ void kernel_main(u32 magic, u64 info)
 		log_info("keel: nothing to run");
 		keel_exit(KEEL_OK);
 	}
-	keel_exit(KEEL_OK);
+	virt_init();
+	if (!vms_from_modules(&boot_info)) {
+		log_err("keel: no VM could be started");
+		keel_exit(KEEL_VM_FAILED);
+	}
+	sched_run();
 }

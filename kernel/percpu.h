@@ -33,9 +33,11 @@ struct cpu {
 	bool online;
 	u64 gdt[GDT_ENTRIES] __aligned(8);
 	struct tss64 tss __aligned(16);
-	u64 stack_top;	   /* the stack this CPU runs keel on */
-	struct vcpu *vcpu; /* the vCPU it is running, if any */
-	void *virt;	   /* the backend's per-CPU state (host save area, VMXON region) */
+	u64 stack_top;		    /* the stack this CPU runs keel on */
+	struct vcpu *vcpu;	    /* the vCPU it is running, if any */
+	struct vcpu *fpu_owner;	    /* whose FPU/SSE state is in the registers */
+	volatile bool need_resched; /* set by the scheduler tick */
+	void *virt;		    /* the backend's per-CPU state (host save area, VMXON region) */
 };
 
 extern struct cpu cpus[MAX_CPUS];

@@ -102,6 +102,14 @@ static inline void invlpg(u64 va)
 {
 	__asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");
 }
+static inline void fxsave(void *area)
+{
+	__asm__ volatile("fxsave64 (%0)" ::"r"(area) : "memory");
+}
+static inline void fxrstor(const void *area)
+{
+	__asm__ volatile("fxrstor64 (%0)" ::"r"(area) : "memory");
+}
 static inline void io_delay(void)
 {
 	outb(0x80, 0); /* POST port: a write takes about 1 us on PC hardware */

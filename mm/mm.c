@@ -12,6 +12,7 @@
 #include "mm/memmap.h"
 #include "mm/pagetable.h"
 #include "mm/pmm.h"
+#include "mm/x86pte.h"
 
 extern u8 __image_start[], __text_end[], __rodata_end[], __image_end[];
 
@@ -24,58 +25,24 @@ static struct spinlock heap_lock;
 static struct pt kpt;
 static u64 nx_bit;
 
-/* x86 page-table entries for keel's own tables (SDM 4.5). */
-#define X86_P	 BIT(0)
-#define X86_RW	 BIT(1)
-#define X86_PWT	 BIT(3)
-#define X86_PCD	 BIT(4)
-#define X86_PS	 BIT(7)
-#define X86_NX	 BIT(63)
-#define X86_ADDR 0x000ffffffffff000ull
-
+/* keel's own tables: x86 entries, supervisor only. */
 static u64 kpt_leaf(u64 pa, unsigned prot, int level)
 {
-	u64 e = pa | X86_P;
-	if (prot & PT_W)
-		e |= X86_RW;
-	if (!(prot & PT_X))
-		e |= nx_bit;
-	if (prot & PT_UC)
-		e |= X86_PCD | X86_PWT;
-	if (level == 2)
-		e |= X86_PS;
-	return e;
+	return x86_pte_leaf(pa, prot, level, nx_bit, 0);
 }
 static u64 kpt_table(u64 pa)
 {
 	return pa | X86_P | X86_RW;
-}
-static bool kpt_present(u64 e)
-{
-	return e & X86_P;
-}
-static bool kpt_is_leaf(u64 e, int level)
-{
-	return level == 1 || (e & X86_PS);
-}
-static u64 kpt_addr(u64 e)
-{
-	return e & X86_ADDR & ~(u64)((e & X86_PS) ? LARGE_PAGE_SIZE - 1 : 0);
-}
-static unsigned kpt_prot(u64 e)
-{
-	return PT_R | ((e & X86_RW) ? PT_W : 0) | ((e & X86_NX) ? 0 : PT_X) |
-	       ((e & X86_PCD) ? PT_UC : 0);
 }
 
 static const struct pt_format kpt_format = {
 	.name = "x86",
 	.leaf = kpt_leaf,
 	.table = kpt_table,
-	.present = kpt_present,
-	.is_leaf = kpt_is_leaf,
-	.addr = kpt_addr,
-	.prot = kpt_prot,
+	.present = x86_pte_present,
+	.is_leaf = x86_pte_is_leaf,
+	.addr = x86_pte_addr,
+	.prot = x86_pte_prot,
 };
 
 u64 pt_alloc_table_page(void)

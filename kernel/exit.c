@@ -1,0 +1,114 @@
+/* The small shared exit handlers: CPUID, HLT, host interrupts, triple faults, virtualisation
+ * instructions, XSETBV, and exits keel does not expect. */
+#include "kernel/exit.h"
+#include "drivers/lapic.h"
+#include "drivers/timer.h"
+#include "kernel/cpuid.h"
+#include "kernel/log.h"
+#include "kernel/percpu.h"
+#include "kernel/sched.h"
+#include "kernel/virt.h"
+#include "kernel/x86.h"
+
+const char *const exit_kind_names[EXIT_KINDS] = {
+	[EXK_CPUID] = "cpuid",	       [EXK_MSR] = "msr",	    [EXK_IO] = "io",
+	[EXK_MMIO] = "mmio",	       [EXK_NPF] = "npf",	    [EXK_HLT] = "hlt",
+	[EXK_HYPERCALL] = "hypercall", [EXK_INTR] = "interrupt",    [EXK_CR] = "cr",
+	[EXK_VIRT_INSN] = "virt-insn", [EXK_SHUTDOWN] = "shutdown", [EXK_EXCEPTION] = "exception",
+	[EXK_OTHER] = "other",
+};
+
+static void host_cpuid(u32 leaf, u32 sub, u32 r[4])
+{
+	cpuid(leaf, sub, &r[0], &r[1], &r[2], &r[3]);
+}
+
+enum exit_action exit_cpuid(struct vcpu *v, struct vexit *e)
+{
+	u64 *g = v->regs.gpr;
+	struct cpuid_ctx c = {
+		.ncpus = v->vm->nvcpus,
+		.vcpu_id = v->id,
+		.tsc_khz = tsc_khz,
+		.lapic_khz = 0,
+		.host = host_cpuid,
+	};
+	u32 r[4];
+	cpuid_policy(&c, (u32)g[RAX], (u32)g[RCX], r);
+	g[RAX] = r[0], g[RBX] = r[1], g[RCX] = r[2], g[RDX] = r[3];
+	e->skip = true;
+	return EXIT_RESUME;
+}
+
+/* HLT waits for an interrupt. With interrupts off nothing can come: that vCPU is done. */
+enum exit_action exit_hlt(struct vcpu *v, struct vexit *e)
+{
+	e->skip = true;
+	if (!(vcpu_get(v, VREG_RFLAGS) & RFLAGS_IF)) {
+		v->state = VCPU_STOPPED;
+		if (vm_all_vcpus_stopped(v->vm)) {
+			vm_stop(v->vm, VM_END_HALTED, 0, "halted with interrupts disabled");
+			return EXIT_STOP;
+		}
+		return EXIT_RESCHED;
+	}
+	v->state = VCPU_HALTED;
+	return EXIT_RESCHED;
+}
+
+/* A host interrupt arrived while the guest ran: let keel take it now, then see whether the
+ * scheduler wants the CPU back. */
+enum exit_action exit_intr(struct vcpu *v, struct vexit *e)
+{
+	(void)v, (void)e;
+	sti();
+	__asm__ volatile("nop");
+	cli();
+	return sched_need_resched() ? EXIT_RESCHED : EXIT_RESUME;
+}
+
+enum exit_action exit_shutdown(struct vcpu *v, struct vexit *e)
+{
+	(void)e;
+	vm_stop(v->vm, VM_END_SHUTDOWN, 0, "triple fault at rip %#llx",
+		(unsigned long long)vcpu_get(v, VREG_RIP));
+	return EXIT_STOP;
+}
+
+/* VMRUN, VMXON and their kin: keel offers no nested virtualisation, and CPUID says so, so the
+ * guest gets the #UD a CPU without the feature raises. */
+enum exit_action exit_virt_insn(struct vcpu *v, struct vexit *e)
+{
+	(void)e;
+	vcpu_inject_ud(v);
+	return EXIT_RESUME;
+}
+
+/* XSAVE is hidden (cpuid.c): XSETBV faults as on a CPU without it, so guest state keel does
+ * not switch (AVX and up) can never be enabled. */
+enum exit_action exit_xsetbv(struct vcpu *v, struct vexit *e)
+{
+	(void)e;
+	if (vcpu_get(v, VREG_CR4) & CR4_OSXSAVE)
+		vcpu_inject_gp(v, 0);
+	else
+		vcpu_inject_ud(v);
+	return EXIT_RESUME;
+}
+
+enum exit_action exit_ignore(struct vcpu *v, struct vexit *e)
+{
+	(void)v;
+	e->skip = true;
+	return EXIT_RESUME;
+}
+
+enum exit_action exit_unexpected(struct vcpu *v, struct vexit *e)
+{
+	log_err("vm %s: vCPU %u: unexpected exit %#llx (qualification %#llx) at rip %#llx",
+		v->vm->name, v->id, (unsigned long long)e->reason, (unsigned long long)e->qual,
+		(unsigned long long)vcpu_get(v, VREG_RIP));
+	virt->dump(v);
+	vm_stop(v->vm, VM_END_ERROR, 0, "unexpected exit %#llx", (unsigned long long)e->reason);
+	return EXIT_STOP;
+}

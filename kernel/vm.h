@@ -1,0 +1,170 @@
+/* Virtual machines and virtual CPUs: the state keel keeps for each guest, in plain structs
+ * (no pointers into keel's memory in device state) so it could be saved and restored. */
+#ifndef KEEL_VM_H
+#define KEEL_VM_H
+
+#include "kernel/bus.h"
+#include "kernel/types.h"
+#include "mm/gmem.h"
+#include "vdev/vdevs.h"
+
+#define VM_NAME_MAX    32
+#define VM_MAX_VCPUS   16
+#define VM_CMDLINE_MAX 1024
+
+/* General-purpose registers, indexed by their x86 encoding (0 rax, 1 rcx, 2 rdx, 3 rbx, 4 rsp,
+ * 5 rbp, 6 rsi, 7 rdi, 8-15 r8-r15). The backends keep rsp in their control block: gpr[4] is
+ * not maintained; use vcpu_get(v, VREG_RSP). */
+struct guest_regs {
+	u64 gpr[16];
+};
+enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
+
+/* Guest state reached through the backend (slow paths only). Segment attributes use the AMD
+ * VMCB layout: bits 7:0 are descriptor bits 47:40 (type, S, DPL, P), bits 11:8 are descriptor
+ * bits 55:52 (AVL, L, D/B, G). */
+enum vreg {
+	VREG_RIP,
+	VREG_RSP,
+	VREG_RFLAGS,
+	VREG_CR0,
+	VREG_CR2,
+	VREG_CR3,
+	VREG_CR4,
+	VREG_EFER,
+	VREG_PAT,
+	VREG_CPL,
+	VREG_CS_ATTR,
+	VREG_ES_BASE,
+	VREG_CS_BASE,
+	VREG_SS_BASE,
+	VREG_DS_BASE,
+	VREG_FS_BASE,
+	VREG_GS_BASE,
+};
+#define SEG_ATTR_L  BIT(9)  /* 64-bit code segment */
+#define SEG_ATTR_DB BIT(10) /* 32-bit default size */
+
+struct seg {
+	u16 sel, attr;
+	u32 limit;
+	u64 base;
+};
+
+/* The state a vCPU starts in (set by the image loader, applied by the backend). */
+struct vcpu_boot_state {
+	u64 gpr[16];
+	u64 rip, rsp, rflags;
+	u64 cr0, cr3, cr4, efer;
+	struct seg es, cs, ss, ds, fs, gs, ldtr, tr;
+	struct {
+		u64 base;
+		u32 limit;
+	} gdtr, idtr;
+};
+
+/* An event to deliver to the guest at its next entry (SVM EVENTINJ / VMX entry
+ * interruption-information share these type numbers). */
+enum { EVENT_EXT_INTR = 0, EVENT_NMI = 2, EVENT_EXCEPTION = 3, EVENT_SOFT_INT = 4 };
+struct vevent {
+	bool pending;
+	u8 vector, type;
+	bool has_error;
+	u32 error;
+};
+
+/* Exit kinds, for the per-vCPU counters and the end-of-run summary. */
+enum exit_kind {
+	EXK_CPUID,
+	EXK_MSR,
+	EXK_IO,
+	EXK_MMIO,
+	EXK_NPF,
+	EXK_HLT,
+	EXK_HYPERCALL,
+	EXK_INTR,
+	EXK_CR,
+	EXK_VIRT_INSN,
+	EXK_SHUTDOWN,
+	EXK_EXCEPTION,
+	EXK_OTHER,
+	EXIT_KINDS
+};
+extern const char *const exit_kind_names[EXIT_KINDS];
+
+enum vcpu_state { VCPU_RUNNABLE, VCPU_HALTED, VCPU_STOPPED };
+
+struct vm;
+
+struct vcpu {
+	struct guest_regs regs; /* first: the world-switch stubs address it directly */
+	struct vm *vm;
+	u32 id;
+	enum vcpu_state state;
+	struct vevent event;
+	void *arch; /* the backend's per-vCPU state */
+	u32 cpu;    /* host CPU it last ran on (~0 before its first run) */
+	u64 exits[EXIT_KINDS];
+	u64 guest_tsc; /* TSC ticks spent in the guest */
+	u64 last_entry_tsc;
+	struct vcpu *rq_next;	   /* run-queue link */
+	u8 fpu[512] __aligned(16); /* FXSAVE image while another vCPU owns the FPU */
+};
+
+enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPED };
+
+/* How a VM ended. */
+enum vm_end {
+	VM_END_NONE,
+	VM_END_EXIT,	 /* the guest asked: debug-exit port or exit hypercall, with a status */
+	VM_END_SHUTDOWN, /* triple fault */
+	VM_END_HALTED,	 /* HLT with interrupts off, or every vCPU halted with nothing to wake it */
+	VM_END_ERROR,	 /* keel could not continue it (bad state, unsupported exit...) */
+};
+
+struct vm {
+	char name[VM_NAME_MAX];
+	u32 id;
+	enum vm_state state;
+	struct gmem mem;
+	u32 nvcpus;
+	struct vcpu *vcpu[VM_MAX_VCPUS];
+	struct bus io, mmio;
+	struct vm_devices dev;
+	char cmdline[VM_CMDLINE_MAX];
+	void *arch; /* the backend's per-VM state */
+	/* the end */
+	enum vm_end end;
+	u64 status;
+	char why[160];
+	u64 overhead; /* bytes keel spends on this VM beyond its RAM */
+	u64 start_tsc, stop_tsc;
+	struct vm *next;
+};
+
+extern struct vm *vm_list;
+
+/* Create a VM with ram bytes of memory and ncpus vCPUs; NULL (logged) if it does not fit. */
+struct vm *vm_create(const char *name, u64 ram, u32 ncpus);
+void vm_destroy(struct vm *vm);
+/* End the VM: every vCPU stops at its next exit. The first reason given is kept. */
+void vm_stop(struct vm *vm, enum vm_end end, u64 status, const char *fmt, ...) __printf(4, 5);
+/* True once every vCPU of vm has stopped. */
+bool vm_all_vcpus_stopped(const struct vm *vm);
+/* Log the end-of-run summary; returns keel's run status (0 only if every VM exited 0). */
+int vm_summary(void);
+
+/* Backend-neutral access to a vCPU's guest state (through the ops table). */
+u64 vcpu_get(struct vcpu *v, enum vreg r);
+void vcpu_set(struct vcpu *v, enum vreg r, u64 val);
+void vcpu_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);
+static inline void vcpu_inject_ud(struct vcpu *v)
+{
+	vcpu_inject_exception(v, 6, false, 0);
+}
+static inline void vcpu_inject_gp(struct vcpu *v, u32 error)
+{
+	vcpu_inject_exception(v, 13, true, error);
+}
+
+#endif

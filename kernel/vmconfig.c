@@ -1,0 +1,99 @@
+/* From boot modules to VMs: parse each module's definition, attach extra modules to their
+ * VM, create the VM, load its image, queue its first vCPU. Any failure costs only that VM. */
+#include "kernel/vmconfig.h"
+#include "drivers/timer.h"
+#include "kernel/guest_boot.h"
+#include "kernel/lib.h"
+#include "kernel/log.h"
+#include "kernel/sched.h"
+#include "kernel/virt.h"
+#include "kernel/vmdef.h"
+#include "mm/mm.h"
+
+static const struct vmdef *find_vm(const struct vmdef *defs, const bool *ok, int n,
+				   const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (ok[i] && defs[i].kind == VMDEF_VM && !strcmp(defs[i].name, name))
+			return &defs[i];
+	return NULL;
+}
+
+static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const bool *ok, int i)
+{
+	const struct vmdef *d = &defs[i];
+	struct guest_image gi = {
+		.image_name = d->image,
+		.data = phys_to_virt(bi->mods[i].start),
+		.len = bi->mods[i].end - bi->mods[i].start,
+	};
+	for (int j = 0; j < bi->nmods; j++) {
+		if (!ok[j] || defs[j].kind != VMDEF_MODULE || strcmp(defs[j].name, d->name))
+			continue;
+		if (gi.nmods == GUEST_MAX_MODULES) {
+			log_err("vm %s: more than %d modules; %s ignored", d->name,
+				GUEST_MAX_MODULES, defs[j].image);
+			continue;
+		}
+		gi.mods[gi.nmods++] = (struct guest_module){
+			.name = defs[j].image,
+			.string = bi->mods[j].str,
+			.data = phys_to_virt(bi->mods[j].start),
+			.len = bi->mods[j].end - bi->mods[j].start,
+		};
+	}
+	struct vm *vm = vm_create(d->name, d->mem, d->cpus);
+	if (!vm)
+		return false;
+	strlcpy(vm->cmdline, d->cmdline, sizeof(vm->cmdline));
+	struct vcpu_boot_state s;
+	if (!guest_load(vm, &gi, &s)) {
+		vm_stop(vm, VM_END_ERROR, 0, "image could not be loaded");
+		vm_destroy(vm);
+		return false;
+	}
+	virt->vcpu_reset(vm->vcpu[0], &s);
+	/* Secondary vCPUs wait for the guest to start them (INIT/SIPI through its LAPIC). */
+	for (u32 c = 1; c < vm->nvcpus; c++)
+		vm->vcpu[c]->state = VCPU_STOPPED;
+	log_info("vm %s: %llu MiB, %u vCPU%s, keel overhead %llu KiB%s%s", vm->name,
+		 (unsigned long long)(d->mem / MiB), vm->nvcpus, vm->nvcpus == 1 ? "" : "s",
+		 (unsigned long long)(vm->overhead / KiB), vm->cmdline[0] ? ", cmdline " : "",
+		 vm->cmdline);
+	vm->state = VM_RUNNING;
+	vm->start_tsc = tsc_now();
+	sched_add(vm->vcpu[0]);
+	return true;
+}
+
+int vms_from_modules(const struct boot_info *bi)
+{
+	int n = bi->nmods, started = 0;
+	struct vmdef *defs = kmalloc(sizeof(*defs) * (size_t)MAX(n, 1));
+	bool *ok = kmalloc(sizeof(*ok) * (size_t)MAX(n, 1));
+	if (!defs || !ok) {
+		log_err("vm: out of memory reading the VM definitions");
+		return 0;
+	}
+	for (int i = 0; i < n; i++) {
+		ok[i] = vmdef_parse(bi->mods[i].str, &defs[i]);
+		if (ok[i] && defs[i].kind == VMDEF_VM && find_vm(defs, ok, i, defs[i].name)) {
+			ok[i] = false;
+			strlcpy(defs[i].error, "a VM with this name is already defined",
+				sizeof(defs[i].error));
+		}
+		if (!ok[i])
+			log_err("vm: module %d \"%s\": %s; not started", i, bi->mods[i].str,
+				defs[i].error);
+	}
+	for (int i = 0; i < n; i++)
+		if (ok[i] && defs[i].kind == VMDEF_MODULE && !find_vm(defs, ok, n, defs[i].name))
+			log_err("vm: module %d \"%s\": no VM named '%s'; ignored", i,
+				bi->mods[i].str, defs[i].name);
+	for (int i = 0; i < n; i++)
+		if (ok[i] && defs[i].kind == VMDEF_VM)
+			started += start_vm(bi, defs, ok, i);
+	kfree(defs);
+	kfree(ok);
+	return started;
+}

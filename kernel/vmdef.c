@@ -1,0 +1,83 @@
+/* VM definition parsing (pure C, host-tested). Every problem is named in d->error. */
+#include "kernel/vmdef.h"
+#include "kernel/fmt.h"
+#include "kernel/lib.h"
+#include "kernel/token.h"
+
+static bool name_ok(const char *s, size_t n)
+{
+	if (n == 0 || n >= VM_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+#define FAIL(...)                                                      \
+	do {                                                           \
+		fmt_snprintf(d->error, sizeof(d->error), __VA_ARGS__); \
+		return false;                                          \
+	} while (0)
+
+static bool key(struct vmdef *d, const struct token *t)
+{
+	u64 x;
+	if (token_is(t, "module") && !t->val) {
+		d->kind = VMDEF_MODULE;
+	} else if (!t->val) {
+		FAIL("unknown flag '%.*s'", (int)t->tlen, t->text);
+	} else if (token_is(t, "vm")) {
+		if (!name_ok(t->val, t->vlen))
+			FAIL("bad VM name '%.*s' (1-%d letters, digits, '-', '_', '.')",
+			     (int)t->vlen, t->val, VM_NAME_MAX - 1);
+		memcpy(d->name, t->val, t->vlen);
+		d->name[t->vlen] = '\0';
+	} else if (token_is(t, "mem")) {
+		if (!parse_size(t->val, t->vlen, &x) || x < VMDEF_MEM_MIN || x > VMDEF_MEM_MAX ||
+		    x % PAGE_SIZE)
+			FAIL("bad mem '%.*s' (a size from 1M to 1024G in whole pages, e.g. 64M)",
+			     (int)t->vlen, t->val);
+		d->mem = x;
+	} else if (token_is(t, "cpus")) {
+		if (!parse_u64(t->val, t->vlen, &x) || x < 1 || x > VM_MAX_VCPUS)
+			FAIL("bad cpus '%.*s' (1 to %d)", (int)t->vlen, t->val, VM_MAX_VCPUS);
+		d->cpus = (u32)x;
+	} else if (token_is(t, "cmdline")) {
+		if (t->vlen >= sizeof(d->cmdline))
+			FAIL("cmdline longer than %zu bytes", sizeof(d->cmdline) - 1);
+		memcpy(d->cmdline, t->val, t->vlen);
+		d->cmdline[t->vlen] = '\0';
+		d->has_cmdline = true;
+	} else {
+		FAIL("unknown key '%.*s'", (int)t->klen, t->key);
+	}
+	return true;
+}
+
+bool vmdef_parse(const char *str, struct vmdef *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->mem = VMDEF_MEM_DEFAULT;
+	d->cpus = 1;
+	const char *p = str;
+	struct token t;
+	if (!token_next(&p, &t) || t.val || t.bad)
+		FAIL("the module string does not start with the image's name");
+	if (t.tlen >= sizeof(d->image))
+		FAIL("image name longer than %zu bytes", sizeof(d->image) - 1);
+	memcpy(d->image, t.text, t.tlen);
+	d->image[t.tlen] = '\0';
+	while (token_next(&p, &t)) {
+		if (t.bad)
+			FAIL("malformed '%.*s' (an unclosed quote?)", (int)t.tlen, t.text);
+		if (!key(d, &t))
+			return false;
+	}
+	if (!d->name[0])
+		FAIL("no vm=NAME");
+	return true;
+}

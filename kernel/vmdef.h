@@ -1,0 +1,31 @@
+/* VM definitions: what a multiboot module's string says about the guest it carries
+ * (README "VM definitions"):
+ *     IMAGE vm=NAME [mem=SIZE] [cpus=N] [cmdline="..."]      a VM and its kernel image
+ *     FILE vm=NAME module                                    an extra module for VM NAME
+ */
+#ifndef KEEL_VMDEF_H
+#define KEEL_VMDEF_H
+
+#include "kernel/vm.h"
+
+#define VMDEF_MEM_DEFAULT (64 * MiB)
+#define VMDEF_MEM_MIN	  (1 * MiB)
+#define VMDEF_MEM_MAX	  (1024 * GiB)
+
+enum vmdef_kind { VMDEF_VM, VMDEF_MODULE };
+
+struct vmdef {
+	enum vmdef_kind kind;
+	char image[128]; /* the module's path, as the loader gave it */
+	char name[VM_NAME_MAX];
+	u64 mem;
+	u32 cpus;
+	bool has_cmdline;
+	char cmdline[VM_CMDLINE_MAX];
+	char error[192]; /* why the definition is refused; empty if it is valid */
+};
+
+/* Parse a module string; false (with d->error set) if it is not a valid definition. */
+bool vmdef_parse(const char *str, struct vmdef *d);
+
+#endif

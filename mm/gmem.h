@@ -1,0 +1,44 @@
+/* A VM's guest-physical memory: its RAM, taken from keel's page pool in the largest runs
+ * available, and the nested page table (NPT or EPT, in the backend's entry format) that maps
+ * it. Nothing else is mapped: any other guest-physical access exits to keel, so a VM can
+ * reach neither keel's memory nor another VM's.
+ *
+ * Layout: RAM fills [0, min(size, 3 GiB)); anything beyond goes at 4 GiB, leaving
+ * [3 GiB, 4 GiB) for devices, as on a PC. */
+#ifndef KEEL_GMEM_H
+#define KEEL_GMEM_H
+
+#include "mm/pagetable.h"
+
+#define GMEM_LOW_MAX   (3 * GiB)
+#define GMEM_HIGH_BASE (4 * GiB)
+
+struct gmem_chunk {
+	u64 gpa, hpa, len;
+};
+
+struct gmem {
+	u64 size;    /* bytes of RAM */
+	u64 low_end; /* end of RAM below 4 GiB */
+	int nchunks;
+	struct gmem_chunk *chunks; /* sorted by gpa */
+	struct pt map;		   /* the nested page table */
+};
+
+/* Allocate size bytes (a multiple of 4 KiB) of zeroed RAM and map it; false (with nothing
+ * left allocated) if memory runs out. */
+bool gmem_init(struct gmem *m, u64 size, const struct pt_format *fmt);
+void gmem_free(struct gmem *m);
+/* A host pointer to [gpa, gpa+len) if it is RAM in one contiguous run; NULL otherwise. */
+void *gmem_ptr(const struct gmem *m, u64 gpa, u64 len);
+bool gmem_is_ram(const struct gmem *m, u64 gpa);
+/* Copy to or from guest RAM, across runs; false if any byte is not RAM. */
+bool gmem_read(const struct gmem *m, u64 gpa, void *buf, u64 n);
+bool gmem_write(const struct gmem *m, u64 gpa, const void *buf, u64 n);
+bool gmem_zero(const struct gmem *m, u64 gpa, u64 n);
+/* End of guest-physical RAM (exclusive), the highest address the guest can use as memory. */
+u64 gmem_top(const struct gmem *m);
+/* Bytes keel spends on the map and the bookkeeping. */
+u64 gmem_overhead(const struct gmem *m);
+
+#endif

@@ -1,0 +1,34 @@
+/* The AMD-V backend's private state and internal interfaces. */
+#ifndef KEEL_SVM_H
+#define KEEL_SVM_H
+
+#include "kernel/virt.h"
+#include "svm/vmcb.h"
+
+struct svm_cpu {
+	u64 hsave_pa;	  /* VM_HSAVE_PA: where VMRUN keeps the host's state */
+	u64 host_vmcb_pa; /* the host's VMLOAD/VMSAVE state */
+	u32 next_asid;
+	u64 asid_gen; /* bumped (with a full TLB flush) when ASIDs run out */
+};
+
+struct svm_vcpu {
+	struct vmcb *vmcb;
+	u64 vmcb_pa;
+	u32 asid;
+	u64 asid_gen; /* 0: needs a new ASID before its next run */
+	u32 asid_cpu;
+};
+
+extern const struct pt_format npt_format;
+
+void svm_world_switch(struct guest_regs *regs, u64 vmcb_pa, u64 host_vmcb_pa);
+enum exit_action svm_handle_exit(struct vcpu *v);
+void svm_dump(struct vcpu *v);
+
+static inline struct svm_vcpu *svm(struct vcpu *v)
+{
+	return v->arch;
+}
+
+#endif

@@ -1,0 +1,111 @@
+/* AMD-V exit decoding: one const table from exit code to the shared handler that gives the
+ * exit its meaning, with the fixed instruction length to skip where QEMU's TCG (no NRIP-save)
+ * leaves keel to know it, and a decoder for exits that carry operands. */
+#include "svm/svm.h"
+#include "drivers/cpufeat.h"
+#include "kernel/log.h"
+
+struct svm_exit {
+	exit_handler_fn fn;
+	u8 kind; /* enum exit_kind, for the counters */
+	u8 len;	 /* instruction length when NRIP-save is absent (0: the decoder or handler says) */
+	void (*decode)(const struct vmcb *b, struct vexit *e);
+};
+
+/* IOIO: port, size, direction and string/REP flags from EXITINFO1; next RIP in EXITINFO2. */
+static void decode_io(const struct vmcb *b, struct vexit *e)
+{
+	u64 i = b->exitinfo1;
+	e->io.port = (u16)(i >> IOIO_PORT_SHIFT);
+	e->io.size = (i & BIT(IOIO_SZ_SHIFT)) ? 1 : (i & BIT(IOIO_SZ_SHIFT + 1)) ? 2 : 4;
+	e->io.in = i & IOIO_IN;
+	e->io.string = i & IOIO_STR;
+	e->io.rep = i & IOIO_REP;
+	e->io.addr_size = (i & BIT(IOIO_A_SHIFT)) ? 2 : (i & BIT(IOIO_A_SHIFT + 1)) ? 4 : 8;
+	e->insn_len = (u8)(b->exitinfo2 - b->rip);
+}
+
+static void decode_msr(const struct vmcb *b, struct vexit *e)
+{
+	e->msr.write = b->exitinfo1 & 1;
+}
+
+static void decode_npf(const struct vmcb *b, struct vexit *e)
+{
+	e->npf.gpa = b->exitinfo2;
+	e->npf.write = b->exitinfo1 & NPF_WRITE;
+	e->npf.fetch = b->exitinfo1 & NPF_FETCH;
+	e->insn_len = 0; /* the MMIO emulator decodes the instruction itself */
+}
+
+/* Exit codes 0x00-0x9f index the table directly; NPF (0x400) takes the last slot. */
+#define SLOT_NPF 0xa0
+static const struct svm_exit exits[SLOT_NPF + 1] = {
+	[SVM_EXIT_INTR] = {exit_intr, EXK_INTR, 0, NULL},
+	[SVM_EXIT_CPUID] = {exit_cpuid, EXK_CPUID, 2, NULL},
+	[SVM_EXIT_INVD] = {exit_ignore, EXK_OTHER, 2, NULL},
+	[SVM_EXIT_HLT] = {exit_hlt, EXK_HLT, 1, NULL},
+	[SVM_EXIT_IOIO] = {exit_io, EXK_IO, 0, decode_io},
+	[SVM_EXIT_MSR] = {exit_msr, EXK_MSR, 2, decode_msr},
+	[SVM_EXIT_SHUTDOWN] = {exit_shutdown, EXK_SHUTDOWN, 0, NULL},
+	[SVM_EXIT_VMMCALL] = {exit_hypercall, EXK_HYPERCALL, 3, NULL},
+	[SVM_EXIT_VMRUN] = {exit_virt_insn, EXK_VIRT_INSN, 3, NULL},
+	[SVM_EXIT_VMLOAD] = {exit_virt_insn, EXK_VIRT_INSN, 3, NULL},
+	[SVM_EXIT_VMSAVE] = {exit_virt_insn, EXK_VIRT_INSN, 3, NULL},
+	[SVM_EXIT_STGI] = {exit_virt_insn, EXK_VIRT_INSN, 3, NULL},
+	[SVM_EXIT_CLGI] = {exit_virt_insn, EXK_VIRT_INSN, 3, NULL},
+	[SVM_EXIT_SKINIT] = {exit_virt_insn, EXK_VIRT_INSN, 3, NULL},
+	[SVM_EXIT_INVLPGA] = {exit_virt_insn, EXK_VIRT_INSN, 3, NULL},
+	[SVM_EXIT_MONITOR] = {exit_virt_insn, EXK_OTHER, 3, NULL},
+	[SVM_EXIT_MWAIT] = {exit_virt_insn, EXK_OTHER, 3, NULL},
+	[SVM_EXIT_MWAIT_COND] = {exit_virt_insn, EXK_OTHER, 3, NULL},
+	[SVM_EXIT_XSETBV] = {exit_xsetbv, EXK_OTHER, 3, NULL},
+	[SLOT_NPF] = {exit_npf, EXK_NPF, 0, decode_npf},
+};
+
+static const struct svm_exit *lookup(u64 code)
+{
+	if (code == SVM_EXIT_NPF)
+		return &exits[SLOT_NPF];
+	if (code < SLOT_NPF && exits[code].fn)
+		return &exits[code];
+	return NULL;
+}
+
+/* An event being delivered when the exit came is delivered again on the next entry. */
+static void requeue_event(struct vcpu *v, const struct vmcb *b)
+{
+	u64 ii = b->exitintinfo;
+	if (!(ii & EVENT_VALID))
+		return;
+	v->event = (struct vevent){true, (u8)ii, (u8)((ii >> 8) & 7), (ii & EVENT_HAS_ERROR) != 0,
+				   (u32)(ii >> 32)};
+}
+
+enum exit_action svm_handle_exit(struct vcpu *v)
+{
+	struct vmcb *b = svm(v)->vmcb;
+	struct vexit e = {.reason = b->exitcode, .qual = b->exitinfo1};
+	if (b->exitcode == (u64)SVM_EXIT_INVALID) {
+		log_err("vm %s: vCPU %u: VMRUN refused the guest state", v->vm->name, v->id);
+		svm_dump(v);
+		vm_stop(v->vm, VM_END_ERROR, 0, "VMRUN refused the guest state (VMEXIT_INVALID)");
+		return EXIT_STOP;
+	}
+	const struct svm_exit *x = lookup(b->exitcode);
+	if (!x) {
+		v->exits[EXK_OTHER]++;
+		return exit_unexpected(v, &e);
+	}
+	v->exits[x->kind]++;
+	requeue_event(v, b);
+	e.insn_len = cpu_feat.svm_nrips ? (u8)(b->nrip - b->rip) : x->len;
+	if (x->decode)
+		x->decode(b, &e);
+	enum exit_action a = x->fn(v, &e);
+	if (e.skip) {
+		b->rip += e.insn_len;
+		b->int_state &= ~1ull; /* the skipped instruction's interrupt shadow ends */
+	}
+	return a;
+}

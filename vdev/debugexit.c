@@ -1,0 +1,23 @@
+/* Debug exit at port 0xf4 (as QEMU's isa-debug-exit): a write ends the VM with the written
+ * value as its exit status. */
+#include "kernel/bus.h"
+#include "kernel/vm.h"
+
+static u64 debugexit_read(struct vcpu *v, void *dev, u64 port, u8 size)
+{
+	(void)v, (void)dev, (void)port, (void)size;
+	return ~0ull;
+}
+
+static void debugexit_write(struct vcpu *v, void *dev, u64 port, u8 size, u64 val)
+{
+	(void)dev, (void)port;
+	u64 status = size == 1 ? (u8)val : size == 2 ? (u16)val : (u32)val;
+	vm_stop(v->vm, VM_END_EXIT, status, "debug-exit port");
+}
+
+const struct vdev_ops debugexit_ops = {
+	.name = "debug-exit",
+	.read = debugexit_read,
+	.write = debugexit_write,
+};

@@ -1,0 +1,21 @@
+/* Wiring a VM's virtual devices onto its buses: the one place that knows the PC's map. */
+#include "vdev/vdevs.h"
+#include "kernel/lib.h"
+#include "kernel/vm.h"
+
+void vlapic_reset(struct vlapic *l);
+
+bool vdevs_attach(struct vm *vm)
+{
+	struct vm_devices *d = &vm->dev;
+	memset(d, 0, sizeof(*d));
+	for (u32 i = 0; i < VM_MAX_VCPUS; i++)
+		vlapic_reset(&d->lapic[i]);
+	d->pic.imr[0] = d->pic.imr[1] = 0xff;
+	return bus_add(&vm->io, 0x3f8, 8, &vuart_ops, &d->uart) &&
+	       bus_add(&vm->io, 0xf4, 4, &debugexit_ops, NULL) &&
+	       bus_add(&vm->io, 0x510, 2, &fwcfg_ops, &d->fwcfg) &&
+	       bus_add(&vm->io, 0x20, 2, &vpic_ops, &d->pic) &&
+	       bus_add(&vm->io, 0xa0, 2, &vpic_ops, &d->pic) &&
+	       bus_add(&vm->mmio, VLAPIC_BASE, PAGE_SIZE, &vlapic_ops, d->lapic);
+}
