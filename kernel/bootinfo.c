@@ -296,17 +296,47 @@ static void parse_mb2(u64 info, struct boot_info *bi)
 	}
 }
 
-/* GRUB writes command lines with \\, \" and \' escaped (grub_create_loader_cmdline); undo it
- * so a line means the same from GRUB as from QEMU's -kernel. */
-static void grub_unescape(char *s)
+/* GRUB builds command lines from its arguments (grub_create_loader_cmdline): an argument with
+ * a space is wrapped in double quotes, and \\, \" and \' are escaped. Turn that back into keel's
+ * own syntax, where only a value is quoted: "cmdline=a b" becomes cmdline="a b". The result is
+ * never longer than the input. */
+void bootinfo_from_grub(char *s)
 {
-	char *d = s;
-	for (; *s; s++) {
-		if (s[0] == '\\' && (s[1] == '\\' || s[1] == '"' || s[1] == '\''))
-			s++;
-		*d++ = *s;
+	char out[BOOT_CMDLINE_MAX];
+	size_t o = 0;
+	const char *p = s;
+	while (*p && o + 4 < sizeof(out)) {
+		if (*p != '"') {
+			if (p[0] == '\\' && (p[1] == '\\' || p[1] == '"' || p[1] == '\''))
+				p++;
+			out[o++] = *p++;
+			continue;
+		}
+		/* A quoted argument: unescape it, then quote only what follows its '='. */
+		char arg[BOOT_CMDLINE_MAX];
+		size_t n = 0;
+		for (p++; *p && *p != '"' && n + 1 < sizeof(arg); p++) {
+			if (p[0] == '\\' && (p[1] == '\\' || p[1] == '"' || p[1] == '\''))
+				p++;
+			arg[n++] = *p;
+		}
+		if (*p == '"')
+			p++;
+		size_t eq = 0;
+		while (eq < n && arg[eq] != '=')
+			eq++;
+		for (size_t i = 0; i < n && o + 3 < sizeof(out); i++) {
+			if (i == eq + 1 && eq < n)
+				out[o++] = '"';
+			out[o++] = arg[i];
+		}
+		if (eq < n)
+			out[o++] = '"';
+		else if (eq == n && n == 0)
+			continue;
 	}
-	*d = '\0';
+	out[o] = '\0';
+	strlcpy(s, out, BOOT_CMDLINE_MAX);
 }
 
 void bootinfo_parse(u32 magic, u64 info, struct boot_info *bi)
@@ -321,8 +351,8 @@ void bootinfo_parse(u32 magic, u64 info, struct boot_info *bi)
 		bi->errors++;
 	}
 	if (!strncmp(bi->loader, "GRUB", 4)) {
-		grub_unescape(bi->cmdline);
+		bootinfo_from_grub(bi->cmdline);
 		for (int i = 0; i < bi->nmods; i++)
-			grub_unescape(bi->mods[i].str);
+			bootinfo_from_grub(bi->mods[i].str);
 	}
 }

@@ -51,6 +51,9 @@ struct boot_info {
  * and skipped; bi is always left consistent. */
 void bootinfo_parse(u32 magic, u64 info, struct boot_info *bi);
 
+/* Rewrite a command line GRUB built (quoted arguments, backslash escapes) in keel's syntax. */
+void bootinfo_from_grub(char *s);
+
 /* Where physical address 0 is in keel's address space: 0 in keel (identity), a buffer in tests. */
 extern uintptr_t bootinfo_phys_base;
 

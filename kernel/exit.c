@@ -96,6 +96,49 @@ enum exit_action exit_xsetbv(struct vcpu *v, struct vexit *e)
 	return EXIT_RESUME;
 }
 
+/* The hardware's own time-slice timer (VT-x preemption timer) ran out. */
+enum exit_action exit_timeslice(struct vcpu *v, struct vexit *e)
+{
+	(void)v, (void)e;
+	return EXIT_RESCHED;
+}
+
+/* CR bits a guest may set: those of the features its CPUID shows (cpuid.c). */
+#define CR4_GUEST                                                                                 \
+	(CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | CR4_PCE | \
+	 CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_FSGSBASE | CR4_SMEP | CR4_SMAP)
+
+/* A write to CR0 or CR4 that the backend intercepts (VT-x: bits it must shadow). The checks
+ * are the ones MOV to CR makes (SDM vol. 2 "MOV-Move to/from Control Registers"). */
+enum exit_action exit_cr_write(struct vcpu *v, struct vexit *e)
+{
+	u64 val = e->cr.value;
+	u64 efer = vcpu_get(v, VREG_EFER);
+	if (e->cr.cr == 0) {
+		u64 cr4 = vcpu_get(v, VREG_CR4);
+		bool bad = (val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) ||
+			   ((val & CR0_NW) && !(val & CR0_CD)) ||
+			   ((val & CR0_PG) && (efer & EFER_LME) && !(cr4 & CR4_PAE)) ||
+			   (!(val & CR0_PG) && (efer & EFER_LMA) &&
+			    (vcpu_get(v, VREG_CS_ATTR) & SEG_ATTR_L));
+		if (bad) {
+			vcpu_inject_gp(v, 0);
+			return EXIT_RESUME;
+		}
+		vcpu_set(v, VREG_CR0, val | CR0_ET);
+	} else if (e->cr.cr == 4) {
+		if ((val & ~CR4_GUEST) || (!(val & CR4_PAE) && (efer & EFER_LMA))) {
+			vcpu_inject_gp(v, 0);
+			return EXIT_RESUME;
+		}
+		vcpu_set(v, VREG_CR4, val);
+	} else {
+		return exit_unexpected(v, e);
+	}
+	e->skip = true;
+	return EXIT_RESUME;
+}
+
 enum exit_action exit_ignore(struct vcpu *v, struct vexit *e)
 {
 	(void)v;

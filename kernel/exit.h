@@ -38,7 +38,7 @@ struct vexit {
 		} npf;
 		struct {
 			u8 cr;
-			u8 gpr; /* register holding the value written */
+			u64 value; /* what the guest writes */
 		} cr;
 		struct {
 			u8 vector;
@@ -61,6 +61,7 @@ enum exit_action exit_virt_insn(struct vcpu *v, struct vexit *e);
 enum exit_action exit_xsetbv(struct vcpu *v, struct vexit *e);
 enum exit_action exit_cr_write(struct vcpu *v, struct vexit *e);
 enum exit_action exit_ignore(struct vcpu *v, struct vexit *e);
+enum exit_action exit_timeslice(struct vcpu *v, struct vexit *e);
 /* An exit keel does not expect: dump the control block and stop that VM. */
 enum exit_action exit_unexpected(struct vcpu *v, struct vexit *e);
 

@@ -56,9 +56,7 @@ static void virt_init(void)
 	const char *why;
 	switch (cpufeat_virt(&why)) {
 	case VIRT_SVM: virt = &svm_ops; break;
-	case VIRT_VMX:
-		log_err("keel: this CPU has VT-x, and keel's VT-x backend is not built yet");
-		keel_exit(KEEL_NO_VIRT);
+	case VIRT_VMX: virt = &vmx_ops; break;
 	case VIRT_NONE: log_err("keel: cannot run guests: %s", why); keel_exit(KEEL_NO_VIRT);
 	}
 	if (!virt->cpu_enable(this_cpu())) {

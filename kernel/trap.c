@@ -74,6 +74,11 @@ void idt_load(void)
 	__asm__ volatile("lidt %0" ::"m"(idtr));
 }
 
+u64 idt_base(void)
+{
+	return (u64)(uintptr_t)idt;
+}
+
 void irq_register(u8 vector, irq_handler_t h)
 {
 	handlers[vector] = h;

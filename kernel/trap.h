@@ -26,6 +26,8 @@ typedef void (*irq_handler_t)(struct trap_frame *f);
 
 void idt_init(void);
 void idt_load(void);
+/* The IDT's address, for the VT-x host state. */
+u64 idt_base(void);
 void irq_register(u8 vector, irq_handler_t h);
 /* Print a full report of frame f (registers, control registers, backtrace). */
 void trap_report(const struct trap_frame *f);

@@ -23,7 +23,7 @@ static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const
 {
 	const struct vmdef *d = &defs[i];
 	struct guest_image gi = {
-		.image_name = d->image,
+		.image_name = d->image[0] ? d->image : d->name,
 		.data = phys_to_virt(bi->mods[i].start),
 		.len = bi->mods[i].end - bi->mods[i].start,
 	};

@@ -63,14 +63,18 @@ bool vmdef_parse(const char *str, struct vmdef *d)
 	memset(d, 0, sizeof(*d));
 	d->mem = VMDEF_MEM_DEFAULT;
 	d->cpus = 1;
-	const char *p = str;
+	const char *p = str, *first = str;
 	struct token t;
-	if (!token_next(&p, &t) || t.val || t.bad)
-		FAIL("the module string does not start with the image's name");
-	if (t.tlen >= sizeof(d->image))
-		FAIL("image name longer than %zu bytes", sizeof(d->image) - 1);
-	memcpy(d->image, t.text, t.tlen);
-	d->image[t.tlen] = '\0';
+	/* The image's name comes first when the loader gives it (QEMU, GRUB's multiboot v1, keel's
+	 * own ISOs); a handwritten GRUB module2 line may start with the settings. */
+	if (token_next(&p, &t) && !t.val && !t.bad && !token_is(&t, "module")) {
+		if (t.tlen >= sizeof(d->image))
+			FAIL("image name longer than %zu bytes", sizeof(d->image) - 1);
+		memcpy(d->image, t.text, t.tlen);
+		d->image[t.tlen] = '\0';
+		first = p;
+	}
+	p = first;
 	while (token_next(&p, &t)) {
 		if (t.bad)
 			FAIL("malformed '%.*s' (an unclosed quote?)", (int)t.tlen, t.text);

@@ -16,7 +16,7 @@ enum vmdef_kind { VMDEF_VM, VMDEF_MODULE };
 
 struct vmdef {
 	enum vmdef_kind kind;
-	char image[128]; /* the module's path, as the loader gave it */
+	char image[128]; /* the module's path, as the loader gave it (may be empty) */
 	char name[VM_NAME_MAX];
 	u64 mem;
 	u32 cpus;

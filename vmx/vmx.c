@@ -1,0 +1,539 @@
+/* Intel VT-x: enabling VMX on a CPU, VMCS set-up with every control adjusted through the
+ * capability MSRs (the TRUE ones where present), guest state access, and the run loop. The
+ * exit table is in vmx_exit.c, the world switch in vmx_entry.S, the EPT format in ept.c.
+ * Mirrors svm/svm.c. */
+#include "vmx/vmx.h"
+#include "drivers/timer.h"
+#include "kernel/lib.h"
+#include "kernel/log.h"
+#include "kernel/percpu.h"
+#include "kernel/sched.h"
+#include "kernel/trap.h"
+#include "kernel/x86.h"
+#include "mm/mm.h"
+
+struct vmx_caps vmx_caps;
+static u32 pin_ctls, proc_ctls, proc2_ctls, exit_ctls, entry_ctls;
+static u64 cr0_mask, cr4_mask;
+static u64 msr_bitmap_pa;
+static u16 next_vpid = 1;
+
+/* The MSRs the guest reaches without exits: VT-x switches FS/GS base and SYSENTER through the
+ * VMCS; the SYSCALL MSRs and KernelGSBase keel swaps itself (see swap_msrs). */
+static const u32 passthrough_msrs[] = {
+	0x174,	    0x175,	0x176,	    0xc0000081, 0xc0000082,
+	0xc0000083, 0xc0000084, 0xc0000100, 0xc0000101, 0xc0000102,
+};
+static const u32 swapped_msrs[VMX_NMSRS] = {
+	[VMX_MSR_KGS] = MSR_KERNEL_GS_BASE, [VMX_MSR_STAR] = MSR_STAR,
+	[VMX_MSR_LSTAR] = MSR_LSTAR,	    [VMX_MSR_CSTAR] = MSR_CSTAR,
+	[VMX_MSR_SFMASK] = MSR_SFMASK,
+};
+
+/* want | optional, within what the capability allows (allowed-0 bits forced on); false if a
+ * wanted bit is not allowed. */
+static bool adjust(u64 cap, u32 want, u32 optional, u32 *out, const char *what)
+{
+	u32 must = (u32)cap, may = (u32)(cap >> 32);
+	u32 v = ((want | optional) & may) | must;
+	if ((v & want) != want) {
+		log_err("vmx: %s controls %#x are not supported", what, want & ~v);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+static bool read_caps(void)
+{
+	struct vmx_caps *c = &vmx_caps;
+	u64 basic = rdmsr(MSR_VMX_BASIC);
+	bool true_ctls = basic & BIT(55);
+	c->revision = (u32)basic & 0x7fffffff;
+	c->pin = rdmsr(true_ctls ? MSR_VMX_TRUE_PIN : MSR_VMX_PIN);
+	c->proc = rdmsr(true_ctls ? MSR_VMX_TRUE_PROC : MSR_VMX_PROC);
+	c->exit = rdmsr(true_ctls ? MSR_VMX_TRUE_EXIT : MSR_VMX_EXIT);
+	c->entry = rdmsr(true_ctls ? MSR_VMX_TRUE_ENTRY : MSR_VMX_ENTRY);
+	c->proc2 = rdmsr(MSR_VMX_PROC2);
+	c->cr0_fixed0 = rdmsr(MSR_VMX_CR0_FIXED0);
+	c->cr0_fixed1 = rdmsr(MSR_VMX_CR0_FIXED1);
+	c->cr4_fixed0 = rdmsr(MSR_VMX_CR4_FIXED0);
+	c->cr4_fixed1 = rdmsr(MSR_VMX_CR4_FIXED1);
+	c->ept_vpid = rdmsr(MSR_VMX_EPT_VPID_CAP);
+	c->preempt_shift = rdmsr(MSR_VMX_MISC) & 0x1f;
+	/* Every host interrupt exits; HLT, I/O, MSRs (by bitmap) and MONITOR/MWAIT exit; CR3
+	 * accesses, INVLPG and RDTSC do not: EPT makes them harmless. */
+	bool ok = adjust(c->pin, PIN_EXT_INTR, PIN_PREEMPT_TIMER, &pin_ctls, "pin-based") &&
+		  adjust(c->proc,
+			 PROC_HLT | PROC_UNCOND_IO | PROC_MSR_BITMAPS | PROC_SECONDARY |
+				 PROC_MWAIT | PROC_MONITOR,
+			 0, &proc_ctls, "processor-based") &&
+		  adjust(c->proc2, PROC2_EPT | PROC2_UNRESTRICTED, PROC2_VPID, &proc2_ctls,
+			 "secondary") &&
+		  adjust(c->exit,
+			 EXIT_HOST_64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT |
+				 EXIT_LOAD_PAT,
+			 EXIT_SAVE_PREEMPT, &exit_ctls, "VM-exit") &&
+		  adjust(c->entry, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT, 0, &entry_ctls, "VM-entry");
+	if (!ok)
+		return false;
+	if ((proc_ctls & (PROC_CR3_LOAD | PROC_CR3_STORE | PROC_INVLPG | PROC_RDTSC)) && !true_ctls)
+		log_info("vmx: CR3/INVLPG/RDTSC exiting forced on by the CPU; handled as exits");
+	/* CR bits the guest may not set freely: the fixed ones (shown to it through the read
+	 * shadows), PE and PG (mode changes update EFER.LMA), PAE (PDPTEs). */
+	cr0_mask = (c->cr0_fixed0 | ~c->cr0_fixed1 | CR0_PE | CR0_PG | CR0_NE) & 0xffffffffull;
+	cr0_mask |= ~0xffffffffull;
+	cr4_mask = c->cr4_fixed0 | ~c->cr4_fixed1 | CR4_PAE | CR4_VMXE;
+	entry_ctls &= ~(u32)ENTRY_IA32E;
+	return true;
+}
+
+static bool global_maps(void)
+{
+	if (msr_bitmap_pa)
+		return true;
+	msr_bitmap_pa = page_alloc(1);
+	if (!msr_bitmap_pa)
+		return false;
+	/* Read bitmaps at 0 (low MSRs) and 0x400 (0xc0000000+), writes at 0x800 and 0xc00. */
+	u8 *bm = phys_to_virt(msr_bitmap_pa);
+	memset(bm, 0xff, PAGE_SIZE);
+	for (size_t i = 0; i < ARRAY_SIZE(passthrough_msrs); i++) {
+		u32 m = passthrough_msrs[i], off = m >= 0xc0000000u ? 0x400 : 0, bit = m & 0x1fff;
+		bm[off + bit / 8] &= (u8) ~(1u << (bit % 8));
+		bm[0x800 + off + bit / 8] &= (u8) ~(1u << (bit % 8));
+	}
+	return true;
+}
+
+static bool vmxon(u64 pa)
+{
+	u8 fail;
+	__asm__ volatile("vmxon %1; setna %0" : "=q"(fail) : "m"(pa) : "cc", "memory");
+	return !fail;
+}
+
+static bool vmptrld(u64 pa)
+{
+	u8 fail;
+	__asm__ volatile("vmptrld %1; setna %0" : "=q"(fail) : "m"(pa) : "cc", "memory");
+	return !fail;
+}
+
+static void vmclear(u64 pa)
+{
+	__asm__ volatile("vmclear %0" ::"m"(pa) : "cc", "memory");
+}
+
+static bool vmx_cpu_enable(struct cpu *c)
+{
+	if (!vmx_caps.revision && !read_caps())
+		return false;
+	struct vmx_cpu *vc = kmalloc(sizeof(*vc));
+	if (!vc || !global_maps())
+		return false;
+	/* IA32_FEATURE_CONTROL: lock with VMX outside SMX on, unless the firmware locked it. */
+	u64 fc = rdmsr(MSR_FEATURE_CONTROL);
+	if (!(fc & 1))
+		wrmsr(MSR_FEATURE_CONTROL, fc | 1 | 4);
+	else if (!(fc & 4))
+		return false;
+	write_cr0((read_cr0() | vmx_caps.cr0_fixed0) & vmx_caps.cr0_fixed1);
+	write_cr4((read_cr4() | vmx_caps.cr4_fixed0 | CR4_VMXE) & vmx_caps.cr4_fixed1);
+	vc->vmxon_pa = page_alloc(1);
+	if (!vc->vmxon_pa)
+		return false;
+	*(u32 *)phys_to_virt(vc->vmxon_pa) = vmx_caps.revision;
+	if (!vmxon(vc->vmxon_pa)) {
+		log_err("vmx: VMXON failed on CPU %u", c->id);
+		return false;
+	}
+	c->virt = vc;
+	return true;
+}
+
+static bool vmx_vm_init(struct vm *vm)
+{
+	vm->arch = (void *)1; /* nothing per VM: the EPT root is the VM's gmem map */
+	return true;
+}
+
+static void vmx_vm_free(struct vm *vm)
+{
+	vm->arch = NULL;
+}
+
+/* The host state the VMCS restores at every exit: keel's own, for the CPU it runs on. */
+static void host_state(struct cpu *c)
+{
+	vmcs_writen(HOST_CR0, read_cr0());
+	vmcs_writen(HOST_CR3, read_cr3());
+	vmcs_writen(HOST_CR4, read_cr4());
+	vmcs_write16(HOST_CS_SEL, SEL_CODE64);
+	vmcs_write16(HOST_SS_SEL, SEL_DATA);
+	vmcs_write16(HOST_DS_SEL, SEL_DATA);
+	vmcs_write16(HOST_ES_SEL, SEL_DATA);
+	vmcs_write16(HOST_FS_SEL, 0);
+	vmcs_write16(HOST_GS_SEL, 0);
+	vmcs_write16(HOST_TR_SEL, SEL_TSS);
+	vmcs_writen(HOST_FS_BASE, 0);
+	vmcs_writen(HOST_GS_BASE, (u64)(uintptr_t)c);
+	vmcs_writen(HOST_TR_BASE, (u64)(uintptr_t)&c->tss);
+	vmcs_writen(HOST_GDTR_BASE, (u64)(uintptr_t)c->gdt);
+	vmcs_writen(HOST_IDTR_BASE, idt_base());
+	vmcs_write32(HOST_SYSENTER_CS, 0);
+	vmcs_writen(HOST_SYSENTER_ESP, 0);
+	vmcs_writen(HOST_SYSENTER_EIP, 0);
+	vmcs_write64(HOST_EFER, rdmsr(MSR_EFER));
+	vmcs_write64(HOST_PAT, rdmsr(MSR_PAT));
+	vmcs_writen(HOST_RIP, (u64)(uintptr_t)vmx_exit_point);
+}
+
+/* Make v's VMCS the current one on this CPU. */
+static void load(struct vcpu *v)
+{
+	struct cpu *c = this_cpu();
+	struct vmx_cpu *vc = c->virt;
+	struct vmx_vcpu *x = vmx(v);
+	if (vc->loaded == v)
+		return;
+	if (!vmptrld(x->vmcs_pa))
+		log_err("vmx: VMPTRLD failed for vm %s vCPU %u", v->vm->name, v->id);
+	vc->loaded = v;
+	if (x->cpu != c->id) {
+		x->cpu = c->id;
+		host_state(c);
+	}
+}
+
+static bool vmx_vcpu_init(struct vcpu *v)
+{
+	struct vmx_vcpu *x = kmalloc(sizeof(*x));
+	u64 pa = page_alloc(1);
+	if (!x || !pa) {
+		kfree(x);
+		if (pa)
+			page_free(pa, 1);
+		return false;
+	}
+	x->vmcs_pa = pa;
+	x->cpu = ~0u;
+	x->vpid = (proc2_ctls & PROC2_VPID) ? next_vpid++ : 0;
+	if (!next_vpid)
+		next_vpid = 1; /* VPID 0 is the host's */
+	x->entry_ctls = entry_ctls;
+	v->arch = x;
+	v->vm->overhead += PAGE_SIZE;
+	*(u32 *)phys_to_virt(pa) = vmx_caps.revision;
+	vmclear(pa);
+	struct vmx_cpu *vc = this_cpu()->virt;
+	vc->loaded = NULL;
+	load(v);
+	vmcs_write32(PIN_CTLS, pin_ctls);
+	vmcs_write32(PROC_CTLS, proc_ctls);
+	vmcs_write32(PROC_CTLS2, proc2_ctls);
+	vmcs_write32(EXIT_CTLS, exit_ctls);
+	vmcs_write32(ENTRY_CTLS, x->entry_ctls);
+	vmcs_write32(EXC_BITMAP, 0);
+	vmcs_write32(PF_ERR_MASK, 0);
+	vmcs_write32(PF_ERR_MATCH, 0);
+	vmcs_write32(CR3_TARGET_COUNT, 0);
+	vmcs_write32(EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write32(EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write32(ENTRY_MSR_LOAD_COUNT, 0);
+	vmcs_write32(ENTRY_INTR_INFO, 0);
+	vmcs_write64(MSR_BITMAP, msr_bitmap_pa);
+	vmcs_write64(EPT_POINTER, vmx_eptp(v->vm));
+	if (x->vpid)
+		vmcs_write16(VPID, x->vpid);
+	vmcs_writen(CR0_MASK, cr0_mask);
+	vmcs_writen(CR4_MASK, cr4_mask);
+	vmcs_write64(VMCS_LINK_PTR, ~0ull);
+	*(u16 *)v->fpu = 0x037f; /* FXSAVE image: x87 and SSE defaults */
+	*(u32 *)(v->fpu + 24) = 0x1f80;
+	return true;
+}
+
+static void vmx_vcpu_free(struct vcpu *v)
+{
+	struct vmx_cpu *vc = this_cpu()->virt;
+	vmclear(vmx(v)->vmcs_pa);
+	if (vc->loaded == v)
+		vc->loaded = NULL;
+	if (vc->msr_owner == v)
+		vc->msr_owner = NULL;
+	page_free(vmx(v)->vmcs_pa, 1);
+	kfree(v->arch);
+	v->arch = NULL;
+}
+
+/* VMCB-layout attributes to VMX access rights: bits 11:8 move to 15:12, 0 means unusable. */
+static u32 to_ar(u16 attr)
+{
+	return attr ? (attr & 0xffu) | (u32)(attr & 0xf00) << 4 : AR_UNUSABLE;
+}
+
+static u16 from_ar(u32 ar)
+{
+	return (ar & AR_UNUSABLE) ? 0 : (u16)((ar & 0xff) | ((ar >> 4) & 0xf00));
+}
+
+static void set_seg(u32 sel_f, const struct seg *s)
+{
+	/* Selector, limit, AR and base fields sit at fixed strides from the selector's. */
+	u32 i = (sel_f - GUEST_ES_SEL) / 2;
+	vmx_vmwrite(sel_f, s->sel);
+	vmx_vmwrite(GUEST_ES_LIMIT + 2 * i, s->limit);
+	vmx_vmwrite(GUEST_ES_AR + 2 * i, to_ar(s->attr));
+	vmx_vmwrite(GUEST_ES_BASE + 2 * i, s->base);
+}
+
+/* What the guest believes CR0/CR4 hold: its own bits where it owns them, the shadow elsewhere. */
+static u64 guest_cr(u64 real, u64 shadow, u64 mask)
+{
+	return (real & ~mask) | (shadow & mask);
+}
+
+/* PAE paging outside long mode: VM entry loads the PDPTEs from the VMCS (SDM 26.3.2.4). */
+static void load_pdptes(struct vcpu *v, u64 cr0, u64 cr4, u64 efer)
+{
+	if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || (efer & EFER_LMA))
+		return;
+	u64 pdpte[4] = {0};
+	gmem_read(&v->vm->mem, vmcs_readn(GUEST_CR3) & 0xffffffe0ull, pdpte, sizeof(pdpte));
+	vmcs_write64(GUEST_PDPTE0, pdpte[0]);
+	vmcs_write64(GUEST_PDPTE1, pdpte[1]);
+	vmcs_write64(GUEST_PDPTE2, pdpte[2]);
+	vmcs_write64(GUEST_PDPTE3, pdpte[3]);
+}
+
+/* EFER.LMA follows LME and CR0.PG, and the IA-32e entry control follows LMA (SDM 26.3.1.1). */
+static void sync_mode(struct vcpu *v)
+{
+	struct vmx_vcpu *x = vmx(v);
+	u64 cr0 = guest_cr(vmcs_readn(GUEST_CR0), vmcs_readn(CR0_SHADOW), cr0_mask);
+	u64 cr4 = guest_cr(vmcs_readn(GUEST_CR4), vmcs_readn(CR4_SHADOW), cr4_mask);
+	u64 efer = vmcs_read64(GUEST_EFER);
+	if ((efer & EFER_LME) && (cr0 & CR0_PG))
+		efer |= EFER_LMA;
+	else
+		efer &= ~EFER_LMA;
+	vmcs_write64(GUEST_EFER, efer);
+	x->entry_ctls =
+		(efer & EFER_LMA) ? x->entry_ctls | ENTRY_IA32E : x->entry_ctls & ~(u32)ENTRY_IA32E;
+	vmcs_write32(ENTRY_CTLS, x->entry_ctls);
+	load_pdptes(v, cr0, cr4, efer);
+}
+
+static void set_cr0(struct vcpu *v, u64 val)
+{
+	/* Unrestricted guest: PE and PG may be clear even though CR0_FIXED0 has them. */
+	u64 fixed0 = vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG);
+	vmcs_writen(GUEST_CR0, (val | fixed0) & vmx_caps.cr0_fixed1);
+	vmcs_writen(CR0_SHADOW, val);
+	sync_mode(v);
+}
+
+static void set_cr4(struct vcpu *v, u64 val)
+{
+	vmcs_writen(GUEST_CR4, (val | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1);
+	vmcs_writen(CR4_SHADOW, val);
+	sync_mode(v);
+}
+
+static void vmx_vcpu_reset(struct vcpu *v, const struct vcpu_boot_state *s)
+{
+	load(v);
+	memcpy(v->regs.gpr, s->gpr, sizeof(v->regs.gpr));
+	set_seg(GUEST_ES_SEL, &s->es);
+	set_seg(GUEST_CS_SEL, &s->cs);
+	set_seg(GUEST_SS_SEL, &s->ss);
+	set_seg(GUEST_DS_SEL, &s->ds);
+	set_seg(GUEST_FS_SEL, &s->fs);
+	set_seg(GUEST_GS_SEL, &s->gs);
+	set_seg(GUEST_LDTR_SEL, &s->ldtr);
+	set_seg(GUEST_TR_SEL, &s->tr);
+	vmcs_writen(GUEST_GDTR_BASE, s->gdtr.base);
+	vmcs_write32(GUEST_GDTR_LIMIT, s->gdtr.limit);
+	vmcs_writen(GUEST_IDTR_BASE, s->idtr.base);
+	vmcs_write32(GUEST_IDTR_LIMIT, s->idtr.limit);
+	vmcs_writen(GUEST_CR3, s->cr3);
+	vmcs_write64(GUEST_EFER, s->efer);
+	vmcs_writen(GUEST_CR4, s->cr4);
+	vmcs_writen(CR4_SHADOW, s->cr4);
+	set_cr4(v, s->cr4);
+	set_cr0(v, s->cr0);
+	vmcs_writen(GUEST_DR7, 0x400);
+	vmcs_writen(GUEST_RSP, s->rsp);
+	vmcs_writen(GUEST_RIP, s->rip);
+	vmcs_writen(GUEST_RFLAGS, s->rflags);
+	vmcs_write64(GUEST_PAT, 0x0007040600070406ull); /* the PAT's power-on value */
+	vmcs_write64(GUEST_DEBUGCTL, 0);
+	vmcs_write32(GUEST_INTERRUPTIBILITY, 0);
+	vmcs_write32(GUEST_ACTIVITY, 0);
+	vmcs_writen(GUEST_PENDING_DBG, 0);
+	vmcs_write32(GUEST_SYSENTER_CS, 0);
+	vmcs_writen(GUEST_SYSENTER_ESP, 0);
+	vmcs_writen(GUEST_SYSENTER_EIP, 0);
+	vmx(v)->launched = false;
+	v->state = VCPU_RUNNABLE;
+}
+
+static bool owns_msrs(struct vcpu *v)
+{
+	return ((struct vmx_cpu *)this_cpu()->virt)->msr_owner == v;
+}
+
+static u64 vmx_get(struct vcpu *v, enum vreg r)
+{
+	load(v);
+	switch (r) {
+	case VREG_RIP: return vmcs_readn(GUEST_RIP);
+	case VREG_RSP: return vmcs_readn(GUEST_RSP);
+	case VREG_RFLAGS: return vmcs_readn(GUEST_RFLAGS);
+	case VREG_CR0: return guest_cr(vmcs_readn(GUEST_CR0), vmcs_readn(CR0_SHADOW), cr0_mask);
+	case VREG_CR2: return owns_msrs(v) ? read_cr2() : vmx(v)->cr2;
+	case VREG_CR3: return vmcs_readn(GUEST_CR3);
+	case VREG_CR4: return guest_cr(vmcs_readn(GUEST_CR4), vmcs_readn(CR4_SHADOW), cr4_mask);
+	case VREG_EFER: return vmcs_read64(GUEST_EFER);
+	case VREG_PAT: return vmcs_read64(GUEST_PAT);
+	case VREG_CPL: return (vmcs_read32(GUEST_SS_AR) >> 5) & 3;
+	case VREG_CS_ATTR: return from_ar(vmcs_read32(GUEST_CS_AR));
+	case VREG_ES_BASE: return vmcs_readn(GUEST_ES_BASE);
+	case VREG_CS_BASE: return vmcs_readn(GUEST_CS_BASE);
+	case VREG_SS_BASE: return vmcs_readn(GUEST_SS_BASE);
+	case VREG_DS_BASE: return vmcs_readn(GUEST_DS_BASE);
+	case VREG_FS_BASE: return vmcs_readn(GUEST_FS_BASE);
+	case VREG_GS_BASE: return vmcs_readn(GUEST_GS_BASE);
+	}
+	return 0;
+}
+
+static void vmx_set(struct vcpu *v, enum vreg r, u64 val)
+{
+	load(v);
+	switch (r) {
+	case VREG_RIP: vmcs_writen(GUEST_RIP, val); break;
+	case VREG_RSP: vmcs_writen(GUEST_RSP, val); break;
+	case VREG_RFLAGS: vmcs_writen(GUEST_RFLAGS, val); break;
+	case VREG_CR0: set_cr0(v, val); break;
+	case VREG_CR2:
+		if (owns_msrs(v))
+			write_cr2(val);
+		else
+			vmx(v)->cr2 = val;
+		break;
+	case VREG_CR3:
+		vmcs_writen(GUEST_CR3, val);
+		sync_mode(v);
+		break;
+	case VREG_CR4: set_cr4(v, val); break;
+	case VREG_EFER:
+		vmcs_write64(GUEST_EFER, val);
+		sync_mode(v);
+		break;
+	case VREG_PAT: vmcs_write64(GUEST_PAT, val); break;
+	default: break; /* segment state is not written from shared code */
+	}
+}
+
+/* INVEPT, all contexts: drop every cached guest-physical translation (SDM 30.3). */
+static void vmx_gmap_changed(struct vm *vm)
+{
+	struct {
+		u64 eptp, zero;
+	} desc = {vmx_eptp(vm), 0};
+	u64 type = 2;
+	__asm__ volatile("invept %0, %1" ::"m"(desc), "r"(type) : "cc", "memory");
+}
+
+/* VT-x does not switch the SYSCALL MSRs or CR2: when another vCPU last ran here, swap. */
+static void swap_msrs(struct vmx_cpu *vc, struct vcpu *v)
+{
+	if (vc->msr_owner == v)
+		return;
+	if (vc->msr_owner) {
+		struct vmx_vcpu *o = vmx(vc->msr_owner);
+		for (int i = 0; i < VMX_NMSRS; i++)
+			o->msrs[i] = rdmsr(swapped_msrs[i]);
+		o->cr2 = read_cr2();
+	}
+	struct vmx_vcpu *x = vmx(v);
+	for (int i = 0; i < VMX_NMSRS; i++)
+		wrmsr(swapped_msrs[i], x->msrs[i]);
+	write_cr2(x->cr2);
+	vc->msr_owner = v;
+}
+
+static void inject(struct vcpu *v)
+{
+	if (!v->event.pending)
+		return;
+	const struct vevent *ev = &v->event;
+	vmcs_write32(ENTRY_INTR_INFO, ev->vector | (u32)ev->type << 8 | INTR_INFO_VALID |
+					      (ev->has_error ? INTR_INFO_HAS_ERROR : 0));
+	if (ev->has_error)
+		vmcs_write32(ENTRY_EXC_ERROR, ev->error);
+	v->event.pending = false;
+}
+
+static const char *insn_error(u32 n)
+{
+	switch (n) {
+	case 7: return "invalid control fields";
+	case 8: return "invalid host-state fields";
+	case 4: return "VMLAUNCH with a VMCS that is not clear";
+	case 5: return "VMRESUME with a VMCS that is not launched";
+	case 26: return "events blocked by MOV SS";
+	default: return "see SDM 30.4";
+	}
+}
+
+static enum exit_action vmx_vcpu_run(struct vcpu *v)
+{
+	struct cpu *c = this_cpu();
+	struct vmx_vcpu *x = vmx(v);
+	load(v);
+	swap_msrs(c->virt, v);
+	v->cpu = c->id;
+	if (pin_ctls & PIN_PREEMPT_TIMER)
+		vmcs_write32(PREEMPT_TIMER,
+			     (u32)MIN(us_to_tsc(SCHED_SLICE_US) >> vmx_caps.preempt_shift,
+				      0xffffffffull));
+	for (;;) {
+		inject(v);
+		u64 t0 = rdtsc();
+		int failed = vmx_world_switch(&v->regs, x->launched);
+		v->guest_tsc += rdtsc() - t0;
+		if (failed) {
+			u32 err = vmcs_read32(VM_INSN_ERROR);
+			log_err("vm %s: vCPU %u: %s failed: VM-instruction error %u (%s)",
+				v->vm->name, v->id, x->launched ? "VMRESUME" : "VMLAUNCH", err,
+				insn_error(err));
+			vmx_dump(v);
+			vm_stop(v->vm, VM_END_ERROR, 0, "VM entry failed (VM-instruction error %u)",
+				err);
+			return EXIT_STOP;
+		}
+		x->launched = true;
+		enum exit_action a = vmx_handle_exit(v);
+		if (a != EXIT_RESUME)
+			return a;
+	}
+}
+
+const struct virt_ops vmx_ops = {
+	.name = "VT-x",
+	.gmap_format = &ept_format,
+	.cpu_enable = vmx_cpu_enable,
+	.vm_init = vmx_vm_init,
+	.vm_free = vmx_vm_free,
+	.vcpu_init = vmx_vcpu_init,
+	.vcpu_free = vmx_vcpu_free,
+	.vcpu_reset = vmx_vcpu_reset,
+	.vcpu_run = vmx_vcpu_run,
+	.get = vmx_get,
+	.set = vmx_set,
+	.gmap_changed = vmx_gmap_changed,
+	.dump = vmx_dump,
+};

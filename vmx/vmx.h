@@ -1,0 +1,51 @@
+/* The VT-x backend's private state and internal interfaces (mirrors svm/svm.h). */
+#ifndef KEEL_VMX_H
+#define KEEL_VMX_H
+
+#include "kernel/virt.h"
+#include "vmx/vmcs.h"
+
+struct vmx_cpu {
+	u64 vmxon_pa;
+	struct vcpu *loaded;	/* whose VMCS is current on this CPU */
+	struct vcpu *msr_owner; /* whose SYSCALL MSRs are in the registers */
+};
+
+/* The MSRs VT-x leaves to software (the guest uses them without exits; keel swaps them when
+ * another vCPU runs on the CPU). */
+enum { VMX_MSR_KGS, VMX_MSR_STAR, VMX_MSR_LSTAR, VMX_MSR_CSTAR, VMX_MSR_SFMASK, VMX_NMSRS };
+
+struct vmx_vcpu {
+	u64 vmcs_pa;
+	bool launched;
+	u32 cpu; /* the CPU its VMCS was last current on (~0: none) */
+	u16 vpid;
+	u32 entry_ctls;
+	u64 msrs[VMX_NMSRS];
+	u64 cr2;
+};
+
+/* Capabilities read once (appendix A): allowed-0 in the low half, allowed-1 in the high. */
+struct vmx_caps {
+	u32 revision;
+	u64 pin, proc, proc2, exit, entry;
+	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+	u64 ept_vpid;
+	u32 preempt_shift; /* the preemption timer counts TSC >> this */
+};
+extern struct vmx_caps vmx_caps;
+extern const struct pt_format ept_format;
+
+/* 0 after a VM exit; 1 if VMLAUNCH/VMRESUME itself failed. */
+int vmx_world_switch(struct guest_regs *regs, int launched);
+void vmx_exit_point(void);
+enum exit_action vmx_handle_exit(struct vcpu *v);
+void vmx_dump(struct vcpu *v);
+u64 vmx_eptp(const struct vm *vm);
+
+static inline struct vmx_vcpu *vmx(struct vcpu *v)
+{
+	return v->arch;
+}
+
+#endif
