@@ -379,7 +379,7 @@ static void vmx_vcpu_reset(struct vcpu *v, const struct vcpu_boot_state *s)
 	v->state = VCPU_RUNNABLE;
 }
 
-static bool owns_msrs(struct vcpu *v)
+static bool owns_msrs(const struct vcpu *v)
 {
 	return ((struct vmx_cpu *)this_cpu()->virt)->msr_owner == v;
 }
@@ -440,9 +440,7 @@ static void vmx_set(struct vcpu *v, enum vreg r, u64 val)
 /* INVEPT, all contexts: drop every cached guest-physical translation (SDM 30.3). */
 static void vmx_gmap_changed(struct vm *vm)
 {
-	struct {
-		u64 eptp, zero;
-	} desc = {vmx_eptp(vm), 0};
+	u64 desc[2] = {vmx_eptp(vm), 0}; /* EPTP, reserved */
 	u64 type = 2;
 	__asm__ volatile("invept %0, %1" ::"m"(desc), "r"(type) : "cc", "memory");
 }
