@@ -24,12 +24,33 @@ static void reserve(struct boot_info *bi, u64 start, u64 len)
 {
 	if (!len)
 		return;
-	if (bi->nreserved == BOOT_MAX_RESERVED) {
-		log_err("boot: too many loader structures to track; some may be overwritten");
+	rs_add(&bi->reserved, ALIGN_DOWN(start, PAGE_SIZE), ALIGN_UP(start + len, PAGE_SIZE));
+	if (bi->reserved.overflow && !bi->errors++)
+		log_err("boot: too many scattered loader structures to track; some may be "
+			"overwritten");
+}
+
+static char empty[1];
+
+/* A string in loader memory, NUL-ended within max bytes (truncated in place if not). */
+static char *loader_str(struct boot_info *bi, u64 pa, size_t max, const char *what)
+{
+	if (!range_ok(pa, 1)) {
+		log_err("boot: %s at %#llx is outside low memory; ignored", what,
+			(unsigned long long)pa);
 		bi->errors++;
-		return;
+		return empty;
 	}
-	bi->reserved[bi->nreserved++] = (struct boot_range){start, start + len};
+	char *s = (char *)phys(pa);
+	size_t n = 0;
+	while (n < max - 1 && pa + n < PHYS_LIMIT - 1 && s[n])
+		n++;
+	if (s[n]) {
+		log_warn("boot: %s longer than %zu bytes; truncated", what, max - 1);
+		s[n] = '\0';
+	}
+	reserve(bi, pa, n + 1);
+	return s;
 }
 
 /* Copy a NUL-terminated loader string of at most max-1 bytes; false if it is not readable. */
@@ -82,7 +103,7 @@ static struct boot_module *add_module(struct boot_info *bi, u64 start, u64 end)
 	struct boot_module *m = &bi->mods[bi->nmods++];
 	m->start = start;
 	m->end = end;
-	m->str[0] = '\0';
+	m->str = empty;
 	return m;
 }
 
@@ -120,8 +141,8 @@ static void parse_mb1(u64 info, struct boot_info *bi)
 				struct boot_module *m =
 					add_module(bi, mods[i].mod_start, mods[i].mod_end);
 				if (m && mods[i].string)
-					copy_str(bi, mods[i].string, m->str, sizeof(m->str),
-						 "module string");
+					m->str = loader_str(bi, mods[i].string, BOOT_MODSTR_MAX,
+							    "module string");
 			}
 		}
 	}
@@ -254,9 +275,13 @@ static void parse_mb2(u64 info, struct boot_info *bi)
 			struct boot_module *m =
 				add_module(bi, *(const u32 *)(t + 8), *(const u32 *)(t + 12));
 			if (m) {
-				size_t n = MIN((size_t)size - 16, sizeof(m->str) - 1);
-				memcpy(m->str, t + 16, n);
-				m->str[n] = '\0';
+				/* The string is in the tag (reserved with the info): end it there.
+				 */
+				char *str = (char *)(t + 16);
+				size_t n =
+					strnlen(str, MIN((size_t)size - 16, BOOT_MODSTR_MAX - 1));
+				str[n] = '\0';
+				m->str = str;
 			}
 			break;
 		}
@@ -342,6 +367,7 @@ void bootinfo_from_grub(char *s)
 void bootinfo_parse(u32 magic, u64 info, struct boot_info *bi)
 {
 	memset(bi, 0, sizeof(*bi));
+	bi->reserved = (struct rangeset){bi->reserved_buf, 0, BOOT_MAX_RESERVED, false};
 	if (magic == MB1_BOOTLOADER_MAGIC)
 		parse_mb1(info, bi);
 	else if (magic == MB2_BOOTLOADER_MAGIC)

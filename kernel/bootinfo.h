@@ -3,10 +3,11 @@
 #define KEEL_BOOTINFO_H
 
 #include "kernel/types.h"
+#include "mm/range.h"
 
 #define BOOT_MAX_MEM	  128
-#define BOOT_MAX_MODULES  64
-#define BOOT_MAX_RESERVED 16
+#define BOOT_MAX_MODULES  1024
+#define BOOT_MAX_RESERVED 64
 #define BOOT_CMDLINE_MAX  1024
 #define BOOT_MODSTR_MAX	  512
 
@@ -18,9 +19,12 @@ struct boot_mem {
 	u32 type;
 };
 
+/* A module and its string. The string stays in the loader's memory (reserved, and NUL-ended
+ * within BOOT_MODSTR_MAX bytes by the parser), so the module count is bounded by memory, not
+ * by a table of copies. */
 struct boot_module {
 	u64 start, end; /* [start, end) physical */
-	char str[BOOT_MODSTR_MAX];
+	char *str;
 };
 
 struct boot_range {
@@ -42,8 +46,9 @@ struct boot_info {
 	u32 rsdp_len; /* multiboot2 hands over a copy of the RSDP itself */
 	u8 rsdp[36];
 	bool efi_boot_services; /* the loader left EFI boot services running */
-	int nreserved;		/* memory the loader's structures occupy */
-	struct boot_range reserved[BOOT_MAX_RESERVED];
+	/* memory the loader's structures occupy, in whole pages, merged */
+	struct rangeset reserved;
+	struct range reserved_buf[BOOT_MAX_RESERVED];
 	int errors; /* malformed pieces that were skipped */
 };
 

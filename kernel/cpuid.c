@@ -59,11 +59,12 @@ static void basic(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 	case 2:
 		memcpy(r, h, 16); /* cache descriptors */
 		return;
-	case 4: /* cache parameters: the host's caches, this VM's core count */
+	case 4: /* cache parameters: the host's caches; L1 and L2 per core, the rest shared */
 		memcpy(r, h, 16);
 		if (h[0] & 0x1f) {
+			u32 level = (h[0] >> 5) & 7, n = MAX(c->ncpus, 1u) - 1;
 			r[0] &= 0x3ff;
-			r[0] |= (c->ncpus - 1) << 26 | (c->ncpus - 1) << 14;
+			r[0] |= n << 26 | (level > 2 ? n : 0) << 14;
 		}
 		return;
 	case 7:
@@ -71,17 +72,18 @@ static void basic(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 			r[1] = h[1] & L7_EBX;
 		return;
 	case 0xb: /* topology: one thread per core, ncpus cores per package */
+		r[2] = sub & 0xff;
+		r[3] = c->vcpu_id; /* every subleaf reports the x2APIC id */
 		if (sub > 1)
-			return;
+			return; /* level type 0: no more levels */
 		r[0] = sub ? order(c->ncpus) : 0;
 		r[1] = sub ? c->ncpus : 1;
-		r[2] = sub | (sub + 1) << 8;
-		r[3] = c->vcpu_id;
+		r[2] |= (sub + 1) << 8;
 		return;
-	case 0x15: /* TSC = crystal (ECX Hz) * EBX / EAX */
-		r[0] = 1;
-		r[1] = 1;
-		r[2] = (u32)MIN(c->tsc_khz * 1000, 0xffffffffull);
+	case 0x15: /* TSC = crystal (ECX Hz) * EBX / EAX: a 1 MHz crystal, EBX/EAX = kHz/1000 */
+		r[0] = 1000;
+		r[1] = (u32)c->tsc_khz;
+		r[2] = 1000000;
 		return;
 	case 0x16: /* base, maximum and bus frequency in MHz */
 		r[0] = r[1] = (u32)(c->tsc_khz / 1000);
@@ -114,8 +116,8 @@ static void extended(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 		r[3] = h[3] & BIT(8); /* invariant TSC */
 		return;
 	case 0x80000008:
-		r[0] = h[0] & 0xffff; /* physical and linear address sizes */
-		r[2] = c->ncpus - 1;  /* AMD: cores per package - 1 */
+		r[0] = h[0] & 0xffff;	      /* physical and linear address sizes */
+		r[2] = MAX(c->ncpus, 1u) - 1; /* AMD: cores per package - 1 */
 		return;
 	default: return; /* 0x8000000a (SVM) and the rest: zero */
 	}

@@ -97,7 +97,7 @@ static bool parse_elf(const u8 *d, u64 len, struct image *img, bool need_identit
 /* The multiboot v1 header in the first 8 KiB, 4-byte aligned, checksummed; -1 if none. */
 static s64 find_mb1(const u8 *d, u64 len)
 {
-	for (u64 i = 0; i + 12 <= len && i < 8192; i += 4)
+	for (u64 i = 0; i + 12 <= len && i + 12 <= 8192; i += 4) /* wholly in the first 8 KiB */
 		if (rd32(d + i) == MB1_HEADER_MAGIC &&
 		    (u32)(rd32(d + i) + rd32(d + i + 4) + rd32(d + i + 8)) == 0)
 			return (s64)i;
@@ -122,6 +122,8 @@ static bool parse_aout(const u8 *d, u64 len, u64 h, struct image *img)
 		     "%llu-byte file",
 		     (unsigned long long)fsz, (unsigned long long)off, (unsigned long long)len);
 	u64 msz = bss_end > load + fsz ? (u64)bss_end - load : fsz;
+	if (entry < load || entry - load >= msz)
+		FAIL("multiboot entry_addr %#x is outside the image it loads", entry);
 	img->entry = entry;
 	return add_seg(img, off, fsz, msz, load);
 }
@@ -200,7 +202,9 @@ bool image_parse(const u8 *d, u64 len, struct image *img)
 				"\x7f"
 				"ELF",
 				4))
-		FAIL("32-bit ELF without a multiboot header: keel does not know how to enter it");
+		FAIL(d[4] == 1 ? "32-bit ELF without a multiboot header: keel cannot enter it"
+			       : "ELF of unknown class %u",
+		     d[4]);
 	const char *what = foreign(d, len);
 	if (what)
 		FAIL("unrecognised image: %s", what);

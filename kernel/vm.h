@@ -92,7 +92,18 @@ enum exit_kind {
 };
 extern const char *const exit_kind_names[EXIT_KINDS];
 
-enum vcpu_state { VCPU_RUNNABLE, VCPU_HALTED, VCPU_STOPPED };
+/* RUNNABLE: wants a CPU (queued or running). HALTED: waits for an interrupt or a timer.
+ * WAIT_SIPI: reset by INIT, waits for a start-up IPI. STOPPED: done. */
+enum vcpu_state { VCPU_RUNNABLE, VCPU_HALTED, VCPU_WAIT_SIPI, VCPU_STOPPED };
+
+/* A virtual device's timer on a vCPU: fire() runs on that vCPU's CPU once the host TSC passes
+ * deadline (0: disarmed). */
+struct vtimer {
+	u64 deadline;
+	void (*fire)(struct vcpu *v, void *dev);
+	void *dev;
+};
+#define VCPU_TIMERS 4
 
 struct vm;
 
@@ -139,6 +150,12 @@ struct vm {
 	char why[160];
 	u64 overhead; /* bytes keel spends on this VM beyond its RAM */
 	u64 start_tsc, stop_tsc;
+	/* scheduling */
+	u32 weight; /* share of CPU against other VMs (default 256) */
+	u32 cap;    /* at most this percent of one CPU, summed over its vCPUs; 0: no cap */
+	u64 pin;    /* CPUs its vCPUs may run on (bit n: CPU n) */
+	volatile u64 cap_used;	/* TSC ticks used in the current cap period */
+	volatile u64 cap_epoch; /* which cap period cap_used counts */
 	struct vm *next;
 };
 

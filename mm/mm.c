@@ -19,6 +19,7 @@ extern u8 __image_start[], __text_end[], __rodata_end[], __image_end[];
 #define MAX_RANGES 256
 
 static struct pmm pool;
+static u64 low_page; /* a free page below 1 MiB, for the AP trampoline */
 static struct spinlock pool_lock;
 static struct heap heap;
 static struct spinlock heap_lock;
@@ -121,12 +122,16 @@ bool mm_init(const struct boot_info *bi, const u64 *extra, int nextra)
 
 	/* Everything below 1 MiB belongs to the firmware (BIOS data, EBDA, option ROMs; under
 	 * OVMF, GRUB may even put a module there); keel's own image; the loader's structures. */
+	for (int i = 0; i < rs.n && !low_page; i++) {
+		u64 a = MAX(rs.r[i].start, 0x1000ull);
+		if (a + PAGE_SIZE <= MIN(rs.r[i].end, 0x9f000ull))
+			low_page = a;
+	}
 	rs_sub(&rs, 0, 1 * MiB);
 	rs_sub(&rs, (u64)(uintptr_t)__image_start,
 	       ALIGN_UP((u64)(uintptr_t)__image_end, PAGE_SIZE));
-	for (int i = 0; i < bi->nreserved; i++)
-		rs_sub(&rs, ALIGN_DOWN(bi->reserved[i].start, PAGE_SIZE),
-		       ALIGN_UP(bi->reserved[i].end, PAGE_SIZE));
+	for (int i = 0; i < bi->reserved.n; i++)
+		rs_sub(&rs, bi->reserved.r[i].start, bi->reserved.r[i].end);
 	for (int i = 0; i < bi->nmods; i++)
 		rs_sub(&rs, ALIGN_DOWN(bi->mods[i].start, PAGE_SIZE),
 		       ALIGN_UP(bi->mods[i].end, PAGE_SIZE));
@@ -242,6 +247,18 @@ u64 stack_alloc(u64 pages)
 		return 0;
 	unmap_page(pa); /* the guard: an overflow faults instead of corrupting memory */
 	return pa + (pages + 1) * PAGE_SIZE;
+}
+
+u64 mm_low_page(void)
+{
+	return low_page;
+}
+
+void mm_set_exec(u64 pa)
+{
+	if (!pt_protect(&kpt, ALIGN_DOWN(pa, PAGE_SIZE), PAGE_SIZE, PT_R | PT_W | PT_X))
+		panic("mm: cannot make %#llx executable", (unsigned long long)pa);
+	invlpg(pa);
 }
 
 void mm_map_device(u64 pa, u64 len)

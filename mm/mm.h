@@ -39,6 +39,12 @@ void mm_guard_page(u64 va);
 /* A stack of `pages` pages with an unmapped guard page below it; returns its top, 0 if none. */
 u64 stack_alloc(u64 pages);
 
+/* A free page below 1 MiB that the page pool never hands out (0 if the map had none): the
+ * application processors' start-up code lives there. */
+u64 mm_low_page(void);
+/* Make one page of the identity map executable (the AP trampoline). */
+void mm_set_exec(u64 pa);
+
 /* Map device memory uncached in keel's address space (it is identity-mapped already). */
 void mm_map_device(u64 pa, u64 len);
 
