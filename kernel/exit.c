@@ -7,6 +7,7 @@
 #include "kernel/log.h"
 #include "kernel/percpu.h"
 #include "kernel/sched.h"
+#include "kernel/virq.h"
 #include "kernel/virt.h"
 #include "kernel/x86.h"
 
@@ -40,20 +41,28 @@ enum exit_action exit_cpuid(struct vcpu *v, struct vexit *e)
 	return EXIT_RESUME;
 }
 
-/* HLT waits for an interrupt. With interrupts off nothing can come: that vCPU is done. */
+/* HLT waits for an interrupt. With interrupts off only INIT (or NMI) can end it: a lone vCPU
+ * is done for good; one of several waits for the others to send INIT. */
 enum exit_action exit_hlt(struct vcpu *v, struct vexit *e)
 {
 	e->skip = true;
 	if (!(vcpu_get(v, VREG_RFLAGS) & RFLAGS_IF)) {
-		v->state = VCPU_STOPPED;
-		if (vm_all_vcpus_stopped(v->vm)) {
+		v->state = VCPU_WAIT_SIPI;
+		if (vm_all_vcpus_asleep(v->vm)) {
 			vm_stop(v->vm, VM_END_HALTED, 0, "halted with interrupts disabled");
 			return EXIT_STOP;
 		}
 		return EXIT_RESCHED;
 	}
-	v->state = VCPU_HALTED;
-	return EXIT_RESCHED;
+	return sched_halt(v) ? EXIT_RESCHED : EXIT_RESUME;
+}
+
+/* The guest can take an interrupt now: the next entry injects it (vcpu_pre_entry). */
+enum exit_action exit_irq_window(struct vcpu *v, struct vexit *e)
+{
+	(void)e;
+	__atomic_store_n(&v->irq_pending, 1, __ATOMIC_RELAXED);
+	return EXIT_RESUME;
 }
 
 /* A host interrupt arrived while the guest ran: let keel take it now, then see whether the
@@ -64,7 +73,7 @@ enum exit_action exit_intr(struct vcpu *v, struct vexit *e)
 	sti();
 	__asm__ volatile("nop");
 	cli();
-	return sched_need_resched() ? EXIT_RESCHED : EXIT_RESUME;
+	return EXIT_RESUME; /* vcpu_pre_entry sees what the interrupt changed */
 }
 
 enum exit_action exit_shutdown(struct vcpu *v, struct vexit *e)

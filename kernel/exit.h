@@ -62,6 +62,7 @@ enum exit_action exit_xsetbv(struct vcpu *v, struct vexit *e);
 enum exit_action exit_cr_write(struct vcpu *v, struct vexit *e);
 enum exit_action exit_ignore(struct vcpu *v, struct vexit *e);
 enum exit_action exit_timeslice(struct vcpu *v, struct vexit *e);
+enum exit_action exit_irq_window(struct vcpu *v, struct vexit *e);
 /* An exit keel does not expect: dump the control block and stop that VM. */
 enum exit_action exit_unexpected(struct vcpu *v, struct vexit *e);
 

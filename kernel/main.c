@@ -11,6 +11,7 @@
 #include "kernel/percpu.h"
 #include "kernel/sched.h"
 #include "kernel/selftest.h"
+#include "kernel/smp.h"
 #include "kernel/virt.h"
 #include "kernel/vmconfig.h"
 #include "kernel/trap.h"
@@ -42,14 +43,6 @@ static void console_init(void)
 		 keel_cfg.console_port);
 }
 
-/* keel never uses x87 or SSE itself, but saves and restores guests' with FXSAVE: the FPU must
- * be on (no EM, no TS) and FXSAVE must cover the XMM registers (CR4.OSFXSR). */
-static void fpu_init(void)
-{
-	write_cr0((read_cr0() & ~(CR0_EM | CR0_TS)) | CR0_MP | CR0_NE);
-	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
-}
-
 /* Pick the backend this CPU supports and enable it; ends the run if there is none. */
 static void virt_init(void)
 {
@@ -63,7 +56,11 @@ static void virt_init(void)
 		log_err("keel: could not enable %s on CPU 0", virt->name);
 		keel_exit(KEEL_NO_VIRT);
 	}
-	log_info("virt: %s enabled", virt->name);
+	smp_enable_virt();
+	u32 n = 0;
+	for (u32 i = 0; i < ncpus; i++)
+		n += cpus[i].online;
+	log_info("virt: %s enabled on %u CPU%s", virt->name, n, n == 1 ? "" : "s");
 }
 
 static void mask_pic(void)
@@ -80,7 +77,7 @@ void kernel_main(u32 magic, u64 info)
 	idt_init();
 	gdt_init(&cpus[0]);
 	mask_pic();
-	fpu_init();
+	cpu_setup();
 
 	bootinfo_parse(magic, info, &boot_info);
 	config_defaults(&keel_cfg);
@@ -123,7 +120,9 @@ void kernel_main(u32 magic, u64 info)
 			 (unsigned long long)(boot_info.mods[i].end - boot_info.mods[i].start),
 			 boot_info.mods[i].str);
 
-	log_info("keel: ready, %llu KiB free", (unsigned long long)(mm_free_pages() * 4));
+	smp_start();
+	log_info("keel: ready, %u CPU%s, %llu KiB free", ncpus, ncpus == 1 ? "" : "s",
+		 (unsigned long long)(mm_free_pages() * 4));
 	selftest_run();
 	if (!boot_info.nmods) {
 		log_info("keel: nothing to run");
@@ -134,5 +133,6 @@ void kernel_main(u32 magic, u64 info)
 		log_err("keel: no VM could be started");
 		keel_exit(KEEL_VM_FAILED);
 	}
+	smp_go();
 	sched_run();
 }

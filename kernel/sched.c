@@ -1,6 +1,15 @@
-/* Round-robin over runnable vCPUs with a fixed time slice enforced by the LAPIC timer: a host
- * interrupt forces an exit from the guest, and the exit handler asks whether the slice is
- * over. A halted vCPU leaves the queue until something wakes it. */
+/* keel's scheduler.
+ *
+ * Each CPU has a run queue of the vCPUs homed on it. The next to run is the queued vCPU with
+ * the least virtual run time, which grows by (time run) * SCHED_WEIGHT / weight: over time each
+ * vCPU gets CPU in proportion to its VM's weight. A time slice is enforced by the LAPIC timer
+ * (a host interrupt makes the guest exit) and, on VT-x, the preemption timer.
+ *
+ * A halted vCPU leaves the queue; its home CPU watches its timers and wakes it at the first
+ * deadline, or when a device or another vCPU raises an interrupt for it. A VM's cap limits the
+ * CPU time of all its vCPUs together within each 100 ms period; pinning limits the CPUs its
+ * vCPUs may be homed on. An idle CPU steals work; every 50 ms a CPU also pulls work from the
+ * most loaded one when that evens out the weights. */
 #include "kernel/sched.h"
 #include "drivers/lapic.h"
 #include "drivers/timer.h"
@@ -9,40 +18,428 @@
 #include "kernel/percpu.h"
 #include "kernel/spinlock.h"
 #include "kernel/trap.h"
+#include "kernel/virq.h"
 #include "kernel/virt.h"
 #include "kernel/x86.h"
 
-static struct spinlock rq_lock;
-static struct vcpu *rq_head, *rq_tail;
+#define BALANCE_US 50000
+
+struct runq {
+	struct spinlock lock;
+	struct vcpu *queue; /* runnable, waiting for the CPU */
+	struct vcpu *homed; /* every vCPU homed here, via home_next */
+	u64 load;	    /* sum of the weights of its runnable vCPUs */
+	u64 min_vruntime;
+	u64 next_balance;
+	bool idle;
+};
+
+static struct runq rqs[MAX_CPUS];
+static struct sched_stats stats[MAX_CPUS];
+static volatile u32 vms_running;
+static volatile bool started;
+
+static u32 weight(const struct vcpu *v)
+{
+	return v->vm->weight ? v->vm->weight : SCHED_WEIGHT;
+}
+
+static bool allowed(const struct vcpu *v, u32 cpu)
+{
+	return cpus[cpu].online && (v->vm->pin & BIT(cpu));
+}
+
+/* VEC_IPI pulls a CPU out of its guest (it then injects what is pending); VEC_RESCHED also
+ * makes it choose again what to run. */
+static void ipi(u32 cpu, u8 vector)
+{
+	if (cpu != this_cpu()->id && cpus[cpu].online)
+		lapic_send_ipi(cpus[cpu].apic_id, ICR_FIXED | vector);
+}
+
+/* Queue v on rq (its lock held). */
+static void enqueue(struct runq *rq, struct vcpu *v)
+{
+	if (v->queued)
+		return;
+	v->rq_next = rq->queue;
+	rq->queue = v;
+	v->queued = true;
+}
+
+static void dequeue(struct runq *rq, struct vcpu *v)
+{
+	for (struct vcpu **p = &rq->queue; *p; p = &(*p)->rq_next) {
+		if (*p == v) {
+			*p = v->rq_next;
+			v->queued = false;
+			return;
+		}
+	}
+}
+
+static void unhome(struct runq *rq, struct vcpu *v)
+{
+	for (struct vcpu **p = &rq->homed; *p; p = &(*p)->home_next) {
+		if (*p == v) {
+			*p = v->home_next;
+			return;
+		}
+	}
+}
+
+/* The allowed CPU with the least load (ties: the lowest number). */
+static u32 least_loaded(const struct vcpu *v)
+{
+	u32 best = ~0u;
+	for (u32 i = 0; i < ncpus; i++)
+		if (allowed(v, i) && (best == ~0u || rqs[i].load < rqs[best].load))
+			best = i;
+	return best == ~0u ? 0 : best;
+}
 
 void sched_add(struct vcpu *v)
 {
-	u64 flags = spin_lock_irq(&rq_lock);
-	v->rq_next = NULL;
-	if (rq_tail)
-		rq_tail->rq_next = v;
-	else
-		rq_head = v;
-	rq_tail = v;
-	spin_unlock_irq(&rq_lock, flags);
+	u32 cpu = least_loaded(v);
+	struct runq *rq = &rqs[cpu];
+	u64 flags = spin_lock_irq(&rq->lock);
+	v->home = cpu;
+	v->running_on = -1;
+	v->home_next = rq->homed;
+	rq->homed = v;
+	v->vruntime = rq->min_vruntime;
+	if (v->state == VCPU_RUNNABLE) {
+		rq->load += weight(v);
+		enqueue(rq, v);
+	}
+	if (v->id == 0)
+		__atomic_fetch_add(&vms_running, 1, __ATOMIC_RELAXED);
+	spin_unlock_irq(&rq->lock, flags);
+	if (started)
+		ipi(cpu, VEC_RESCHED);
 }
 
-static struct vcpu *pick(void)
+/* Make a halted or waiting v runnable (its home lock held). */
+static void make_runnable(struct runq *rq, struct vcpu *v)
 {
-	u64 flags = spin_lock_irq(&rq_lock);
-	struct vcpu *v = rq_head;
-	if (v) {
-		rq_head = v->rq_next;
-		if (!rq_head)
-			rq_tail = NULL;
+	if (v->state == VCPU_RUNNABLE || v->state == VCPU_STOPPED)
+		return;
+	v->state = VCPU_RUNNABLE;
+	/* A sleeper may catch up, but by at most one slice: it cannot hoard run time. */
+	u64 floor = rq->min_vruntime > us_to_tsc(SCHED_SLICE_US)
+			    ? rq->min_vruntime - us_to_tsc(SCHED_SLICE_US)
+			    : 0;
+	if (v->vruntime < floor)
+		v->vruntime = floor;
+	if (v->running_on < 0) { /* still on a CPU: run() puts it back when it leaves */
+		rq->load += weight(v);
+		enqueue(rq, v);
 	}
-	spin_unlock_irq(&rq_lock, flags);
-	return v;
+}
+
+void sched_start(struct vcpu *v)
+{
+	struct runq *rq = &rqs[v->home];
+	u64 flags = spin_lock_irq(&rq->lock);
+	make_runnable(rq, v);
+	spin_unlock_irq(&rq->lock, flags);
+	ipi(v->home, VEC_RESCHED);
+}
+
+void sched_kick(struct vcpu *v)
+{
+	s32 on = __atomic_load_n(&v->running_on, __ATOMIC_ACQUIRE);
+	if (on >= 0 && (u32)on != this_cpu()->id)
+		ipi((u32)on, VEC_IPI);
+}
+
+void sched_wake(struct vcpu *v)
+{
+	if (__atomic_load_n(&v->state, __ATOMIC_SEQ_CST) == VCPU_HALTED) {
+		struct runq *rq = &rqs[v->home];
+		u64 flags = spin_lock_irq(&rq->lock);
+		if (v->state == VCPU_HALTED)
+			make_runnable(rq, v);
+		spin_unlock_irq(&rq->lock, flags);
+		if (v->home == this_cpu()->id)
+			this_cpu()->need_resched = true;
+		else
+			ipi(v->home, VEC_RESCHED);
+	}
+	sched_kick(v);
+}
+
+bool sched_halt(struct vcpu *v)
+{
+	/* Publish the halt, then look for an interrupt: a waker either sees HALTED and wakes v,
+	 * or raised its interrupt early enough to be seen here. */
+	__atomic_store_n(&v->state, VCPU_HALTED, __ATOMIC_SEQ_CST);
+	if (v->irq_pending || vcpu_irq_waiting(v)) {
+		struct runq *rq = &rqs[v->home];
+		u64 flags = spin_lock_irq(&rq->lock);
+		if (v->state == VCPU_HALTED)
+			v->state = VCPU_RUNNABLE;
+		spin_unlock_irq(&rq->lock, flags);
+		__atomic_store_n(&v->irq_pending, 1, __ATOMIC_RELAXED);
+		return false;
+	}
+	return true;
+}
+
+void sched_timer_changed(struct vcpu *v)
+{
+	if (v->home != this_cpu()->id)
+		ipi(v->home, VEC_RESCHED); /* its CPU re-arms its timer when it next looks */
 }
 
 bool sched_need_resched(void)
 {
 	return this_cpu()->need_resched;
+}
+
+void sched_stats(struct sched_stats *s)
+{
+	*s = (struct sched_stats){0};
+	for (u32 i = 0; i < ncpus; i++) {
+		s->switches += stats[i].switches;
+		s->switch_tsc += stats[i].switch_tsc;
+		s->migrations += stats[i].migrations;
+	}
+}
+
+/* Caps: the VM's CPU time in the current period, and whether it is used up. */
+static u64 cap_budget(const struct vm *vm)
+{
+	return us_to_tsc((u64)SCHED_CAP_PERIOD * vm->cap / 100);
+}
+
+static bool throttled(struct vm *vm, u64 now)
+{
+	if (!vm->cap)
+		return false;
+	u64 epoch = now / us_to_tsc(SCHED_CAP_PERIOD);
+	if (vm->cap_epoch != epoch) {
+		vm->cap_epoch = epoch;
+		vm->cap_used = 0;
+	}
+	return vm->cap_used >= cap_budget(vm);
+}
+
+/* The queued vCPU with the least virtual run time whose VM is not over its cap. */
+static struct vcpu *pick(struct runq *rq, u64 now, bool *capped)
+{
+	struct vcpu *best = NULL;
+	*capped = false;
+	for (struct vcpu *v = rq->queue; v; v = v->rq_next) {
+		if (throttled(v->vm, now)) {
+			*capped = true;
+			continue;
+		}
+		if (!best || v->vruntime < best->vruntime)
+			best = v;
+	}
+	if (best) {
+		dequeue(rq, best);
+		if (best->vruntime > rq->min_vruntime)
+			rq->min_vruntime = best->vruntime;
+	}
+	return best;
+}
+
+/* Move queued v from src to dst (both locks held). */
+static void migrate(struct runq *src, struct runq *dst, struct vcpu *v, u32 to)
+{
+	dequeue(src, v);
+	unhome(src, v);
+	src->load -= weight(v);
+	v->vruntime = v->vruntime - MIN(v->vruntime, src->min_vruntime) + dst->min_vruntime;
+	v->home = to;
+	v->home_next = dst->homed;
+	dst->homed = v;
+	dst->load += weight(v);
+	enqueue(dst, v);
+	stats[to].migrations++;
+}
+
+/* Pull one vCPU from the most loaded CPU when that narrows the gap (or when idle, any). */
+static void balance(u32 me, bool idle)
+{
+	struct runq *mine = &rqs[me];
+	u32 busiest = ~0u;
+	for (u32 i = 0; i < ncpus; i++)
+		if (i != me && cpus[i].online && rqs[i].queue &&
+		    (busiest == ~0u || rqs[i].load > rqs[busiest].load))
+			busiest = i;
+	if (busiest == ~0u || (!idle && rqs[busiest].load <= mine->load))
+		return;
+	struct runq *a = me < busiest ? mine : &rqs[busiest];
+	struct runq *b = me < busiest ? &rqs[busiest] : mine;
+	u64 flags = spin_lock_irq(&a->lock);
+	spin_lock(&b->lock);
+	struct runq *src = &rqs[busiest];
+	u64 gap = src->load > mine->load ? src->load - mine->load : 0;
+	struct vcpu *take = NULL;
+	for (struct vcpu *v = src->queue; v; v = v->rq_next) {
+		if (!allowed(v, me))
+			continue;
+		/* Moving weight w changes the gap to |gap - 2w|: only worth it if w < gap. */
+		if ((idle || weight(v) < gap) && (!take || weight(v) > weight(take)))
+			take = v;
+	}
+	if (take)
+		migrate(src, mine, take, me);
+	spin_unlock(&b->lock);
+	spin_unlock_irq(&a->lock, flags);
+}
+
+/* Run the timers of the halted vCPUs homed here; return the earliest deadline left. The
+ * list is read under the lock; the timers (which may wake vCPUs) run outside it. */
+static u64 halted_timers(struct runq *rq, u64 now)
+{
+	struct vcpu *due[16];
+	int n = 0;
+	u64 next = 0;
+	u64 flags = spin_lock_irq(&rq->lock);
+	for (struct vcpu *v = rq->homed; v; v = v->home_next) {
+		if (v->state != VCPU_HALTED || !v->next_deadline)
+			continue;
+		if (v->next_deadline <= now && n < (int)ARRAY_SIZE(due))
+			due[n++] = v;
+		else if (!next || v->next_deadline < next)
+			next = v->next_deadline;
+	}
+	spin_unlock_irq(&rq->lock, flags);
+	for (int i = 0; i < n; i++) {
+		vcpu_run_timers(due[i], now);
+		if (due[i]->next_deadline && (!next || due[i]->next_deadline < next))
+			next = due[i]->next_deadline;
+	}
+	return next;
+}
+
+static void arm(u64 now, u64 deadline)
+{
+	u64 us = deadline > now ? tsc_to_us(deadline - now) : 0;
+	lapic_timer_oneshot(VEC_TIMER, MAX(us, 1ull));
+}
+
+static void retire(struct vm *vm);
+
+/* A VM whose vCPUs all sleep with no timer armed and nothing pending can never wake: only
+ * its own vCPUs and devices could wake it, and none of them will run again. */
+static void stop_stuck(void)
+{
+	for (struct vm *vm = vm_list; vm; vm = vm->next) {
+		if (vm->state != VM_RUNNING || vm->end)
+			continue;
+		bool stuck = true, irqs_off = true;
+		for (u32 i = 0; i < vm->nvcpus; i++) {
+			const struct vcpu *v = vm->vcpu[i];
+			if (v->state == VCPU_RUNNABLE || v->running_on >= 0 ||
+			    (v->state == VCPU_HALTED && (v->next_deadline || v->irq_pending)))
+				stuck = false;
+			if (v->state == VCPU_HALTED)
+				irqs_off = false;
+		}
+		if (!stuck)
+			continue;
+		vm_stop(vm, VM_END_HALTED, 0, "%s",
+			irqs_off ? "halted with interrupts disabled"
+				 : "every vCPU halted with nothing to wake it");
+		retire(vm);
+	}
+}
+
+/* Nothing to run: sleep until an interrupt, a timer of a halted vCPU, or the next cap
+ * period (if a capped vCPU waits). */
+static void idle(struct runq *rq, u64 next, bool capped)
+{
+	u64 now = rdtsc();
+	if (capped) {
+		u64 period = us_to_tsc(SCHED_CAP_PERIOD);
+		u64 boundary = (now / period + 1) * period;
+		if (!next || boundary < next)
+			next = boundary;
+	}
+	if (next)
+		arm(now, next);
+	rq->idle = true;
+	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	rq->idle = false;
+	lapic_timer_oneshot(VEC_TIMER, 0);
+}
+
+/* The VM is over: take its vCPUs off their CPUs' books; the last VM ends the run. */
+static void retire(struct vm *vm)
+{
+	if (__atomic_exchange_n(&vm->state, VM_STOPPED, __ATOMIC_ACQ_REL) != VM_RUNNING)
+		return;
+	if (!vm->stop_tsc)
+		vm->stop_tsc = tsc_now();
+	for (u32 i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = vm->vcpu[i];
+		struct runq *rq = &rqs[v->home];
+		u64 flags = spin_lock_irq(&rq->lock);
+		dequeue(rq, v);
+		unhome(rq, v);
+		if (v->state == VCPU_RUNNABLE)
+			rq->load -= weight(v);
+		v->state = VCPU_STOPPED;
+		spin_unlock_irq(&rq->lock, flags);
+		sched_kick(v);
+	}
+	if (__atomic_sub_fetch(&vms_running, 1, __ATOMIC_ACQ_REL) == 0)
+		keel_exit(vm_summary());
+}
+
+/* Run v for one slice (or until it halts, yields or stops), then account for it. */
+static void run(struct cpu *c, struct runq *rq, struct vcpu *v, u64 switch_start)
+{
+	u64 now = rdtsc(), slice = us_to_tsc(SCHED_SLICE_US);
+	if (v->vm->cap) {
+		u64 left = cap_budget(v->vm) - MIN(v->vm->cap_used, cap_budget(v->vm));
+		slice = MIN(slice, MAX(left, us_to_tsc(100)));
+	}
+	u64 end = now + slice;
+	if (v->next_deadline && v->next_deadline < end)
+		end = v->next_deadline;
+	u64 halted_next = halted_timers(rq, now);
+	if (halted_next && halted_next < end)
+		end = halted_next;
+	c->need_resched = false;
+	c->vcpu = v;
+	__atomic_store_n(&v->running_on, (s32)c->id, __ATOMIC_RELEASE);
+	fxrstor(v->fpu); /* keel never uses the FPU: only guests' state passes through it */
+	arm(now, end);
+	stats[c->id].switches++;
+	stats[c->id].switch_tsc += now - switch_start;
+	u64 t0 = rdtsc();
+	enum exit_action a = virt->vcpu_run(v);
+	u64 ran = rdtsc() - t0;
+	lapic_timer_oneshot(VEC_TIMER, 0);
+	fxsave(v->fpu); /* saved before v can be stolen by another CPU */
+	virt->vcpu_put(v);
+	c->vcpu = NULL;
+	v->vruntime += ran * SCHED_WEIGHT / weight(v);
+	if (v->vm->cap)
+		__atomic_fetch_add(&v->vm->cap_used, ran, __ATOMIC_RELAXED);
+	if (v->init_pending) {
+		v->init_pending = false;
+		if (v->state != VCPU_STOPPED)
+			v->state = VCPU_WAIT_SIPI;
+	}
+	u64 flags = spin_lock_irq(&rq->lock);
+	__atomic_store_n(&v->running_on, -1, __ATOMIC_RELEASE);
+	if (v->vm->end || a == EXIT_STOP) {
+		spin_unlock_irq(&rq->lock, flags);
+		retire(v->vm);
+		return;
+	}
+	if (v->state == VCPU_RUNNABLE)
+		enqueue(rq, v);
+	else
+		rq->load -= weight(v); /* halted or waiting for a SIPI */
+	spin_unlock_irq(&rq->lock, flags);
 }
 
 static void tick(struct trap_frame *f)
@@ -52,69 +449,62 @@ static void tick(struct trap_frame *f)
 	lapic_eoi();
 }
 
-/* Give v the FPU: keel itself never touches it (it is built without SSE), so the registers
- * hold the last guest's state until another vCPU runs here. */
-static void fpu_switch(struct cpu *c, struct vcpu *v)
+static void kick(struct trap_frame *f)
 {
-	if (c->fpu_owner == v)
-		return;
-	if (c->fpu_owner)
-		fxsave(c->fpu_owner->fpu);
-	fxrstor(v->fpu);
-	c->fpu_owner = v;
+	(void)f;
+	lapic_eoi(); /* the guest has exited: what is pending is injected at the next entry */
 }
 
-/* Nothing is runnable: VMs whose vCPUs are all halted can never wake (no virtual interrupt
- * source is armed), so they end. */
-static void stop_halted(void)
+static void resched(struct trap_frame *f)
 {
-	for (struct vm *vm = vm_list; vm; vm = vm->next)
-		if (vm->state == VM_RUNNING && !vm->end)
-			vm_stop(vm, VM_END_HALTED, 0, "every vCPU halted with nothing to wake it");
+	(void)f;
+	this_cpu()->need_resched = true;
+	lapic_eoi();
 }
 
-static void retire(struct vm *vm)
+__noreturn void sched_loop(void)
 {
-	for (u32 i = 0; i < vm->nvcpus; i++)
-		vm->vcpu[i]->state = VCPU_STOPPED;
-	if (vm->state == VM_RUNNING) {
-		vm->state = VM_STOPPED;
-		if (!vm->stop_tsc)
-			vm->stop_tsc = tsc_now();
+	struct cpu *c = this_cpu();
+	struct runq *rq = &rqs[c->id];
+	u64 switch_start = rdtsc();
+	for (;;) {
+		u64 now = rdtsc();
+		if (now >= rq->next_balance) {
+			rq->next_balance = now + us_to_tsc(BALANCE_US);
+			balance(c->id, false);
+		}
+		u64 next = halted_timers(rq, now);
+		bool capped;
+		u64 flags = spin_lock_irq(&rq->lock);
+		struct vcpu *v = pick(rq, now, &capped);
+		spin_unlock_irq(&rq->lock, flags);
+		if (!v) {
+			balance(c->id, true);
+			flags = spin_lock_irq(&rq->lock);
+			v = pick(rq, now, &capped);
+			spin_unlock_irq(&rq->lock, flags);
+		}
+		if (!v) {
+			if (!next && !capped)
+				stop_stuck();
+			idle(rq, next, capped);
+			switch_start = rdtsc();
+			continue;
+		}
+		if (v->vm->end) {
+			retire(v->vm);
+			continue;
+		}
+		run(c, rq, v, switch_start);
+		switch_start = rdtsc();
 	}
 }
 
 __noreturn void sched_run(void)
 {
-	struct cpu *c = this_cpu();
 	irq_register(VEC_TIMER, tick);
-	for (;;) {
-		struct vcpu *v = pick();
-		if (!v) {
-			stop_halted();
-			break;
-		}
-		if (v->vm->end || v->state != VCPU_RUNNABLE) {
-			retire(v->vm->end ? v->vm : NULL);
-			continue;
-		}
-		c->need_resched = false;
-		c->vcpu = v;
-		fpu_switch(c, v);
-		lapic_timer_oneshot(VEC_TIMER, SCHED_SLICE_US);
-		enum exit_action a = virt->vcpu_run(v);
-		lapic_timer_oneshot(VEC_TIMER, 0);
-		c->vcpu = NULL;
-		if (v->vm->end || a == EXIT_STOP) {
-			retire(v->vm);
-			continue;
-		}
-		if (v->state == VCPU_RUNNABLE)
-			sched_add(v);
-		else if (v->state == VCPU_HALTED && vm_all_vcpus_stopped(v->vm))
-			retire(v->vm);
-	}
-	for (struct vm *vm = vm_list; vm; vm = vm->next)
-		retire(vm);
-	keel_exit(vm_summary());
+	irq_register(VEC_IPI, kick);
+	irq_register(VEC_RESCHED, resched);
+	started = true;
+	sched_loop();
 }

@@ -19,7 +19,8 @@ struct trap_frame {
 
 /* Vectors keel uses for its own interrupts. */
 #define VEC_TIMER    0xf0 /* LAPIC timer: scheduler tick */
-#define VEC_IPI	     0xf1 /* cross-CPU kick */
+#define VEC_IPI	     0xf1 /* cross-CPU kick: leave the guest */
+#define VEC_RESCHED  0xf2 /* cross-CPU kick: leave the guest and reschedule */
 #define VEC_SPURIOUS 0xff
 
 typedef void (*irq_handler_t)(struct trap_frame *f);

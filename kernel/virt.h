@@ -27,6 +27,13 @@ struct virt_ops {
 	enum exit_action (*vcpu_run)(struct vcpu *v);
 	u64 (*get)(struct vcpu *v, enum vreg r);
 	void (*set)(struct vcpu *v, enum vreg r, u64 val);
+	/* Can an external interrupt be injected now (RFLAGS.IF set, no interrupt shadow)? */
+	bool (*irq_window_open)(struct vcpu *v);
+	/* Exit (as exit_irq_window) as soon as the guest can take an interrupt, or stop doing so.
+	 */
+	void (*irq_window)(struct vcpu *v, bool on);
+	/* v leaves this CPU (it may run on another next). */
+	void (*vcpu_put)(struct vcpu *v);
 	/* The guest-physical map changed: drop cached translations of it. */
 	void (*gmap_changed)(struct vm *vm);
 	/* Log the control block, for an unexpected exit or a failed entry. */

@@ -89,6 +89,14 @@ bool vm_all_vcpus_stopped(const struct vm *vm)
 	return true;
 }
 
+bool vm_all_vcpus_asleep(const struct vm *vm)
+{
+	for (u32 i = 0; i < vm->nvcpus; i++)
+		if (vm->vcpu[i]->state != VCPU_STOPPED && vm->vcpu[i]->state != VCPU_WAIT_SIPI)
+			return false;
+	return true;
+}
+
 void vm_stop(struct vm *vm, enum vm_end end, u64 status, const char *fmt, ...)
 {
 	u64 flags = spin_lock_irq(&stop_lock);

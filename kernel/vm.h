@@ -106,20 +106,32 @@ struct vtimer {
 #define VCPU_TIMERS 4
 
 struct vm;
+struct virq_ops;
 
 struct vcpu {
 	struct guest_regs regs; /* first: the world-switch stubs address it directly */
 	struct vm *vm;
 	u32 id;
-	enum vcpu_state state;
+	volatile enum vcpu_state state;
 	struct vevent event;
 	void *arch; /* the backend's per-vCPU state */
 	u32 cpu;    /* host CPU it last ran on (~0 before its first run) */
 	u64 exits[EXIT_KINDS];
 	u64 guest_tsc; /* TSC ticks spent in the guest */
-	u64 last_entry_tsc;
-	struct vcpu *rq_next;	   /* run-queue link */
-	u8 fpu[512] __aligned(16); /* FXSAVE image while another vCPU owns the FPU */
+	/* interrupts (kernel/virq.c) */
+	volatile u32 irq_pending; /* non-zero: ask the interrupt controller before entry */
+	volatile bool nmi_pending;
+	volatile bool init_pending; /* INIT arrived: stop and wait for a SIPI */
+	struct vtimer timers[VCPU_TIMERS];
+	u64 next_deadline; /* the earliest armed timer, 0 if none */
+	/* scheduling (kernel/sched.c) */
+	u32 home;		 /* CPU whose run queue holds it */
+	volatile s32 running_on; /* CPU running it now, -1 if none */
+	bool queued;
+	u64 vruntime; /* weighted time run: the least runs next */
+	struct vcpu *rq_next;
+	struct vcpu *home_next;	   /* all vCPUs homed on one CPU */
+	u8 fpu[512] __aligned(16); /* FXSAVE image while the vCPU is off the CPU */
 };
 
 enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPED };
@@ -143,7 +155,8 @@ struct vm {
 	struct bus io, mmio;
 	struct vm_devices dev;
 	char cmdline[VM_CMDLINE_MAX];
-	void *arch; /* the backend's per-VM state */
+	void *arch;		     /* the backend's per-VM state */
+	const struct virq_ops *irqc; /* its interrupt controller */
 	/* the end */
 	enum vm_end end;
 	u64 status;
@@ -168,6 +181,8 @@ void vm_destroy(struct vm *vm);
 void vm_stop(struct vm *vm, enum vm_end end, u64 status, const char *fmt, ...) __printf(4, 5);
 /* True once every vCPU of vm has stopped. */
 bool vm_all_vcpus_stopped(const struct vm *vm);
+/* True when no vCPU of vm can run again by itself: each is stopped or waits for a SIPI. */
+bool vm_all_vcpus_asleep(const struct vm *vm);
 /* Log the end-of-run summary; returns keel's run status (0 only if every VM exited 0). */
 int vm_summary(void);
 

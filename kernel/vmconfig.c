@@ -5,6 +5,7 @@
 #include "kernel/guest_boot.h"
 #include "kernel/lib.h"
 #include "kernel/log.h"
+#include "kernel/percpu.h"
 #include "kernel/sched.h"
 #include "kernel/virt.h"
 #include "kernel/vmdef.h"
@@ -42,9 +43,21 @@ static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const
 			.len = bi->mods[j].end - bi->mods[j].start,
 		};
 	}
+	u64 online = 0;
+	for (u32 c = 0; c < ncpus; c++)
+		if (cpus[c].online)
+			online |= BIT(c);
+	if (d->pin && !(d->pin & online)) {
+		log_err("vm %s: pin=%#llx names no online CPU (online: %#llx); not started",
+			d->name, (unsigned long long)d->pin, (unsigned long long)online);
+		return false;
+	}
 	struct vm *vm = vm_create(d->name, d->mem, d->cpus);
 	if (!vm)
 		return false;
+	vm->weight = d->weight ? d->weight : SCHED_WEIGHT;
+	vm->cap = d->cap;
+	vm->pin = d->pin ? d->pin & online : online;
 	strlcpy(vm->cmdline, d->cmdline, sizeof(vm->cmdline));
 	struct vcpu_boot_state s;
 	if (!guest_load(vm, &gi, &s)) {
@@ -55,14 +68,16 @@ static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const
 	virt->vcpu_reset(vm->vcpu[0], &s);
 	/* Secondary vCPUs wait for the guest to start them (INIT/SIPI through its LAPIC). */
 	for (u32 c = 1; c < vm->nvcpus; c++)
-		vm->vcpu[c]->state = VCPU_STOPPED;
-	log_info("vm %s: %llu MiB, %u vCPU%s, keel overhead %llu KiB%s%s", vm->name,
-		 (unsigned long long)(d->mem / MiB), vm->nvcpus, vm->nvcpus == 1 ? "" : "s",
-		 (unsigned long long)(vm->overhead / KiB), vm->cmdline[0] ? ", cmdline " : "",
-		 vm->cmdline);
+		vm->vcpu[c]->state = VCPU_WAIT_SIPI;
+	log_info("vm %s: %llu MiB, %u vCPU%s, weight %u%s, CPUs %#llx, keel overhead %llu KiB%s%s",
+		 vm->name, (unsigned long long)(d->mem / MiB), vm->nvcpus,
+		 vm->nvcpus == 1 ? "" : "s", vm->weight, vm->cap ? ", capped" : "",
+		 (unsigned long long)vm->pin, (unsigned long long)(vm->overhead / KiB),
+		 vm->cmdline[0] ? ", cmdline " : "", vm->cmdline);
 	vm->state = VM_RUNNING;
 	vm->start_tsc = tsc_now();
-	sched_add(vm->vcpu[0]);
+	for (u32 c = 0; c < vm->nvcpus; c++)
+		sched_add(vm->vcpu[c]);
 	return true;
 }
 

@@ -17,6 +17,36 @@ static bool name_ok(const char *s, size_t n)
 	return true;
 }
 
+/* "0,2-3" -> bits 0, 2 and 3. */
+static bool parse_cpulist(const char *s, size_t n, u64 *mask)
+{
+	u64 m = 0;
+	size_t i = 0;
+	while (i < n) {
+		size_t j = i;
+		while (j < n && s[j] != ',')
+			j++;
+		size_t dash = i;
+		while (dash < j && s[dash] != '-')
+			dash++;
+		u64 a, b;
+		if (!parse_u64(s + i, dash - i, &a))
+			return false;
+		b = a;
+		if (dash < j && !parse_u64(s + dash + 1, j - dash - 1, &b))
+			return false;
+		if (a > b || b > 63)
+			return false;
+		for (u64 c = a; c <= b; c++)
+			m |= 1ull << c;
+		i = j + 1;
+		if (j < n && i == n)
+			return false; /* a trailing comma */
+	}
+	*mask = m;
+	return m != 0;
+}
+
 #define FAIL(...)                                                      \
 	do {                                                           \
 		fmt_snprintf(d->error, sizeof(d->error), __VA_ARGS__); \
@@ -46,6 +76,19 @@ static bool key(struct vmdef *d, const struct token *t)
 		if (!parse_u64(t->val, t->vlen, &x) || x < 1 || x > VM_MAX_VCPUS)
 			FAIL("bad cpus '%.*s' (1 to %d)", (int)t->vlen, t->val, VM_MAX_VCPUS);
 		d->cpus = (u32)x;
+	} else if (token_is(t, "weight")) {
+		if (!parse_u64(t->val, t->vlen, &x) || x < 1 || x > 65535)
+			FAIL("bad weight '%.*s' (1 to 65535)", (int)t->vlen, t->val);
+		d->weight = (u32)x;
+	} else if (token_is(t, "cap")) {
+		if (!parse_u64(t->val, t->vlen, &x) || x < 1 || x > 100 * 64)
+			FAIL("bad cap '%.*s' (a percentage of one CPU, 1 to 6400)", (int)t->vlen,
+			     t->val);
+		d->cap = (u32)x;
+	} else if (token_is(t, "pin")) {
+		if (!parse_cpulist(t->val, t->vlen, &d->pin))
+			FAIL("bad pin '%.*s' (CPU numbers 0-63 and ranges, e.g. 0,2-3)",
+			     (int)t->vlen, t->val);
 	} else if (token_is(t, "cmdline")) {
 		if (t->vlen >= sizeof(d->cmdline))
 			FAIL("cmdline longer than %zu bytes", sizeof(d->cmdline) - 1);

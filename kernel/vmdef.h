@@ -1,6 +1,7 @@
 /* VM definitions: what a multiboot module's string says about the guest it carries
  * (README "VM definitions"):
- *     IMAGE vm=NAME [mem=SIZE] [cpus=N] [cmdline="..."]      a VM and its kernel image
+ *     IMAGE vm=NAME [mem=SIZE] [cpus=N] [weight=N] [cap=PERCENT] [pin=CPULIST]
+ *           [cmdline="..."]                                  a VM and its kernel image
  *     FILE vm=NAME module                                    an extra module for VM NAME
  */
 #ifndef KEEL_VMDEF_H
@@ -20,6 +21,9 @@ struct vmdef {
 	char name[VM_NAME_MAX];
 	u64 mem;
 	u32 cpus;
+	u32 weight; /* 0: the scheduler's default */
+	u32 cap;    /* percent of one CPU, 0: none */
+	u64 pin;    /* CPU mask, 0: any */
 	bool has_cmdline;
 	char cmdline[VM_CMDLINE_MAX];
 	char error[192]; /* why the definition is refused; empty if it is valid */

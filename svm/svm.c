@@ -5,6 +5,7 @@
 #include "kernel/lib.h"
 #include "kernel/log.h"
 #include "kernel/percpu.h"
+#include "kernel/virq.h"
 #include "kernel/x86.h"
 #include "mm/mm.h"
 
@@ -93,8 +94,8 @@ static bool svm_vcpu_init(struct vcpu *v)
 			SVM_I2_MWAIT_C | SVM_I2_XSETBV;
 	b->iopm_pa = iopm_pa;
 	b->msrpm_pa = msrpm_pa;
-	b->vintr = BIT(24); /* V_INTR_MASKING: host interrupts stay the host's */
-	b->np_ctl = 1;	    /* nested paging */
+	b->vintr = VINTR_MASKING; /* host interrupts stay the host's */
+	b->np_ctl = 1;		  /* nested paging */
 	b->n_cr3 = v->vm->mem.map.root;
 	b->g_pat = 0x0007040600070406ull; /* the PAT's power-on value */
 	/* A valid FXSAVE image for the first switch-in: x87 and SSE defaults. */
@@ -218,6 +219,32 @@ static void inject(struct vcpu *v, struct vmcb *b)
 	v->event.pending = false;
 }
 
+/* RFLAGS.IF set, no interrupt shadow, nothing being injected. */
+static bool svm_irq_window_open(struct vcpu *v)
+{
+	const struct vmcb *b = svm(v)->vmcb;
+	return (b->rflags & RFLAGS_IF) && !(b->int_state & 1) && !(b->eventinj & EVENT_VALID);
+}
+
+/* A virtual interrupt request with the VINTR intercept: the CPU exits when the guest could
+ * take it (APM 15.21.4), without ever delivering it. */
+static void svm_irq_window(struct vcpu *v, bool on)
+{
+	struct vmcb *b = svm(v)->vmcb;
+	if (on) {
+		b->vintr |= VINTR_IRQ | VINTR_IGN_TPR;
+		b->intercept1 |= SVM_I1_VINTR;
+	} else {
+		b->vintr &= ~(u64)(VINTR_IRQ | VINTR_IGN_TPR);
+		b->intercept1 &= ~(u32)SVM_I1_VINTR;
+	}
+}
+
+static void svm_vcpu_put(struct vcpu *v)
+{
+	(void)v; /* a VMCB may run on any CPU next: ASIDs are reassigned there */
+}
+
 static enum exit_action svm_vcpu_run(struct vcpu *v)
 {
 	struct cpu *c = this_cpu();
@@ -227,6 +254,9 @@ static enum exit_action svm_vcpu_run(struct vcpu *v)
 	assign_asid(s, sc, c->id);
 	v->cpu = c->id;
 	for (;;) {
+		enum exit_action pre = vcpu_pre_entry(v);
+		if (pre != EXIT_RESUME)
+			return pre;
 		inject(v, b);
 		b->rax = v->regs.gpr[RAX];
 		u64 t0 = rdtsc();
@@ -252,6 +282,9 @@ const struct virt_ops svm_ops = {
 	.vcpu_run = svm_vcpu_run,
 	.get = svm_get,
 	.set = svm_set,
+	.irq_window_open = svm_irq_window_open,
+	.irq_window = svm_irq_window,
+	.vcpu_put = svm_vcpu_put,
 	.gmap_changed = svm_gmap_changed,
 	.dump = svm_dump,
 };

@@ -42,6 +42,7 @@ static void decode_npf(const struct vmcb *b, struct vexit *e)
 #define SLOT_NPF 0xa0
 static const struct svm_exit exits[SLOT_NPF + 1] = {
 	[SVM_EXIT_INTR] = {exit_intr, EXK_INTR, 0, NULL},
+	[SVM_EXIT_VINTR] = {exit_irq_window, EXK_OTHER, 0, NULL},
 	[SVM_EXIT_CPUID] = {exit_cpuid, EXK_CPUID, 2, NULL},
 	[SVM_EXIT_INVD] = {exit_ignore, EXK_OTHER, 2, NULL},
 	[SVM_EXIT_HLT] = {exit_hlt, EXK_HLT, 1, NULL},

@@ -106,6 +106,7 @@ _Static_assert(offsetof(struct vmcb, g_pat) == 0x668, "VMCB g_pat");
 #define SVM_I1_NMI	BIT(1)
 #define SVM_I1_SMI	BIT(2)
 #define SVM_I1_INIT	BIT(3)
+#define SVM_I1_VINTR	BIT(4)
 #define SVM_I1_INVD	BIT(22)
 #define SVM_I1_CPUID	BIT(18)
 #define SVM_I1_HLT	BIT(24)
@@ -137,6 +138,7 @@ enum {
 	SVM_EXIT_NMI = 0x61,
 	SVM_EXIT_SMI = 0x62,
 	SVM_EXIT_INIT = 0x63,
+	SVM_EXIT_VINTR = 0x64,
 	SVM_EXIT_CPUID = 0x72,
 	SVM_EXIT_INVD = 0x76,
 	SVM_EXIT_HLT = 0x78,
@@ -178,6 +180,11 @@ enum {
 /* EVENTINJ / EXITINTINFO (APM 15.20) */
 #define EVENT_VALID	BIT(31)
 #define EVENT_HAS_ERROR BIT(11)
+
+/* V_INTR fields of vintr (APM 15.21.4) */
+#define VINTR_IRQ     BIT(8)
+#define VINTR_IGN_TPR BIT(20)
+#define VINTR_MASKING BIT(24)
 
 /* TLB_CONTROL */
 #define TLB_FLUSH_NONE 0

@@ -1,7 +1,7 @@
 """Boots of keel with no guests: every boot path, the command line, the exception report and
 keel's own memory protections (issue 2)."""
 
-READY = r'keel: ready, \d+ KiB free'
+READY = r'keel: ready, \d+ CPUs?, \d+ KiB free'
 END0 = r'keel: end of run, status 0'
 REPORT = [r'error: exception \d+ \(', r'error: rip [0-9a-f]{16} cs', r'error: rax ',
           r'error: r13 ', r'error: cr0 [0-9a-f]+ cr2 [0-9a-f]+ cr3 [0-9a-f]+ cr4 [0-9a-f]+ efer',

@@ -3,14 +3,13 @@
 #include "kernel/lib.h"
 #include "kernel/vm.h"
 
-void vlapic_reset(struct vlapic *l);
+void vlapic_attach(struct vm *vm);
 
 bool vdevs_attach(struct vm *vm)
 {
 	struct vm_devices *d = &vm->dev;
 	memset(d, 0, sizeof(*d));
-	for (u32 i = 0; i < VM_MAX_VCPUS; i++)
-		vlapic_reset(&d->lapic[i]);
+	vlapic_attach(vm);
 	d->pic.imr[0] = d->pic.imr[1] = 0xff;
 	return bus_add(&vm->io, 0x3f8, 8, &vuart_ops, &d->uart) &&
 	       bus_add(&vm->io, 0xf4, 4, &debugexit_ops, NULL) &&

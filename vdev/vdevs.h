@@ -26,13 +26,17 @@ struct vpic {
 	u8 icw_step[2];
 };
 
-/* Local APIC registers, one per vCPU (vlapic.c). */
+/* Local APIC, one per vCPU (vlapic.c). IRR bits may be set from other CPUs (atomically); the
+ * rest belongs to the vCPU itself. */
 struct vlapic {
 	u32 tpr, ldr, dfr, svr, esr, icr_lo, icr_hi;
 	u32 lvt[7]; /* timer, thermal, perf, lint0, lint1, error, cmci */
 	u32 tmr_init, tmr_div;
+	u64 tmr_start, tmr_period;  /* host TSC at the load, and ticks per full count */
+	u32 irr[8], isr[8], tmr[8]; /* requests, in service, level-triggered: 256 bits each */
 };
 #define VLAPIC_BASE 0xfee00000ull
+#define VLAPIC_KHZ  100000 /* the virtual APIC timer's input clock: 100 MHz */
 
 struct vm_devices {
 	struct vuart uart;

@@ -1,60 +1,210 @@
-/* Local APIC registers at 0xfee00000, one set per vCPU (SDM vol. 3 ch. 11). For now the
- * registers hold what the guest writes and report an ID and version; timer and interrupt
- * delivery come with the scheduler. Registers are 32 bits at 16-byte strides. */
+/* Local APIC, one per vCPU, at 0xfee00000 (SDM vol. 3 ch. 11): interrupt requests and
+ * priorities, EOI, the timer (one-shot and periodic, on a 100 MHz clock), and IPIs (fixed,
+ * NMI, INIT, start-up) by physical or logical destination or shorthand. It is also the vCPU's
+ * interrupt controller for keel (virq_ops), with the PIC behind LINT0 in ExtINT mode. */
 #include "kernel/bus.h"
+#include "kernel/virq.h"
 #include "kernel/vm.h"
 
 enum {
 	LAPIC_ID = 0x20,
 	LAPIC_VER = 0x30,
 	LAPIC_TPR = 0x80,
+	LAPIC_APR = 0x90,
 	LAPIC_PPR = 0xa0,
 	LAPIC_EOI = 0xb0,
 	LAPIC_LDR = 0xd0,
 	LAPIC_DFR = 0xe0,
 	LAPIC_SVR = 0xf0,
+	LAPIC_ISR = 0x100,
+	LAPIC_TMR = 0x180,
+	LAPIC_IRR = 0x200,
 	LAPIC_ESR = 0x280,
+	LAPIC_CMCI = 0x2f0,
 	LAPIC_ICR_LO = 0x300,
 	LAPIC_ICR_HI = 0x310,
 	LAPIC_LVT0 = 0x320,
-	LAPIC_LVT_LAST = 0x380,
+	LAPIC_LVT_END = 0x380,
 	LAPIC_TMR_INIT = 0x380,
 	LAPIC_TMR_CUR = 0x390,
 	LAPIC_TMR_DIV = 0x3e0,
 };
-/* LVT registers in address order: timer 0x320, thermal 0x330, perf 0x340, LINT0 0x350,
- * LINT1 0x360, error 0x370; CMCI is at 0x2f0. */
+enum { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR, LVT_CMCI };
+#define LVT_MASKED   BIT(16)
+#define LVT_PERIODIC BIT(17)
+#define SVR_ENABLED  BIT(8)
 
-void vlapic_reset(struct vlapic *l);
-void vlapic_reset(struct vlapic *l)
+static struct vlapic *lapic(struct vcpu *v)
 {
-	*l = (struct vlapic){.dfr = 0xffffffffu, .svr = 0xff};
-	for (int i = 0; i < 7; i++)
-		l->lvt[i] = 0x10000; /* masked */
+	return &v->vm->dev.lapic[v->id];
 }
 
-static u32 *lvt(struct vlapic *l, u64 off)
+/* Highest set bit in a 256-bit vector, or -1. */
+static int highest(const u32 *bits)
 {
-	if (off >= LAPIC_LVT0 && off < LAPIC_LVT_LAST)
+	for (int w = 7; w >= 0; w--) {
+		u32 x = __atomic_load_n(&bits[w], __ATOMIC_ACQUIRE);
+		if (x)
+			return w * 32 + 31 - __builtin_clz(x);
+	}
+	return -1;
+}
+
+static void set_bit(u32 *bits, int n)
+{
+	__atomic_fetch_or(&bits[n / 32], 1u << (n % 32), __ATOMIC_RELEASE);
+}
+
+static void clear_bit(u32 *bits, int n)
+{
+	__atomic_fetch_and(&bits[n / 32], ~(1u << (n % 32)), __ATOMIC_RELEASE);
+}
+
+/* Processor priority: the TPR or the class of the highest vector in service (11.8.3.1). */
+static u32 ppr(const struct vlapic *l)
+{
+	int isr = highest(l->isr);
+	u32 isrv = isr < 0 ? 0 : (u32)isr & 0xf0;
+	return (l->tpr & 0xf0) >= isrv ? l->tpr : isrv;
+}
+
+/* Request vector on v's APIC (a fixed interrupt): accepted only while it is enabled. */
+static void request(struct vcpu *v, u8 vector, bool level)
+{
+	struct vlapic *l = lapic(v);
+	if (!(l->svr & SVR_ENABLED) || vector < 16)
+		return;
+	if (level)
+		set_bit(l->tmr, vector);
+	else
+		clear_bit(l->tmr, vector);
+	set_bit(l->irr, vector);
+	vcpu_irq_notify(v);
+}
+
+/* ---- the timer ---- */
+
+static u32 divisor(u32 div)
+{
+	u32 code = ((div >> 1) & 4) | (div & 3); /* bits 3, 1, 0 (11.5.4) */
+	return code == 7 ? 1 : 2u << code;
+}
+
+static void timer_fire(struct vcpu *v, void *dev);
+
+static void timer_arm(struct vcpu *v, struct vlapic *l, u64 start)
+{
+	if (!l->tmr_init) {
+		vcpu_timer_set(v, VTIMER_LAPIC, 0, timer_fire, l);
+		return;
+	}
+	l->tmr_start = start;
+	l->tmr_period = (u64)l->tmr_init * divisor(l->tmr_div) * vclock_khz() / VLAPIC_KHZ;
+	vcpu_timer_set(v, VTIMER_LAPIC, start + MAX(l->tmr_period, 1ull), timer_fire, l);
+}
+
+static void timer_fire(struct vcpu *v, void *dev)
+{
+	struct vlapic *l = dev;
+	u32 lvt = l->lvt[LVT_TIMER];
+	if (!(lvt & LVT_MASKED))
+		request(v, (u8)lvt, false);
+	if (lvt & LVT_PERIODIC) {
+		/* Next period from the previous one; if the vCPU fell far behind, from now. */
+		u64 now = vclock_now(), next = l->tmr_start + l->tmr_period;
+		timer_arm(v, l, next + l->tmr_period > now ? next : now);
+	} else {
+		l->tmr_init = 0; /* one-shot: done; the current count reads 0 */
+	}
+}
+
+static u32 timer_current(const struct vlapic *l)
+{
+	if (!l->tmr_init || !l->tmr_period)
+		return 0;
+	u64 now = vclock_now(), elapsed = now - l->tmr_start;
+	if (elapsed >= l->tmr_period)
+		return 0;
+	return (u32)((l->tmr_period - elapsed) * VLAPIC_KHZ / vclock_khz() / divisor(l->tmr_div));
+}
+
+/* ---- IPIs (11.6) ---- */
+
+static bool matches(struct vcpu *t, u32 dest, bool logical)
+{
+	const struct vlapic *l = lapic(t);
+	if (!logical)
+		return dest == 0xff || dest == t->id;
+	u32 ldr = l->ldr >> 24;
+	if ((l->dfr >> 28) == 0xf) /* flat model */
+		return (ldr & dest) != 0;
+	return (ldr >> 4) == (dest >> 4) && (ldr & dest & 0xf); /* cluster model */
+}
+
+static void send_ipi(struct vcpu *from, u32 lo, u32 hi)
+{
+	u32 mode = (lo >> 8) & 7, shorthand = (lo >> 18) & 3, dest = hi >> 24;
+	bool logical = lo & BIT(11), assert = lo & BIT(14);
+	struct vm *vm = from->vm;
+	for (u32 i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *t = vm->vcpu[i];
+		bool to = shorthand == 0   ? matches(t, dest, logical)
+			  : shorthand == 1 ? t == from
+			  : shorthand == 2 ? true
+					   : t != from;
+		if (!to)
+			continue;
+		switch (mode) {
+		case 0: /* fixed */
+		case 1: /* lowest priority: the matching vCPUs all get it */
+			request(t, (u8)lo, false);
+			break;
+		case 4: vcpu_nmi(t); break;
+		case 5:
+			if (assert) /* INIT de-assert (level 0) does nothing */
+				vcpu_init_signal(t);
+			break;
+		case 6: vcpu_sipi(t, (u8)lo); break;
+		default: break;
+		}
+	}
+}
+
+/* ---- registers ---- */
+
+static u32 *lvt_reg(struct vlapic *l, u64 off)
+{
+	if (off >= LAPIC_LVT0 && off < LAPIC_LVT_END)
 		return &l->lvt[(off - LAPIC_LVT0) >> 4];
-	return off == 0x2f0 ? &l->lvt[6] : NULL;
+	return off == LAPIC_CMCI ? &l->lvt[LVT_CMCI] : NULL;
+}
+
+static void eoi(struct vlapic *l)
+{
+	int v = highest(l->isr);
+	if (v >= 0)
+		clear_bit(l->isr, v); /* level-triggered EOIs reach the IOAPIC with issue 6 */
 }
 
 static u64 vlapic_read(struct vcpu *v, void *dev, u64 addr, u8 size)
 {
 	struct vlapic *l = (struct vlapic *)dev + v->id;
 	u64 off = addr - VLAPIC_BASE;
-	u32 *r = lvt(l, off & ~0xfull);
 	(void)size;
 	if (off & 0xf)
 		return 0;
+	u32 *r = lvt_reg(l, off);
 	if (r)
 		return *r;
+	if (off >= LAPIC_ISR && off < LAPIC_ESR) {
+		const u32 *bits = off < LAPIC_TMR ? l->isr : off < LAPIC_IRR ? l->tmr : l->irr;
+		return __atomic_load_n(&bits[(off & 0x7f) >> 4], __ATOMIC_ACQUIRE);
+	}
 	switch (off) {
 	case LAPIC_ID: return (u64)v->id << 24;
 	case LAPIC_VER: return 0x00050014; /* version 0x14, 6 LVT entries */
-	case LAPIC_TPR:
-	case LAPIC_PPR: return l->tpr;
+	case LAPIC_TPR: return l->tpr;
+	case LAPIC_PPR: return ppr(l);
 	case LAPIC_LDR: return l->ldr;
 	case LAPIC_DFR: return l->dfr;
 	case LAPIC_SVR: return l->svr;
@@ -62,6 +212,7 @@ static u64 vlapic_read(struct vcpu *v, void *dev, u64 addr, u8 size)
 	case LAPIC_ICR_LO: return l->icr_lo;
 	case LAPIC_ICR_HI: return l->icr_hi;
 	case LAPIC_TMR_INIT: return l->tmr_init;
+	case LAPIC_TMR_CUR: return timer_current(l);
 	case LAPIC_TMR_DIV: return l->tmr_div;
 	default: return 0;
 	}
@@ -72,24 +223,82 @@ static void vlapic_write(struct vcpu *v, void *dev, u64 addr, u8 size, u64 val)
 	struct vlapic *l = (struct vlapic *)dev + v->id;
 	u64 off = addr - VLAPIC_BASE;
 	u32 x = (u32)val;
-	u32 *r = lvt(l, off);
 	(void)size;
+	u32 *r = lvt_reg(l, off);
 	if (r) {
-		*r = x;
+		/* While the APIC is disabled every LVT stays masked (11.4.7.2). */
+		*r = (l->svr & SVR_ENABLED) ? x : x | LVT_MASKED;
 		return;
 	}
 	switch (off) {
-	case LAPIC_TPR: l->tpr = x & 0xff; break;
+	case LAPIC_TPR:
+		l->tpr = x & 0xff;
+		vcpu_irq_notify(v); /* a lower TPR may unblock a request */
+		break;
+	case LAPIC_EOI:
+		eoi(l);
+		vcpu_irq_notify(v);
+		break;
 	case LAPIC_LDR: l->ldr = x & 0xff000000u; break;
 	case LAPIC_DFR: l->dfr = x | 0x0fffffffu; break;
-	case LAPIC_SVR: l->svr = x & 0x13ff; break;
+	case LAPIC_SVR:
+		l->svr = x & 0x13ff;
+		if (!(l->svr & SVR_ENABLED))
+			for (int i = 0; i < 7; i++)
+				l->lvt[i] |= LVT_MASKED;
+		break;
 	case LAPIC_ESR: l->esr = 0; break;
-	case LAPIC_ICR_LO: l->icr_lo = x & ~BIT(12); break; /* delivery is instant */
+	case LAPIC_ICR_LO:
+		l->icr_lo = x & ~BIT(12); /* delivery is instant: never "send pending" */
+		send_ipi(v, x, l->icr_hi);
+		break;
 	case LAPIC_ICR_HI: l->icr_hi = x; break;
-	case LAPIC_TMR_INIT: l->tmr_init = x; break;
+	case LAPIC_TMR_INIT:
+		l->tmr_init = x;
+		timer_arm(v, l, vclock_now());
+		break;
 	case LAPIC_TMR_DIV: l->tmr_div = x & 0xb; break;
-	default: break; /* EOI and read-only registers */
+	default: break; /* read-only registers */
 	}
+}
+
+/* ---- keel's view: what to inject ---- */
+
+static int vlapic_pending(struct vcpu *v)
+{
+	struct vlapic *l = lapic(v);
+	int irr = highest(l->irr);
+	if (irr < 0 || ((u32)irr & 0xf0) <= (ppr(l) & 0xf0))
+		return -1;
+	return irr;
+}
+
+static void vlapic_ack(struct vcpu *v, int vector)
+{
+	struct vlapic *l = lapic(v);
+	clear_bit(l->irr, vector);
+	set_bit(l->isr, vector);
+}
+
+static const struct virq_ops vlapic_irq = {
+	.pending = vlapic_pending,
+	.ack = vlapic_ack,
+};
+
+void vlapic_reset(struct vlapic *l);
+void vlapic_reset(struct vlapic *l)
+{
+	*l = (struct vlapic){.dfr = 0xffffffffu, .svr = 0xff};
+	for (int i = 0; i < 7; i++)
+		l->lvt[i] = LVT_MASKED;
+}
+
+void vlapic_attach(struct vm *vm);
+void vlapic_attach(struct vm *vm)
+{
+	for (u32 i = 0; i < VM_MAX_VCPUS; i++)
+		vlapic_reset(&vm->dev.lapic[i]);
+	vm_set_irq_controller(vm, &vlapic_irq);
 }
 
 const struct vdev_ops vlapic_ops = {

@@ -140,6 +140,7 @@ enum vmcs_field {
 #define PIN_VIRTUAL_NMI	  BIT(5)
 #define PIN_PREEMPT_TIMER BIT(6)
 /* Primary processor-based controls (24.6.2) */
+#define PROC_INTR_WINDOW BIT(2)
 #define PROC_HLT	 BIT(7)
 #define PROC_INVLPG	 BIT(9)
 #define PROC_MWAIT	 BIT(10)
@@ -197,6 +198,7 @@ enum {
 	VMX_EXIT_TRIPLE_FAULT = 2,
 	VMX_EXIT_INIT = 3,
 	VMX_EXIT_SIPI = 4,
+	VMX_EXIT_INTR_WINDOW = 7,
 	VMX_EXIT_CPUID = 10,
 	VMX_EXIT_GETSEC = 11,
 	VMX_EXIT_HLT = 12,

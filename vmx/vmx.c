@@ -9,6 +9,7 @@
 #include "kernel/percpu.h"
 #include "kernel/sched.h"
 #include "kernel/trap.h"
+#include "kernel/virq.h"
 #include "kernel/x86.h"
 #include "mm/mm.h"
 
@@ -124,6 +125,8 @@ static void vmclear(u64 pa)
 {
 	__asm__ volatile("vmclear %0" ::"m"(pa) : "cc", "memory");
 }
+
+static void vmx_vcpu_put(struct vcpu *v);
 
 static bool vmx_cpu_enable(struct cpu *c)
 {
@@ -251,6 +254,7 @@ static bool vmx_vcpu_init(struct vcpu *v)
 	vmcs_write64(VMCS_LINK_PTR, ~0ull);
 	*(u16 *)v->fpu = 0x037f; /* FXSAVE image: x87 and SSE defaults */
 	*(u32 *)(v->fpu + 24) = 0x1f80;
+	vmx_vcpu_put(v);
 	return true;
 }
 
@@ -341,8 +345,11 @@ static void set_cr4(struct vcpu *v, u64 val)
 	sync_mode(v);
 }
 
+/* Also called from another vCPU's exit (a start-up IPI): that vCPU's VMCS is made current
+ * again afterwards, since its exit handling goes on. */
 static void vmx_vcpu_reset(struct vcpu *v, const struct vcpu_boot_state *s)
 {
+	struct vcpu *caller = ((struct vmx_cpu *)this_cpu()->virt)->loaded;
 	load(v);
 	memcpy(v->regs.gpr, s->gpr, sizeof(v->regs.gpr));
 	set_seg(GUEST_ES_SEL, &s->es);
@@ -375,7 +382,9 @@ static void vmx_vcpu_reset(struct vcpu *v, const struct vcpu_boot_state *s)
 	vmcs_write32(GUEST_SYSENTER_CS, 0);
 	vmcs_writen(GUEST_SYSENTER_ESP, 0);
 	vmcs_writen(GUEST_SYSENTER_EIP, 0);
-	vmx(v)->launched = false;
+	vmx_vcpu_put(v);
+	if (caller && caller != v)
+		load(caller);
 	v->state = VCPU_RUNNABLE;
 }
 
@@ -487,6 +496,39 @@ static const char *insn_error(u32 n)
 	}
 }
 
+/* RFLAGS.IF set and no STI / MOV SS blocking (SDM 24.4.2). */
+static bool vmx_irq_window_open(struct vcpu *v)
+{
+	load(v);
+	return (vmcs_readn(GUEST_RFLAGS) & RFLAGS_IF) &&
+	       !(vmcs_read32(GUEST_INTERRUPTIBILITY) & 3) &&
+	       !(vmcs_read32(ENTRY_INTR_INFO) & INTR_INFO_VALID);
+}
+
+/* Interrupt-window exiting: exit before the first instruction where the guest could take an
+ * interrupt (SDM 25.2). */
+static void vmx_irq_window(struct vcpu *v, bool on)
+{
+	load(v);
+	u32 p = vmcs_read32(PROC_CTLS);
+	u32 n = on ? p | PROC_INTR_WINDOW : p & ~(u32)PROC_INTR_WINDOW;
+	if (n != p)
+		vmcs_write32(PROC_CTLS, n);
+}
+
+/* v leaves this CPU: VMCLEAR writes its VMCS back to memory so any CPU can load it next
+ * (SDM 24.11.1); the next entry is a VMLAUNCH. */
+static void vmx_vcpu_put(struct vcpu *v)
+{
+	struct vmx_cpu *vc = this_cpu()->virt;
+	struct vmx_vcpu *x = vmx(v);
+	if (vc->loaded != v)
+		return;
+	vmclear(x->vmcs_pa);
+	vc->loaded = NULL;
+	x->launched = false;
+}
+
 static enum exit_action vmx_vcpu_run(struct vcpu *v)
 {
 	struct cpu *c = this_cpu();
@@ -499,6 +541,9 @@ static enum exit_action vmx_vcpu_run(struct vcpu *v)
 			     (u32)MIN(us_to_tsc(SCHED_SLICE_US) >> vmx_caps.preempt_shift,
 				      0xffffffffull));
 	for (;;) {
+		enum exit_action pre = vcpu_pre_entry(v);
+		if (pre != EXIT_RESUME)
+			return pre;
 		inject(v);
 		u64 t0 = rdtsc();
 		int failed = vmx_world_switch(&v->regs, x->launched);
@@ -532,6 +577,9 @@ const struct virt_ops vmx_ops = {
 	.vcpu_run = vmx_vcpu_run,
 	.get = vmx_get,
 	.set = vmx_set,
+	.irq_window_open = vmx_irq_window_open,
+	.irq_window = vmx_irq_window,
+	.vcpu_put = vmx_vcpu_put,
 	.gmap_changed = vmx_gmap_changed,
 	.dump = vmx_dump,
 };

@@ -62,6 +62,7 @@ static void decode_ept(struct vcpu *v, struct vexit *e)
 static const struct vmx_exit exits[VMX_EXIT_MAX] = {
 	[VMX_EXIT_EXT_INTR] = {exit_intr, EXK_INTR, NULL},
 	[VMX_EXIT_TRIPLE_FAULT] = {exit_shutdown, EXK_SHUTDOWN, NULL},
+	[VMX_EXIT_INTR_WINDOW] = {exit_irq_window, EXK_OTHER, NULL},
 	[VMX_EXIT_CPUID] = {exit_cpuid, EXK_CPUID, NULL},
 	[VMX_EXIT_GETSEC] = {exit_virt_insn, EXK_VIRT_INSN, NULL},
 	[VMX_EXIT_HLT] = {exit_hlt, EXK_HLT, NULL},

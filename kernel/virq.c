@@ -1,0 +1,134 @@
+/* Guest interrupt delivery: the shared part. The controller (vlapic) decides which vector is
+ * due; keel injects it when the guest can take it, or has the backend exit at the first
+ * instruction where it can (interrupt window). */
+#include "kernel/virq.h"
+#include "drivers/timer.h"
+#include "kernel/percpu.h"
+#include "kernel/sched.h"
+#include "kernel/virt.h"
+#include "kernel/x86.h"
+
+u64 vclock_now(void)
+{
+	return rdtsc();
+}
+
+u64 vclock_khz(void)
+{
+	return tsc_khz;
+}
+
+void vm_set_irq_controller(struct vm *vm, const struct virq_ops *ops)
+{
+	vm->irqc = ops;
+}
+
+void vcpu_irq_notify(struct vcpu *v)
+{
+	__atomic_store_n(&v->irq_pending, 1, __ATOMIC_RELEASE);
+	sched_wake(v);
+}
+
+void vcpu_nmi(struct vcpu *v)
+{
+	v->nmi_pending = true;
+	vcpu_irq_notify(v);
+}
+
+void vcpu_init_signal(struct vcpu *v)
+{
+	v->init_pending = true;
+	sched_kick(v);
+}
+
+/* Real mode at vector << 12 (SDM 8.4.4.2): CS selector vector << 8, IP 0. */
+void vcpu_sipi(struct vcpu *v, u8 vector)
+{
+	if (v->state != VCPU_WAIT_SIPI)
+		return; /* a second SIPI, or one to a running vCPU: ignored, as on hardware */
+	struct vcpu_boot_state s = {0};
+	struct seg data = {0, 0x093, 0xffff, 0};
+	s.cs = (struct seg){(u16)(vector << 8), 0x09b, 0xffff, (u64)vector << 12};
+	s.ds = s.es = s.fs = s.gs = s.ss = data;
+	s.tr = (struct seg){0, 0x08b, 0xffff, 0};
+	s.ldtr = (struct seg){0, 0x082, 0xffff, 0};
+	s.idtr.limit = 0x3ff;
+	s.gdtr.limit = 0xffff;
+	s.cr0 = CR0_ET;
+	s.rflags = RFLAGS_FIXED;
+	virt->vcpu_reset(v, &s);
+	sched_start(v);
+}
+
+void vcpu_timer_set(struct vcpu *v, int slot, u64 deadline, void (*fire)(struct vcpu *v, void *dev),
+		    void *dev)
+{
+	v->timers[slot] = (struct vtimer){deadline, fire, dev};
+	u64 next = 0;
+	for (int i = 0; i < VCPU_TIMERS; i++)
+		if (v->timers[i].deadline && (!next || v->timers[i].deadline < next))
+			next = v->timers[i].deadline;
+	v->next_deadline = next;
+	sched_timer_changed(v);
+}
+
+void vcpu_run_timers(struct vcpu *v, u64 now)
+{
+	for (int i = 0; i < VCPU_TIMERS; i++) {
+		struct vtimer *t = &v->timers[i];
+		if (t->deadline && t->deadline <= now) {
+			t->deadline = 0;
+			t->fire(v, t->dev); /* may re-arm */
+		}
+	}
+	u64 next = 0;
+	for (int i = 0; i < VCPU_TIMERS; i++)
+		if (v->timers[i].deadline && (!next || v->timers[i].deadline < next))
+			next = v->timers[i].deadline;
+	v->next_deadline = next;
+}
+
+bool vcpu_irq_waiting(struct vcpu *v)
+{
+	return v->nmi_pending || (v->vm->irqc && v->vm->irqc->pending(v) >= 0);
+}
+
+static void deliver(struct vcpu *v)
+{
+	if (v->nmi_pending) {
+		v->nmi_pending = false;
+		v->event = (struct vevent){true, 2, EVENT_NMI, false, 0};
+		return;
+	}
+	int vec = v->vm->irqc ? v->vm->irqc->pending(v) : -1;
+	if (vec < 0)
+		return;
+	if (!virt->irq_window_open(v)) {
+		/* Not now (IF clear or an interrupt shadow): exit as soon as it can be taken. */
+		virt->irq_window(v, true);
+		__atomic_store_n(&v->irq_pending, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	v->vm->irqc->ack(v, vec);
+	v->event = (struct vevent){true, (u8)vec, EVENT_EXT_INTR, false, 0};
+	/* Another may be due after this one: look again at the next entry. */
+	__atomic_store_n(&v->irq_pending, 1, __ATOMIC_RELAXED);
+}
+
+enum exit_action vcpu_pre_entry(struct vcpu *v)
+{
+	if (unlikely(v->vm->end))
+		return EXIT_STOP;
+	if (unlikely(v->init_pending || v->state != VCPU_RUNNABLE))
+		return EXIT_RESCHED;
+	if (v->next_deadline && rdtsc() >= v->next_deadline)
+		vcpu_run_timers(v, rdtsc());
+	if (this_cpu()->need_resched)
+		return EXIT_RESCHED;
+	if (v->irq_pending && !v->event.pending &&
+	    __atomic_exchange_n(&v->irq_pending, 0, __ATOMIC_ACQUIRE)) {
+		virt->irq_window(v, false);
+		deliver(v);
+	}
+	return EXIT_RESUME;
+}

@@ -1,0 +1,45 @@
+/* Guest interrupts: the injection API between keel and the virtual interrupt controllers
+ * (vdev/vlapic.c and the PIC behind it). Devices raise interrupts and arm timers through
+ * these calls; keel asks the controller what to deliver just before each guest entry. */
+#ifndef KEEL_VIRQ_H
+#define KEEL_VIRQ_H
+
+#include "kernel/exit.h"
+#include "kernel/vm.h"
+
+/* A VM's interrupt controller, as keel sees it (registered by vdevs_attach). */
+struct virq_ops {
+	/* The vector the vCPU should take now (IF permitting), or -1. */
+	int (*pending)(struct vcpu *v);
+	/* The vCPU is taking vector: move it to in-service (or acknowledge the PIC). */
+	void (*ack)(struct vcpu *v, int vector);
+};
+
+void vm_set_irq_controller(struct vm *vm, const struct virq_ops *ops);
+
+/* Something may now be pending for v: make it look before its next entry, waking it from HLT
+ * and pulling it out of the guest if it runs on another CPU. */
+void vcpu_irq_notify(struct vcpu *v);
+void vcpu_nmi(struct vcpu *v);
+/* INIT: v stops and waits for a start-up IPI. SIPI: v starts in real mode at vector << 12. */
+void vcpu_init_signal(struct vcpu *v);
+void vcpu_sipi(struct vcpu *v, u8 vector);
+/* Arm (deadline in host TSC ticks) or disarm (0) timer slot of v. */
+void vcpu_timer_set(struct vcpu *v, int slot, u64 deadline, void (*fire)(struct vcpu *v, void *dev),
+		    void *dev);
+/* The clock device timers count in: host TSC ticks, at vclock_khz() per millisecond. */
+u64 vclock_now(void);
+u64 vclock_khz(void);
+
+/* Timer slots. */
+enum { VTIMER_LAPIC, VTIMER_PIT, VTIMER_RTC, VTIMER_UART };
+
+/* Called by the backends right before each guest entry: run expired timers, inject a pending
+ * interrupt or ask for an interrupt window, and report a stop or reschedule request. */
+enum exit_action vcpu_pre_entry(struct vcpu *v);
+/* Run v's expired timers (the scheduler does it for vCPUs that are not running). */
+void vcpu_run_timers(struct vcpu *v, u64 now);
+/* True if an interrupt is waiting for v (HLT does not sleep then). */
+bool vcpu_irq_waiting(struct vcpu *v);
+
+#endif
