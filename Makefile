@@ -35,7 +35,7 @@ KOBJS := \
 	drivers/uart.o drivers/cpufeat.o drivers/acpi.o drivers/timer.o drivers/lapic.o \
 	svm/svm.o svm/svm_exit.o svm/svm_entry.o svm/npt.o svm/svm_dump.o \
 	vmx/vmx.o vmx/vmx_exit.o vmx/vmx_entry.o vmx/ept.o vmx/vmx_dump.o \
-	vdev/vdevs.o vdev/vuart.o vdev/debugexit.o vdev/fwcfg.o vdev/vpic.o vdev/vlapic.o
+	vdev/vdevs.o vdev/vuart.o vdev/debugexit.o vdev/fwcfg.o vdev/vpic.o vdev/vlapic.o vdev/vioapic.o
 
 KOBJS := $(addprefix $(BUILD)/,$(KOBJS))
 

@@ -94,7 +94,9 @@ static struct boot_module *add_module(struct boot_info *bi, u64 start, u64 end)
 		bi->errors++;
 		return NULL;
 	}
-	if (end < start || !range_ok(start, end - start)) {
+	if (end == start) {
+		start = end = 0; /* an empty module (GRUB reports 0-0): the VM code says so */
+	} else if (end < start || !range_ok(start, end - start)) {
 		log_err("boot: module %d has a bad range %#llx-%#llx; ignored", bi->nmods,
 			(unsigned long long)start, (unsigned long long)end);
 		bi->errors++;

@@ -9,6 +9,7 @@ struct vcpu;
 
 struct vdev_ops {
 	const char *name;
+	bool percpu; /* per-vCPU state (the local APIC): no VM-wide lock around its accesses */
 	u64 (*read)(struct vcpu *v, void *dev, u64 addr, u8 size);
 	void (*write)(struct vcpu *v, void *dev, u64 addr, u8 size, u64 val);
 };
@@ -30,5 +31,12 @@ struct bus {
 bool bus_add(struct bus *b, u64 base, u64 len, const struct vdev_ops *ops, void *dev);
 /* The range holding addr, or NULL. */
 const struct bus_range *bus_find(const struct bus *b, u64 addr);
+/* Read or write through a range, with the VM's device lock held unless it is per-vCPU. */
+u64 bus_read(struct vcpu *v, const struct bus_range *r, u64 addr, u8 size);
+void bus_write(struct vcpu *v, const struct bus_range *r, u64 addr, u8 size, u64 val);
+/* The VM's device lock, for devices acting outside an access (timers, interrupt acks). */
+struct vm;
+void dev_lock(struct vm *vm);
+void dev_unlock(struct vm *vm);
 
 #endif

@@ -28,7 +28,7 @@ static u64 port_read(struct vcpu *v, u16 port, u8 size)
 		note_unknown(v, port, true);
 		return size_mask(size);
 	}
-	return r->ops->read(v, r->dev, port, size) & size_mask(size);
+	return bus_read(v, r, port, size) & size_mask(size);
 }
 
 static void port_write(struct vcpu *v, u16 port, u8 size, u64 val)
@@ -38,7 +38,7 @@ static void port_write(struct vcpu *v, u16 port, u8 size, u64 val)
 		note_unknown(v, port, false);
 		return;
 	}
-	r->ops->write(v, r->dev, port, size, val & size_mask(size));
+	bus_write(v, r, port, size, val & size_mask(size));
 }
 
 /* Put a value of `size` bytes into rAX as IN does: 8 and 16 bits merge, 32 bits zero-extend. */

@@ -19,7 +19,7 @@ static u64 mem_read(struct vcpu *v, u64 gpa, u8 size)
 	const struct bus_range *r = bus_find(&v->vm->mmio, gpa);
 	u64 val = 0;
 	if (r)
-		return r->ops->read(v, r->dev, gpa, size) & size_mask(size);
+		return bus_read(v, r, gpa, size) & size_mask(size);
 	if (gmem_read(&v->vm->mem, gpa, &val, size))
 		return val;
 	return size_mask(size);
@@ -29,7 +29,7 @@ static void mem_write(struct vcpu *v, u64 gpa, u8 size, u64 val)
 {
 	const struct bus_range *r = bus_find(&v->vm->mmio, gpa);
 	if (r)
-		r->ops->write(v, r->dev, gpa, size, val & size_mask(size));
+		bus_write(v, r, gpa, size, val & size_mask(size));
 	else
 		gmem_write(&v->vm->mem, gpa, &val, size);
 }
@@ -127,7 +127,10 @@ enum exit_action exit_npf(struct vcpu *v, struct vexit *e)
 {
 	struct vm *vm = v->vm;
 	u64 gpa = e->npf.gpa;
-	v->exits[EXK_MMIO] += bus_find(&vm->mmio, gpa) != NULL;
+	if (bus_find(&vm->mmio, gpa)) { /* counted as an MMIO exit, not a plain fault */
+		v->exits[EXK_NPF]--;
+		v->exits[EXK_MMIO]++;
+	}
 	if (e->npf.fetch || gmem_is_ram(&vm->mem, gpa)) {
 		vm_stop(vm, VM_END_ERROR, 0, "%s guest-physical %#llx at rip %#llx",
 			e->npf.fetch ? "executed from non-RAM" : "nested page fault on RAM",

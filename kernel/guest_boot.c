@@ -163,7 +163,7 @@ static bool load_segments(struct vm *vm, const struct image *img, const u8 *data
 {
 	if (img->hi > limit) {
 		log_err("vm %s: the image needs memory up to %#llx but the VM has RAM to %#llx; "
-			"give it more mem=",
+			"give it more mem=; not started",
 			vm->name, (unsigned long long)img->hi, (unsigned long long)limit);
 		return false;
 	}

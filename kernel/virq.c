@@ -23,6 +23,12 @@ void vm_set_irq_controller(struct vm *vm, const struct virq_ops *ops)
 	vm->irqc = ops;
 }
 
+void vm_irq_set(struct vm *vm, u32 gsi, bool level)
+{
+	if (vm->irqc && vm->irqc->line)
+		vm->irqc->line(vm, gsi, level);
+}
+
 void vcpu_irq_notify(struct vcpu *v)
 {
 	__atomic_store_n(&v->irq_pending, 1, __ATOMIC_RELEASE);

@@ -13,9 +13,20 @@ struct virq_ops {
 	int (*pending)(struct vcpu *v);
 	/* The vCPU is taking vector: move it to in-service (or acknowledge the PIC). */
 	void (*ack)(struct vcpu *v, int vector);
+	/* Drive interrupt line gsi to level (the PIC and the IOAPIC see it). */
+	void (*line)(struct vm *vm, u32 gsi, bool level);
 };
 
 void vm_set_irq_controller(struct vm *vm, const struct virq_ops *ops);
+
+/* Drive the VM's interrupt line gsi (ISA IRQs 0-15, IOAPIC pins 0-23) to level: a
+ * level-triggered device holds it, an edge-triggered one pulses it. Device lock held. */
+void vm_irq_set(struct vm *vm, u32 gsi, bool level);
+static inline void vm_irq_pulse(struct vm *vm, u32 gsi)
+{
+	vm_irq_set(vm, gsi, true);
+	vm_irq_set(vm, gsi, false);
+}
 
 /* Something may now be pending for v: make it look before its next entry, waking it from HLT
  * and pulling it out of the guest if it runs on another CPU. */

@@ -37,6 +37,7 @@ struct vm *vm_create(const char *name, u64 ram, u32 ncpus)
 	}
 	strlcpy(vm->name, name, sizeof(vm->name));
 	vm->id = next_id++;
+	vm->start_tsc = tsc_now();
 	if (!gmem_init(&vm->mem, ram, virt->gmap_format)) {
 		log_err("vm %s: cannot get %llu MiB of RAM (%llu MiB free); not started", name,
 			(unsigned long long)(ram / MiB),

@@ -10,7 +10,7 @@ bool vdevs_attach(struct vm *vm)
 	struct vm_devices *d = &vm->dev;
 	memset(d, 0, sizeof(*d));
 	vlapic_attach(vm);
-	d->pic.imr[0] = d->pic.imr[1] = 0xff;
+	d->pic.chip[0].imr = d->pic.chip[1].imr = 0xff;
 	return bus_add(&vm->io, 0x3f8, 8, &vuart_ops, &d->uart) &&
 	       bus_add(&vm->io, 0xf4, 4, &debugexit_ops, NULL) &&
 	       bus_add(&vm->io, 0x510, 2, &fwcfg_ops, &d->fwcfg) &&

@@ -5,14 +5,13 @@
 
 #include "kernel/types.h"
 
-struct vm;
+#include "kernel/spinlock.h"
+#include "vdev/vioapic.h"
+#include "vdev/vlapic.h"
+#include "vdev/vpic.h"
+#include "vdev/vuart.h"
 
-/* 16550 UART at 0x3f8 (vuart.c). */
-struct vuart {
-	u8 ier, lcr, mcr, scr, dll, dlm, fcr;
-	u16 len;
-	char line[240]; /* output not yet logged */
-};
+struct vm;
 
 /* fw_cfg at 0x510/0x511 (fwcfg.c). */
 struct fwcfg {
@@ -20,29 +19,13 @@ struct fwcfg {
 	u32 off;
 };
 
-/* 8259 interrupt controller pair: for now the mask registers (vpic.c). */
-struct vpic {
-	u8 imr[2];
-	u8 icw_step[2];
-};
-
-/* Local APIC, one per vCPU (vlapic.c). IRR bits may be set from other CPUs (atomically); the
- * rest belongs to the vCPU itself. */
-struct vlapic {
-	u32 tpr, ldr, dfr, svr, esr, icr_lo, icr_hi;
-	u32 lvt[7]; /* timer, thermal, perf, lint0, lint1, error, cmci */
-	u32 tmr_init, tmr_div;
-	u64 tmr_start, tmr_period;  /* host TSC at the load, and ticks per full count */
-	u32 irr[8], isr[8], tmr[8]; /* requests, in service, level-triggered: 256 bits each */
-};
-#define VLAPIC_BASE 0xfee00000ull
-#define VLAPIC_KHZ  100000 /* the virtual APIC timer's input clock: 100 MHz */
-
 struct vm_devices {
+	struct spinlock lock; /* held around every access to the VM-wide devices below */
 	struct vuart uart;
 	struct fwcfg fwcfg;
 	struct vpic pic;
-	struct vlapic lapic[16];
+	struct vioapic ioapic;
+	struct vlapic lapic[16];  /* per vCPU: not under the lock */
 	u64 unknown_logged[1024]; /* one bit per port: unknown ports are logged once */
 };
 

@@ -5,6 +5,9 @@
 #include "kernel/bus.h"
 #include "kernel/virq.h"
 #include "kernel/vm.h"
+#include "vdev/vioapic.h"
+#include "vdev/vlapic.h"
+#include "vdev/vpic.h"
 
 enum {
 	LAPIC_ID = 0x20,
@@ -80,6 +83,11 @@ static void request(struct vcpu *v, u8 vector, bool level)
 		clear_bit(l->tmr, vector);
 	set_bit(l->irr, vector);
 	vcpu_irq_notify(v);
+}
+
+void vlapic_deliver(struct vcpu *v, u8 vector, bool level)
+{
+	request(v, vector, level);
 }
 
 /* ---- the timer ---- */
@@ -179,11 +187,17 @@ static u32 *lvt_reg(struct vlapic *l, u64 off)
 	return off == LAPIC_CMCI ? &l->lvt[LVT_CMCI] : NULL;
 }
 
-static void eoi(struct vlapic *l)
+static void eoi(struct vcpu *v, struct vlapic *l)
 {
-	int v = highest(l->isr);
-	if (v >= 0)
-		clear_bit(l->isr, v); /* level-triggered EOIs reach the IOAPIC with issue 6 */
+	int vec = highest(l->isr);
+	if (vec < 0)
+		return;
+	clear_bit(l->isr, vec);
+	if (l->tmr[vec / 32] & (1u << (vec % 32))) { /* level-triggered: tell the IOAPIC */
+		dev_lock(v->vm);
+		vioapic_eoi(v->vm, (u8)vec);
+		dev_unlock(v->vm);
+	}
 }
 
 static u64 vlapic_read(struct vcpu *v, void *dev, u64 addr, u8 size)
@@ -224,6 +238,8 @@ static void vlapic_write(struct vcpu *v, void *dev, u64 addr, u8 size, u64 val)
 	u64 off = addr - VLAPIC_BASE;
 	u32 x = (u32)val;
 	(void)size;
+	if (off & 0xf)
+		return; /* registers sit at 16-byte boundaries: anything else writes nothing */
 	u32 *r = lvt_reg(l, off);
 	if (r) {
 		/* While the APIC is disabled every LVT stays masked (11.4.7.2). */
@@ -236,7 +252,7 @@ static void vlapic_write(struct vcpu *v, void *dev, u64 addr, u8 size, u64 val)
 		vcpu_irq_notify(v); /* a lower TPR may unblock a request */
 		break;
 	case LAPIC_EOI:
-		eoi(l);
+		eoi(v, l);
 		vcpu_irq_notify(v);
 		break;
 	case LAPIC_LDR: l->ldr = x & 0xff000000u; break;
@@ -264,25 +280,61 @@ static void vlapic_write(struct vcpu *v, void *dev, u64 addr, u8 size, u64 val)
 
 /* ---- keel's view: what to inject ---- */
 
+/* The PIC reaches vCPU 0 as an ExtINT through LINT0, or directly while its APIC is disabled
+ * (the "virtual wire" of the MP spec, 3.6.2.2). ExtINT vectors are returned as 256 + vector. */
+#define EXTINT 256
+static int extint(struct vcpu *v, const struct vlapic *l)
+{
+	u32 lint0 = l->lvt[LVT_LINT0];
+	bool wire = !(l->svr & SVR_ENABLED) ||
+		    (!(lint0 & LVT_MASKED) && ((lint0 >> 8) & 7) == 7 /* ExtINT */);
+	if (v->id != 0 || !wire)
+		return -1;
+	dev_lock(v->vm);
+	int vec = vpic_peek(v->vm);
+	dev_unlock(v->vm);
+	return vec;
+}
+
 static int vlapic_pending(struct vcpu *v)
 {
 	struct vlapic *l = lapic(v);
+	int ext = extint(v, l);
+	if (ext >= 0)
+		return EXTINT + ext;
 	int irr = highest(l->irr);
 	if (irr < 0 || ((u32)irr & 0xf0) <= (ppr(l) & 0xf0))
 		return -1;
 	return irr;
 }
 
+/* Returns the vector actually taken (the PIC decides its own at acknowledge time). */
 static void vlapic_ack(struct vcpu *v, int vector)
 {
 	struct vlapic *l = lapic(v);
+	if (vector >= EXTINT) {
+		dev_lock(v->vm);
+		vpic_ack(v->vm);
+		dev_unlock(v->vm);
+		return;
+	}
 	clear_bit(l->irr, vector);
 	set_bit(l->isr, vector);
+}
+
+/* ISA IRQs reach the PIC and the IOAPIC; the IOAPIC sees ISA IRQ 0 (the PIT) on pin 2, as
+ * the MADT's interrupt source override says (vdev/vacpi.c). */
+static void vlapic_line(struct vm *vm, u32 gsi, bool level)
+{
+	if (gsi < 16)
+		vpic_line(vm, gsi, level);
+	vioapic_line(vm, gsi == 0 ? 2 : gsi, level);
 }
 
 static const struct virq_ops vlapic_irq = {
 	.pending = vlapic_pending,
 	.ack = vlapic_ack,
+	.line = vlapic_line,
 };
 
 void vlapic_reset(struct vlapic *l);
@@ -303,6 +355,7 @@ void vlapic_attach(struct vm *vm)
 
 const struct vdev_ops vlapic_ops = {
 	.name = "lapic",
+	.percpu = true,
 	.read = vlapic_read,
 	.write = vlapic_write,
 };

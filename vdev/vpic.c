@@ -1,33 +1,49 @@
-/* 8259 interrupt controller pair at 0x20/0x21 and 0xa0/0xa1. For now it keeps the interrupt
- * masks (what guests written for QEMU program first) and follows the initialisation sequence so
- * the mask port is not mistaken for ICW2-4. No interrupts are delivered yet. */
+/* 8259A pair: the contract of vdev/vpic.h. For now it keeps the masks and follows the
+ * initialisation sequence, and delivers nothing (the full controller comes with issue 6). */
+#include "vdev/vpic.h"
 #include "kernel/bus.h"
 #include "kernel/vm.h"
+
+void vpic_line(struct vm *vm, u32 irq, bool level)
+{
+	(void)vm, (void)irq, (void)level;
+}
+
+int vpic_peek(struct vm *vm)
+{
+	(void)vm;
+	return -1;
+}
+
+int vpic_ack(struct vm *vm)
+{
+	(void)vm;
+	return -1;
+}
 
 static u64 vpic_read(struct vcpu *v, void *dev, u64 port, u8 size)
 {
 	struct vpic *p = dev;
 	(void)v, (void)size;
-	return (port & 1) ? p->imr[port >= 0xa0] : 0; /* IRR/ISR: nothing pending */
+	return (port & 1) ? p->chip[port >= 0xa0].imr : 0;
 }
 
 static void vpic_write(struct vcpu *v, void *dev, u64 port, u8 size, u64 val)
 {
-	struct vpic *p = dev;
-	int i = port >= 0xa0;
+	struct vpic_chip *c = &((struct vpic *)dev)->chip[port >= 0xa0];
 	(void)v, (void)size;
 	if (!(port & 1)) {
 		if (val & 0x10) /* ICW1: ICW2, ICW3 and (if bit 0) ICW4 follow */
-			p->icw_step[i] = (val & 1) ? 3 : 2;
-		return; /* OCW2/OCW3: nothing to do without interrupts */
-	}
-	if (p->icw_step[i]) {
-		p->icw_step[i]--;
-		if (!p->icw_step[i])
-			p->imr[i] = 0; /* the sequence ends with all lines unmasked */
+			c->icw_step = (val & 1) ? 3 : 2;
 		return;
 	}
-	p->imr[i] = (u8)val;
+	if (c->icw_step) {
+		c->icw_step--;
+		if (!c->icw_step)
+			c->imr = 0;
+		return;
+	}
+	c->imr = (u8)val;
 }
 
 const struct vdev_ops vpic_ops = {

@@ -32,7 +32,7 @@ bool on_keel(void)
 	return r[1] == 0x6c65656b && r[2] == 0x6c65656b && r[3] == 0x6c65656b; /* "keel" */
 }
 
-static bool is_amd(void)
+bool is_amd(void)
 {
 	u32 r[4];
 	cpuid(0, 0, r);
@@ -177,6 +177,12 @@ static u64 divmod(u64 n, u32 d, u32 *rem)
 	return q;
 }
 
+u64 div64(u64 n, u32 d)
+{
+	u32 rem;
+	return divmod(n, d, &rem);
+}
+
 struct out {
 	char *buf;
 	size_t n, len;
@@ -257,12 +263,17 @@ static void vformat(struct out *o, const char *fmt, va_list ap)
 	}
 }
 
-void printf(const char *fmt, ...)
+void vprintf(const char *fmt, va_list ap)
 {
 	struct out o = {0};
+	vformat(&o, fmt, ap);
+}
+
+void printf(const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vformat(&o, fmt, ap);
+	vprintf(fmt, ap);
 	va_end(ap);
 }
 

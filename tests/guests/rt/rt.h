@@ -62,6 +62,7 @@ static inline u64 rdtsc(void)
 void putc(char c);
 void puts(const char *s);
 void printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void vprintf(const char *fmt, va_list ap);
 int snprintf(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* End the VM with a status through the debug-exit port 0xf4. */
@@ -69,6 +70,8 @@ __attribute__((noreturn)) void exit(u32 status);
 
 /* keel's hypercalls (VMMCALL on AMD, VMCALL on Intel). */
 bool on_keel(void);
+/* CPUID vendor "AuthenticAMD" (else Intel is assumed). */
+bool is_amd(void);
 u64 hypercall(u64 nr, u64 a1, u64 a2, u64 a3, u64 a4);
 
 /* The multiboot information keel (or QEMU) passes. */
@@ -81,6 +84,17 @@ const char *cmdline(void);
 /* The value of key=value on the command line, as a number (0 if absent). */
 u64 cmdline_num(const char *key, u64 dflt);
 bool cmdline_has(const char *key);
+
+/* fw_cfg (0x510 selector, 0x511 data): the first n (<= 8) bytes of key's item, little-endian. */
+u64 fwcfg_read(u16 key, unsigned n);
+
+/* Checks: each prints a "PASS: ..." or "FAIL: ..." line; check_done() prints the tally and
+ * returns the guest's exit status (0 only if every check passed). */
+bool check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int check_done(void);
+
+/* n / d without libgcc (32-bit guests have no 64-bit divide instruction). */
+u64 div64(u64 n, u32 d);
 
 /* Small libc. */
 void *memset(void *d, int c, size_t n);

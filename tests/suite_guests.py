@@ -1,0 +1,189 @@
+"""Guests under keel (issue 3): each entry mode, the CPUID and MSR policies, isolation between
+VMs and from keel, triple faults, virtualisation instructions and bad hypercalls, MMIO
+emulation, several VMs in one run, bad VM definitions and images, and the bench guest.
+
+Every guest test runs on both backends: guest/NAME[svm] in QEMU TCG (AMD-V + NPT) and
+guest/NAME[vmx] in Bochs (VT-x + EPT). The test guests (tests/guests/) print one PASS or FAIL
+line per check and a last line 'PASSED: N checks, 0 failed', and exit with status 0 only if
+every check passed; module strings name images by path in QEMU and by file name under GRUB,
+so patterns match either."""
+import os
+import re
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GUESTS = os.path.join(ROOT, 'build', 'guests')
+END0 = r'keel: end of run, status 0'
+END1 = r'keel: end of run, status 1'
+FAIL_LINE = r'^\[[^]]*\] \[[^]]+\] FAIL'  # a guest's own FAIL line: '[time] [vm] FAIL: ...'
+
+# (tag, keel-run arguments, extra needs, timeout, cost) per backend.
+BACKENDS = [
+    ('svm', [], [], 60, 1.5),
+    ('vmx', ['--emulator', 'bochs'], ['grub-mkrescue'], 150, 10),
+]
+
+
+def image(name):
+    return os.path.join(GUESTS, name)
+
+
+def vm(img, name, *settings):
+    """One module string: 'PATH vm=NAME settings...'."""
+    return ' '.join([image(img), f'vm={name}', *settings])
+
+
+def passed(*names):
+    """Each named VM printed its all-passed tally and exited with status 0."""
+    out = []
+    for n in names:
+        out += [rf'\[{n}\] PASSED: \d+ checks, 0 failed', rf'vm {n}: exited with status 0 ']
+    return out
+
+
+def define(boot, Fail):
+    def both(name, *modules, expect=(), reject=(), ordered=(), status=0, check=None,
+             timeout=None, only=None):
+        """guest/NAME[svm] and guest/NAME[vmx]: the same modules and assertions on both, plus
+        only={'svm': {'expect': [...], 'reject': [...]}, 'vmx': ...} for one backend alone."""
+        for tag, args, needs, tmo, cost in BACKENDS:
+            extra = (only or {}).get(tag, {})
+            boot(f'guest/{name}[{tag}]', *args, *modules,
+                 expect=[*expect, *extra.get('expect', ())],
+                 reject=[FAIL_LINE, r'error: exception', *reject, *extra.get('reject', ())],
+                 ordered=list(ordered), status=status, timeout=max(tmo, timeout or 0),
+                 needs=needs, cost=cost, check=check)
+
+    # 1. Each entry mode: ELF64 (long mode), multiboot ELF32 (protected mode), flat (real mode).
+    both('hello-elf64', vm('hello.elf', 'h64', 'mem=16M', 'cmdline="k=v"'),
+         expect=[r'vm h64: \S*hello\.elf: ELF64 image at 0x100000-',
+                 r'\[h64\] hello from a 64-bit guest', r'\[h64\] cmdline: \S*hello\.elf k=v$',
+                 r'\[h64\] fw_cfg cpus: 1$', r'vm h64: exited with status 0 \(debug-exit port\)',
+                 r'summary: vm h64: exited, status 0', END0])
+    both('hello-multiboot', vm('hello32.elf', 'h32', 'mem=16M', 'cmdline="k=v"'),
+         expect=[r'vm h32: \S*hello32\.elf: multiboot image at 0x100000-',
+                 r'\[h32\] hello from a 32-bit guest', r'\[h32\] cmdline: \S*hello32\.elf k=v$',
+                 r'vm h32: exited with status 0 \(debug-exit port\)', END0])
+    both('hello-flat', vm('hello16.bin', 'h16', 'mem=4M'),
+         expect=[r'vm h16: \S*hello16\.bin: flat real-mode image, \d+ bytes at 0x7c00',
+                 r'\[h16\] hello from real mode', r'vm h16: exited with status 0', END0])
+    # A guest's non-zero status is the run's failure.
+    both('hello-status', vm('hello.elf', 'st', 'mem=16M', 'cmdline="status=3"'),
+         expect=[r'vm st: exited with status 3 \(debug-exit port\)',
+                 r'summary: vm st: exited, status 3', END1], status=1)
+
+    # 2. The CPUID policy, with 2 vCPUs (topology) and with 1.
+    both('cpuid', vm('cpuid.elf', 'c64', 'mem=16M', 'cpus=2'), vm('cpuid32.elf', 'c32', 'mem=16M'),
+         expect=passed('c64', 'c32') + [r'\[c64\] cpuid: \w+, 2 vCPUs', END0])
+
+    # 3. The MSR policy: allowed MSRs read, everything else #GP, EFER/PAT/APIC_BASE rules.
+    both('msr', vm('msr.elf', 'm64', 'mem=16M'), vm('msr32.elf', 'm32', 'mem=16M'),
+         expect=passed('m64', 'm32') + [r'\[m64\] PASS: rdmsr 0x12345678 raises #GP', END0])
+
+    # 4. Isolation: two VMs at once, each looking for the other's secret and for keel.
+    a, b = '0x5a5a1234c0ffee01', '0xa5a54321deadbe02'
+    both('isolation',
+         vm('isolation.elf', 'iso-a', 'mem=16M', f'cmdline="secret={a} peer={b}"'),
+         vm('isolation.elf', 'iso-b', 'mem=16M', f'cmdline="secret={b} peer={a}"'),
+         expect=passed('iso-a', 'iso-b') + [
+             r"\[iso-a\] PASS: the peer's pattern in my RAM: 0 words",
+             r"\[iso-b\] PASS: keel's banner in my RAM: 0 times",
+             r'\[iso-a\] PASS: read at 0x100000000 past RAM: 0xffffffffffffffff', END0])
+
+    # 5. A triple fault stops that VM alone; the run then fails (status 1).
+    def ud2_rip(text):
+        for n in ('tf64', 'tf32'):
+            m = re.search(rf'\[{n}\] triple: .* ud2 at 0x([0-9a-f]+)', text)
+            s = re.search(rf'vm {n}: stopped: triple fault at rip 0x([0-9a-f]+)', text)
+            if not m or not s or int(m.group(1), 16) != int(s.group(1), 16):
+                raise Fail(f'vm {n}: triple fault not reported at its ud2 '
+                           f'({m and m.group(1)} vs {s and s.group(1)})')
+    both('triple-fault', vm('triple.elf', 'tf64', 'mem=16M'), vm('triple32.elf', 'tf32', 'mem=16M'),
+         vm('hello.elf', 'ok', 'mem=16M'),
+         expect=[r'warning: vm tf64: stopped: triple fault at rip',
+                 r'warning: vm tf32: stopped: triple fault at rip',
+                 r'summary: vm tf64: shut down', r'vm ok: exited with status 0',
+                 r'summary: vm ok: exited, status 0', END1],
+         reject=[r'still running after the triple fault'], status=1, check=ud2_rip)
+
+    # 6. Virtualisation instructions raise #UD; bad hypercalls fail cleanly; keel carries on.
+    both('virt-insns', vm('virt.elf', 'v64', 'mem=16M'), vm('virt32.elf', 'v32', 'mem=16M'),
+         vm('hello.elf', 'ok', 'mem=16M'),
+         expect=passed('v64', 'v32') + [
+             r'\[v64\] PASS: VMRUN raises #UD', r'\[v32\] PASS: VMLAUNCH raises #UD',
+             r'\[v64\] PASS: XSETBV with CR4\.OSXSAVE clear raises #UD',
+             r'\[v64\] virt: hello through the print hypercall$',
+             r'\[v64\] PASS: PRINT of 4097 bytes returns -4 \(EINVAL\)',
+             r'\[v32\] PASS: hypercall 99 returns -1 \(ENOSYS\)',
+             r'\[v64\] PASS: VERSION hypercall from CPL 3 returns -3 \(EPERM\)',
+             r'vm v64: exited with status 0 \(exit hypercall\)', r'vm ok: exited with status 0',
+             END0])
+
+    # 7. MMIO emulation on the local APIC with every decoded instruction form.
+    both('mmio', vm('mmio.elf', 'mm64', 'mem=16M'), vm('mmio32.elf', 'mm32', 'mem=16M'),
+         expect=passed('mm64', 'mm32') + [r'\[mm64\] PASS: rep movsl x4 RAM -> TPR 0x66',
+                                           r'\[mm32\] PASS: movsbl TPR 0xf0 = 0xfffffff0', END0],
+         reject=[r'stopped: cannot emulate'])
+
+    # 8. Four VMs of every entry mode in one run.
+    both('four-vms', vm('hello.elf', 'a', 'mem=16M', 'cmdline="who=a"'),
+         vm('hello32.elf', 'b', 'mem=16M'), vm('hello16.bin', 'c', 'mem=4M'),
+         vm('hello.elf', 'd', 'mem=16M', 'cpus=2', 'cmdline="who=d"'),
+         expect=[r'\[a\] cmdline: \S*hello\.elf who=a$', r'\[b\] hello from a 32-bit guest',
+                 r'\[c\] hello from real mode', r'\[d\] cmdline: \S*hello\.elf who=d$',
+                 r'\[d\] fw_cfg cpus: 2$'] +
+         [rf'summary: vm {n}: exited, status 0' for n in 'abcd'] + [END0])
+
+    # 9. Bad definitions: named on the log, not started; the good VM runs; status 0, since no
+    # VM that was defined properly failed.
+    both('bad-definitions', vm('hello.elf', 'good', 'mem=16M'),
+         vm('hello.elf', 'colour', 'colour=blue'), vm('hello.elf', 'zero', 'mem=0'),
+         vm('hello.elf', 'lots', 'mem=lots'), vm('hello32.elf', 'good', 'mem=16M'),
+         vm('hello.elf', 'flag', 'mem=16M', 'fast'), image('hello.elf') + ' mem=16M',
+         expect=[r'''error: vm: module 1 "\S*hello\.elf vm=colour colour=blue": unknown key 'colour'; not started''',
+                 r'''error: vm: module 2 "\S*hello\.elf vm=zero mem=0": bad mem '0' .*; not started''',
+                 r'''error: vm: module 3 "\S*hello\.elf vm=lots mem=lots": bad mem 'lots' .*; not started''',
+                 r'error: vm: module 4 "\S*hello32\.elf vm=good mem=16M": a VM with this name is already defined; not started',
+                 r'''error: vm: module 5 "\S*hello\.elf vm=flag mem=16M fast": unknown flag 'fast'; not started''',
+                 r'error: vm: module 6 "\S*hello\.elf mem=16M": no vm=NAME; not started',
+                 r'\[good\] hello from a 64-bit guest', r'vm good: exited with status 0', END0],
+         reject=[r'vm (colour|zero|lots|flag): ', r'\[good\] hello from a 32-bit', r'summary: vm (?!good)'])
+    # Bad images: each VM is refused with the reason and counts as a failed VM: status 1.
+    # GRUB unpacks gzip modules before keel sees them, so under Bochs that VM runs.
+    both('bad-images', vm('hello.elf', 'good', 'mem=16M'),
+         vm('bad/truncated.elf', 'trunc', 'mem=16M'), vm('bad/hello.elf.bz2', 'bz2', 'mem=16M'),
+         vm('bad/hello.elf.gz', 'gz', 'mem=16M'), vm('hello.elf', 'small', 'mem=1M'),
+         expect=[r'error: vm trunc: \S*truncated\.elf: truncated image: .*; not started',
+                 r'error: vm bz2: \S*hello\.elf\.bz2: unrecognised image: bzip2 data; not started',
+                 r'error: vm small: the image needs memory up to 0x[0-9a-f]+ but the VM has RAM '
+                 r'to 0x[0-9a-f]+; give it more mem=',
+                 r'vm good: exited with status 0', r'summary: vm good: exited, status 0',
+                 r'summary: vm trunc: failed', END1],
+         reject=[r'\[(trunc|bz2|small)\] '], status=1,
+         only={'svm': {'expect': [r'error: vm gz: \S*hello\.elf\.gz: unrecognised image: '
+                                  r'gzip data; not started'], 'reject': [r'\[gz\] ']},
+               'vmx': {'expect': [r'\[gz\] hello from a 64-bit guest']}})
+    # An empty image file: named like any other bad image, and the good VM still runs.
+    both('bad-image-empty', vm('hello.elf', 'good', 'mem=16M'),
+         vm('bad/empty.img', 'empty', 'mem=16M'),
+         expect=[r'error: vm empty: \S*empty\.img: empty image; not started',
+                 r'vm good: exited with status 0', END1], reject=[r'\[empty\] '], status=1)
+
+    # 10. The bench guest runs under keel and reports each row (tools/bench times it).
+    both('bench', vm('bench32.elf', 'bench', 'mem=16M', 'cmdline="n=200"'),
+         expect=[r'\[bench\] bench: 200 iterations, under keel',
+                 r'\[bench\] bench: cpuid \d+ cycles', r'\[bench\] bench: hypercall \d+ cycles',
+                 r'\[bench\] bench: port-read \d+ cycles', r'\[bench\] bench: mmio-read \d+ cycles',
+                 r'vm bench: exited with status 0', END0])
+
+    # Smoke tests of the other CPU models Bochs offers: AMD-V (ryzen) and another VT-x CPU.
+    hello_all = [vm('hello.elf', 'h64', 'mem=16M'), vm('hello32.elf', 'h32', 'mem=16M'),
+                 vm('hello16.bin', 'h16', 'mem=4M')]
+    hello_ok = [r'\[h64\] hello from a 64-bit guest', r'\[h32\] hello from a 32-bit guest',
+                r'\[h16\] hello from real mode'] + \
+        [rf'summary: vm {n}: exited, status 0' for n in ('h64', 'h32', 'h16')] + [END0]
+    boot('guest/hello-ryzen[svm-bochs]', '--emulator', 'bochs', '--cpu', 'ryzen', *hello_all,
+         expect=[r'cpu: virtualisation: AMD-V with nested paging'] + hello_ok,
+         needs=['grub-mkrescue'], timeout=150, cost=10)
+    boot('guest/hello-tigerlake[vmx]', '--emulator', 'bochs', '--cpu', 'tigerlake', *hello_all,
+         expect=[r'cpu: virtualisation: VT-x with EPT'] + hello_ok,
+         needs=['grub-mkrescue'], timeout=150, cost=10)

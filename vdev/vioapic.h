@@ -1,0 +1,25 @@
+/* I/O APIC at 0xfec00000 (82093AA): 24 pins whose redirection entries send interrupts to the
+ * vCPUs' local APICs. */
+#ifndef KEEL_VIOAPIC_H
+#define KEEL_VIOAPIC_H
+
+#include "kernel/types.h"
+
+#define VIOAPIC_BASE 0xfec00000ull
+#define VIOAPIC_PINS 24
+
+struct vm;
+
+struct vioapic {
+	u32 ioregsel, id;
+	u64 redir[VIOAPIC_PINS]; /* redirection table (bit 14: remote IRR, bit 16: masked) */
+	u32 lines;		 /* current pin levels */
+};
+
+/* Drive pin gsi to level. Device lock held. */
+void vioapic_line(struct vm *vm, u32 gsi, bool level);
+/* A local APIC EOI for a level-triggered vector: clear remote IRR, re-deliver if still
+ * asserted. */
+void vioapic_eoi(struct vm *vm, u8 vector);
+
+#endif

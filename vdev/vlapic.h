@@ -1,0 +1,24 @@
+/* Local APIC, one per vCPU (vlapic.c). IRR bits may be set from other CPUs (atomically); the
+ * rest belongs to the vCPU itself. */
+#ifndef KEEL_VLAPIC_H
+#define KEEL_VLAPIC_H
+
+#include "kernel/types.h"
+
+#define VLAPIC_BASE 0xfee00000ull
+#define VLAPIC_KHZ  100000 /* the virtual APIC timer's input clock: 100 MHz */
+
+struct vcpu;
+
+struct vlapic {
+	u32 tpr, ldr, dfr, svr, esr, icr_lo, icr_hi;
+	u32 lvt[7]; /* timer, thermal, perf, lint0, lint1, error, cmci */
+	u32 tmr_init, tmr_div;
+	u64 tmr_start, tmr_period;  /* host TSC at the load, and ticks per full count */
+	u32 irr[8], isr[8], tmr[8]; /* requests, in service, level-triggered: 256 bits each */
+};
+
+/* Deliver a fixed interrupt to v's local APIC (from the IOAPIC or an IPI). */
+void vlapic_deliver(struct vcpu *v, u8 vector, bool level);
+
+#endif
