@@ -80,10 +80,11 @@ static void basic(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 		r[1] = sub ? c->ncpus : 1;
 		r[2] |= (sub + 1) << 8;
 		return;
-	case 0x15: /* TSC = crystal (ECX Hz) * EBX / EAX: a 1 MHz crystal, EBX/EAX = kHz/1000 */
-		r[0] = 1000;
-		r[1] = (u32)c->tsc_khz;
-		r[2] = 1000000;
+	case 0x15: /* TSC = crystal (ECX Hz) * EBX / EAX. The crystal is the virtual LAPIC's clock
+		    * (Linux on Intel times its APIC timer with it); EBX / EAX = TSC / crystal. */
+		r[0] = (u32)c->lapic_khz;
+		r[1] = c->lapic_khz ? (u32)c->tsc_khz : 0;
+		r[2] = (u32)(c->lapic_khz * 1000);
 		return;
 	case 0x16: /* base, maximum and bus frequency in MHz */
 		r[0] = r[1] = (u32)(c->tsc_khz / 1000);

@@ -31,7 +31,7 @@ enum exit_action exit_cpuid(struct vcpu *v, struct vexit *e)
 		.ncpus = v->vm->nvcpus,
 		.vcpu_id = v->id,
 		.tsc_khz = tsc_khz,
-		.lapic_khz = 0,
+		.lapic_khz = VLAPIC_KHZ,
 		.host = host_cpuid,
 	};
 	u32 r[4];

@@ -90,6 +90,16 @@ bool vm_all_vcpus_stopped(const struct vm *vm)
 	return true;
 }
 
+void vm_request_poweroff(struct vm *vm)
+{
+	vm_stop(vm, VM_END_POWEROFF, 0, "powered off by the guest");
+}
+
+void vm_request_reset(struct vm *vm)
+{
+	vm_stop(vm, VM_END_RESET, 0, "reset by the guest");
+}
+
 bool vm_all_vcpus_asleep(const struct vm *vm)
 {
 	for (u32 i = 0; i < vm->nvcpus; i++)
@@ -127,6 +137,8 @@ static const char *end_name(const struct vm *vm)
 	case VM_END_SHUTDOWN: return "shut down";
 	case VM_END_HALTED: return "halted";
 	case VM_END_ERROR: return "failed";
+	case VM_END_POWEROFF: return "powered off";
+	case VM_END_RESET: return "reset";
 	default: return "running";
 	}
 }
@@ -161,7 +173,9 @@ int vm_summary(void)
 			(unsigned long long)(run / 1000 % 1000), (unsigned long long)(g / 1000000),
 			(unsigned long long)(g / 1000 % 1000), (unsigned long long)exits,
 			n ? by : "none", (unsigned long long)(vm->overhead / KiB));
-		if (vm->end != VM_END_EXIT || vm->status != 0)
+		bool clean = vm->end == VM_END_POWEROFF || vm->end == VM_END_RESET ||
+			     (vm->end == VM_END_EXIT && vm->status == 0);
+		if (!clean)
 			status = KEEL_VM_FAILED;
 	}
 	return status;

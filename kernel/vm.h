@@ -164,6 +164,8 @@ struct vm {
 	u64 overhead; /* bytes keel spends on this VM beyond its RAM */
 	u64 start_tsc, stop_tsc;
 	/* scheduling */
+	bool on_reset_restart; /* a guest reset restarts the VM instead of ending it */
+	u32 restarts;
 	u32 weight; /* share of CPU against other VMs (default 256) */
 	u32 cap;    /* at most this percent of one CPU, summed over its vCPUs; 0: no cap */
 	u64 pin;    /* CPUs its vCPUs may run on (bit n: CPU n) */
@@ -179,6 +181,11 @@ struct vm *vm_create(const char *name, u64 ram, u32 ncpus);
 void vm_destroy(struct vm *vm);
 /* End the VM: every vCPU stops at its next exit. The first reason given is kept. */
 void vm_stop(struct vm *vm, enum vm_end end, u64 status, const char *fmt, ...) __printf(4, 5);
+/* A guest asked for a reset (keyboard controller, port 0xcf9, ACPI reset register) or for
+ * power-off (ACPI S5). Devices call these; the VM ends, or restarts with on_reset=restart. */
+void vm_request_reset(struct vm *vm);
+void vm_request_poweroff(struct vm *vm);
+
 /* True once every vCPU of vm has stopped. */
 bool vm_all_vcpus_stopped(const struct vm *vm);
 /* True when no vCPU of vm can run again by itself: each is stopped or waits for a SIPI. */

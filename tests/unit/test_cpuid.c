@@ -107,7 +107,7 @@ static struct cpuid_ctx ctx = {
 	.ncpus = 1,
 	.vcpu_id = 0,
 	.tsc_khz = 2400000,
-	.lapic_khz = 1000000,
+	.lapic_khz = 100000,
 	.host = fake_host,
 };
 static u32 r[4];
@@ -160,7 +160,7 @@ static int setup_skylake(void **state)
 	ctx.ncpus = 1;
 	ctx.vcpu_id = 0;
 	ctx.tsc_khz = 2400000;
-	ctx.lapic_khz = 1000000;
+	ctx.lapic_khz = 100000;
 	return 0;
 }
 
@@ -436,11 +436,12 @@ static void test_tsc_leaves(void **state)
 	static const u64 khz[] = {2400000, 2100000, 1000000, 3700000, 4294967, 1};
 	for (size_t i = 0; i < ARRAY_SIZE(khz); i++) {
 		ctx.tsc_khz = khz[i];
-		/* Leaf 0x15: TSC Hz = ECX * EBX / EAX, whatever the host's crystal says: a
-		 * 1 MHz crystal and a kHz/1000 ratio, exact for any frequency. */
+		/* Leaf 0x15: TSC Hz = ECX * EBX / EAX, whatever the host's crystal says: the
+		 * crystal is the virtual APIC clock, the ratio exact for any frequency. */
 		cpuid(0x15, 0);
-		assert_int_equal(r[EAX], 1000);
+		assert_int_equal(r[EAX], ctx.lapic_khz);
 		assert_int_equal(r[EBX], khz[i]);
+		assert_int_equal(r[ECX], ctx.lapic_khz * 1000);
 		assert_int_equal((u64)r[ECX] * r[EBX] / r[EAX], khz[i] * 1000);
 		assert_int_equal(r[EDX], 0);
 		/* Leaf 0x16: base and maximum MHz, a 100 MHz bus. */
@@ -449,7 +450,7 @@ static void test_tsc_leaves(void **state)
 	}
 	ctx.tsc_khz = 2400000;
 	cpuid(0x15, 0);
-	assert_regs(1000, 2400000, 1000000, 0);
+	assert_regs(100000, 2400000, 100000000, 0);
 	ctx.tsc_khz = 4500000; /* past 4.29 GHz: no 32-bit Hz overflow */
 	cpuid(0x15, 0);
 	assert_int_equal((u64)r[ECX] * r[EBX] / r[EAX], 4500000000ull);
@@ -467,7 +468,7 @@ static void test_tsc_leaves(void **state)
 	use_host(zen2, ARRAY_SIZE(zen2), 0);
 	ctx.tsc_khz = 2250000;
 	cpuid(0x15, 0);
-	assert_regs(1000, 2250000, 1000000, 0);
+	assert_regs(100000, 2250000, 100000000, 0);
 	cpuid(0x16, 0);
 	assert_regs(2250, 2250, 100, 0);
 	assert_int_equal(asked_beyond, 0);
@@ -535,9 +536,9 @@ static void test_hypervisor_leaves(void **state)
 	assert_string_equal(v, KEEL_CPUID_SIGNATURE);
 	/* 0x40000010: TSC and LAPIC timer frequencies in kHz (the VMware convention). */
 	ctx.tsc_khz = 2400000;
-	ctx.lapic_khz = 1000000;
+	ctx.lapic_khz = 100000;
 	cpuid(0x40000010, 0);
-	assert_regs(2400000, 1000000, 0, 0);
+	assert_regs(2400000, 100000, 0, 0);
 	ctx.tsc_khz = 3000123;
 	ctx.lapic_khz = 0;
 	cpuid(0x40000010, 0);
