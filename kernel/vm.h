@@ -144,7 +144,7 @@ enum vm_end {
 	VM_END_HALTED,	 /* HLT with interrupts off, or every vCPU halted with nothing to wake it */
 	VM_END_ERROR,	 /* keel could not continue it (bad state, unsupported exit...) */
 	VM_END_POWEROFF, /* the guest powered itself off (ACPI S5) */
-	VM_END_RESET,    /* the guest reset itself, and on_reset=restart was not given */
+	VM_END_RESET,	 /* the guest reset itself, and on_reset=restart was not given */
 };
 
 struct vm {
