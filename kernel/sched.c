@@ -408,6 +408,7 @@ static void run(struct cpu *c, struct runq *rq, struct vcpu *v, u64 switch_start
 		end = halted_next;
 	c->need_resched = false;
 	c->vcpu = v;
+	v->ran_on |= BIT(c->id);
 	__atomic_store_n(&v->running_on, (s32)c->id, __ATOMIC_RELEASE);
 	fxrstor(v->fpu); /* keel never uses the FPU: only guests' state passes through it */
 	arm(now, end);

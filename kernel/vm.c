@@ -6,6 +6,7 @@
 #include "kernel/lib.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
+#include "kernel/sched.h"
 #include "kernel/spinlock.h"
 #include "kernel/virt.h"
 #include "mm/mm.h"
@@ -148,9 +149,10 @@ int vm_summary(void)
 	int status = 0;
 	log_info("summary: %s", vm_list ? "every VM has stopped" : "no VM ran");
 	for (struct vm *vm = vm_list; vm; vm = vm->next) {
-		u64 guest = 0, exits = 0, kinds[EXIT_KINDS] = {0};
+		u64 guest = 0, exits = 0, kinds[EXIT_KINDS] = {0}, ran_on = 0;
 		for (u32 i = 0; i < vm->nvcpus; i++) {
 			guest += vm->vcpu[i]->guest_tsc;
+			ran_on |= vm->vcpu[i]->ran_on;
 			for (int k = 0; k < EXIT_KINDS; k++) {
 				kinds[k] += vm->vcpu[i]->exits[k];
 				exits += vm->vcpu[i]->exits[k];
@@ -167,16 +169,25 @@ int vm_summary(void)
 		u64 run = tsc_to_us(vm->stop_tsc - vm->start_tsc), g = tsc_to_us(guest);
 		log_info(
 			"summary: vm %s: %s, status %llu (%s); %llu.%03llu s, %llu.%03llu s in the "
-			"guest; %llu exits (%s); keel overhead %llu KiB",
+			"guest on CPUs %#llx; %llu exits (%s); keel overhead %llu KiB",
 			vm->name, end_name(vm), (unsigned long long)vm->status, vm->why,
 			(unsigned long long)(run / 1000000),
 			(unsigned long long)(run / 1000 % 1000), (unsigned long long)(g / 1000000),
-			(unsigned long long)(g / 1000 % 1000), (unsigned long long)exits,
-			n ? by : "none", (unsigned long long)(vm->overhead / KiB));
+			(unsigned long long)(g / 1000 % 1000), (unsigned long long)ran_on,
+			(unsigned long long)exits, n ? by : "none",
+			(unsigned long long)(vm->overhead / KiB));
 		bool clean = vm->end == VM_END_POWEROFF || vm->end == VM_END_RESET ||
 			     (vm->end == VM_END_EXIT && vm->status == 0);
 		if (!clean)
 			status = KEEL_VM_FAILED;
 	}
+	struct sched_stats st;
+	sched_stats(&st);
+	log_info("summary: scheduler: %llu vCPU switches, %llu ns between guests on average, "
+		 "%llu migrations",
+		 (unsigned long long)st.switches,
+		 (unsigned long long)(st.switches ? tsc_to_us(st.switch_tsc * 1000 / st.switches)
+						  : 0),
+		 (unsigned long long)st.migrations);
 	return status;
 }
