@@ -27,10 +27,10 @@ KOBJS := \
 	kernel/main.o kernel/log.o kernel/fmt.o kernel/string.o kernel/parse.o kernel/token.o \
 	kernel/cmdline.o kernel/bootinfo.o kernel/gdt.o kernel/trap.o kernel/isr.o \
 	kernel/panic.o kernel/selftest.o \
-	kernel/vm.o kernel/vmdef.o kernel/vmconfig.o kernel/image.o kernel/guest_boot.o \
+	kernel/vm.o kernel/vmdef.o kernel/vmconfig.o kernel/image.o kernel/guest_boot.o kernel/linux_boot.o \
 	kernel/guest.o kernel/bus.o kernel/sched.o kernel/exit.o kernel/exit_io.o \
 	kernel/exit_mmio.o kernel/msr.o kernel/cpuid.o kernel/hypercall.o kernel/decode.o \
-	kernel/gva.o kernel/virq.o kernel/smp.o \
+	kernel/gva.o kernel/virq.o kernel/smp.o kernel/console.o \
 	mm/mm.o mm/range.o mm/memmap.o mm/pmm.o mm/pagetable.o mm/heap.o mm/gmem.o \
 	drivers/uart.o drivers/cpufeat.o drivers/acpi.o drivers/timer.o drivers/lapic.o \
 	svm/svm.o svm/svm_exit.o svm/svm_entry.o svm/npt.o svm/svm_dump.o \

@@ -38,8 +38,8 @@ static const u64 guest_gdt[4] = {
 
 #define INFO_SIZE (4 * PAGE_SIZE) /* multiboot information area, modules' strings included */
 
-static void flat_segs(struct vcpu_boot_state *s, u16 code_sel, u16 code_attr, u16 data_sel,
-		      u16 data_attr)
+void guest_flat_segs(struct vcpu_boot_state *s, u16 code_sel, u16 code_attr, u16 data_sel,
+		     u16 data_attr)
 {
 	struct seg code = {code_sel, code_attr, 0xffffffffu, 0};
 	struct seg data = {data_sel, data_attr, 0xffffffffu, 0};
@@ -131,8 +131,7 @@ static bool build_mbi(struct vm *vm, const struct image *img, const struct guest
 	return ok;
 }
 
-/* Identity page tables for an ELF64 guest at the top of low RAM; returns their base. */
-static u64 build_page_tables(struct vm *vm, u64 *pml4_out, u64 *gdt_out)
+u64 guest_identity_map(struct vm *vm, u64 *pml4_out, u64 *gdt_out)
 {
 	u64 ngib = MAX(4ull, ALIGN_UP(gmem_top(&vm->mem), GiB) / GiB);
 	if (ngib > 512)
@@ -188,11 +187,11 @@ bool guest_load(struct vm *vm, const struct guest_image *gi, struct vcpu_boot_st
 	s->rflags = RFLAGS_FIXED;
 	switch (img.kind) {
 	case IMAGE_ELF64:
-		limit = build_page_tables(vm, &pml4, &gdt);
+		limit = guest_identity_map(vm, &pml4, &gdt);
 		if (!load_segments(vm, &img, gi->data, limit) ||
 		    !build_mbi(vm, &img, gi, limit, &mbi, &gdt))
 			return false;
-		flat_segs(s, GSEL_CODE64, ATTR_CODE64, GSEL_DATA, ATTR_DATA32);
+		guest_flat_segs(s, GSEL_CODE64, ATTR_CODE64, GSEL_DATA, ATTR_DATA32);
 		s->cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
 		s->cr3 = pml4;
 		s->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
@@ -203,7 +202,7 @@ bool guest_load(struct vm *vm, const struct guest_image *gi, struct vcpu_boot_st
 		if (!load_segments(vm, &img, gi->data, limit) ||
 		    !build_mbi(vm, &img, gi, limit, &mbi, &gdt))
 			return false;
-		flat_segs(s, GSEL_CODE32, ATTR_CODE32, GSEL_DATA, ATTR_DATA32);
+		guest_flat_segs(s, GSEL_CODE32, ATTR_CODE32, GSEL_DATA, ATTR_DATA32);
 		s->cr0 = CR0_PE | CR0_ET;
 		s->rsp = 0x7000;
 		break;
@@ -223,7 +222,7 @@ bool guest_load(struct vm *vm, const struct guest_image *gi, struct vcpu_boot_st
 			 image_kind_names[img.kind], (unsigned long long)gi->len,
 			 (unsigned long long)img.entry);
 		return true;
-	case IMAGE_LINUX: return false;
+	case IMAGE_LINUX: return linux_load(vm, gi, &img, s);
 	}
 	s->gdtr.base = gdt;
 	s->gdtr.limit = sizeof(guest_gdt) - 1;

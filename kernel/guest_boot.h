@@ -18,6 +18,9 @@ struct guest_image {
 	const char *image_name;
 	const u8 *data;
 	u64 len;
+	const char *initrd_name; /* Linux: the initrd module, if any */
+	const u8 *initrd;
+	u64 initrd_len;
 	int nmods;
 	struct guest_module mods[GUEST_MAX_MODULES];
 };
@@ -25,5 +28,14 @@ struct guest_image {
 /* Load gi into vm's memory and fill s with the first vCPU's state; false (logged) if the
  * image is unusable or does not fit. */
 bool guest_load(struct vm *vm, const struct guest_image *gi, struct vcpu_boot_state *s);
+
+/* Shared pieces of the loaders. Identity page tables (2 MiB pages over 4 GiB and all RAM) and
+ * a GDT page at the top of low RAM: returns their base, the end of what the guest may use. */
+u64 guest_identity_map(struct vm *vm, u64 *pml4_out, u64 *gdt_out);
+void guest_flat_segs(struct vcpu_boot_state *s, u16 code_sel, u16 code_attr, u16 data_sel,
+		     u16 data_attr);
+/* kernel/linux_boot.c */
+bool linux_load(struct vm *vm, const struct guest_image *gi, const struct image *img,
+		struct vcpu_boot_state *s);
 
 #endif

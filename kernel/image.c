@@ -177,15 +177,51 @@ static const char *foreign(const u8 *d, u64 len)
 	return NULL;
 }
 
+/* The bzImage setup header (boot.rst, "The Real-Mode Kernel Header"): keel uses the 64-bit
+ * entry point, which needs protocol 2.12 and XLF_KERNEL_64. */
+static bool parse_linux(const u8 *d, u64 len, struct image *img)
+{
+	struct linux_hdr *h = &img->lx;
+	img->kind = IMAGE_LINUX;
+	if (len < 0x268)
+		FAIL("truncated Linux setup header");
+	h->version = rd16(d + 0x206);
+	h->setup_sects = d[0x1f1] ? d[0x1f1] : 4;
+	h->loadflags = d[0x211];
+	h->hdr_end = 0x202 + d[0x201];
+	if (h->version < 0x20c)
+		FAIL("Linux boot protocol %u.%02u is older than keel needs (2.12)", h->version >> 8,
+		     h->version & 0xff);
+	h->xloadflags = rd16(d + 0x236);
+	if (!(h->xloadflags & 1))
+		FAIL("this Linux kernel has no 64-bit entry point (XLF_KERNEL_64)");
+	h->relocatable = d[0x234];
+	h->kernel_alignment = rd32(d + 0x230);
+	h->cmdline_size = rd32(d + 0x238);
+	h->initrd_addr_max = rd32(d + 0x22c);
+	h->pref_address = rd64(d + 0x258);
+	h->init_size = rd32(d + 0x260);
+	h->payload_off = (u64)(h->setup_sects + 1) * 512;
+	u64 syssize = (u64)rd32(d + 0x1f4) * 16;
+	if (h->payload_off >= len || syssize > len - h->payload_off || h->hdr_end > 0x290)
+		FAIL("truncated image: the setup header describes %llu bytes of kernel after byte "
+		     "%llu "
+		     "of a %llu-byte file",
+		     (unsigned long long)syssize, (unsigned long long)h->payload_off,
+		     (unsigned long long)len);
+	h->payload_len = len - h->payload_off;
+	if (!h->kernel_alignment || (h->kernel_alignment & (h->kernel_alignment - 1)))
+		h->kernel_alignment = 2 * MiB;
+	return true;
+}
+
 bool image_parse(const u8 *d, u64 len, struct image *img)
 {
 	memset(img, 0, sizeof(*img));
 	if (len == 0)
 		FAIL("empty image");
-	if (len >= 0x206 && rd32(d + 0x202) == 0x53726448) { /* "HdrS" */
-		img->kind = IMAGE_LINUX;
-		FAIL("Linux bzImage guests are not supported yet");
-	}
+	if (len >= 0x206 && rd32(d + 0x202) == 0x53726448) /* "HdrS" */
+		return parse_linux(d, len, img);
 	s64 h = find_mb1(d, len);
 	if (h >= 0)
 		return parse_multiboot(d, len, (u64)h, img);

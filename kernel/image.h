@@ -22,8 +22,25 @@ struct image_seg {
 	u64 off, filesz, memsz, gpa;
 };
 
+/* What a bzImage's setup header says (Documentation/arch/x86/boot.rst). */
+struct linux_hdr {
+	u16 version;	/* boot protocol, e.g. 0x020f */
+	u8 setup_sects; /* 512-byte sectors of real-mode setup after the boot sector */
+	u8 loadflags;
+	u16 xloadflags; /* bit 0: 64-bit entry at load address + 0x200 */
+	u8 relocatable;
+	u32 kernel_alignment;
+	u64 pref_address;
+	u32 init_size; /* memory the kernel needs from its load address while it boots */
+	u32 cmdline_size;
+	u32 initrd_addr_max;
+	u32 hdr_end; /* offset just past the setup header, to copy it into boot_params */
+	u64 payload_off, payload_len; /* the protected-mode kernel in the file */
+};
+
 struct image {
 	enum image_kind kind;
+	struct linux_hdr lx;
 	u64 entry;  /* guest-physical entry point */
 	u64 lo, hi; /* lowest and highest (exclusive) guest-physical bytes loaded */
 	int nsegs;

@@ -6,6 +6,7 @@
 #include "drivers/uart.h"
 #include "kernel/bootinfo.h"
 #include "kernel/cmdline.h"
+#include "kernel/console.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/percpu.h"
@@ -133,6 +134,7 @@ void kernel_main(u32 magic, u64 info)
 		log_err("keel: no VM could be started");
 		keel_exit(KEEL_VM_FAILED);
 	}
+	console_start();
 	smp_go();
 	sched_run();
 }

@@ -13,6 +13,7 @@
 #include "kernel/sched.h"
 #include "drivers/lapic.h"
 #include "drivers/timer.h"
+#include "kernel/console.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/percpu.h"
@@ -341,7 +342,8 @@ static void stop_stuck(void)
 			if (v->state == VCPU_HALTED)
 				irqs_off = false;
 		}
-		if (!stuck)
+		/* Halted with interrupts on, it may be waiting for what is typed on the console. */
+		if (!stuck || (!irqs_off && vm->console_wakes && console_active()))
 			continue;
 		vm_stop(vm, VM_END_HALTED, 0, "%s",
 			irqs_off ? "halted with interrupts disabled"
@@ -360,6 +362,11 @@ static void idle(struct runq *rq, u64 next, bool capped)
 		u64 boundary = (now / period + 1) * period;
 		if (!next || boundary < next)
 			next = boundary;
+	}
+	if (this_cpu()->id == 0 && console_active()) { /* keep reading what is typed */
+		u64 poll = now + us_to_tsc(20000);
+		if (!next || poll < next)
+			next = poll;
 	}
 	if (next)
 		arm(now, next);
@@ -470,6 +477,8 @@ __noreturn void sched_loop(void)
 	u64 switch_start = rdtsc();
 	for (;;) {
 		u64 now = rdtsc();
+		if (c->id == 0)
+			console_poll();
 		if (now >= rq->next_balance) {
 			rq->next_balance = now + us_to_tsc(BALANCE_US);
 			balance(c->id, false);

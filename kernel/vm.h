@@ -158,8 +158,10 @@ struct vm {
 	struct bus io, mmio;
 	struct vm_devices dev;
 	char cmdline[VM_CMDLINE_MAX];
-	void *arch;		     /* the backend's per-VM state */
-	const struct virq_ops *irqc; /* its interrupt controller */
+	void *arch;				    /* the backend's per-VM state */
+	const struct virq_ops *irqc;		    /* its interrupt controller */
+	void (*console_input)(struct vm *vm, u8 c); /* where keel's console input goes */
+	volatile bool console_wakes;		    /* console input would interrupt the guest */
 	/* the end */
 	enum vm_end end;
 	u64 status;
@@ -188,6 +190,12 @@ void vm_stop(struct vm *vm, enum vm_end end, u64 status, const char *fmt, ...) _
  * power-off (ACPI S5). Devices call these; the VM ends, or restarts with on_reset=restart. */
 void vm_request_reset(struct vm *vm);
 void vm_request_poweroff(struct vm *vm);
+
+/* The device that takes keel's console input when this VM has the console. */
+static inline void vm_set_console_input(struct vm *vm, void (*input)(struct vm *vm, u8 c))
+{
+	vm->console_input = input;
+}
 
 /* True once every vCPU of vm has stopped. */
 bool vm_all_vcpus_stopped(const struct vm *vm);

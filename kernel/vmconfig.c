@@ -29,8 +29,17 @@ static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const
 		.len = bi->mods[i].end - bi->mods[i].start,
 	};
 	for (int j = 0; j < bi->nmods; j++) {
-		if (!ok[j] || defs[j].kind != VMDEF_MODULE || strcmp(defs[j].name, d->name))
+		if (!ok[j] || defs[j].kind == VMDEF_VM || strcmp(defs[j].name, d->name))
 			continue;
+		if (defs[j].kind == VMDEF_INITRD) {
+			if (gi.initrd)
+				log_err("vm %s: a second initrd %s ignored", d->name,
+					defs[j].image);
+			gi.initrd_name = defs[j].image[0] ? defs[j].image : "initrd";
+			gi.initrd = phys_to_virt(bi->mods[j].start);
+			gi.initrd_len = bi->mods[j].end - bi->mods[j].start;
+			continue;
+		}
 		if (gi.nmods == GUEST_MAX_MODULES) {
 			log_err("vm %s: more than %d modules; %s ignored", d->name,
 				GUEST_MAX_MODULES, defs[j].image);
@@ -102,7 +111,7 @@ int vms_from_modules(const struct boot_info *bi)
 				defs[i].error);
 	}
 	for (int i = 0; i < n; i++)
-		if (ok[i] && defs[i].kind == VMDEF_MODULE && !find_vm(defs, ok, n, defs[i].name))
+		if (ok[i] && defs[i].kind != VMDEF_VM && !find_vm(defs, ok, n, defs[i].name))
 			log_err("vm: module %d \"%s\": no VM named '%s'; ignored", i,
 				bi->mods[i].str, defs[i].name);
 	for (int i = 0; i < n; i++)

@@ -58,6 +58,8 @@ static bool key(struct vmdef *d, const struct token *t)
 	u64 x;
 	if (token_is(t, "module") && !t->val) {
 		d->kind = VMDEF_MODULE;
+	} else if (token_is(t, "initrd") && !t->val) {
+		d->kind = VMDEF_INITRD;
 	} else if (!t->val) {
 		FAIL("unknown flag '%.*s'", (int)t->tlen, t->text);
 	} else if (token_is(t, "vm")) {
@@ -110,7 +112,8 @@ bool vmdef_parse(const char *str, struct vmdef *d)
 	struct token t;
 	/* The image's name comes first when the loader gives it (QEMU, GRUB's multiboot v1, keel's
 	 * own ISOs); a handwritten GRUB module2 line may start with the settings. */
-	if (token_next(&p, &t) && !t.val && !t.bad && !token_is(&t, "module")) {
+	if (token_next(&p, &t) && !t.val && !t.bad && !token_is(&t, "module") &&
+	    !token_is(&t, "initrd")) {
 		if (t.tlen >= sizeof(d->image))
 			FAIL("image name longer than %zu bytes", sizeof(d->image) - 1);
 		memcpy(d->image, t.text, t.tlen);

@@ -3,6 +3,7 @@
  *     IMAGE vm=NAME [mem=SIZE] [cpus=N] [weight=N] [cap=PERCENT] [pin=CPULIST]
  *           [cmdline="..."]                                  a VM and its kernel image
  *     FILE vm=NAME module                                    an extra module for VM NAME
+ *     FILE vm=NAME initrd                                    the initrd of Linux VM NAME
  */
 #ifndef KEEL_VMDEF_H
 #define KEEL_VMDEF_H
@@ -13,7 +14,7 @@
 #define VMDEF_MEM_MIN	  (1 * MiB)
 #define VMDEF_MEM_MAX	  (1024 * GiB)
 
-enum vmdef_kind { VMDEF_VM, VMDEF_MODULE };
+enum vmdef_kind { VMDEF_VM, VMDEF_MODULE, VMDEF_INITRD };
 
 struct vmdef {
 	enum vmdef_kind kind;

@@ -1,13 +1,24 @@
-/* 16550 UART at 0x3f8: the guest's console. Output is collected into lines and each line goes
- * to keel's log as "[NAME] text". The transmitter is always ready, so a polling guest never
- * waits. Register map from the 16550 data sheet. */
+/* 16550A UART at 0x3f8, ISA IRQ 4 (register map and interrupt priorities from the 16550A
+ * data sheet). Output is collected into lines, each logged as "[NAME] text"; the transmitter
+ * is always ready, so a polling guest never waits and an interrupt-driven one gets a
+ * "transmitter empty" interrupt after each write. Input arrives from keel's console into a
+ * 64-byte FIFO. Loopback mode (MCR bit 4) works as Linux's probe expects. */
 #include "kernel/bus.h"
 #include "kernel/log.h"
+#include "kernel/virq.h"
 #include "kernel/vm.h"
 
+enum { RBR_THR = 0, IER = 1, IIR_FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
 #define LCR_DLAB 0x80
-#define LSR_THRE 0x20 /* transmit holding register empty */
-#define LSR_TEMT 0x40 /* transmitter empty */
+#define LSR_DR	 0x01 /* data ready */
+#define LSR_OE	 0x02 /* overrun */
+#define LSR_THRE 0x20
+#define LSR_TEMT 0x40
+#define IER_RDA	 0x01
+#define IER_THRE 0x02
+#define MCR_OUT2 0x08 /* on a PC, gates the IRQ line */
+#define MCR_LOOP 0x10
+#define IRQ	 4
 
 static void flush(struct vm *vm, struct vuart *u)
 {
@@ -29,21 +40,87 @@ static void put(struct vm *vm, struct vuart *u, u8 c)
 		flush(vm, u);
 }
 
+/* IIR: the highest-priority pending interrupt (received data before transmitter empty). */
+static u8 iir(const struct vuart *u)
+{
+	u8 fifo = (u->fcr & 1) ? 0xc0 : 0;
+	if ((u->ier & IER_RDA) && u->rx_len)
+		return fifo | 0x04;
+	if ((u->ier & IER_THRE) && u->thre_irq)
+		return fifo | 0x02;
+	return fifo | 0x01;
+}
+
+/* Drive IRQ 4 from the interrupt state; OUT2 must be set for the line to reach the PIC. */
+static void update_irq(struct vm *vm, const struct vuart *u)
+{
+	vm_irq_set(vm, IRQ, !(iir(u) & 1) && (u->mcr & MCR_OUT2));
+	vm->console_wakes = (u->ier & IER_RDA) && (u->mcr & MCR_OUT2);
+}
+
+static void rx_push(struct vuart *u, u8 c)
+{
+	if (u->rx_len == VUART_FIFO) {
+		u->lsr_extra |= LSR_OE;
+		return;
+	}
+	u->rx[(u->rx_head + u->rx_len++) % VUART_FIFO] = c;
+}
+
+static u8 rx_pop(struct vuart *u)
+{
+	if (!u->rx_len)
+		return 0;
+	u8 c = u->rx[u->rx_head];
+	u->rx_head = (u8)((u->rx_head + 1) % VUART_FIFO);
+	u->rx_len--;
+	return c;
+}
+
+/* A byte from keel's console (vm_set_console_input). */
+static void vuart_input(struct vm *vm, u8 c)
+{
+	struct vuart *u = &vm->dev.uart;
+	dev_lock(vm);
+	if (!(u->mcr & MCR_LOOP))
+		rx_push(u, c);
+	update_irq(vm, u);
+	dev_unlock(vm);
+}
+
+/* Modem status: in loopback the outputs (DTR, RTS, OUT1, OUT2) come back as DSR, CTS, RI, DCD. */
+static u8 msr(const struct vuart *u)
+{
+	if (!(u->mcr & MCR_LOOP))
+		return 0xb0; /* DCD, DSR, CTS */
+	u8 m = u->mcr;
+	return (u8)(((m & 1) << 5) | ((m & 2) << 3) | ((m & 4) << 4) | ((m & 8) << 4));
+}
+
 static u64 vuart_read(struct vcpu *v, void *dev, u64 port, u8 size)
 {
 	struct vuart *u = dev;
-	(void)v;
+	u8 r = 0;
 	(void)size;
 	switch (port & 7) {
-	case 0: return (u->lcr & LCR_DLAB) ? u->dll : 0; /* no input yet */
-	case 1: return (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
-	case 2: return (u->fcr & 1) ? 0xc1 : 0x01; /* IIR: no interrupt pending */
-	case 3: return u->lcr;
-	case 4: return u->mcr;
-	case 5: return LSR_THRE | LSR_TEMT;
-	case 6: return 0xb0; /* MSR: DCD, DSR, CTS */
-	default: return u->scr;
+	case RBR_THR: r = (u->lcr & LCR_DLAB) ? u->dll : rx_pop(u); break;
+	case IER: r = (u->lcr & LCR_DLAB) ? u->dlm : u->ier; break;
+	case IIR_FCR:
+		r = iir(u);
+		if ((r & 0x0f) == 0x02)
+			u->thre_irq = false; /* reading IIR clears the THRE interrupt it reports */
+		break;
+	case LCR: r = u->lcr; break;
+	case MCR: r = u->mcr; break;
+	case LSR:
+		r = LSR_THRE | LSR_TEMT | (u->rx_len ? LSR_DR : 0) | u->lsr_extra;
+		u->lsr_extra = 0;
+		break;
+	case MSR: r = msr(u); break;
+	default: r = u->scr; break;
 	}
+	update_irq(v->vm, u);
+	return r;
 }
 
 static void vuart_write(struct vcpu *v, void *dev, u64 port, u8 size, u64 val)
@@ -52,24 +129,43 @@ static void vuart_write(struct vcpu *v, void *dev, u64 port, u8 size, u64 val)
 	u8 b = (u8)val;
 	(void)size;
 	switch (port & 7) {
-	case 0:
-		if (u->lcr & LCR_DLAB)
+	case RBR_THR:
+		if (u->lcr & LCR_DLAB) {
 			u->dll = b;
-		else
-			put(v->vm, u, b);
+		} else {
+			if (u->mcr & MCR_LOOP)
+				rx_push(u, b);
+			else
+				put(v->vm, u, b);
+			u->thre_irq = true; /* sent at once: the holding register is empty again */
+		}
 		break;
-	case 1:
-		if (u->lcr & LCR_DLAB)
+	case IER:
+		if (u->lcr & LCR_DLAB) {
 			u->dlm = b;
-		else
+		} else {
+			if ((b & IER_THRE) && !(u->ier & IER_THRE))
+				u->thre_irq = true; /* enabling it with THR empty raises it */
 			u->ier = b & 0x0f;
+		}
 		break;
-	case 2: u->fcr = b; break;
-	case 3: u->lcr = b; break;
-	case 4: u->mcr = b & 0x1f; break;
-	case 7: u->scr = b; break;
+	case IIR_FCR:
+		u->fcr = b & 0xc9;
+		if (b & 2) /* clear the receive FIFO */
+			u->rx_len = 0;
+		break;
+	case LCR: u->lcr = b; break;
+	case MCR: u->mcr = b & 0x1f; break;
+	case SCR: u->scr = b; break;
 	default: break; /* LSR and MSR are read-only */
 	}
+	update_irq(v->vm, u);
+}
+
+void vuart_attach(struct vm *vm);
+void vuart_attach(struct vm *vm)
+{
+	vm_set_console_input(vm, vuart_input);
 }
 
 const struct vdev_ops vuart_ops = {
