@@ -142,7 +142,7 @@ bool linux_load(struct vm *vm, const struct guest_image *gi, const struct image 
 	u64 rsdp = build_acpi(vm);
 	memcpy(bp + BP_ACPI_RSDP, &rsdp, 8);
 
-	size_t cmax = MIN((size_t)h->cmdline_size + 1, (size_t)CMDLINE_MAX);
+	size_t cmax = h->cmdline_size < CMDLINE_MAX ? (size_t)h->cmdline_size + 1 : CMDLINE_MAX;
 	char *cmd = kmalloc(CMDLINE_MAX);
 	bool ok = cmd && place_initrd(vm, gi, h, kernel_end, limit, bp);
 	if (ok) {

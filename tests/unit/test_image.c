@@ -754,22 +754,67 @@ static void test_foreign(void **state)
 	assert_int_equal(img.kind, IMAGE_FLAT);
 }
 
+/* A bzImage setup header (boot.rst): protocol, sectors, flags, addresses, sizes. */
+static void bzimage(u16 version, u8 setup_sects, u16 xloadflags, u32 syssize_paras)
+{
+	memcpy(buf, "MZ", 2); /* the EFI stub's PE header comes first */
+	buf[0x1f1] = setup_sects;
+	put32(0x1f4, syssize_paras);
+	buf[0x201] = 0x6a; /* jump offset: the header ends at 0x26c */
+	memcpy(buf + 0x202, "HdrS", 4);
+	buf[0x206] = (u8)version;
+	buf[0x207] = (u8)(version >> 8);
+	buf[0x211] = 1; /* LOADED_HIGH */
+	put32(0x22c, 0x7fffffff);
+	put32(0x230, 0x200000);
+	buf[0x234] = 1;
+	buf[0x236] = (u8)xloadflags;
+	buf[0x237] = (u8)(xloadflags >> 8);
+	put32(0x238, 2047);
+	put32(0x258, 0x1000000);
+	put32(0x25c, 0);
+	put32(0x260, 0x3378000);
+}
+
 static void test_linux(void **state)
 {
 	(void)state;
-	/* A bzImage: "HdrS" at 0x202, and an "MZ" stub for EFI in front of it. */
-	memcpy(buf, "MZ", 2);
-	memcpy(buf + 0x202, "HdrS", 4);
-	refused(0x8000, "Linux bzImage guests are not supported yet");
+	bzimage(0x20f, 39, 0x7f, 0x100);
+	accepted(40 * 512 + 0x1000);
 	assert_int_equal(img.kind, IMAGE_LINUX);
-	refused(0x206, "Linux bzImage guests are not supported yet");
+	assert_int_equal(img.lx.version, 0x20f);
+	assert_int_equal(img.lx.setup_sects, 39);
+	assert_int_equal(img.lx.payload_off, 40 * 512);
+	assert_int_equal(img.lx.payload_len, 0x1000);
+	assert_int_equal(img.lx.pref_address, 0x1000000);
+	assert_int_equal(img.lx.init_size, 0x3378000);
+	assert_int_equal(img.lx.kernel_alignment, 0x200000);
+	assert_int_equal(img.lx.cmdline_size, 2047);
+	assert_int_equal(img.lx.hdr_end, 0x26c);
+	assert_true(img.lx.relocatable);
 	assert_string_equal(image_kind_names[IMAGE_LINUX], "Linux bzImage");
-	/* Cut off inside the magic: not a bzImage (here, a PE file). */
-	refused(0x205, "unrecognised image: a PE/EFI executable");
+	/* setup_sects 0 means 4 (boot.rst). */
+	bzimage(0x20f, 0, 0x7f, 0x10);
+	accepted(5 * 512 + 0x100);
+	assert_int_equal(img.lx.payload_off, 5 * 512);
 	/* Without the MZ stub it is still a bzImage. */
 	buf[0] = buf[1] = 0;
-	refused(0x1000, "not supported yet");
+	accepted(5 * 512 + 0x100);
 	assert_int_equal(img.kind, IMAGE_LINUX);
+}
+
+static void test_linux_refused(void **state)
+{
+	(void)state;
+	bzimage(0x20b, 39, 0x7f, 0x100);
+	refused(40 * 512 + 0x1000, "boot protocol 2.11 is older than keel needs (2.12)");
+	bzimage(0x20f, 39, 0x7e, 0x100);
+	refused(40 * 512 + 0x1000, "no 64-bit entry point");
+	bzimage(0x20f, 39, 0x7f, 0x100);
+	refused(40 * 512 + 0x100, "truncated image: the setup header describes 4096 bytes");
+	refused(0x240, "truncated Linux setup header");
+	/* Cut off inside the magic: not a bzImage (here, a PE file). */
+	refused(0x205, "unrecognised image: a PE/EFI executable");
 }
 
 static void test_error_cleared(void **state)
@@ -820,6 +865,7 @@ int main(void)
 		T(test_empty),
 		T(test_foreign),
 		T(test_linux),
+		T(test_linux_refused),
 		T(test_error_cleared),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
