@@ -156,6 +156,8 @@ void sched_kick(struct vcpu *v)
 
 void sched_wake(struct vcpu *v)
 {
+	if (v->vm->reset_pending)
+		return; /* everything restarts anyway */
 	if (__atomic_load_n(&v->state, __ATOMIC_SEQ_CST) == VCPU_HALTED) {
 		struct runq *rq = &rqs[v->home];
 		u64 flags = spin_lock_irq(&rq->lock);
@@ -232,6 +234,8 @@ static struct vcpu *pick(struct runq *rq, u64 now, bool *capped)
 	struct vcpu *best = NULL;
 	*capped = false;
 	for (struct vcpu *v = rq->queue; v; v = v->rq_next) {
+		if (v->vm->reset_pending)
+			continue; /* parked until its VM restarts */
 		if (throttled(v->vm, now)) {
 			*capped = true;
 			continue;
@@ -376,6 +380,32 @@ static void idle(struct runq *rq, u64 next, bool capped)
 	lapic_timer_oneshot(VEC_TIMER, 0);
 }
 
+/* A guest reset with on_reset=restart: once none of the VM's vCPUs runs, take them all off
+ * the run queues and load the VM again (vm_restart makes vCPU 0 runnable). */
+static void try_restart(struct vm *vm)
+{
+	for (u32 i = 0; i < vm->nvcpus; i++)
+		if (__atomic_load_n(&vm->vcpu[i]->running_on, __ATOMIC_ACQUIRE) >= 0)
+			return;
+	u32 one = 1;
+	if (!__atomic_compare_exchange_n(&vm->reset_pending, &one, 2, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_RELAXED))
+		return;
+	for (u32 i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = vm->vcpu[i];
+		struct runq *rq = &rqs[v->home];
+		u64 flags = spin_lock_irq(&rq->lock);
+		dequeue(rq, v);
+		if (v->state == VCPU_RUNNABLE)
+			rq->load -= weight(v);
+		v->state = VCPU_WAIT_SIPI;
+		spin_unlock_irq(&rq->lock, flags);
+	}
+	vm_restart(vm);
+	__atomic_store_n(&vm->reset_pending, 0, __ATOMIC_RELEASE);
+	sched_start(vm->vcpu[0]);
+}
+
 /* The VM is over: take its vCPUs off their CPUs' books; the last VM ends the run. */
 static void retire(struct vm *vm)
 {
@@ -448,6 +478,8 @@ static void run(struct cpu *c, struct runq *rq, struct vcpu *v, u64 switch_start
 	else
 		rq->load -= weight(v); /* halted or waiting for a SIPI */
 	spin_unlock_irq(&rq->lock, flags);
+	if (v->vm->reset_pending == 1)
+		try_restart(v->vm);
 }
 
 static void tick(struct trap_frame *f)

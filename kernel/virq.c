@@ -125,7 +125,7 @@ enum exit_action vcpu_pre_entry(struct vcpu *v)
 {
 	if (unlikely(v->vm->end))
 		return EXIT_STOP;
-	if (unlikely(v->init_pending || v->state != VCPU_RUNNABLE))
+	if (unlikely(v->init_pending || v->state != VCPU_RUNNABLE || v->vm->reset_pending))
 		return EXIT_RESCHED;
 	if (v->next_deadline && rdtsc() >= v->next_deadline)
 		vcpu_run_timers(v, rdtsc());

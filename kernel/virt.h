@@ -21,7 +21,7 @@ struct virt_ops {
 	void (*vm_free)(struct vm *vm);
 	bool (*vcpu_init)(struct vcpu *v);
 	void (*vcpu_free)(struct vcpu *v);
-	/* Load the state a vCPU starts in. */
+	/* Load the state a vCPU starts in (the caller decides when it runs). */
 	void (*vcpu_reset)(struct vcpu *v, const struct vcpu_boot_state *s);
 	/* Run v on this CPU until a shared handler asks to reschedule or stop. */
 	enum exit_action (*vcpu_run)(struct vcpu *v);

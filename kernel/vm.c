@@ -98,7 +98,15 @@ void vm_request_poweroff(struct vm *vm)
 
 void vm_request_reset(struct vm *vm)
 {
-	vm_stop(vm, VM_END_RESET, 0, "reset by the guest");
+	if (!vm->on_reset_restart) {
+		vm_stop(vm, VM_END_RESET, 0, "reset by the guest");
+		return;
+	}
+	/* Every vCPU leaves its CPU at its next exit; the last one out restarts the VM. */
+	if (__atomic_exchange_n(&vm->reset_pending, 1, __ATOMIC_ACQ_REL))
+		return;
+	for (u32 i = 0; i < vm->nvcpus; i++)
+		sched_kick(vm->vcpu[i]);
 }
 
 bool vm_all_vcpus_asleep(const struct vm *vm)

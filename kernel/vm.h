@@ -169,11 +169,13 @@ struct vm {
 	u64 overhead; /* bytes keel spends on this VM beyond its RAM */
 	u64 start_tsc, stop_tsc;
 	/* scheduling */
-	bool on_reset_restart; /* a guest reset restarts the VM instead of ending it */
+	bool on_reset_restart;	    /* a guest reset restarts the VM instead of ending it */
+	volatile u32 reset_pending; /* 1: a reset is under way, 2: being carried out */
 	u32 restarts;
-	u32 weight; /* share of CPU against other VMs (default 256) */
-	u32 cap;    /* at most this percent of one CPU, summed over its vCPUs; 0: no cap */
-	u64 pin;    /* CPUs its vCPUs may run on (bit n: CPU n) */
+	struct guest_image *image; /* what to load again on a restart */
+	u32 weight;		   /* share of CPU against other VMs (default 256) */
+	u32 cap; /* at most this percent of one CPU, summed over its vCPUs; 0: no cap */
+	u64 pin; /* CPUs its vCPUs may run on (bit n: CPU n) */
 	volatile u64 cap_used;	/* TSC ticks used in the current cap period */
 	volatile u64 cap_epoch; /* which cap period cap_used counts */
 	struct vm *next;
@@ -190,6 +192,9 @@ void vm_stop(struct vm *vm, enum vm_end end, u64 status, const char *fmt, ...) _
  * power-off (ACPI S5). Devices call these; the VM ends, or restarts with on_reset=restart. */
 void vm_request_reset(struct vm *vm);
 void vm_request_poweroff(struct vm *vm);
+
+/* Carry out a pending restart once no vCPU of vm runs (kernel/vmconfig.c). */
+void vm_restart(struct vm *vm);
 
 /* The device that takes keel's console input when this VM has the console. */
 static inline void vm_set_console_input(struct vm *vm, void (*input)(struct vm *vm, u8 c))

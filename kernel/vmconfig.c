@@ -68,6 +68,10 @@ static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const
 	vm->cap = d->cap;
 	vm->pin = d->pin ? d->pin & online : online;
 	strlcpy(vm->cmdline, d->cmdline, sizeof(vm->cmdline));
+	vm->on_reset_restart = d->on_reset_restart;
+	vm->image = kmalloc(sizeof(gi));
+	if (vm->image)
+		*vm->image = gi;
 	struct vcpu_boot_state s;
 	if (!guest_load(vm, &gi, &s)) {
 		vm_stop(vm, VM_END_ERROR, 0, "image could not be loaded");
@@ -75,6 +79,7 @@ static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const
 		return false;
 	}
 	virt->vcpu_reset(vm->vcpu[0], &s);
+	vm->vcpu[0]->state = VCPU_RUNNABLE;
 	/* Secondary vCPUs wait for the guest to start them (INIT/SIPI through its LAPIC). */
 	for (u32 c = 1; c < vm->nvcpus; c++)
 		vm->vcpu[c]->state = VCPU_WAIT_SIPI;
@@ -88,6 +93,28 @@ static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const
 	for (u32 c = 0; c < vm->nvcpus; c++)
 		sched_add(vm->vcpu[c]);
 	return true;
+}
+
+void vm_restart(struct vm *vm)
+{
+	struct vcpu_boot_state s;
+	vm->restarts++;
+	log_info("vm %s: reset by the guest: restarting it (restart %u)", vm->name, vm->restarts);
+	vm->io.n = vm->mmio.n = 0;
+	for (u32 i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = vm->vcpu[i];
+		for (int t = 0; t < VCPU_TIMERS; t++)
+			v->timers[t].deadline = 0;
+		v->next_deadline = 0;
+		v->event.pending = false;
+		v->irq_pending = 0;
+		v->nmi_pending = v->init_pending = false;
+	}
+	if (!vm->image || !vdevs_attach(vm) || !guest_load(vm, vm->image, &s)) {
+		vm_stop(vm, VM_END_ERROR, 0, "could not restart after a reset");
+		return;
+	}
+	virt->vcpu_reset(vm->vcpu[0], &s);
 }
 
 int vms_from_modules(const struct boot_info *bi)

@@ -91,6 +91,10 @@ static bool key(struct vmdef *d, const struct token *t)
 		if (!parse_cpulist(t->val, t->vlen, &d->pin))
 			FAIL("bad pin '%.*s' (CPU numbers 0-63 and ranges, e.g. 0,2-3)",
 			     (int)t->vlen, t->val);
+	} else if (token_is(t, "on_reset")) {
+		if (!token_val_is(t, "stop") && !token_val_is(t, "restart"))
+			FAIL("bad on_reset '%.*s' (stop or restart)", (int)t->vlen, t->val);
+		d->on_reset_restart = token_val_is(t, "restart");
 	} else if (token_is(t, "cmdline")) {
 		if (t->vlen >= sizeof(d->cmdline))
 			FAIL("cmdline longer than %zu bytes", sizeof(d->cmdline) - 1);

@@ -1,8 +1,8 @@
 /* VM definitions: what a multiboot module's string says about the guest it carries
  * (README "VM definitions"):
  *     IMAGE vm=NAME [mem=SIZE] [cpus=N] [weight=N] [cap=PERCENT] [pin=CPULIST]
- *           [cmdline="..."]                                  a VM and its kernel image
- *     FILE vm=NAME module                                    an extra module for VM NAME
+ *           [on_reset=stop|restart] [cmdline="..."]                                  a VM and its
+ * kernel image FILE vm=NAME module                                    an extra module for VM NAME
  *     FILE vm=NAME initrd                                    the initrd of Linux VM NAME
  */
 #ifndef KEEL_VMDEF_H
@@ -25,6 +25,7 @@ struct vmdef {
 	u32 weight; /* 0: the scheduler's default */
 	u32 cap;    /* percent of one CPU, 0: none */
 	u64 pin;    /* CPU mask, 0: any */
+	bool on_reset_restart;
 	bool has_cmdline;
 	char cmdline[VM_CMDLINE_MAX];
 	char error[192]; /* why the definition is refused; empty if it is valid */

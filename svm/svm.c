@@ -141,7 +141,6 @@ static void svm_vcpu_reset(struct vcpu *v, const struct vcpu_boot_state *s)
 	b->rip = s->rip;
 	b->rsp = s->rsp;
 	b->rax = s->gpr[RAX];
-	v->state = VCPU_RUNNABLE;
 }
 
 static u64 svm_get(struct vcpu *v, enum vreg r)

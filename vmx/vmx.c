@@ -385,7 +385,6 @@ static void vmx_vcpu_reset(struct vcpu *v, const struct vcpu_boot_state *s)
 	vmx_vcpu_put(v);
 	if (caller && caller != v)
 		load(caller);
-	v->state = VCPU_RUNNABLE;
 }
 
 static bool owns_msrs(const struct vcpu *v)
