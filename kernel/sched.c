@@ -154,6 +154,23 @@ void sched_kick(struct vcpu *v)
 		ipi((u32)on, VEC_IPI);
 }
 
+void sched_init(struct vcpu *v)
+{
+	struct runq *rq = &rqs[v->home];
+	u64 flags = spin_lock_irq(&rq->lock);
+	if (v->running_on >= 0) {
+		v->init_pending = true; /* run() parks it when it leaves its CPU */
+	} else if (v->state == VCPU_RUNNABLE || v->state == VCPU_HALTED) {
+		if (v->state == VCPU_RUNNABLE) {
+			dequeue(rq, v);
+			rq->load -= weight(v);
+		}
+		v->state = VCPU_WAIT_SIPI;
+	} /* already waiting for a SIPI (or stopped): nothing to do */
+	spin_unlock_irq(&rq->lock, flags);
+	sched_kick(v);
+}
+
 void sched_wake(struct vcpu *v)
 {
 	if (v->vm->reset_pending)
@@ -447,7 +464,8 @@ static void run(struct cpu *c, struct runq *rq, struct vcpu *v, u64 switch_start
 	c->vcpu = v;
 	v->ran_on |= BIT(c->id);
 	__atomic_store_n(&v->running_on, (s32)c->id, __ATOMIC_RELEASE);
-	fxrstor(v->fpu); /* keel never uses the FPU: only guests' state passes through it */
+	fxrstor(v->fpu);    /* keel never uses the FPU: only guests' state passes through it */
+	v->slice_end = end; /* the backend's own timer (VT-x preemption timer) ends it too */
 	arm(now, end);
 	stats[c->id].switches++;
 	stats[c->id].switch_tsc += now - switch_start;

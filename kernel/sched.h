@@ -16,6 +16,8 @@ void sched_add(struct vcpu *v);
 void sched_start(struct vcpu *v);
 /* v may have work (an interrupt): wake it if halted, pull it out of its guest otherwise. */
 void sched_wake(struct vcpu *v);
+/* INIT: v stops (now, or when it leaves its CPU) and waits for a start-up IPI. */
+void sched_init(struct vcpu *v);
 /* Make v leave its guest soon (an IPI when it runs on another CPU). */
 void sched_kick(struct vcpu *v);
 /* One of v's timers changed: the CPU that watches them must look again. */

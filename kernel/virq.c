@@ -43,8 +43,7 @@ void vcpu_nmi(struct vcpu *v)
 
 void vcpu_init_signal(struct vcpu *v)
 {
-	v->init_pending = true;
-	sched_kick(v);
+	sched_init(v);
 }
 
 /* Real mode at vector << 12 (SDM 8.4.4.2): CS selector vector << 8, IP 0. */

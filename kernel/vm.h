@@ -128,8 +128,9 @@ struct vcpu {
 	u32 home;		 /* CPU whose run queue holds it */
 	volatile s32 running_on; /* CPU running it now, -1 if none */
 	bool queued;
-	u64 ran_on;   /* mask of the host CPUs it has run on */
-	u64 vruntime; /* weighted time run: the least runs next */
+	u64 ran_on;    /* mask of the host CPUs it has run on */
+	u64 slice_end; /* TSC at which its current turn on the CPU ends */
+	u64 vruntime;  /* weighted time run: the least runs next */
 	struct vcpu *rq_next;
 	struct vcpu *home_next;	   /* all vCPUs homed on one CPU */
 	u8 fpu[512] __aligned(16); /* FXSAVE image while the vCPU is off the CPU */

@@ -535,10 +535,14 @@ static enum exit_action vmx_vcpu_run(struct vcpu *v)
 	load(v);
 	swap_msrs(c->virt, v);
 	v->cpu = c->id;
-	if (pin_ctls & PIN_PREEMPT_TIMER)
+	/* The preemption timer ends the turn exactly when the scheduler wants it ended: a guest
+	 * with interrupts off may not exit on the host's timer interrupt under every
+	 * implementation (Bochs' does not). */
+	if (pin_ctls & PIN_PREEMPT_TIMER) {
+		u64 now = rdtsc(), left = v->slice_end > now ? v->slice_end - now : 0;
 		vmcs_write32(PREEMPT_TIMER,
-			     (u32)MIN(us_to_tsc(SCHED_SLICE_US) >> vmx_caps.preempt_shift,
-				      0xffffffffull));
+			     (u32)MIN(left >> vmx_caps.preempt_shift, 0xffffffffull));
+	}
 	for (;;) {
 		enum exit_action pre = vcpu_pre_entry(v);
 		if (pre != EXIT_RESUME)
