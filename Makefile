@@ -35,7 +35,8 @@ KOBJS := \
 	drivers/uart.o drivers/cpufeat.o drivers/acpi.o drivers/timer.o drivers/lapic.o \
 	svm/svm.o svm/svm_exit.o svm/svm_entry.o svm/npt.o svm/svm_dump.o \
 	vmx/vmx.o vmx/vmx_exit.o vmx/vmx_entry.o vmx/ept.o vmx/vmx_dump.o \
-	vdev/vdevs.o vdev/vuart.o vdev/debugexit.o vdev/fwcfg.o vdev/vpic.o vdev/vlapic.o vdev/vioapic.o
+	vdev/vdevs.o vdev/vuart.o vdev/debugexit.o vdev/fwcfg.o vdev/vpic.o vdev/vlapic.o vdev/vioapic.o \
+	vdev/vpit.o vdev/vrtc.o vdev/vpci.o vdev/vkbd.o vdev/vacpi.o vdev/vpm.o
 
 KOBJS := $(addprefix $(BUILD)/,$(KOBJS))
 
@@ -70,7 +71,9 @@ HCFLAGS := -std=gnu11 -O1 -g -I. $(WARN) -Wno-missing-prototypes -fsanitize=addr
            -fno-sanitize-recover=all -MMD -MP
 UNIT_SRCS := kernel/fmt.c kernel/token.c kernel/cmdline.c kernel/parse.c kernel/bootinfo.c \
              mm/range.c mm/memmap.c mm/pmm.c mm/pagetable.c mm/heap.c kernel/decode.c \
-             kernel/gva.c kernel/vmdef.c kernel/image.c kernel/cpuid.c $(UNIT_EXTRA)
+             kernel/gva.c kernel/vmdef.c kernel/image.c kernel/cpuid.c \
+             vdev/vpic.c vdev/vpit.c vdev/vrtc.c vdev/vioapic.c vdev/vpci.c vdev/vkbd.c \
+             vdev/vacpi.c vdev/vpm.c tests/unit/fakes_vdev.c $(UNIT_EXTRA)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 UNIT_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(UNIT_SRCS) tests/unit/fakes.c)
 
@@ -89,7 +92,7 @@ deps:
 	@tools/deps
 
 run: deps all
-	tools/keel-run --timeout 0 $(RUN_ARGS)
+	tools/demo $(RUN_ARGS)
 
 test: deps
 	@$(MAKE) --no-print-directory all unit

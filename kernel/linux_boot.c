@@ -20,6 +20,7 @@
 #include "kernel/log.h"
 #include "kernel/x86.h"
 #include "mm/mm.h"
+#include "vdev/vacpi.h"
 
 #define ZERO_PAGE   0x7000ull
 #define CMDLINE	    0x8000ull
@@ -98,12 +99,15 @@ static bool place_initrd(struct vm *vm, const struct guest_image *gi, const stru
 	return true;
 }
 
-/* ACPI tables at 0xe0000, for the guest's CPUs, IOAPIC and power control (the tables come
- * with vdev/vacpi.c; until then the guest boots without ACPI). */
+/* ACPI tables at 0xe0000, for the guest's CPUs, IOAPIC and power control (vdev/vacpi.c). */
 static u64 build_acpi(struct vm *vm)
 {
-	(void)vm;
-	return 0;
+	u8 *buf = kmalloc(PAGE_SIZE);
+	struct vacpi_config cfg = {.ncpus = vm->nvcpus};
+	size_t n = buf ? vacpi_build(buf, PAGE_SIZE, ACPI_BASE, &cfg) : 0;
+	bool ok = n && gmem_write(&vm->mem, ACPI_BASE, buf, n);
+	kfree(buf);
+	return ok ? ACPI_BASE : 0;
 }
 
 bool linux_load(struct vm *vm, const struct guest_image *gi, const struct image *img,

@@ -132,6 +132,7 @@ static const struct msr_rule rules[] = {
 	{MSR_MTRR_DEF_TYPE, rd_zero, wr_ignore},
 	{MSR_EFER, rd_efer, wr_efer},
 	{MSR_AMD_HWCR, rd_zero, wr_ignore},
+	{MSR_AMD_INT_PENDING, rd_zero, wr_ignore},
 	{MSR_AMD_DE_CFG, rd_zero, wr_ignore},
 };
 

@@ -5,6 +5,7 @@
 #include "drivers/timer.h"
 #include "kernel/percpu.h"
 #include "kernel/sched.h"
+#include "kernel/spinlock.h"
 #include "kernel/virt.h"
 #include "kernel/x86.h"
 
@@ -114,7 +115,9 @@ static void deliver(struct vcpu *v)
 		__atomic_store_n(&v->irq_pending, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	v->vm->irqc->ack(v, vec);
+	vec = v->vm->irqc->ack(v, vec);
+	if (vec < 0)
+		return;
 	v->event = (struct vevent){true, (u8)vec, EVENT_EXT_INTR, false, 0};
 	/* Another may be due after this one: look again at the next entry. */
 	__atomic_store_n(&v->irq_pending, 1, __ATOMIC_RELAXED);

@@ -11,8 +11,10 @@
 struct virq_ops {
 	/* The vector the vCPU should take now (IF permitting), or -1. */
 	int (*pending)(struct vcpu *v);
-	/* The vCPU is taking vector: move it to in-service (or acknowledge the PIC). */
-	void (*ack)(struct vcpu *v, int vector);
+	/* The vCPU is taking what pending() named: move it to in-service, or acknowledge the
+	 * PIC. Returns the vector to deliver, which the PIC decides only now (it can differ
+	 * from the one peeked, or be spurious); -1 if nothing is left. */
+	int (*ack)(struct vcpu *v, int vector);
 	/* Drive interrupt line gsi to level (the PIC and the IOAPIC see it). */
 	void (*line)(struct vm *vm, u32 gsi, bool level);
 };

@@ -46,7 +46,7 @@ struct vm *vm_create(const char *name, u64 ram, u32 ncpus)
 		kfree(vm);
 		return NULL;
 	}
-	if (!vdevs_attach(vm) || !virt->vm_init(vm))
+	if (!virt->vm_init(vm))
 		goto fail;
 	for (u32 i = 0; i < ncpus; i++) {
 		struct vcpu *v = kmalloc(sizeof(*v));
@@ -61,6 +61,8 @@ struct vm *vm_create(const char *name, u64 ram, u32 ncpus)
 			goto fail;
 		}
 	}
+	if (!vdevs_attach(vm)) /* after the vCPUs: devices may size themselves by them */
+		goto fail;
 	vm->overhead += heap_bytes_in_use() - before + gmem_overhead(&vm->mem);
 	*vm_tail = vm;
 	vm_tail = &vm->next;
@@ -135,6 +137,8 @@ void vm_stop(struct vm *vm, enum vm_end end, u64 status, const char *fmt, ...)
 	if (end == VM_END_EXIT)
 		log_info("vm %s: exited with status %llu (%s)", vm->name,
 			 (unsigned long long)status, vm->why);
+	else if (end == VM_END_POWEROFF || end == VM_END_RESET)
+		log_info("vm %s: %s", vm->name, vm->why); /* a clean end the guest asked for */
 	else
 		log_warn("vm %s: stopped: %s", vm->name, vm->why);
 }

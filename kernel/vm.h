@@ -4,6 +4,7 @@
 #define KEEL_VM_H
 
 #include "kernel/bus.h"
+#include "kernel/spinlock.h"
 #include "kernel/types.h"
 #include "mm/gmem.h"
 #include "vdev/vdevs.h"
@@ -122,6 +123,7 @@ struct vcpu {
 	volatile u32 irq_pending; /* non-zero: ask the interrupt controller before entry */
 	volatile bool nmi_pending;
 	volatile bool init_pending; /* INIT arrived: stop and wait for a SIPI */
+	struct spinlock timer_lock;
 	struct vtimer timers[VCPU_TIMERS];
 	u64 next_deadline; /* the earliest armed timer, 0 if none */
 	/* scheduling (kernel/sched.c) */

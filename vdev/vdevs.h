@@ -7,8 +7,13 @@
 
 #include "kernel/spinlock.h"
 #include "vdev/vioapic.h"
+#include "vdev/vkbd.h"
 #include "vdev/vlapic.h"
+#include "vdev/vpci.h"
 #include "vdev/vpic.h"
+#include "vdev/vpit.h"
+#include "vdev/vpm.h"
+#include "vdev/vrtc.h"
 #include "vdev/vuart.h"
 
 struct vm;
@@ -24,14 +29,36 @@ struct vm_devices {
 	struct vuart uart;
 	struct fwcfg fwcfg;
 	struct vpic pic;
+	struct vpit pit;
+	struct vrtc rtc;
 	struct vioapic ioapic;
+	struct vpci pci;
+	struct vkbd kbd;
+	struct vpm pm;
 	struct vlapic lapic[16];  /* per vCPU: not under the lock */
 	u64 unknown_logged[1024]; /* one bit per port: unknown ports are logged once */
 };
 
-extern const struct vdev_ops vuart_ops, debugexit_ops, fwcfg_ops, vpic_ops, vlapic_ops;
+extern const struct vdev_ops vuart_ops, debugexit_ops, fwcfg_ops, vpic_ops, vlapic_ops, vpit_ops,
+	vrtc_ops, vioapic_ops, vpci_ops, vkbd_ops, vpm_ops;
 
 /* Reset every device and register it on vm's buses. */
 bool vdevs_attach(struct vm *vm);
+/* Put every device back in its power-on state (a guest reset), buses untouched; the device
+ * timers on vCPU 0 are disarmed. */
+void vdevs_reset(struct vm *vm);
+
+/* a * b / c, exact, for device clock conversions (guest clock ticks to a device's clock and
+ * back): no overflow while a % c * b fits in 64 bits, true for every clock here. */
+static inline u64 vdev_muldiv(u64 a, u64 b, u64 c)
+{
+	return a / c * b + a % c * b / c;
+}
+
+/* The same, rounded up. */
+static inline u64 vdev_muldiv_up(u64 a, u64 b, u64 c)
+{
+	return a / c * b + (a % c * b + c - 1) / c;
+}
 
 #endif

@@ -1,13 +1,171 @@
-/* I/O APIC: the contract of vdev/vioapic.h; the full device comes with issue 6. */
+/* I/O APIC (82093AA data sheet, order 290566): IOREGSEL at +0x00 and IOWIN at +0x10 select
+ * and move 32-bit registers: ID (0x00), version (0x01), arbitration (0x02) and 24 64-bit
+ * redirection entries (0x10 + 2n low, 0x11 + 2n high). Edge pins deliver on a rising edge;
+ * level pins deliver while asserted with remote IRR clear, and again after the local APIC's
+ * EOI if still asserted. Delivery reaches the local APICs through vlapic_deliver. */
 #include "vdev/vioapic.h"
+#include "kernel/bus.h"
+#include "kernel/virq.h"
 #include "kernel/vm.h"
+#include "vdev/vlapic.h"
 
+enum { IOREGSEL = 0x00, IOWIN = 0x10 }; /* MMIO offsets (3.1) */
+enum { IOAPICID = 0x00, IOAPICVER = 0x01, IOAPICARB = 0x02, IOREDTBL = 0x10 }; /* 3.2 */
+
+#define IOAPIC_VERSION 0x00170011u /* bits 23:16: highest entry (0x17), 7:0: version 0x11 */
+
+/* Redirection entry bits (3.2.4). */
+#define RTE_LOGICAL    BIT(11) /* destination mode */
+#define RTE_REMOTE_IRR BIT(14) /* level: accepted, EOI not yet seen (read-only) */
+#define RTE_LEVEL      BIT(15) /* trigger mode */
+#define RTE_MASKED     BIT(16)
+#define RTE_WRITABLE   0xff0000000001afffull /* dest, mask, trigger, polarity, mode, vector */
+enum { DM_FIXED = 0, DM_LOWEST = 1, DM_NMI = 4 };
+
+/* Every pin masked; the ID register follows the vCPU count until written. */
+void vioapic_reset(struct vioapic *io)
+{
+	*io = (struct vioapic){.id = VIOAPIC_ID_UNSET};
+	for (int i = 0; i < VIOAPIC_PINS; i++)
+		io->redir[i] = RTE_MASKED;
+}
+
+/* Does the local APIC of vCPU t accept destination dest? Physical: its APIC ID or the
+ * broadcast 0xff. Logical: its LDR against dest in the flat or cluster model (SDM vol. 3
+ * 11.6.2.2). */
+static bool accepts(const struct vm *vm, u32 t, u32 dest, bool logical)
+{
+	if (!logical)
+		return dest == 0xff || dest == t;
+	const struct vlapic *l = &vm->dev.lapic[t];
+	u32 ldr = l->ldr >> 24;
+	if ((l->dfr >> 28) == 0xf)
+		return (ldr & dest) != 0;
+	return (ldr >> 4) == (dest >> 4) && (ldr & dest & 0xf);
+}
+
+/* Send entry e's interrupt. Lowest priority goes to the first vCPU that accepts it (allowed:
+ * the arbitration among equals is the chipset's choice). Other modes (SMI, INIT, ExtINT)
+ * are not routed through this I/O APIC: Linux never programs them. */
+static void deliver(struct vm *vm, u64 e)
+{
+	u32 mode = (e >> 8) & 7, dest = (u32)(e >> 56);
+	for (u32 i = 0; i < vm->nvcpus; i++) {
+		if (!accepts(vm, i, dest, e & RTE_LOGICAL))
+			continue;
+		if (mode == DM_NMI)
+			vcpu_nmi(vm->vcpu[i]);
+		else if (mode == DM_FIXED || mode == DM_LOWEST)
+			vlapic_deliver(vm->vcpu[i], (u8)e, e & RTE_LEVEL);
+		if (mode == DM_LOWEST)
+			return;
+	}
+}
+
+/* A level pin that is asserted, unmasked and not already waiting for its EOI fires. */
+static void level_check(struct vm *vm, struct vioapic *io, u32 pin)
+{
+	u64 *e = &io->redir[pin];
+	if ((*e & RTE_LEVEL) && !(*e & (RTE_MASKED | RTE_REMOTE_IRR)) && (io->lines & BIT(pin))) {
+		*e |= RTE_REMOTE_IRR;
+		deliver(vm, *e);
+	}
+}
+
+/* A pin changed level: an edge pin fires on the rise, a level pin while high. */
 void vioapic_line(struct vm *vm, u32 gsi, bool level)
 {
-	(void)vm, (void)gsi, (void)level;
+	struct vioapic *io = &vm->dev.ioapic;
+	if (gsi >= VIOAPIC_PINS)
+		return;
+	bool was = io->lines & BIT(gsi);
+	io->lines = level ? io->lines | (u32)BIT(gsi) : io->lines & ~(u32)BIT(gsi);
+	u64 e = io->redir[gsi];
+	if (e & RTE_LEVEL)
+		level_check(vm, io, gsi);
+	else if (level && !was && !(e & RTE_MASKED)) /* a masked edge is lost (3.2.4) */
+		deliver(vm, e);
 }
 
+/* A level vector was EOIed: its pins may take the next interrupt (or the same again). */
 void vioapic_eoi(struct vm *vm, u8 vector)
 {
-	(void)vm, (void)vector;
+	struct vioapic *io = &vm->dev.ioapic;
+	for (u32 pin = 0; pin < VIOAPIC_PINS; pin++) {
+		if ((u8)io->redir[pin] != vector || !(io->redir[pin] & RTE_REMOTE_IRR))
+			continue;
+		io->redir[pin] &= ~RTE_REMOTE_IRR;
+		level_check(vm, io, pin);
+	}
 }
+
+/* The ID and arbitration registers: the ID in bits 27:24. */
+static u32 id_bits(const struct vm *vm, const struct vioapic *io)
+{
+	u32 id = io->id == VIOAPIC_ID_UNSET ? vm->nvcpus : io->id;
+	return (id & 0xf) << 24;
+}
+
+/* The register IOREGSEL selects; 0 past the redirection table. */
+static u32 reg_read(const struct vm *vm, const struct vioapic *io, u32 reg)
+{
+	if (reg == IOAPICID || reg == IOAPICARB)
+		return id_bits(vm, io);
+	if (reg == IOAPICVER)
+		return IOAPIC_VERSION;
+	u32 pin = (reg - IOREDTBL) / 2;
+	if (reg < IOREDTBL || pin >= VIOAPIC_PINS)
+		return 0;
+	return (u32)(io->redir[pin] >> (reg & 1 ? 32 : 0));
+}
+
+/* Write the selected register: the ID, or half of a redirection entry. */
+static void reg_write(struct vm *vm, struct vioapic *io, u32 reg, u32 val)
+{
+	if (reg == IOAPICID) {
+		io->id = (val >> 24) & 0xf;
+		return;
+	}
+	u32 pin = (reg - IOREDTBL) / 2;
+	if (reg < IOREDTBL || pin >= VIOAPIC_PINS)
+		return; /* version and arbitration are read-only */
+	u64 *e = &io->redir[pin];
+	u64 v = reg & 1 ? (*e & 0xffffffffull) | (u64)val << 32 : (*e & ~0xffffffffull) | val;
+	*e = (*e & ~RTE_WRITABLE) | (v & RTE_WRITABLE);
+	if (!(*e & RTE_LEVEL))
+		*e &= ~RTE_REMOTE_IRR; /* edge mode clears it: Linux relies on this to unstick a pin
+					*/
+	level_check(vm, io, pin);
+}
+
+/* Registers are 32 bits wide and must be accessed as such (3.0): other sizes read all-ones
+ * and write nothing. */
+static u64 vioapic_read(struct vcpu *v, void *dev, u64 addr, u8 size)
+{
+	struct vioapic *io = dev;
+	u64 off = addr - VIOAPIC_BASE;
+	if (size != 4)
+		return ~0ull;
+	if (off == IOREGSEL)
+		return io->ioregsel;
+	return off == IOWIN ? reg_read(v->vm, io, io->ioregsel) : 0;
+}
+
+/* IOREGSEL or IOWIN written, as a dword. */
+static void vioapic_write(struct vcpu *v, void *dev, u64 addr, u8 size, u64 val)
+{
+	struct vioapic *io = dev;
+	u64 off = addr - VIOAPIC_BASE;
+	if (size != 4)
+		return;
+	if (off == IOREGSEL)
+		io->ioregsel = (u32)val & 0xff;
+	else if (off == IOWIN)
+		reg_write(v->vm, io, io->ioregsel, (u32)val);
+}
+
+const struct vdev_ops vioapic_ops = {
+	.name = "ioapic",
+	.read = vioapic_read,
+	.write = vioapic_write,
+};

@@ -5,8 +5,9 @@
 
 #include "kernel/types.h"
 
-#define VIOAPIC_BASE 0xfec00000ull
-#define VIOAPIC_PINS 24
+#define VIOAPIC_BASE	 0xfec00000ull
+#define VIOAPIC_PINS	 24
+#define VIOAPIC_ID_UNSET 0xffffffffu /* the ID register reads as the vCPU count (the MADT's) */
 
 struct vm;
 
@@ -16,6 +17,8 @@ struct vioapic {
 	u32 lines;		 /* current pin levels */
 };
 
+/* Power-on state: every pin masked, edge-triggered, vector 0. */
+void vioapic_reset(struct vioapic *io);
 /* Drive pin gsi to level. Device lock held. */
 void vioapic_line(struct vm *vm, u32 gsi, bool level);
 /* A local APIC EOI for a level-triggered vector: clear remote IRR, re-deliver if still

@@ -309,17 +309,18 @@ static int vlapic_pending(struct vcpu *v)
 }
 
 /* Returns the vector actually taken (the PIC decides its own at acknowledge time). */
-static void vlapic_ack(struct vcpu *v, int vector)
+static int vlapic_ack(struct vcpu *v, int vector)
 {
 	struct vlapic *l = lapic(v);
 	if (vector >= EXTINT) {
 		dev_lock(v->vm);
-		vpic_ack(v->vm);
+		int vec = vpic_ack(v->vm);
 		dev_unlock(v->vm);
-		return;
+		return vec;
 	}
 	clear_bit(l->irr, vector);
 	set_bit(l->isr, vector);
+	return vector;
 }
 
 /* ISA IRQs reach the PIC and the IOAPIC; the IOAPIC sees ISA IRQ 0 (the PIT) on pin 2, as

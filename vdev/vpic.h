@@ -9,19 +9,24 @@
 struct vm;
 
 struct vpic_chip {
-	u8 irr, isr, imr; /* request, in-service and mask registers */
-	u8 lines;	  /* current input levels, for edge detection */
-	u8 elcr;	  /* 1: that line is level-triggered */
-	u8 vector_base;	  /* ICW2 */
-	u8 icw_step;	  /* initialisation words still expected (ICW2..ICW4) */
-	bool icw4, auto_eoi, read_isr, special_mask, rotate;
-	u8 priority_add; /* lowest-priority IRQ after rotation */
+	u8 irr, isr, imr;  /* request, in-service and mask registers */
+	u8 lines;	   /* current input levels, for edge detection (master bit 2: the slave) */
+	u8 elcr;	   /* 1: that line is level-triggered */
+	u8 vector_base;	   /* ICW2 */
+	u8 init_state;	   /* 0: ready; 1, 2, 3: ICW2, ICW3, ICW4 expected next */
+	u8 priority_add;   /* the IRQ with the highest priority (moved by rotation) */
+	bool icw4, single; /* ICW1: ICW4 follows; no slave (no ICW3) */
+	bool auto_eoi, rotate_aeoi, sfnm;  /* ICW4 AEOI and SFNM; OCW2 rotate in AEOI */
+	bool read_isr, poll, special_mask; /* OCW3 */
 };
 
 struct vpic {
 	struct vpic_chip chip[2]; /* 0: master, 1: slave */
+	bool output;		  /* the master's INT pin */
 };
 
+/* Power-on state: both chips masked, vectors 0x08 and 0x70 (as a PC BIOS leaves them). */
+void vpic_reset(struct vpic *p);
 /* Drive ISA IRQ line irq (0-15) to level. Called with the VM's device lock held. */
 void vpic_line(struct vm *vm, u32 irq, bool level);
 /* The vector an interrupt acknowledge would return now, or -1 if the PIC's INTR output is

@@ -1,0 +1,170 @@
+/* Test doubles for vdev/; see fakes_vdev.h. */
+#include "tests/unit/fakes_vdev.h"
+#include "vdev/vioapic.h"
+#include "vdev/vlapic.h"
+#include "vdev/vpic.h"
+
+#include <string.h>
+
+u64 fake_now = 1000000, fake_khz = 3000000;
+int fake_lock_depth;
+bool fake_route_irqs;
+bool fake_irq_level[24];
+int fake_irq_rises[24];
+int fake_resets, fake_poweroffs, fake_nmis, fake_notifies;
+struct fake_delivery fake_deliveries[64];
+int fake_ndeliveries;
+
+static struct vm the_vm;
+static struct vcpu the_vcpus[VM_MAX_VCPUS];
+
+u64 vclock_now(void)
+{
+	return fake_now;
+}
+
+u64 vclock_khz(void)
+{
+	return fake_khz;
+}
+
+void dev_lock(struct vm *vm)
+{
+	(void)vm;
+	assert_int_equal(fake_lock_depth, 0); /* the device lock does not nest */
+	fake_lock_depth++;
+}
+
+void dev_unlock(struct vm *vm)
+{
+	(void)vm;
+	assert_int_equal(fake_lock_depth, 1);
+	fake_lock_depth--;
+}
+
+void vm_irq_set(struct vm *vm, u32 gsi, bool level)
+{
+	assert_int_equal(fake_lock_depth, 1); /* injection runs under the device lock */
+	assert_true(gsi < 24);
+	if (level && !fake_irq_level[gsi])
+		fake_irq_rises[gsi]++;
+	fake_irq_level[gsi] = level;
+	if (!fake_route_irqs)
+		return;
+	if (gsi < 16)
+		vpic_line(vm, gsi, level);
+	vioapic_line(vm, gsi == 0 ? 2 : gsi, level);
+}
+
+void vcpu_irq_notify(struct vcpu *v)
+{
+	(void)v;
+	fake_notifies++;
+}
+
+void vcpu_nmi(struct vcpu *v)
+{
+	(void)v;
+	fake_nmis++;
+}
+
+void vlapic_deliver(struct vcpu *v, u8 vector, bool level)
+{
+	if (fake_ndeliveries < 64)
+		fake_deliveries[fake_ndeliveries++] = (struct fake_delivery){v->id, vector, level};
+}
+
+void vm_request_reset(struct vm *vm)
+{
+	(void)vm;
+	fake_resets++;
+}
+
+void vm_request_poweroff(struct vm *vm)
+{
+	(void)vm;
+	fake_poweroffs++;
+}
+
+void vcpu_timer_set(struct vcpu *v, int slot, u64 deadline, void (*fire)(struct vcpu *v, void *dev),
+		    void *dev)
+{
+	v->timers[slot] = (struct vtimer){deadline, fire, dev};
+}
+
+struct vm *fake_vm(u32 ncpus, u64 ram)
+{
+	struct vm *vm = &the_vm;
+	memset(vm, 0, sizeof(*vm));
+	memset(the_vcpus, 0, sizeof(the_vcpus));
+	for (u32 i = 0; i < ncpus; i++) {
+		the_vcpus[i].vm = vm;
+		the_vcpus[i].id = i;
+		vm->vcpu[i] = &the_vcpus[i];
+	}
+	vm->nvcpus = ncpus;
+	vm->mem.size = ram;
+	vm->mem.low_end = MIN(ram, GMEM_LOW_MAX);
+	struct vm_devices *d = &vm->dev;
+	vpic_reset(&d->pic);
+	vpit_reset(&d->pit, fake_now);
+	vrtc_reset(&d->rtc, fake_now, vm->mem.low_end, ram - vm->mem.low_end);
+	vioapic_reset(&d->ioapic);
+	vpci_reset(&d->pci);
+	vkbd_reset(&d->kbd);
+	vpm_reset(&d->pm, fake_now);
+	fake_lock_depth = 0;
+	fake_route_irqs = false;
+	memset(fake_irq_level, 0, sizeof(fake_irq_level));
+	memset(fake_irq_rises, 0, sizeof(fake_irq_rises));
+	fake_resets = fake_poweroffs = fake_nmis = fake_notifies = fake_ndeliveries = 0;
+	return vm;
+}
+
+u64 fake_read(const struct vdev_ops *ops, void *dev, u64 addr, u8 size)
+{
+	dev_lock(&the_vm);
+	u64 val = ops->read(&the_vcpus[0], dev, addr, size);
+	dev_unlock(&the_vm);
+	return val;
+}
+
+void fake_write(const struct vdev_ops *ops, void *dev, u64 addr, u8 size, u64 val)
+{
+	dev_lock(&the_vm);
+	ops->write(&the_vcpus[0], dev, addr, size, val);
+	dev_unlock(&the_vm);
+}
+
+/* The earliest armed timer of any vCPU at or before end, or NULL. */
+static struct vtimer *next_due(u64 end, struct vcpu **on)
+{
+	struct vtimer *best = NULL;
+	for (u32 i = 0; i < the_vm.nvcpus; i++)
+		for (int s = 0; s < VCPU_TIMERS; s++) {
+			struct vtimer *t = &the_vcpus[i].timers[s];
+			if (t->deadline && t->deadline <= end &&
+			    (!best || t->deadline < best->deadline)) {
+				best = t;
+				*on = &the_vcpus[i];
+			}
+		}
+	return best;
+}
+
+void fake_advance(u64 tsc)
+{
+	u64 end = fake_now + tsc;
+	struct vcpu *v = NULL;
+	for (struct vtimer *t; (t = next_due(end, &v));) {
+		fake_now = MAX(fake_now, t->deadline);
+		t->deadline = 0;
+		t->fire(v, t->dev);
+	}
+	fake_now = end;
+}
+
+u64 fake_us(u64 us)
+{
+	return us * fake_khz / 1000;
+}

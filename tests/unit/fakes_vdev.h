@@ -1,0 +1,37 @@
+/* Test doubles for the virtual devices (vdev/): one fake VM, the guest clock, the injection
+ * API, the device lock and the VM's reset and power-off requests, all recorded for tests. */
+#ifndef KEEL_TEST_FAKES_VDEV_H
+#define KEEL_TEST_FAKES_VDEV_H
+
+#include "tests/unit/fakes.h"
+#include "kernel/bus.h"
+#include "kernel/virq.h"
+#include "kernel/vm.h"
+
+extern u64 fake_now; /* vclock_now() */
+extern u64 fake_khz; /* vclock_khz(): 3 GHz unless a test says otherwise */
+extern int fake_lock_depth;
+extern bool fake_route_irqs; /* vm_irq_set also drives the PIC and I/O APIC, as vlapic does */
+extern bool fake_irq_level[24];
+extern int fake_irq_rises[24];
+extern int fake_resets, fake_poweroffs, fake_nmis, fake_notifies;
+
+struct fake_delivery {
+	u32 vcpu;
+	u8 vector;
+	bool level;
+};
+extern struct fake_delivery fake_deliveries[64];
+extern int fake_ndeliveries;
+
+/* A fresh VM with ncpus vCPUs and ram bytes of RAM, every device of mine reset, counters 0. */
+struct vm *fake_vm(u32 ncpus, u64 ram);
+/* A port or MMIO access by vCPU 0, with the device lock held as the bus holds it. */
+u64 fake_read(const struct vdev_ops *ops, void *dev, u64 addr, u8 size);
+void fake_write(const struct vdev_ops *ops, void *dev, u64 addr, u8 size, u64 val);
+/* Move the guest clock forward by tsc ticks, running timers as they come due (in order). */
+void fake_advance(u64 tsc);
+/* Guest clock ticks in us microseconds. */
+u64 fake_us(u64 us);
+
+#endif

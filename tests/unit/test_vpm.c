@@ -1,0 +1,87 @@
+/* The ACPI PM registers: the PM timer's rate and width, PM1 control's SCI_EN and S5 power-off,
+ * the status and enable registers, and accesses of every width. */
+#include "tests/unit/fakes_vdev.h"
+#include "vdev/vpm.h"
+
+static struct vm *vm;
+
+static u32 in(u16 port, u8 size)
+{
+	return (u32)fake_read(&vpm_ops, &vm->dev.pm, port, size);
+}
+
+static void out(u16 port, u8 size, u32 val)
+{
+	fake_write(&vpm_ops, &vm->dev.pm, port, size, val);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	fake_khz = 2500000;
+	vm = fake_vm(1, 64 * MiB);
+	return 0;
+}
+
+static void test_timer(void **state)
+{
+	(void)state;
+	u32 t0 = in(0x608, 4);
+	fake_now += fake_khz * 1000; /* one second */
+	assert_int_equal(in(0x608, 4) - t0, VPM_TMR_HZ);
+	fake_now += fake_khz * 1000 * 1200; /* 20 minutes: past 2^32 ticks */
+	u32 t = in(0x608, 4);
+	assert_int_equal(t, (u32)(1201ull * VPM_TMR_HZ));
+	assert_int_equal(in(0x608, 2), t & 0xffff);
+	assert_int_equal(in(0x60a, 1), (t >> 16) & 0xff);
+	u32 a = in(0x608, 4), b = in(0x608, 4);
+	assert_true(b >= a); /* never backwards */
+}
+
+static void test_control_and_poweroff(void **state)
+{
+	(void)state;
+	assert_int_equal(in(0x604, 2), 0x0001); /* SCI_EN: ACPI mode already */
+	out(0x604, 2, 0x0000);
+	assert_int_equal(in(0x604, 2), 0x0001); /* and it stays */
+	out(0x604, 2, 5 << 10 | 1);		/* SLP_TYP 5 alone */
+	assert_int_equal(in(0x604, 2), 0x1401);
+	out(0x604, 2, 5 << 10 | 0x2000 | 1); /* SLP_EN with a type keel does not offer */
+	assert_int_equal(fake_poweroffs, 0);
+	/* ACPICA: write SLP_TYP, then SLP_TYP | SLP_EN. */
+	out(0x604, 2, 0x0001);
+	out(0x604, 2, 0x2001);
+	assert_int_equal(fake_poweroffs, 1);
+	assert_int_equal(in(0x604, 2) & 0x2000, 0); /* SLP_EN reads 0 */
+	out(0x605, 1, 0x20);			    /* a byte write of the high half */
+	assert_int_equal(fake_poweroffs, 2);
+}
+
+static void test_status_enable(void **state)
+{
+	(void)state;
+	assert_int_equal(in(0x600, 4), 0);
+	out(0x602, 2, 0xffff);
+	assert_int_equal(in(0x602, 2), 0x0521); /* RTC, PWRBTN, GBL, TMR enables */
+	assert_int_equal(in(0x600, 4), 0x05210000);
+	vm->dev.pm.sts = 0x0100; /* as a power button would */
+	out(0x600, 2, 0x0000);
+	assert_int_equal(in(0x600, 2), 0x0100);
+	assert_true(fake_irq_level[9]); /* status and enable: SCI */
+	out(0x600, 2, 0x0100);		/* write 1 to clear */
+	assert_int_equal(in(0x600, 2), 0);
+	assert_false(fake_irq_level[9]);
+	out(0x600, 4, 0x00000000); /* a dword write clears the enables too */
+	assert_int_equal(in(0x602, 2), 0);
+	assert_int_equal(in(0x606, 2), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_timer, setup),
+		cmocka_unit_test_setup(test_control_and_poweroff, setup),
+		cmocka_unit_test_setup(test_status_enable, setup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,266 @@
+/* The MC146818 RTC: the time from the start-of-VM base in BCD and binary, 24 and 12 hours,
+ * UIP's window, setting the time with SET, register C's flags and IRQ 8 for update, periodic
+ * and alarm interrupts, and the CMOS memory bytes SeaBIOS and QEMU fill from the RAM size. */
+#include "tests/unit/fakes_vdev.h"
+#include "vdev/vrtc.h"
+
+#include <stdio.h>
+
+static struct vm *vm;
+
+static u8 rd(u8 reg)
+{
+	fake_write(&vrtc_ops, &vm->dev.rtc, 0x70, 1, reg);
+	return (u8)fake_read(&vrtc_ops, &vm->dev.rtc, 0x71, 1);
+}
+
+static void wr(u8 reg, u8 val)
+{
+	fake_write(&vrtc_ops, &vm->dev.rtc, 0x70, 1, reg);
+	fake_write(&vrtc_ops, &vm->dev.rtc, 0x71, 1, val);
+}
+
+static u64 seconds(u64 s)
+{
+	return s * fake_khz * 1000;
+}
+
+static struct vtimer *timer(void)
+{
+	return &vm->vcpu[0]->timers[VTIMER_RTC];
+}
+
+/* The time registers as "YYYY-MM-DD hh:mm:ss w" in BCD (register B at reset). */
+static void expect_bcd(const char *want)
+{
+	char got[32];
+	snprintf(got, sizeof(got), "%02x%02x-%02x-%02x %02x:%02x:%02x %x", rd(CMOS_CENTURY),
+		 rd(RTC_YEAR), rd(RTC_MONTH), rd(RTC_MDAY), rd(RTC_HOUR), rd(RTC_MIN), rd(RTC_SEC),
+		 rd(RTC_WDAY));
+	assert_string_equal(got, want);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	fake_khz = 3000000;
+	vm = fake_vm(2, 128 * MiB);
+	return 0;
+}
+
+static void test_reset_state(void **state)
+{
+	(void)state;
+	expect_bcd("2026-01-01 00:00:00 5"); /* a Thursday */
+	assert_int_equal(rd(RTC_REG_A), 0x26);
+	assert_int_equal(rd(RTC_REG_B), 0x02);
+	assert_int_equal(rd(RTC_REG_C), 0x00);
+	assert_int_equal(rd(RTC_REG_D), 0x80);
+	assert_int_equal(timer()->deadline, 0); /* no interrupt enabled, no timer */
+	assert_int_equal(fake_read(&vrtc_ops, &vm->dev.rtc, 0x70, 1), 0xff);
+}
+
+static void test_time_advances(void **state)
+{
+	(void)state;
+	fake_now += seconds(86400 + 3600 + 2 * 60 + 3);
+	expect_bcd("2026-01-02 01:02:03 6");
+	fake_now += seconds(58 * 86400 + 22 * 3600);
+	expect_bcd("2026-03-01 23:02:03 1"); /* 2026 is not a leap year; a Sunday */
+}
+
+static void test_binary_and_12_hour(void **state)
+{
+	(void)state;
+	fake_now += seconds(13 * 3600 + 59);
+	wr(RTC_REG_B, 0x06); /* binary, 24 h */
+	assert_int_equal(rd(RTC_HOUR), 13);
+	assert_int_equal(rd(RTC_SEC), 59);
+	assert_int_equal(rd(RTC_YEAR), 26);
+	assert_int_equal(rd(CMOS_CENTURY), 20);
+	wr(RTC_REG_B, 0x04); /* binary, 12 h */
+	assert_int_equal(rd(RTC_HOUR), 0x81);
+	wr(RTC_REG_B, 0x00); /* BCD, 12 h */
+	assert_int_equal(rd(RTC_HOUR), 0x81);
+	fake_now += seconds(11 * 3600);
+	assert_int_equal(rd(RTC_HOUR), 0x12); /* midnight is 12 AM */
+}
+
+static void test_uip_window(void **state)
+{
+	(void)state;
+	fake_now += seconds(1) / 2;
+	assert_int_equal(rd(RTC_REG_A) & 0x80, 0);
+	fake_now += seconds(1) / 2 - fake_us(200); /* 200 us before the update */
+	assert_int_equal(rd(RTC_REG_A) & 0x80, 0x80);
+	assert_int_equal(rd(RTC_SEC), 0x00);
+	fake_now += fake_us(201);
+	assert_int_equal(rd(RTC_REG_A) & 0x80, 0);
+	assert_int_equal(rd(RTC_SEC), 0x01);
+	/* Linux's wait: at most a few reads spin with UIP set. */
+	fake_now += seconds(1) - fake_us(240);
+	int spins = 0;
+	while (rd(RTC_REG_A) & 0x80) {
+		fake_now += fake_us(10);
+		spins++;
+	}
+	assert_true(spins > 0 && spins < 30);
+}
+
+/* Linux's mc146818_set_time: SET, divider reset, the time, then SET off. */
+static void test_set_time(void **state)
+{
+	(void)state;
+	wr(RTC_REG_B, 0x02 | 0x80);
+	wr(RTC_REG_A, 0x70);
+	wr(RTC_YEAR, 0x30), wr(RTC_MONTH, 0x06), wr(RTC_MDAY, 0x15);
+	wr(RTC_HOUR, 0x12), wr(RTC_MIN, 0x34), wr(RTC_SEC, 0x56);
+	fake_now += seconds(5);
+	expect_bcd("2030-06-15 12:34:56 5"); /* frozen while SET: reads what was written */
+	wr(RTC_REG_B, 0x02);
+	wr(RTC_REG_A, 0x26);
+	expect_bcd("2030-06-15 12:34:56 7"); /* a Saturday */
+	fake_now += seconds(4);
+	expect_bcd("2030-06-15 12:35:00 7");
+	/* A field written while the clock runs takes at once. */
+	wr(RTC_MIN, 0x59);
+	wr(RTC_HOUR, 0x23);
+	fake_now += seconds(60);
+	expect_bcd("2030-06-16 00:00:00 1");
+}
+
+static void test_century_and_leap(void **state)
+{
+	(void)state;
+	wr(RTC_REG_B, 0x82);
+	wr(CMOS_CENTURY, 0x20), wr(RTC_YEAR, 0x99), wr(RTC_MONTH, 0x12), wr(RTC_MDAY, 0x31);
+	wr(RTC_HOUR, 0x23), wr(RTC_MIN, 0x59), wr(RTC_SEC, 0x59);
+	wr(RTC_REG_B, 0x02);
+	fake_now += seconds(1);
+	expect_bcd("2100-01-01 00:00:00 6");
+	wr(RTC_REG_B, 0x82);
+	wr(CMOS_CENTURY, 0x20), wr(RTC_YEAR, 0x28), wr(RTC_MONTH, 0x02), wr(RTC_MDAY, 0x28);
+	wr(RTC_REG_B, 0x02);
+	fake_now += seconds(86400);
+	expect_bcd("2028-02-29 00:00:00 3");
+}
+
+static void test_update_flag_without_interrupt(void **state)
+{
+	(void)state;
+	fake_now += seconds(1);
+	assert_int_equal(rd(RTC_REG_C), 0x50); /* UF, and PF (1024 Hz) */
+	assert_int_equal(rd(RTC_REG_C), 0x00); /* cleared by the read */
+	assert_int_equal(fake_irq_rises[8], 0);
+}
+
+static void test_update_interrupt(void **state)
+{
+	(void)state;
+	wr(RTC_REG_A, 0x20); /* no periodic rate */
+	wr(RTC_REG_B, 0x12); /* UIE */
+	assert_int_not_equal(timer()->deadline, 0);
+	fake_advance(seconds(1));
+	assert_int_equal(fake_irq_rises[8], 1);
+	assert_true(fake_irq_level[8]);
+	assert_int_equal(timer()->deadline, 0); /* IRQF pending: nothing more until C is read */
+	assert_int_equal(rd(RTC_REG_C), 0x90);
+	assert_false(fake_irq_level[8]);
+	fake_advance(seconds(1));
+	assert_int_equal(fake_irq_rises[8], 2);
+	wr(RTC_REG_B, 0x02);
+	rd(RTC_REG_C);
+	assert_int_equal(timer()->deadline, 0);
+}
+
+static void test_periodic_interrupt(void **state)
+{
+	(void)state;
+	u64 start = fake_now;
+	wr(RTC_REG_B, 0x42); /* PIE at 1024 Hz */
+	assert_int_equal(timer()->deadline, start + (32 * fake_khz * 1000 + 32767) / 32768);
+	fake_advance(fake_us(977));
+	assert_int_equal(fake_irq_rises[8], 1);
+	assert_int_equal(rd(RTC_REG_C), 0xc0);
+	wr(RTC_REG_A, 0x2f); /* 2 Hz */
+	fake_advance(seconds(1) / 2);
+	assert_int_equal(fake_irq_rises[8], 2);
+	assert_int_equal(rd(RTC_REG_C) & 0xc0, 0xc0);
+	wr(RTC_REG_A, 0x21); /* rate 1: 256 Hz (3.90625 ms) */
+	fake_advance(fake_us(3906) + fake_us(1));
+	assert_int_equal(fake_irq_rises[8], 3);
+}
+
+static void test_alarm(void **state)
+{
+	(void)state;
+	wr(RTC_REG_A, 0x20);
+	wr(RTC_SEC_ALARM, 0x05);
+	wr(RTC_MIN_ALARM, 0xc0); /* any minute */
+	wr(RTC_HOUR_ALARM, 0x00);
+	wr(RTC_REG_B, 0x22); /* AIE */
+	fake_advance(seconds(4));
+	assert_int_equal(fake_irq_rises[8], 0);
+	fake_advance(seconds(1));
+	assert_int_equal(fake_irq_rises[8], 1);
+	assert_int_equal(rd(RTC_REG_C), 0xb0); /* IRQF, AF, UF */
+}
+
+static void test_cmos_memory(void **state)
+{
+	(void)state;
+	assert_int_equal(rd(0x15) | rd(0x16) << 8, 640);
+	assert_int_equal(rd(0x17) | rd(0x18) << 8, 0xffff); /* 127 MiB, capped */
+	assert_int_equal(rd(0x30) | rd(0x31) << 8, 0xffff);
+	assert_int_equal(rd(0x34) | rd(0x35) << 8, (128 - 16) * 16);
+	assert_int_equal(rd(0x5b) | rd(0x5c) << 8 | rd(0x5d) << 16, 0);
+	assert_int_equal(rd(0x5f), 1); /* two vCPUs */
+	u16 sum = 0;
+	for (u8 i = 0x10; i < 0x2e; i++)
+		sum = (u16)(sum + rd(i));
+	assert_int_equal(rd(0x2e) << 8 | rd(0x2f), sum);
+	wr(0x40, 0xa5); /* plain RAM */
+	assert_int_equal(rd(0x40), 0xa5);
+	/* 6 GiB: 3 below 4 GiB and 3 above. */
+	vm = fake_vm(1, 6 * GiB);
+	assert_int_equal(rd(0x34) | rd(0x35) << 8, (3 * 1024 - 16) * 16);
+	assert_int_equal(rd(0x5b) | rd(0x5c) << 8 | rd(0x5d) << 16, 3 * 1024 * 16);
+	assert_int_equal(rd(0x5f), 0);
+	/* 16 MiB or less: nothing above 16 MiB. */
+	vm = fake_vm(1, 8 * MiB);
+	assert_int_equal(rd(0x17) | rd(0x18) << 8, 7 * 1024);
+	assert_int_equal(rd(0x34) | rd(0x35) << 8, 0);
+}
+
+static void test_nmi_bit_and_readonly(void **state)
+{
+	(void)state;
+	fake_write(&vrtc_ops, &vm->dev.rtc, 0x70, 1, 0x80 | RTC_REG_D);
+	assert_int_equal(fake_read(&vrtc_ops, &vm->dev.rtc, 0x71, 1), 0x80);
+	assert_true(vm->dev.rtc.nmi_masked);
+	wr(RTC_REG_D, 0x00);
+	assert_int_equal(rd(RTC_REG_D), 0x80);
+	wr(RTC_REG_C, 0xff);
+	assert_int_equal(rd(RTC_REG_C), 0x00);
+	wr(RTC_REG_A, 0xa6); /* UIP is read-only */
+	assert_int_equal(rd(RTC_REG_A) & 0x7f, 0x26);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_reset_state, setup),
+		cmocka_unit_test_setup(test_time_advances, setup),
+		cmocka_unit_test_setup(test_binary_and_12_hour, setup),
+		cmocka_unit_test_setup(test_uip_window, setup),
+		cmocka_unit_test_setup(test_set_time, setup),
+		cmocka_unit_test_setup(test_century_and_leap, setup),
+		cmocka_unit_test_setup(test_update_flag_without_interrupt, setup),
+		cmocka_unit_test_setup(test_update_interrupt, setup),
+		cmocka_unit_test_setup(test_periodic_interrupt, setup),
+		cmocka_unit_test_setup(test_alarm, setup),
+		cmocka_unit_test_setup(test_cmos_memory, setup),
+		cmocka_unit_test_setup(test_nmi_bit_and_readonly, setup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,165 @@
+/* i8042 keyboard controller with nothing plugged in (IBM PC AT Technical Reference, "Keyboard
+ * controller"; command set as in Linux's drivers/input/serio/i8042.h), and port 0x92. The
+ * controller answers its own commands (self test, interface tests, command byte, output port,
+ * echo into the output buffer, pulsing the reset line); bytes sent to the absent keyboard or
+ * mouse come back as a timeout (status bit 6 with 0xfe), as a controller with an unplugged
+ * device answers. IRQ 1 / IRQ 12 follow a full output buffer when the command byte enables
+ * them. keel's ACPI tables do not announce an 8042, so Linux leaves it alone; 0xfe still
+ * resets. */
+#include "vdev/vkbd.h"
+#include "kernel/bus.h"
+#include "kernel/virq.h"
+#include "kernel/vm.h"
+
+/* Status register bits. */
+#define ST_OBF	   0x01 /* output buffer full */
+#define ST_SYS	   0x04 /* system flag: self test passed */
+#define ST_CMD	   0x08 /* the last write was to 0x64 */
+#define ST_UNLOCK  0x10 /* keyboard not inhibited */
+#define ST_AUXDATA 0x20 /* the output buffer holds mouse data */
+#define ST_TIMEOUT 0x40
+
+/* Command byte bits. */
+#define CB_KBDINT 0x01
+#define CB_AUXINT 0x02
+#define CB_SYS	  0x04
+#define CB_KBDDIS 0x10
+#define CB_AUXDIS 0x20
+
+/* Output port and port 0x92 bits. */
+#define OUT_RESET 0x01 /* output port: low resets the CPU */
+#define OUT_A20	  0x02
+#define P92_RESET 0x01 /* port 0x92: a rising edge resets */
+
+/* Drive IRQ 1 and 12 from the output buffer and the command byte's enables. */
+static void update_irqs(struct vm *vm, struct vkbd *k)
+{
+	bool full = k->status & ST_OBF, aux = k->status & ST_AUXDATA;
+	u8 irqs = (u8)((full && !aux && (k->cmd_byte & CB_KBDINT) ? 1 : 0) |
+		       (full && aux && (k->cmd_byte & CB_AUXINT) ? 2 : 0));
+	if ((irqs ^ k->irqs) & 1)
+		vm_irq_set(vm, 1, irqs & 1);
+	if ((irqs ^ k->irqs) & 2)
+		vm_irq_set(vm, 12, irqs & 2);
+	k->irqs = irqs;
+}
+
+/* Fill the output buffer, from the keyboard side or the mouse side. */
+static void put(struct vkbd *k, u8 val, bool aux)
+{
+	k->out = val;
+	k->status = (u8)((k->status & ~ST_AUXDATA) | ST_OBF | (aux ? ST_AUXDATA : 0));
+}
+
+/* A command written to 0x64. */
+static void command(struct vm *vm, struct vkbd *k, u8 cmd)
+{
+	switch (cmd) {
+	case 0x20: put(k, k->cmd_byte, false); break; /* read command byte */
+	case 0x60:				      /* write command byte: data follows */
+	case 0xd1:				      /* write output port */
+	case 0xd2:				      /* write keyboard output buffer */
+	case 0xd3:				      /* write mouse output buffer */
+	case 0xd4: k->pending = cmd; break;	      /* write to the mouse */
+	case 0xa7: k->cmd_byte |= CB_AUXDIS; break;
+	case 0xa8: k->cmd_byte &= (u8)~CB_AUXDIS; break;
+	case 0xa9:			       /* mouse interface test */
+	case 0xab: put(k, 0x00, false); break; /* keyboard interface test: ok */
+	case 0xaa:			       /* controller self test */
+		k->cmd_byte |= CB_SYS;
+		k->status |= ST_SYS;
+		put(k, 0x55, false);
+		break;
+	case 0xad: k->cmd_byte |= CB_KBDDIS; break;
+	case 0xae: k->cmd_byte &= (u8)~CB_KBDDIS; break;
+	case 0xc0: put(k, 0x80, false); break;	      /* input port: keyboard not inhibited */
+	case 0xd0: put(k, k->outport, false); break;  /* read output port */
+	case 0xdd: k->outport &= (u8)~OUT_A20; break; /* A20 off */
+	case 0xdf: k->outport |= OUT_A20; break;      /* A20 on */
+	case 0xe0: put(k, 0x00, false); break;	      /* test inputs */
+	default:
+		/* 0xf0-0xff pulse output port bits 3:0 low where the command's bits are 0:
+		 * bit 0 is the CPU reset line (0xfe is the classic reboot). */
+		if (cmd >= 0xf0 && !(cmd & 1))
+			vm_request_reset(vm);
+		break;
+	}
+}
+
+/* A byte written to 0x60: a pending command's data, or a byte for the (absent) keyboard. */
+static void data(struct vm *vm, struct vkbd *k, u8 val)
+{
+	u8 cmd = k->pending;
+	k->pending = 0;
+	switch (cmd) {
+	case 0x60:
+		k->cmd_byte = val;
+		k->status = (u8)((k->status & ~ST_SYS) | (val & CB_SYS));
+		break;
+	case 0xd1:
+		k->outport = val;
+		if (!(val & OUT_RESET))
+			vm_request_reset(vm);
+		break;
+	case 0xd2: put(k, val, false); break;
+	case 0xd3: put(k, val, true); break;
+	default: /* to the keyboard (0) or the mouse (0xd4): nobody answers */
+		put(k, 0xfe, cmd == 0xd4);
+		k->status |= ST_TIMEOUT;
+		break;
+	}
+}
+
+/* Port 0x92, the status register (0x64), or the output buffer (0x60, which empties it). */
+static u64 vkbd_read(struct vcpu *v, void *dev, u64 port, u8 size)
+{
+	struct vkbd *k = dev;
+	(void)size;
+	if (port == 0x92)
+		return k->port92;
+	if (port == 0x64)
+		return k->status;
+	k->status &= (u8) ~(ST_OBF | ST_AUXDATA | ST_TIMEOUT);
+	update_irqs(v->vm, k);
+	return k->out; /* an empty buffer reads the last byte again */
+}
+
+/* Port 0x92, a command (0x64), or data (0x60). */
+static void vkbd_write(struct vcpu *v, void *dev, u64 port, u8 size, u64 val)
+{
+	struct vkbd *k = dev;
+	(void)size;
+	if (port == 0x92) {
+		u8 old = k->port92;
+		k->port92 = (u8)val & (P92_RESET | OUT_A20);
+		if ((val & P92_RESET) && !(old & P92_RESET))
+			vm_request_reset(v->vm);
+		return;
+	}
+	k->status &= (u8)~ST_TIMEOUT;
+	if (port == 0x64) {
+		k->status |= ST_CMD;
+		command(v->vm, k, (u8)val);
+	} else {
+		k->status &= (u8)~ST_CMD;
+		data(v->vm, k, (u8)val);
+	}
+	update_irqs(v->vm, k);
+}
+
+/* Self-tested, keyboard interrupt on, mouse off, translation on, A20 on. */
+void vkbd_reset(struct vkbd *k)
+{
+	*k = (struct vkbd){
+		.cmd_byte = CB_KBDINT | CB_SYS | CB_AUXDIS | 0x40, /* 0x40: scan code translation */
+		.outport = OUT_RESET | OUT_A20,
+		.port92 = OUT_A20,
+		.status = ST_SYS | ST_UNLOCK,
+	};
+}
+
+const struct vdev_ops vkbd_ops = {
+	.name = "i8042",
+	.read = vkbd_read,
+	.write = vkbd_write,
+};

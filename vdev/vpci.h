@@ -1,0 +1,22 @@
+/* PCI configuration space through mechanism 1 (CONFIG_ADDRESS at 0xcf8, CONFIG_DATA at
+ * 0xcfc-0xcff), with one device: an i440FX host bridge at 00:00.0. The reset control
+ * register at 0xcf9 (a byte inside CONFIG_ADDRESS's dword) lives here too. */
+#ifndef KEEL_VPCI_H
+#define KEEL_VPCI_H
+
+#include "kernel/types.h"
+
+#define VPCI_CHIPSET 0x40 /* host bridge registers from here to 0xff are the chipset's */
+
+struct vpci {
+	u32 addr;    /* CONFIG_ADDRESS: enable, bus, device, function, register */
+	u8 rcr;	     /* 0xcf9 reset control: bits 1 (system reset) and 3 (full reset) */
+	u16 command; /* host bridge command register */
+	u8 latency;  /* host bridge latency timer */
+	u8 chipset[256 - VPCI_CHIPSET]; /* 0x40-0xff: PAM, DRB, SMRAM...: kept as written */
+};
+
+/* Power-on state: CONFIG_ADDRESS 0, the bridge decoding memory and mastering. */
+void vpci_reset(struct vpci *p);
+
+#endif

@@ -1,0 +1,101 @@
+/* ACPI PM1a event and control registers and the PM timer (ACPI 6.5, 4.8.3: fixed hardware
+ * registers). The machine has no SMI and no legacy mode: SCI_EN is always on. Writing SLP_EN
+ * with the \_S5 sleep type powers the VM off; the DSDT offers no other sleep state, and other
+ * types are ignored. The timer is 32 bits wide (FADT TMR_VAL_EXT) and counts the guest clock.
+ * No fixed event is raised yet (no power button, no timer-carry interrupt), so the status bits
+ * stay clear; the SCI (GSI 9, level: status AND enable) is wired for when they come. */
+#include "vdev/vpm.h"
+#include "kernel/bus.h"
+#include "kernel/virq.h"
+#include "kernel/vm.h"
+
+#define PM1_EN_MASK  0x0521 /* RTC, PWRBTN, GBL, TMR enables (4.8.3.1.2) */
+#define CNT_SCI_EN   0x0001 /* 4.8.3.2.1 */
+#define CNT_SLP_TYP  0x1c00 /* bits 12:10 */
+#define CNT_SLP_EN   0x2000 /* write-only */
+#define CNT_WRITABLE 0x1c06 /* SLP_TYP, GBL_RLS, BM_RLD */
+#define SCI_GSI	     9
+
+/* The PM timer: 3.579545 MHz ticks since reset, 32 bits. */
+static u32 timer(const struct vpm *p, u64 now)
+{
+	u64 t = now > p->base ? now - p->base : 0;
+	return (u32)vdev_muldiv(t, VPM_TMR_HZ, vclock_khz() * 1000);
+}
+
+/* The SCI is a level: any status bit whose enable is set (4.8.3.1). */
+static void update_sci(struct vm *vm, struct vpm *p)
+{
+	bool sci = (p->sts & p->en) != 0;
+	if (sci != p->sci)
+		vm_irq_set(vm, SCI_GSI, sci);
+	p->sci = sci;
+}
+
+/* One byte of the status, enable, control or timer register. */
+static u8 read_byte(const struct vpm *p, u64 port, u64 now)
+{
+	u64 off = port - VPM_BASE;
+	u32 reg = off < 2 ? p->sts : off < 4 ? p->en : off < 6 ? p->cnt : 0;
+	if (off >= 8)
+		reg = timer(p, now);
+	return (u8)(reg >> (8 * (off & (off >= 8 ? 3 : 1))));
+}
+
+/* A 16-bit register write, taking the bytes of this access that fall in it. */
+static u16 merge(u16 old, u64 port, u8 size, u64 val, u64 reg)
+{
+	for (u8 i = 0; i < size; i++) {
+		if (port + i < reg || port + i >= reg + 2)
+			continue;
+		u32 shift = 8 * (u32)(port + i - reg);
+		old = (u16)((old & ~(0xffu << shift)) | ((val >> (8 * i)) & 0xff) << shift);
+	}
+	return old;
+}
+
+/* Does an access of size bytes at port cover part of the 16-bit register at reg? */
+static bool touches(u64 port, u8 size, u64 reg)
+{
+	return port < reg + 2 && reg < port + size;
+}
+
+/* Any width, a byte at a time. */
+static u64 vpm_read(struct vcpu *v, void *dev, u64 port, u8 size)
+{
+	u64 val = 0, now = vclock_now();
+	(void)v;
+	for (u8 i = 0; i < size; i++)
+		val |= (u64)(port + i < VPM_BASE + VPM_LEN ? read_byte(dev, port + i, now) : 0xff)
+		       << (8 * i);
+	return val;
+}
+
+/* Status (write 1 to clear), enable, or control (SLP_EN with the S5 type: power off). */
+static void vpm_write(struct vcpu *v, void *dev, u64 port, u8 size, u64 val)
+{
+	struct vpm *p = dev;
+	if (touches(port, size, VPM_EVT)) /* write 1 to clear */
+		p->sts &= (u16)~merge(0, port, size, val, VPM_EVT);
+	if (touches(port, size, VPM_EVT + 2))
+		p->en = merge(p->en, port, size, val, VPM_EVT + 2) & PM1_EN_MASK;
+	if (touches(port, size, VPM_CNT)) {
+		u16 cnt = merge(p->cnt, port, size, val, VPM_CNT);
+		p->cnt = (u16)((cnt & CNT_WRITABLE) | CNT_SCI_EN);
+		if ((cnt & CNT_SLP_EN) && ((cnt & CNT_SLP_TYP) >> 10) == VPM_S5_TYP)
+			vm_request_poweroff(v->vm);
+	}
+	update_sci(v->vm, p);
+}
+
+/* SCI_EN on, nothing enabled, the timer at 0 now. */
+void vpm_reset(struct vpm *p, u64 now)
+{
+	*p = (struct vpm){.cnt = CNT_SCI_EN, .base = now};
+}
+
+const struct vdev_ops vpm_ops = {
+	.name = "acpi-pm",
+	.read = vpm_read,
+	.write = vpm_write,
+};

@@ -1,0 +1,321 @@
+/* MC146818A RTC (Motorola data sheet MC146818A/D) and CMOS RAM. The time is never ticked: it
+ * is base_unix plus the guest clock's elapsed time, shown in BCD or binary and 24 or 12 hours
+ * per register B. Register A's UIP bit is on for the last 244 us of every second, as the
+ * update cycle keeps it, so wait-for-UIP loops end. Interrupt flags (register C) are
+ * brought up to date at each access; a vCPU-0 timer (VTIMER_RTC) runs only while the guest
+ * enables an interrupt, and raises ISA IRQ 8 until register C is read. */
+#include "vdev/vrtc.h"
+#include "kernel/bus.h"
+#include "kernel/virq.h"
+#include "kernel/vm.h"
+
+#define TICK_HZ	  32768 /* the divider chain's input: the 32.768 kHz time base */
+#define UIP_TICKS 8	/* UIP leads the update by 244 us: 8 ticks of the time base */
+
+#define A_UIP	  0x80
+#define A_DV_MASK 0x70
+#define A_DV_32K  0x20 /* divider on, 32.768 kHz time base */
+#define B_SET	  0x80
+#define B_PIE	  0x40 /* the enables sit at the same bits as their flags in register C */
+#define B_AIE	  0x20
+#define B_UIE	  0x10
+#define B_DM_BIN  0x04
+#define B_24H	  0x02
+#define C_IRQF	  0x80
+#define D_VRT	  0x80
+
+/* The time of day when the VM starts, in Unix seconds: one function, so that it can come
+ * from the host's clock (a vclock_unix()) later. */
+static s64 start_time(void)
+{
+	return (s64)VRTC_EPOCH;
+}
+
+/* Time-base ticks since reset. */
+static u64 ticks(const struct vrtc *r, u64 now)
+{
+	return now > r->base_tsc ? vdev_muldiv(now - r->base_tsc, TICK_HZ, vclock_khz() * 1000) : 0;
+}
+
+/* The divider runs from the 32.768 kHz time base (register A DV = 010). */
+static bool running(const struct vrtc *r)
+{
+	return (r->cmos[RTC_REG_A] & A_DV_MASK) == A_DV_32K;
+}
+
+/* ---- calendar (proleptic Gregorian, days since 1970-01-01) ---- */
+
+struct tm_rtc {
+	s64 year;
+	u32 mon, mday, wday, hour, min, sec; /* wday 1-7, Sunday = 1 */
+};
+
+/* Unix seconds to a civil date and time (days-from-civil inverted, proleptic Gregorian). */
+static void from_unix(s64 t, struct tm_rtc *tm)
+{
+	s64 days = (t >= 0 ? t : t - 86399) / 86400, secs = t - days * 86400;
+	s64 z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+	s64 doe = z - era * 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	s64 doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+	tm->mday = (u32)(doy - (153 * mp + 2) / 5 + 1);
+	tm->mon = (u32)(mp < 10 ? mp + 3 : mp - 9);
+	tm->year = yoe + era * 400 + (tm->mon <= 2);
+	tm->wday = (u32)(((days + 4) % 7 + 7) % 7 + 1); /* 1970-01-01 was a Thursday */
+	tm->hour = (u32)(secs / 3600);
+	tm->min = (u32)(secs / 60 % 60);
+	tm->sec = (u32)(secs % 60);
+}
+
+/* A civil date and time to Unix seconds. */
+static s64 to_unix(const struct tm_rtc *tm)
+{
+	s64 y = tm->year - (tm->mon <= 2), era = (y >= 0 ? y : y - 399) / 400, yoe = y - era * 400;
+	s64 doy = (153 * (tm->mon > 2 ? tm->mon - 3 : tm->mon + 9) + 2) / 5 + tm->mday - 1;
+	s64 days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+	return days * 86400 + tm->hour * 3600 + tm->min * 60 + tm->sec;
+}
+
+/* ---- register formats (register B: DM and 24/12) ---- */
+
+static u8 enc(const struct vrtc *r, u32 x)
+{
+	return (u8)((r->cmos[RTC_REG_B] & B_DM_BIN) ? x : (x / 10) << 4 | x % 10);
+}
+
+/* A register value in the current format (BCD or binary) as a number. */
+static u32 dec(const struct vrtc *r, u8 x)
+{
+	return (r->cmos[RTC_REG_B] & B_DM_BIN) ? x : (x >> 4) * 10u + (x & 0xf);
+}
+
+/* 12-hour mode: 1-12 with bit 7 for PM. */
+static u8 enc_hour(const struct vrtc *r, u32 h)
+{
+	if (r->cmos[RTC_REG_B] & B_24H)
+		return enc(r, h);
+	return (u8)(enc(r, h % 12 ? h % 12 : 12) | (h >= 12 ? 0x80 : 0));
+}
+
+/* The hour register as 0-23, in 24- or 12-hour format. */
+static u32 dec_hour(const struct vrtc *r, u8 x)
+{
+	if (r->cmos[RTC_REG_B] & B_24H)
+		return dec(r, x) % 24;
+	return dec(r, x & 0x7f) % 12 + (x & 0x80 ? 12 : 0);
+}
+
+/* The clock's time into the time registers. */
+static void snapshot(struct vrtc *r, u64 now)
+{
+	struct tm_rtc tm;
+	from_unix(r->base_unix + (s64)(ticks(r, now) / TICK_HZ), &tm);
+	u8 *c = r->cmos;
+	c[RTC_SEC] = enc(r, tm.sec), c[RTC_MIN] = enc(r, tm.min),
+	c[RTC_HOUR] = enc_hour(r, tm.hour);
+	c[RTC_WDAY] = enc(r, tm.wday), c[RTC_MDAY] = enc(r, tm.mday), c[RTC_MONTH] = enc(r, tm.mon);
+	c[RTC_YEAR] = enc(r, (u32)(tm.year % 100)), c[CMOS_CENTURY] = enc(r, (u32)(tm.year / 100));
+}
+
+/* The time registers (as the guest set them) become the clock's time. */
+static void commit(struct vrtc *r, u64 now)
+{
+	const u8 *c = r->cmos;
+	struct tm_rtc tm = {
+		.year = dec(r, c[CMOS_CENTURY]) * 100 + dec(r, c[RTC_YEAR]) % 100,
+		.mon = MIN(MAX(dec(r, c[RTC_MONTH]), 1u), 12u),
+		.mday = MIN(MAX(dec(r, c[RTC_MDAY]), 1u), 31u),
+		.hour = dec_hour(r, c[RTC_HOUR]),
+		.min = dec(r, c[RTC_MIN]) % 60,
+		.sec = dec(r, c[RTC_SEC]) % 60,
+	};
+	r->base_unix = to_unix(&tm) - (s64)(ticks(r, now) / TICK_HZ);
+}
+
+/* ---- interrupts ---- */
+
+/* Periodic interrupt period in time-base ticks for rate select rs (data sheet table 5). */
+static u64 period(u8 rs)
+{
+	return rs <= 2 ? 1ull << (rs + 6) : 1ull << (rs - 1);
+}
+
+/* An alarm byte with bits 7:6 set matches anything. */
+static bool alarm_match(const struct vrtc *r)
+{
+	const u8 *c = r->cmos;
+	for (int i = RTC_SEC; i <= RTC_HOUR; i += 2)
+		if ((c[i + 1] & 0xc0) != 0xc0 && c[i + 1] != c[i])
+			return false;
+	return true;
+}
+
+/* Set the flags of what happened up to now; IRQ 8 rises with IRQF (data sheet, "Interrupts"). */
+static void catch_up(struct vm *vm, struct vrtc *r, u64 now)
+{
+	u64 t = ticks(r, now), rs = r->cmos[RTC_REG_A] & 0xf;
+	u8 *c = r->cmos, flags = 0;
+	bool on = running(r);
+	if (t <= r->seen)
+		return;
+	if (on && rs && t / period((u8)rs) != r->seen / period((u8)rs))
+		flags |= B_PIE;
+	if (on && !(c[RTC_REG_B] & B_SET) && t / TICK_HZ != r->seen / TICK_HZ) {
+		flags |= B_UIE;
+		snapshot(r, now);
+		if (alarm_match(r))
+			flags |= B_AIE;
+	}
+	r->seen = t;
+	c[RTC_REG_C] |= flags;
+	if ((c[RTC_REG_C] & c[RTC_REG_B] & 0x70) && !(c[RTC_REG_C] & C_IRQF)) {
+		c[RTC_REG_C] |= C_IRQF;
+		vm_irq_set(vm, 8, true);
+	}
+}
+
+static void rtc_fire(struct vcpu *v, void *dev);
+
+/* Arm vCPU 0's timer for the next enabled event while IRQF is clear, or disarm it. */
+static void arm(struct vm *vm, struct vrtc *r, u64 now)
+{
+	u8 a = r->cmos[RTC_REG_A], b = r->cmos[RTC_REG_B], rs = a & 0xf;
+	u64 t = ticks(r, now), next = ~0ull;
+	if (running(r) && !(r->cmos[RTC_REG_C] & C_IRQF)) {
+		if ((b & B_PIE) && rs)
+			next = (t / period(rs) + 1) * period(rs);
+		if ((b & (B_AIE | B_UIE)) && !(b & B_SET))
+			next = MIN(next, (t / TICK_HZ + 1) * TICK_HZ);
+	}
+	u64 at = next == ~0ull ? 0
+			       : r->base_tsc + vdev_muldiv_up(next, vclock_khz() * 1000, TICK_HZ);
+	vcpu_timer_set(vm->vcpu[0], VTIMER_RTC, at, rtc_fire, r);
+}
+
+/* vCPU 0's VTIMER_RTC: flag what happened, raise IRQ 8 if enabled, arm the next. */
+static void rtc_fire(struct vcpu *v, void *dev)
+{
+	u64 now = vclock_now();
+	dev_lock(v->vm);
+	catch_up(v->vm, dev, now);
+	arm(v->vm, dev, now);
+	dev_unlock(v->vm);
+}
+
+/* ---- registers ---- */
+
+/* A register or CMOS byte read: the time live (unless SET), A with UIP, C cleared. */
+static u8 reg_read(struct vm *vm, struct vrtc *r, u8 i, u64 now)
+{
+	u8 *c = r->cmos;
+	if ((i <= RTC_YEAR || i == CMOS_CENTURY) && !(c[RTC_REG_B] & B_SET))
+		snapshot(r, now);
+	switch (i) {
+	case RTC_REG_A: {
+		catch_up(vm, r, now);
+		bool uip = running(r) && !(c[RTC_REG_B] & B_SET) &&
+			   ticks(r, now) % TICK_HZ >= TICK_HZ - UIP_TICKS;
+		return (u8)(c[i] | (uip ? A_UIP : 0));
+	}
+	case RTC_REG_C: {
+		catch_up(vm, r, now);
+		u8 flags = c[i];
+		c[i] = 0;
+		if (flags & C_IRQF)
+			vm_irq_set(vm, 8, false);
+		arm(vm, r, now);
+		return flags;
+	}
+	case CMOS_NCPUS: return (u8)(vm->nvcpus ? vm->nvcpus - 1 : 0);
+	default: return c[i];
+	}
+}
+
+/* A register or CMOS byte written: time fields, A, B (SET), or RAM; C and D are read-only. */
+static void reg_write(struct vm *vm, struct vrtc *r, u8 i, u8 val, u64 now)
+{
+	u8 *c = r->cmos, b = c[RTC_REG_B];
+	catch_up(vm, r, now);
+	if (i <= RTC_YEAR || i == CMOS_CENTURY) {
+		if (i & 1 && i < RTC_WDAY) { /* alarms */
+			c[i] = val;
+			return;
+		}
+		if (!(b & B_SET)) /* a running clock takes the new field at once */
+			snapshot(r, now);
+		c[i] = val;
+		if (!(b & B_SET))
+			commit(r, now);
+		return;
+	}
+	if (i == RTC_REG_A) {
+		c[i] = val & 0x7f;
+	} else if (i == RTC_REG_B) {
+		if ((val & B_SET) && !(b & B_SET))
+			snapshot(r, now); /* SET freezes the registers for the guest to write */
+		c[i] = val & B_SET ? val & ~B_UIE : val;
+		if (!(val & B_SET) && (b & B_SET))
+			commit(r, now);
+	} else if (i != RTC_REG_C && i != RTC_REG_D) {
+		c[i] = val;
+		return;
+	}
+	arm(vm, r, now);
+}
+
+/* Port 0x71 reads the selected register; 0x70 is write-only. */
+static u64 vrtc_read(struct vcpu *v, void *dev, u64 port, u8 size)
+{
+	struct vrtc *r = dev;
+	(void)size;
+	if (port == 0x70)
+		return 0xff; /* the index register is write-only */
+	return reg_read(v->vm, r, r->index, vclock_now());
+}
+
+/* Port 0x70 selects a register (bit 7: NMI mask), 0x71 writes it. */
+static void vrtc_write(struct vcpu *v, void *dev, u64 port, u8 size, u64 val)
+{
+	struct vrtc *r = dev;
+	(void)size;
+	if (port == 0x70) {
+		r->index = val & 0x7f;
+		r->nmi_masked = val & 0x80;
+	} else {
+		reg_write(v->vm, r, r->index, (u8)val, vclock_now());
+	}
+}
+
+/* Memory sizes where QEMU and SeaBIOS keep them, with the checksum over 0x10-0x2d. */
+static void fill_memory(u8 *c, u64 low, u64 high)
+{
+	u64 ext = low > MiB ? MIN((low - MiB) / KiB, 0xffffull) : 0;
+	u64 m16 = low > 16 * MiB ? MIN((low - 16 * MiB) / (64 * KiB), 0xffffull) : 0;
+	u64 m4g = MIN(high / (64 * KiB), 0xffffffull);
+	c[CMOS_BASE_MEM] = 0x80, c[CMOS_BASE_MEM + 1] = 0x02; /* 640 KiB */
+	c[CMOS_EXT_MEM] = c[CMOS_EXT_MEM2] = (u8)ext;
+	c[CMOS_EXT_MEM + 1] = c[CMOS_EXT_MEM2 + 1] = (u8)(ext >> 8);
+	c[CMOS_MEM_16M] = (u8)m16, c[CMOS_MEM_16M + 1] = (u8)(m16 >> 8);
+	c[CMOS_MEM_4G] = (u8)m4g, c[CMOS_MEM_4G + 1] = (u8)(m4g >> 8);
+	c[CMOS_MEM_4G + 2] = (u8)(m4g >> 16);
+	u16 sum = 0;
+	for (int i = 0x10; i < CMOS_CSUM; i++)
+		sum = (u16)(sum + c[i]);
+	c[CMOS_CSUM] = (u8)(sum >> 8), c[CMOS_CSUM + 1] = (u8)sum;
+}
+
+/* Register A-D defaults, the memory bytes, and the time from start_time(). */
+void vrtc_reset(struct vrtc *r, u64 now, u64 low, u64 high)
+{
+	*r = (struct vrtc){.base_tsc = now, .base_unix = start_time()};
+	r->cmos[RTC_REG_A] = A_DV_32K | 6; /* 1024 Hz periodic rate, as a BIOS leaves it */
+	r->cmos[RTC_REG_B] = B_24H;	   /* BCD, 24 hours, no interrupts */
+	r->cmos[RTC_REG_D] = D_VRT;	   /* valid RAM and time */
+	fill_memory(r->cmos, low, high);
+	snapshot(r, now);
+}
+
+const struct vdev_ops vrtc_ops = {
+	.name = "rtc",
+	.read = vrtc_read,
+	.write = vrtc_write,
+};
