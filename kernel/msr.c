@@ -8,16 +8,17 @@
 #include "kernel/vm.h"
 #include "kernel/x86.h"
 
-#define MSR_TSC		  0x010
-#define MSR_FEATURE_CTL	  0x03a
-#define MSR_BIOS_SIGN	  0x08b
-#define MSR_MTRRCAP	  0x0fe
-#define MSR_MCG_CAP	  0x179
-#define MSR_MCG_STATUS	  0x17a
-#define MSR_MISC_ENABLE	  0x1a0
-#define MSR_MTRR_DEF_TYPE 0x2ff
-#define MSR_AMD_HWCR	  0xc0010015
-#define MSR_AMD_DE_CFG	  0xc0011029
+#define MSR_TSC		    0x010
+#define MSR_FEATURE_CTL	    0x03a
+#define MSR_BIOS_SIGN	    0x08b
+#define MSR_MTRRCAP	    0x0fe
+#define MSR_MCG_CAP	    0x179
+#define MSR_MCG_STATUS	    0x17a
+#define MSR_MISC_ENABLE	    0x1a0
+#define MSR_MTRR_DEF_TYPE   0x2ff
+#define MSR_AMD_HWCR	    0xc0010015
+#define MSR_AMD_INT_PENDING 0xc0010055 /* C1E message: Linux reads it on family 0xf */
+#define MSR_AMD_DE_CFG	    0xc0011029
 
 /* EFER bits a guest may set: SCE, LME, LMA (read-only, ignored), NXE (APM 3.1.7). */
 #define EFER_GUEST (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
