@@ -1,0 +1,64 @@
+"""The guest's platform beyond the CPU (issue 6): keel's console input switched between VMs
+and keel's prompt, and every way a guest can end its VM (reset through the reset control
+port, the keyboard controller or port 0x92; ACPI power-off; HLT with interrupts off), with
+and without on_reset=restart. Each test runs on both backends."""
+import os
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ECHO = os.path.join(ROOT, 'build', 'guests', 'echo.elf')
+ENDS = os.path.join(ROOT, 'build', 'guests', 'ends.elf')
+ENDS32 = os.path.join(ROOT, 'build', 'guests', 'ends32.elf')
+BOCHS = ['--emulator', 'bochs']
+
+
+def both(boot, name, *args, timeout=60, bochs_timeout=180, **kw):
+    boot(f'{name}[svm]', *args, timeout=timeout, **kw)
+    boot(f'{name}[vmx]', *BOCHS, *args, timeout=bochs_timeout, cost=12, needs=['grub-mkrescue'],
+         **kw)
+
+
+def define(boot, Fail):
+    # keel's console: e1 has it first; Ctrl-A c moves it to e2, Ctrl-A k to keel's prompt,
+    # whose "console e1" gives it back; Ctrl-A 1 picks VM number 1 (e2). Each line typed
+    # must reach exactly the VM that had the console.
+    sends = ["[e1] echo: ready=one\\r",
+             "[e1] echo: got 'one'=\\x01c",
+             "input goes to vm e2=two\\r",
+             "[e2] echo: got 'two'=\\x01k",
+             "input goes to keel=vms\\r",
+             "keel: 1 e2=console e1\\rquit\\r",
+             "[e1] echo: bye=\\x011quit\\r"]
+    both(boot, 'console/switch', *[a for s in sends for a in ('--send', s)],
+         f'{ECHO} vm=e1 mem=8M', f'{ECHO} vm=e2 mem=8M',
+         ordered=[r'console: input goes to vm e1', r"\[e1\] echo: got 'one'",
+                  r'console: input goes to vm e2', r"\[e2\] echo: got 'two'",
+                  r'console: input goes to keel', r'keel: 0 e1 +running',
+                  r'keel: 1 e2 +running', r'console: input goes to vm e1',
+                  r'\[e1\] echo: bye', r'console: input goes to vm e2', r'\[e2\] echo: bye',
+                  r'keel: end of run, status 0'],
+         reject=[r"\[e2\] echo: got 'one'", r"\[e1\] echo: got 'two'", r"got 'vms'"])
+
+    # Ends without restart: the VM stops, and says how.
+    for end, line, status in (('cf9', 'reset by the guest', 0), ('kbd', 'reset by the guest', 0),
+                              ('port92', 'reset by the guest', 0),
+                              ('acpi', 'powered off by the guest', 0),
+                              ('halt', 'stopped: halted with interrupts disabled', 1)):
+        both(boot, f'ends/{end}', f'{ENDS} vm=e mem=8M cmdline="end={end}"',
+             expect=[r'\[e\] ends: boot 1', rf'vm e: {line}',
+                     rf'keel: end of run, status {status}'],
+             reject=[r'ends: still here', r'ends: boot 2'], status=status)
+
+    # With on_reset=restart: the image is loaded again and runs; RAM outside it is kept, as
+    # on a PC, so the guest counts its boots (twice reset, then done).
+    for end in ('cf9', 'kbd'):
+        both(boot, f'ends/{end}-restart',
+             f'{ENDS} vm=e mem=8M on_reset=restart cmdline="end={end} boots=2"',
+             ordered=[r'\[e\] ends: boot 1', r'vm e: reset by the guest: restarting it \(restart 1\)',
+                      r'\[e\] ends: boot 2', r'restart 2\)', r'\[e\] ends: boot 3',
+                      r'\[e\] ends: done', r'vm e: exited with status 0',
+                      r'keel: end of run, status 0'])
+    # A multiboot (32-bit) guest restarts the same way.
+    both(boot, 'ends/cf9-restart-multiboot',
+         f'{ENDS32} vm=e mem=8M on_reset=restart cmdline="end=cf9 boots=1"',
+         ordered=[r'\[e\] ends: boot 1', r'restarting it \(restart 1\)', r'\[e\] ends: boot 2',
+                  r'\[e\] ends: done', r'keel: end of run, status 0'])
