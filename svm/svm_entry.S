@@ -16,12 +16,7 @@
 	.text
 	.globl svm_world_switch
 svm_world_switch:
-	pushq %rbp
-	pushq %rbx
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	CALLEE_SAVE
 	pushq %rdi                    /* 8(%rsp) after the push below: regs */
 	pushq %rdx                    /* (%rsp): host VMCB */
 	movq %rsi, %rax               /* VMLOAD, VMRUN and VMSAVE take the VMCB in RAX */
@@ -30,38 +25,14 @@ svm_world_switch:
 	sti
 	vmload %rax
 
-	movq GPR_RCX(%rdi), %rcx
-	movq GPR_RDX(%rdi), %rdx
-	movq GPR_RBX(%rdi), %rbx
-	movq GPR_RBP(%rdi), %rbp
-	movq GPR_RSI(%rdi), %rsi
-	movq GPR_R8(%rdi), %r8
-	movq GPR_R9(%rdi), %r9
-	movq GPR_R10(%rdi), %r10
-	movq GPR_R11(%rdi), %r11
-	movq GPR_R12(%rdi), %r12
-	movq GPR_R13(%rdi), %r13
-	movq GPR_R14(%rdi), %r14
-	movq GPR_R15(%rdi), %r15
+	GPR_LOAD
 	movq GPR_RDI(%rdi), %rdi
 
 	vmrun %rax                    /* returns at #VMEXIT with RAX = the VMCB again */
 
 	pushq %rdi                    /* the guest's RDI; regs is now at 16(%rsp) */
 	movq 16(%rsp), %rdi
-	movq %rcx, GPR_RCX(%rdi)
-	movq %rdx, GPR_RDX(%rdi)
-	movq %rbx, GPR_RBX(%rdi)
-	movq %rbp, GPR_RBP(%rdi)
-	movq %rsi, GPR_RSI(%rdi)
-	movq %r8, GPR_R8(%rdi)
-	movq %r9, GPR_R9(%rdi)
-	movq %r10, GPR_R10(%rdi)
-	movq %r11, GPR_R11(%rdi)
-	movq %r12, GPR_R12(%rdi)
-	movq %r13, GPR_R13(%rdi)
-	movq %r14, GPR_R14(%rdi)
-	movq %r15, GPR_R15(%rdi)
+	GPR_STORE
 	popq GPR_RDI(%rdi)
 
 	vmsave %rax                   /* the guest's FS, GS, TR... into its VMCB */
@@ -71,10 +42,5 @@ svm_world_switch:
 	stgi
 
 	popq %rdi
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %rbx
-	popq %rbp
+	CALLEE_RESTORE
 	ret
