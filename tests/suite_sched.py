@@ -1,6 +1,6 @@
 """The scheduler (issue 5): weighted fairness on one and two CPUs, a guest spinning with
 interrupts off, 64 VMs at once, a second vCPU started with INIT-SIPI-SIPI, the local APIC timer
-of a sleeping guest under load, caps and pinning.
+of a sleeping guest under load, caps and pinning, and (QEMU only) four host CPUs at once.
 
 Every test runs on both backends: sched/NAME[svm] in QEMU TCG (AMD-V + NPT) and
 sched/NAME[vmx] in Bochs (VT-x + EPT). Bochs runs about 50 M instructions a second, and much
@@ -266,3 +266,20 @@ def define(boot, Fail):
              expect=[r'vm p1: .* CPUs 0x2,', r'vm p0: .* CPUs 0x1,',
                      r'summary: vm p1: exited, status 0 .* in the guest on CPUs 0x2;',
                      r'summary: vm p0: exited, status 0 .* in the guest on CPUs 0x1;', END0])
+
+    # 8. Four host CPUs (QEMU only: Bochs with four CPUs is too slow for a test): eight
+    # spinners and the two two-vCPU guests at once; every VM finishes, and the spinners'
+    # load reaches every CPU.
+    spinners = [f'q{i}' for i in range(8)]
+
+    def all_four(text):
+        mask = 0
+        for n in spinners:
+            mask |= summary_cpus(text, n) or 0
+        if mask != 0xf:
+            raise Fail(f'the spinners ran on CPUs {mask:#x}, not on all four')
+    test('smp4', 'svm', 4, *[spin(n, 1000) for n in spinners],
+         vm('smp.elf', 's64', 'mem=16M', 'cpus=2'), vm('smp32.elf', 's32', 'mem=16M', 'cpus=2'),
+         expect=[rf'summary: vm {n}: exited, status 0' for n in spinners + ['s64', 's32']] +
+         [r'\[s64\] PASSED: \d+ checks, 0 failed', r'\[s32\] PASSED: \d+ checks, 0 failed', END0],
+         check=all_four)
