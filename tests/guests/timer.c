@@ -1,17 +1,23 @@
-/* The local APIC timer while the guest sleeps: an IDT gate whose handler counts interrupts and
- * sends EOI, the timer programmed first periodic, then one-shot and re-armed from the handler;
- * each for a window of TSC during which the guest only halts (STI; HLT), so every tick has to
- * wake it. Checks that ticks arrive (a sanity floor of a quarter of the expected count, since
- * the VM may share its CPU) and never faster than the period allows.
+/* Timers while the guest sleeps: the local APIC timer, first periodic, then one-shot re-armed
+ * from its handler, then the 8254 PIT's channel 0 as a rate generator through the 8259 PIC and
+ * the local APIC's LINT0 in ExtINT mode (the PC's "virtual wire"). Each runs for a window of TSC
+ * during which the guest only halts (STI; HLT), so every tick has to wake it; a handler counts
+ * the interrupts and sends EOI. Checks that ticks arrive (a sanity floor of a quarter of the
+ * expected count, since the VM may share its CPU) and never faster than the period allows.
  *
  * cmdline: ms=N (each phase's window, default 500), period=N (microseconds, default 1000). */
 #include "rt/apic.h"
 #include "rt/trap.h"
 
-#define VEC 0x40
+#define VEC	 0x40 /* the APIC timer */
+#define PIC_BASE 0x50 /* the master PIC's vectors: IRQ 0 (the PIT) is 0x50 */
+#define PIT_HZ	 1193182u
+
+enum source { APIC_PERIODIC, APIC_ONESHOT, PIT };
+static const char *const source_name[] = {"periodic", "one-shot", "pit"};
 
 static volatile u32 ticks;
-static volatile u32 rearm; /* one-shot: the count the handler writes back, 0 in periodic mode */
+static volatile u32 rearm; /* one-shot: the count the handler writes back, 0 otherwise */
 
 void timer_isr(void);
 void timer_isr(void)
@@ -23,30 +29,77 @@ void timer_isr(void)
 }
 IRQ_STUB(timer_stub, timer_isr);
 
-/* One phase: ticks counted over a window of halting; checks on the count. */
-static void phase(bool periodic, u32 count, u64 window, u64 period_ticks)
+void pit_isr(void);
+void pit_isr(void)
 {
-	const char *mode = periodic ? "periodic" : "one-shot";
-	ticks = 0;
-	rearm = periodic ? 0 : count;
-	apic_write(APIC_LVT_TIMER, VEC | (periodic ? APIC_LVT_PERIOD : 0));
+	ticks++;
+	outb(0x20, 0x20); /* non-specific EOI to the master PIC: an ExtINT needs no APIC EOI */
+}
+IRQ_STUB(pit_stub, pit_isr);
+
+/* Both PICs initialised (ICW1-4) with every line masked but the master's IRQ 0, and LINT0
+ * taking the master's output as ExtINT; or everything masked again. */
+static void pic_route_pit(bool on)
+{
+	static const u8 icw[2][4] = {{0x11, PIC_BASE, 0x04, 0x01},
+				     {0x11, PIC_BASE + 8, 0x02, 0x01}};
+	for (int i = 0; i < 2; i++) {
+		u16 port = i ? 0xa0 : 0x20;
+		outb(port, icw[i][0]);
+		for (int j = 1; j < 4; j++)
+			outb(port + 1, icw[i][j]);
+		outb(port + 1, (u8)(on && !i ? 0xfe : 0xff));
+	}
+	apic_write(APIC_LVT_LINT0, on ? APIC_LVT_EXTINT : APIC_LVT_MASKED);
+}
+
+/* Start the source with a period of count (APIC timer or PIT clocks); stop it. */
+static void source_start(enum source s, u32 count)
+{
+	if (s == PIT) {
+		pic_route_pit(true);
+		outb(0x43, 0x34); /* channel 0, low then high byte, mode 2 (rate generator) */
+		outb(0x40, (u8)count);
+		outb(0x40, (u8)(count >> 8));
+		return;
+	}
+	rearm = s == APIC_ONESHOT ? count : 0;
+	apic_write(APIC_LVT_TIMER, VEC | (s == APIC_PERIODIC ? APIC_LVT_PERIOD : 0));
 	apic_write(APIC_TMR_DIV, APIC_DIV_1);
-	u64 start = rdtsc();
 	apic_write(APIC_TMR_INIT, count);
 	u32 cur = apic_read(APIC_TMR_CUR);
-	check(cur <= count, "%s: current count %u <= initial count %u", mode, cur, count);
-	while (rdtsc() - start < window)
-		__asm__ volatile("sti; hlt; cli" ::: "memory"); /* STI's shadow covers the HLT */
+	check(cur <= count, "%s: current count %u <= initial count %u", source_name[s], cur, count);
+}
+
+static void source_stop(enum source s)
+{
+	if (s == PIT) {
+		pic_route_pit(false);
+		return;
+	}
 	apic_write(APIC_LVT_TIMER, VEC | APIC_LVT_MASKED);
 	apic_write(APIC_TMR_INIT, 0);
+	check(apic_read(APIC_TMR_CUR) == 0, "%s: stopped timer reads 0", source_name[s]);
+}
+
+/* One phase: ticks counted over a window of halting; checks on the count. */
+static void phase(enum source s, u32 count, u64 window, u64 period_ticks)
+{
+	const char *mode = source_name[s];
+	ticks = 0;
+	u64 start = rdtsc();
+	source_start(s, count);
+	while (rdtsc() - start < window)
+		__asm__ volatile("sti; hlt; cli" ::: "memory"); /* STI's shadow covers the HLT */
+	u32 n = ticks;
 	u64 elapsed = rdtsc() - start;
-	u32 n = ticks, expected = (u32)div64(elapsed, (u32)period_ticks);
+	source_stop(s);
+	u32 expected = (u32)div64(elapsed, (u32)period_ticks);
 	printf("timer: %s: %u ticks in %llu ticks of TSC, %u expected\n", mode, n,
 	       (unsigned long long)elapsed, expected);
 	check(n >= expected / 4, "%s: %u ticks, at least a quarter of %u", mode, n, expected);
 	check(n <= expected + expected / 10 + 2, "%s: %u ticks, not more than one a period (%u)",
 	      mode, n, expected);
-	check(apic_read(APIC_TMR_CUR) == 0, "%s: stopped timer reads 0", mode);
 }
 
 int guest_main(void)
@@ -60,8 +113,11 @@ int guest_main(void)
 	       (unsigned long long)ms);
 	trap_init();
 	trap_set_gate(VEC, timer_stub, 0);
+	trap_set_gate(PIC_BASE, pit_stub, 0);
 	apic_write(APIC_SVR, APIC_SVR_ENABLE | 0xff); /* enabled, spurious vector 0xff */
-	phase(true, count, ms * khz, period_ticks);
-	phase(false, count, ms * khz, period_ticks);
+	phase(APIC_PERIODIC, count, ms * khz, period_ticks);
+	phase(APIC_ONESHOT, count, ms * khz, period_ticks);
+	u32 pit_count = (u32)div64(period_us * PIT_HZ, 1000000);
+	phase(PIT, pit_count, ms * khz, div64((u64)pit_count * khz * 1000, PIT_HZ));
 	return check_done();
 }

@@ -13,6 +13,7 @@
 #define APIC_ICR_LO    0x300
 #define APIC_ICR_HI    0x310
 #define APIC_LVT_TIMER 0x320
+#define APIC_LVT_LINT0 0x350
 #define APIC_TMR_INIT  0x380
 #define APIC_TMR_CUR   0x390
 #define APIC_TMR_DIV   0x3e0
@@ -20,6 +21,7 @@
 #define APIC_SVR_ENABLE	 (1u << 8)
 #define APIC_LVT_MASKED	 (1u << 16)
 #define APIC_LVT_PERIOD	 (1u << 17)
+#define APIC_LVT_EXTINT	 0x00000700u /* delivery mode 111b (11.5.1) */
 #define APIC_DIV_1	 0xb	     /* divide configuration 1011b: by 1 (11.5.4) */
 #define APIC_ICR_INIT	 0x00004500u /* INIT, level assert (11.6.1) */
 #define APIC_ICR_INIT_DE 0x00008500u /* INIT, level-triggered de-assert */
