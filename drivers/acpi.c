@@ -108,6 +108,10 @@ static void parse_madt(const struct sdt *t)
 			acpi.ioapic[i].id = e[2];
 			acpi.ioapic[i].addr = *(const u32 *)(e + 4);
 			acpi.ioapic[i].gsi_base = *(const u32 *)(e + 8);
+		} else if (type == 2 && len >= 10 && e[2] == 0 && e[3] < 16) {
+			/* interrupt source override: ISA IRQ e[3] is another GSI */
+			acpi.isa_irq[e[3]].gsi = *(const u32 *)(e + 4);
+			acpi.isa_irq[e[3]].flags = *(const u16 *)(e + 8);
 		} else if (type == 5 && len >= 12) {
 			acpi.lapic_addr = *(const u64 *)(e + 4);
 		}
@@ -177,6 +181,8 @@ void acpi_init(const struct boot_info *bi)
 {
 	const struct rsdp *r = NULL;
 	memset(&acpi, 0, sizeof(acpi));
+	for (u32 i = 0; i < 16; i++)
+		acpi.isa_irq[i].gsi = i;
 	if (bi->rsdp_len >= 20 && rsdp_ok((const struct rsdp *)bi->rsdp))
 		r = (const struct rsdp *)bi->rsdp;
 	if (!r) {

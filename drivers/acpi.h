@@ -27,6 +27,10 @@ struct acpi_info {
 		u8 id;
 		u32 addr, gsi_base;
 	} ioapic[ACPI_MAX_IOAPICS];
+	struct {
+		u32 gsi;
+		u16 flags; /* MPS INTI flags: polarity bits 1:0, trigger 3:2; 0: as the bus */
+	} isa_irq[16];	   /* ISA IRQ n: GSI n unless the MADT overrides it */
 	u16 pm_timer_port; /* 0: none */
 	bool pm_timer_32bit;
 	u16 pm1a_cnt, pm1b_cnt;

@@ -1,4 +1,5 @@
-/* 16550 UART, polled. Register offsets from the 16550 data sheet. */
+/* 16550 UART: output polled, input by interrupt once the console asks for it. Register
+ * offsets from the 16550 data sheet. */
 #include "drivers/uart.h"
 #include "kernel/x86.h"
 
@@ -19,6 +20,7 @@
 
 static u16 port;
 static bool alive;
+static void (*rx_sink)(void); /* takes received bytes while output waits for the line */
 
 bool uart_init(u16 p, u32 baud)
 {
@@ -32,7 +34,7 @@ bool uart_init(u16 p, u32 baud)
 	u32 div = 115200 / baud;
 	if (div == 0)
 		div = 1;
-	outb(p + IER, 0x00);	       /* no interrupts: keel polls */
+	outb(p + IER, 0x00);	       /* no interrupts until uart_rx_irq_enable() */
 	outb(p + LCR, 0x80);	       /* unlock the divisor latch */
 	outb(p + THR, (u8)div);	       /* divisor, low byte */
 	outb(p + IER, (u8)(div >> 8)); /* divisor, high byte */
@@ -45,7 +47,13 @@ bool uart_init(u16 p, u32 baud)
 
 static void put(char c)
 {
-	for (int i = 0; !(inb(port + LSR) & LSR_THRE); i++) {
+	for (int i = 0;; i++) {
+		u8 lsr = inb(port + LSR);
+		if (lsr & LSR_THRE)
+			break;
+		if ((lsr & LSR_DR) && rx_sink)
+			rx_sink(); /* a long line takes milliseconds: the receive FIFO must not
+				      overflow */
 		if (i == SPIN_LIMIT) {
 			alive = false; /* a dead UART must not hang keel */
 			return;
@@ -83,4 +91,26 @@ int uart_getc(void)
 u16 uart_port(void)
 {
 	return alive ? port : 0;
+}
+
+int uart_isa_irq(void)
+{
+	if (!alive)
+		return -1;
+	if (port == 0x3f8 || port == 0x3e8)
+		return 4;
+	return port == 0x2f8 || port == 0x2e8 ? 3 : -1;
+}
+
+void uart_set_rx_sink(void (*sink)(void))
+{
+	rx_sink = sink;
+}
+
+void uart_rx_irq_enable(void)
+{
+	if (!alive)
+		return;
+	outb(port + MCR, 0x0b); /* DTR, RTS, OUT2: on a PC, OUT2 connects the IRQ line */
+	outb(port + IER, 0x01); /* received data available */
 }

@@ -13,5 +13,12 @@ void uart_drain(void);
 /* A received byte, or -1 if none is waiting. */
 int uart_getc(void);
 u16 uart_port(void);
+/* The ISA IRQ of a UART at a standard COM port (4 for 0x3f8 and 0x3e8, 3 for 0x2f8 and
+ * 0x2e8), or -1. */
+int uart_isa_irq(void);
+/* sink() is called when a byte arrives while uart_write waits for the transmitter. */
+void uart_set_rx_sink(void (*sink)(void));
+/* Raise the IRQ while received bytes wait (IER "data available", MCR OUT2 to gate it). */
+void uart_rx_irq_enable(void);
 
 #endif

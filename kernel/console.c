@@ -7,24 +7,50 @@
  *   Ctrl-A ?    this list
  *   Ctrl-A a    a literal Ctrl-A for the VM
  *
- * The host UART is polled by CPU 0 between guest time slices (and every 20 ms while idle):
- * keel takes no interrupts from it. */
+ * The host UART interrupts CPU 0 (through the I/O APIC) when bytes arrive; the handler moves
+ * them into a 4 KiB ring, so a paste is not lost at the UART's 16-byte FIFO while a guest
+ * runs. The scheduler on CPU 0 delivers the ring's bytes between guest time slices. A VM
+ * whose UART FIFO is full holds the rest back for up to a second (as a terminal waits on
+ * flow control), then loses them as an overrun, so a guest that never reads cannot block
+ * the Ctrl-A keys. keel's own output also takes in what arrives while it waits for the
+ * transmitter. CPU 0 also polls the UART between time slices and every 20 ms while idle,
+ * which is all there is where the UART has no usable IRQ line. */
 #include "kernel/console.h"
+#include "drivers/ioapic.h"
+#include "drivers/lapic.h"
+#include "drivers/timer.h"
 #include "drivers/uart.h"
 #include "kernel/fmt.h"
 #include "kernel/lib.h"
 #include "kernel/log.h"
+#include "kernel/spinlock.h"
+#include "kernel/trap.h"
 #include "kernel/vm.h"
+#include "kernel/x86.h"
 
-#define CTRL_A 0x01
+#define CTRL_A	  0x01
+#define RING	  4096	  /* bytes typed and not yet delivered */
+#define HOLD_US	  1000000 /* how long a byte waits for a VM's full UART FIFO */
+#define POLL_EACH 256	  /* bytes delivered per console_poll */
 
 static struct {
 	struct vm *target; /* NULL: keel's prompt */
 	bool escape;
 	bool started;
+	bool irq;     /* the UART interrupts CPU 0 */
+	u64 held_tsc; /* when the oldest byte was first refused by its VM; 0: none is */
+	u32 overruns; /* bytes a VM lost that way */
 	char line[80];
 	u32 len;
 } con;
+
+/* Filled under lock by fill() (the UART's interrupt, console_poll, and any CPU's log output
+ * while it waits for the transmitter); emptied by console_poll on CPU 0. */
+static struct {
+	struct spinlock lock;
+	u8 buf[RING];
+	volatile u32 head, tail;
+} ring;
 
 static void say(const char *s)
 {
@@ -143,7 +169,8 @@ static void escape_key(u8 c)
 	}
 }
 
-static void key(u8 c)
+/* One byte typed: false if it must wait (its VM's UART FIFO is full). */
+static bool key(u8 c)
 {
 	if (con.escape) {
 		escape_key(c);
@@ -153,12 +180,46 @@ static void key(u8 c)
 		prompt_key(c);
 	} else if (con.target->state == VM_RUNNING && !con.target->end &&
 		   con.target->console_input) {
-		con.target->console_input(con.target, c);
+		return con.target->console_input(con.target, c);
 	}
+	return true;
+}
+
+/* Move what the UART holds into the ring; with the ring full the rest stays in the UART.
+ * Whoever holds the lock is already doing it. */
+static void fill(void)
+{
+	u64 flags = read_rflags();
+	cli();
+	if (spin_trylock(&ring.lock)) {
+		int c;
+		while (ring.head - ring.tail < RING && (c = uart_getc()) >= 0)
+			ring.buf[ring.head++ % RING] = (u8)c;
+		spin_unlock(&ring.lock);
+	}
+	if (flags & RFLAGS_IF)
+		sti();
+}
+
+static void uart_irq(struct trap_frame *f)
+{
+	(void)f;
+	fill();
+	lapic_eoi();
 }
 
 void console_start(void)
 {
+	int irq = uart_isa_irq();
+	if (irq >= 0 && ioapic_route_isa((u8)irq, VEC_CONSOLE, lapic_id())) {
+		irq_register(VEC_CONSOLE, uart_irq);
+		uart_rx_irq_enable();
+		con.irq = true;
+	}
+	uart_set_rx_sink(fill);
+	if (uart_port())
+		log_info("console: input from UART %#x by %s", uart_port(),
+			 con.irq ? "interrupt" : "polling");
 	con.started = true;
 	for (struct vm *vm = vm_list; vm; vm = vm->next) {
 		if (vm->state == VM_RUNNING && vm->console_input) {
@@ -173,11 +234,21 @@ void console_poll(void)
 {
 	if (!con.started)
 		return;
-	for (int i = 0; i < 64; i++) {
-		int c = uart_getc();
-		if (c < 0)
-			return;
-		key((u8)c);
+	fill(); /* without the interrupt, or bytes left behind while the ring was full */
+	for (int n = 0; n < POLL_EACH && ring.tail != ring.head; n++) {
+		if (!key(ring.buf[ring.tail % RING])) {
+			u64 now = rdtsc();
+			if (!con.held_tsc)
+				con.held_tsc = now;
+			if (now - con.held_tsc < us_to_tsc(HOLD_US))
+				return;
+			if (!con.overruns++)
+				log_warn("console: vm %s does not read its UART; input to it is "
+					 "lost",
+					 con.target ? con.target->name : "?");
+		}
+		con.held_tsc = 0;
+		ring.tail++;
 	}
 }
 

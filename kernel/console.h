@@ -4,11 +4,12 @@
 
 #include "kernel/types.h"
 
-/* Once the VMs exist: give the console to the first VM that takes input. */
+/* Once the VMs exist: take the UART's interrupt, and give the console to the first VM that
+ * takes input. */
 void console_start(void);
 /* Read what was typed and deliver it (CPU 0, from the scheduler). */
 void console_poll(void);
-/* True when there is a console to poll. */
+/* True when there is a console to read. */
 bool console_active(void);
 
 #endif

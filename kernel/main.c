@@ -2,6 +2,7 @@
 #include "drivers/acpi.h"
 #include "drivers/cpufeat.h"
 #include "drivers/lapic.h"
+#include "drivers/rtc.h"
 #include "drivers/timer.h"
 #include "drivers/uart.h"
 #include "kernel/bootinfo.h"
@@ -110,6 +111,7 @@ void kernel_main(u32 magic, u64 info)
 	mm_guard_page((u64)(uintptr_t)bsp_ist_stacks[1][0]);
 
 	tsc_init();
+	rtc_init();
 	lapic_init();
 	lapic_calibrate();
 	cpufeat_report();

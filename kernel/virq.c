@@ -2,6 +2,7 @@
  * due; keel injects it when the guest can take it, or has the backend exit at the first
  * instruction where it can (interrupt window). */
 #include "kernel/virq.h"
+#include "drivers/rtc.h"
 #include "drivers/timer.h"
 #include "kernel/percpu.h"
 #include "kernel/sched.h"
@@ -17,6 +18,11 @@ u64 vclock_now(void)
 u64 vclock_khz(void)
 {
 	return tsc_khz;
+}
+
+s64 vclock_unix(void)
+{
+	return rtc_unix_now();
 }
 
 void vm_set_irq_controller(struct vm *vm, const struct virq_ops *ops)
@@ -125,6 +131,12 @@ static void deliver(struct vcpu *v)
 
 enum exit_action vcpu_pre_entry(struct vcpu *v)
 {
+	/* Take the host interrupts that came in while keel handled the exit (the console UART,
+	 * the scheduler's tick, kicks). The CPU would also exit for them once the guest runs,
+	 * but not every implementation does while the guest has interrupts off (Bochs). */
+	sti();
+	__asm__ volatile("nop");
+	cli();
 	if (unlikely(v->vm->end))
 		return EXIT_STOP;
 	if (unlikely(v->init_pending || v->state != VCPU_RUNNABLE || v->vm->reset_pending))

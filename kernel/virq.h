@@ -43,6 +43,9 @@ void vcpu_timer_set(struct vcpu *v, int slot, u64 deadline, void (*fire)(struct 
 /* The clock device timers count in: host TSC ticks, at vclock_khz() per millisecond. */
 u64 vclock_now(void);
 u64 vclock_khz(void);
+/* The time of day, in Unix seconds (UTC): the host RTC's time read at boot plus the TSC's
+ * count since, or a fixed date where keel found no RTC (drivers/rtc.c). */
+s64 vclock_unix(void);
 
 /* Timer slots. */
 enum { VTIMER_LAPIC, VTIMER_PIT, VTIMER_RTC, VTIMER_UART };

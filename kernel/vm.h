@@ -163,7 +163,8 @@ struct vm {
 	char cmdline[VM_CMDLINE_MAX];
 	void *arch;				    /* the backend's per-VM state */
 	const struct virq_ops *irqc;		    /* its interrupt controller */
-	void (*console_input)(struct vm *vm, u8 c); /* where keel's console input goes */
+	bool (*console_input)(struct vm *vm, u8 c); /* where keel's console input goes: false
+						     * when the device cannot take it yet */
 	volatile bool console_wakes;		    /* console input would interrupt the guest */
 	/* the end */
 	enum vm_end end;
@@ -200,7 +201,7 @@ void vm_request_poweroff(struct vm *vm);
 void vm_restart(struct vm *vm);
 
 /* The device that takes keel's console input when this VM has the console. */
-static inline void vm_set_console_input(struct vm *vm, void (*input)(struct vm *vm, u8 c))
+static inline void vm_set_console_input(struct vm *vm, bool (*input)(struct vm *vm, u8 c))
 {
 	vm->console_input = input;
 }

@@ -3,9 +3,12 @@
 The kernel (linux-image-6.1.0-*-cloud-amd64) and a busybox initramfs whose init is
 tests/linux/init come from tools/linux-guest, which downloads and caches them in build/linux/;
 without them (no network) these tests are skipped, never passed."""
+import calendar
 import os
+import re
 import subprocess
 import threading
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KERNEL = os.path.join(ROOT, 'build', 'linux', 'vmlinuz')
@@ -40,6 +43,7 @@ BOOT = [r'\[linux\] KEEL-LINUX: userspace up',
         r'\[linux\] Linux \S+ 6\.1\.\d+.* x86_64',
         r'\[linux\] +CPU0 +CPU1',
         r'\[linux\] +\d+: .*(timer|IO-APIC|XT-PIC)',
+        r'\[linux\] KEEL-LINUX: date \d{4}-',
         r'\[linux\] KEEL-LINUX: slept 1 second',
         r'\[linux\] KEEL-LINUX: cpus 2 online 0-1',
         r"\[linux\] KEEL-LINUX: read 'hello from keel'",
@@ -47,6 +51,23 @@ BOOT = [r'\[linux\] KEEL-LINUX: userspace up',
         r'vm linux: reset by the guest',
         r'summary: vm linux: reset, status 0',
         r'keel: end of run, status 0']
+
+
+def same_time_as_host(Fail):
+    """The guest's wall clock starts at the time keel read from the host's RTC (keel logs it
+    as "rtc: DATE TIME UTC"); the guest prints its own date after booting, so it may be ahead
+    by the boot's length, never behind."""
+    def check(text):
+        host = re.search(r'rtc: (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC', text)
+        guests = re.findall(r'KEEL-LINUX: date (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)', text)
+        if not host or not guests:
+            raise Fail('no "rtc:" line from keel or no date from the guest')
+        t0 = calendar.timegm(time.strptime(host.group(1), '%Y-%m-%d %H:%M:%S'))
+        for g in guests:
+            dt = calendar.timegm(time.strptime(g, '%Y-%m-%d %H:%M:%S')) - t0
+            if not 0 <= dt <= 1800:
+                raise Fail(f'guest date {g} is {dt} s from the host RTC\'s {host.group(1)}')
+    return check
 
 
 def define(boot, Fail):
@@ -57,12 +78,13 @@ def define(boot, Fail):
     # AMD-V under QEMU TCG: two host CPUs for the guest's two vCPUs.
     boot('linux/boot[svm]', '--smp', '2', '--mem', '512M', *send,
          *linux_vm('linux', args='keel.input keel.end=reboot'),
-         ordered=BOOT, timeout=240, cost=15, pre=ready)
+         ordered=BOOT, check=same_time_as_host(Fail), timeout=240, cost=15, pre=ready)
     # VT-x under Bochs: the two vCPUs share one host CPU (Bochs with two CPUs is several times
     # slower), which keel's scheduler handles like any other pair.
     boot('linux/boot[vmx]', '--emulator', 'bochs', '--mem', '512M', *send,
          *linux_vm('linux', args='keel.input keel.end=reboot'),
-         ordered=BOOT, timeout=600, cost=120, needs=['grub-mkrescue'], pre=ready)
+         ordered=BOOT, check=same_time_as_host(Fail), timeout=600, cost=120,
+         needs=['grub-mkrescue'], pre=ready)
     # Two Linux VMs and a test guest at once, each console under its own name; one Linux
     # powers off, the other reboots.
     boot('linux/two-linux-and-a-guest[svm]', '--smp', '2', '--mem', '1G',

@@ -38,6 +38,21 @@ def define(boot, Fail):
                   r'keel: end of run, status 0'],
          reject=[r"\[e2\] echo: got 'one'", r"\[e1\] echo: got 'two'", r"got 'vms'"])
 
+    # A paste of 400 bytes typed at once, while the guest reads nothing for half a second:
+    # keel's ring holds what the guest's 64-byte UART FIFO cannot, and every byte arrives,
+    # in order.
+    paste = ''.join(chr(0x21 + (i * 7) % 94) for i in range(400)).replace('=', '-')
+    paste = paste.replace('\\', '/')
+    h = 2166136261
+    for ch in paste.encode():
+        h = ((h ^ ch) * 16777619) & 0xffffffff
+    both(boot, 'console/paste', '--send', f'[e] echo: ready={paste}\\rquit\\r',
+         f'{ECHO} vm=e mem=8M cmdline="wait_ms=500"',
+         ordered=[r'console: input from UART 0x3f8 by interrupt', r'\[e\] echo: ready',
+                  rf'\[e\] echo: got 400 bytes, fnv1a {h:08x}', r'\[e\] echo: bye',
+                  r'keel: end of run, status 0'],
+         reject=[r'does not read its UART'])
+
     # Ends without restart: the VM stops, and says how.
     for end, line, status in (('cf9', 'reset by the guest', 0), ('kbd', 'reset by the guest', 0),
                               ('port92', 'reset by the guest', 0),

@@ -5,6 +5,7 @@
  * brought up to date at each access; a vCPU-0 timer (VTIMER_RTC) runs only while the guest
  * enables an interrupt, and raises ISA IRQ 8 until register C is read. */
 #include "vdev/vrtc.h"
+#include "kernel/calendar.h"
 #include "kernel/bus.h"
 #include "kernel/virq.h"
 #include "kernel/vm.h"
@@ -24,13 +25,6 @@
 #define C_IRQF	  0x80
 #define D_VRT	  0x80
 
-/* The time of day when the VM starts, in Unix seconds: one function, so that it can come
- * from the host's clock (a vclock_unix()) later. */
-static s64 start_time(void)
-{
-	return (s64)VRTC_EPOCH;
-}
-
 /* Time-base ticks since reset. */
 static u64 ticks(const struct vrtc *r, u64 now)
 {
@@ -41,38 +35,6 @@ static u64 ticks(const struct vrtc *r, u64 now)
 static bool running(const struct vrtc *r)
 {
 	return (r->cmos[RTC_REG_A] & A_DV_MASK) == A_DV_32K;
-}
-
-/* ---- calendar (proleptic Gregorian, days since 1970-01-01) ---- */
-
-struct tm_rtc {
-	s64 year;
-	u32 mon, mday, wday, hour, min, sec; /* wday 1-7, Sunday = 1 */
-};
-
-/* Unix seconds to a civil date and time (days-from-civil inverted, proleptic Gregorian). */
-static void from_unix(s64 t, struct tm_rtc *tm)
-{
-	s64 days = (t >= 0 ? t : t - 86399) / 86400, secs = t - days * 86400;
-	s64 z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
-	s64 doe = z - era * 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	s64 doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-	tm->mday = (u32)(doy - (153 * mp + 2) / 5 + 1);
-	tm->mon = (u32)(mp < 10 ? mp + 3 : mp - 9);
-	tm->year = yoe + era * 400 + (tm->mon <= 2);
-	tm->wday = (u32)(((days + 4) % 7 + 7) % 7 + 1); /* 1970-01-01 was a Thursday */
-	tm->hour = (u32)(secs / 3600);
-	tm->min = (u32)(secs / 60 % 60);
-	tm->sec = (u32)(secs % 60);
-}
-
-/* A civil date and time to Unix seconds. */
-static s64 to_unix(const struct tm_rtc *tm)
-{
-	s64 y = tm->year - (tm->mon <= 2), era = (y >= 0 ? y : y - 399) / 400, yoe = y - era * 400;
-	s64 doy = (153 * (tm->mon > 2 ? tm->mon - 3 : tm->mon + 9) + 2) / 5 + tm->mday - 1;
-	s64 days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-	return days * 86400 + tm->hour * 3600 + tm->min * 60 + tm->sec;
 }
 
 /* ---- register formats (register B: DM and 24/12) ---- */
@@ -107,8 +69,8 @@ static u32 dec_hour(const struct vrtc *r, u8 x)
 /* The clock's time into the time registers. */
 static void snapshot(struct vrtc *r, u64 now)
 {
-	struct tm_rtc tm;
-	from_unix(r->base_unix + (s64)(ticks(r, now) / TICK_HZ), &tm);
+	struct civil tm;
+	civil_from_unix(r->base_unix + (s64)(ticks(r, now) / TICK_HZ), &tm);
 	u8 *c = r->cmos;
 	c[RTC_SEC] = enc(r, tm.sec), c[RTC_MIN] = enc(r, tm.min),
 	c[RTC_HOUR] = enc_hour(r, tm.hour);
@@ -120,7 +82,7 @@ static void snapshot(struct vrtc *r, u64 now)
 static void commit(struct vrtc *r, u64 now)
 {
 	const u8 *c = r->cmos;
-	struct tm_rtc tm = {
+	struct civil tm = {
 		.year = dec(r, c[CMOS_CENTURY]) * 100 + dec(r, c[RTC_YEAR]) % 100,
 		.mon = MIN(MAX(dec(r, c[RTC_MONTH]), 1u), 12u),
 		.mday = MIN(MAX(dec(r, c[RTC_MDAY]), 1u), 31u),
@@ -128,7 +90,7 @@ static void commit(struct vrtc *r, u64 now)
 		.min = dec(r, c[RTC_MIN]) % 60,
 		.sec = dec(r, c[RTC_SEC]) % 60,
 	};
-	r->base_unix = to_unix(&tm) - (s64)(ticks(r, now) / TICK_HZ);
+	r->base_unix = civil_to_unix(&tm) - (s64)(ticks(r, now) / TICK_HZ);
 }
 
 /* ---- interrupts ---- */
@@ -303,10 +265,10 @@ static void fill_memory(u8 *c, u64 low, u64 high)
 	c[CMOS_CSUM] = (u8)(sum >> 8), c[CMOS_CSUM + 1] = (u8)sum;
 }
 
-/* Register A-D defaults, the memory bytes, and the time from start_time(). */
+/* Register A-D defaults, the memory bytes, and the time of day from vclock_unix(). */
 void vrtc_reset(struct vrtc *r, u64 now, u64 low, u64 high)
 {
-	*r = (struct vrtc){.base_tsc = now, .base_unix = start_time()};
+	*r = (struct vrtc){.base_tsc = now, .base_unix = vclock_unix()};
 	r->cmos[RTC_REG_A] = A_DV_32K | 6; /* 1024 Hz periodic rate, as a BIOS leaves it */
 	r->cmos[RTC_REG_B] = B_24H;	   /* BCD, 24 hours, no interrupts */
 	r->cmos[RTC_REG_D] = D_VRT;	   /* valid RAM and time */

@@ -5,8 +5,6 @@
 
 #include "kernel/types.h"
 
-#define VRTC_EPOCH 1767225600ull /* 2026-01-01 00:00:00 UTC: the time of day at VM start */
-
 /* Register indices (MC146818 data sheet, "Address map"; CMOS layout as SeaBIOS reads it). */
 enum {
 	RTC_SEC = 0x00,
@@ -42,7 +40,7 @@ struct vrtc {
 	s64 base_unix;	 /* the time of day (Unix seconds) is base_unix + ticks / 32768 */
 };
 
-/* Power-on state: a valid time (VRTC_EPOCH now), BCD and 24 h, no interrupts; the memory
+/* Power-on state: the host's time of day (vclock_unix()), BCD and 24 h, no interrupts; the memory
  * bytes from the VM's RAM (low: bytes below 4 GiB, high: bytes above it). */
 void vrtc_reset(struct vrtc *r, u64 now, u64 low, u64 high);
 

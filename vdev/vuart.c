@@ -77,15 +77,18 @@ static u8 rx_pop(struct vuart *u)
 	return c;
 }
 
-/* A byte from keel's console (vm_set_console_input). */
-static void vuart_input(struct vm *vm, u8 c)
+/* A byte from keel's console (vm_set_console_input): false while the FIFO is full, and
+ * keel's console offers it again later. In loopback mode the line is cut: it is dropped. */
+static bool vuart_input(struct vm *vm, u8 c)
 {
 	struct vuart *u = &vm->dev.uart;
 	dev_lock(vm);
-	if (!(u->mcr & MCR_LOOP))
+	bool taken = (u->mcr & MCR_LOOP) || u->rx_len < VUART_FIFO;
+	if (!(u->mcr & MCR_LOOP) && taken)
 		rx_push(u, c);
 	update_irq(vm, u);
 	dev_unlock(vm);
+	return taken;
 }
 
 /* Modem status: in loopback the outputs (DTR, RTS, OUT1, OUT2) come back as DSR, CTS, RI, DCD. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 u64 fake_now = 1000000, fake_khz = 3000000;
+s64 fake_unix = 1767225600; /* 2026-01-01 00:00:00 UTC */
 int fake_lock_depth;
 bool fake_route_irqs;
 bool fake_irq_level[24];
@@ -26,6 +27,11 @@ u64 vclock_now(void)
 u64 vclock_khz(void)
 {
 	return fake_khz;
+}
+
+s64 vclock_unix(void)
+{
+	return fake_unix;
 }
 
 void dev_lock(struct vm *vm)

@@ -8,8 +8,9 @@
 #include "kernel/virq.h"
 #include "kernel/vm.h"
 
-extern u64 fake_now; /* vclock_now() */
-extern u64 fake_khz; /* vclock_khz(): 3 GHz unless a test says otherwise */
+extern u64 fake_now;  /* vclock_now() */
+extern s64 fake_unix; /* vclock_unix(): 2026-01-01 00:00:00 UTC unless a test says otherwise */
+extern u64 fake_khz;  /* vclock_khz(): 3 GHz unless a test says otherwise */
 extern int fake_lock_depth;
 extern bool fake_route_irqs; /* vm_irq_set also drives the PIC and I/O APIC, as vlapic does */
 extern bool fake_irq_level[24];

@@ -60,6 +60,18 @@ static void test_reset_state(void **state)
 	assert_int_equal(fake_read(&vrtc_ops, &vm->dev.rtc, 0x70, 1), 0xff);
 }
 
+/* A VM starts at the host's time of day (vclock_unix()). */
+static void test_starts_at_host_time(void **state)
+{
+	(void)state;
+	fake_unix = 1795478399;
+	vm = fake_vm(2, 128 * MiB);
+	fake_unix = 1767225600;
+	expect_bcd("2026-11-23 23:59:59 2"); /* a Monday */
+	fake_now += seconds(1);
+	expect_bcd("2026-11-24 00:00:00 3");
+}
+
 static void test_time_advances(void **state)
 {
 	(void)state;
@@ -250,6 +262,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_reset_state, setup),
+		cmocka_unit_test_setup(test_starts_at_host_time, setup),
 		cmocka_unit_test_setup(test_time_advances, setup),
 		cmocka_unit_test_setup(test_binary_and_12_hour, setup),
 		cmocka_unit_test_setup(test_uip_window, setup),
