@@ -1,6 +1,6 @@
 """Guests under keel (issue 3): each entry mode, the CPUID and MSR policies, isolation between
 VMs and from keel, triple faults, virtualisation instructions and bad hypercalls, MMIO
-emulation, several VMs in one run, bad VM definitions and images, and the bench guest.
+emulation, a hostile guest's random operations, several VMs in one run, bad VM definitions and images, and the bench guest.
 
 Every guest test runs on both backends: guest/NAME[svm] in QEMU TCG (AMD-V + NPT) and
 guest/NAME[vmx] in Bochs (VT-x + EPT). The test guests (tests/guests/) print one PASS or FAIL
@@ -132,6 +132,16 @@ def define(boot, Fail):
                  r'\[c\] hello from real mode', r'\[d\] cmdline: \S*hello\.elf who=d$',
                  r'\[d\] fw_cfg cpus: 2$'] +
          [rf'summary: vm {n}: exited, status 0' for n in 'abcd'] + [END0])
+
+    # 8b. A hostile guest: random port, MMIO, MSR, hypercall and CPUID operations against
+    # every device (tests/guests/chaos.c), in 64-bit and 32-bit mode at once. keel and both
+    # VMs stay up; each VM ends only when it says so.
+    both('chaos', vm('chaos.elf', 'c64', 'mem=16M', 'cmdline="seed=1 ops=20000"'),
+         vm('chaos32.elf', 'c32', 'mem=16M', 'cmdline="seed=2 ops=20000"'),
+         expect=[r'\[c64\] chaos: done: \d+ port, \d+ mmio, \d+ msr',
+                 r'\[c32\] chaos: done: \d+ port', r'vm c64: exited with status 0 ',
+                 r'vm c32: exited with status 0 ', END0],
+         reject=[r'vm c\d+: stopped', r'VM entry failed', r'panic'])
 
     # 9. Bad definitions: named on the log, not started; the good VM runs; status 0, since no
     # VM that was defined properly failed.

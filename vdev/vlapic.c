@@ -98,6 +98,9 @@ static u32 divisor(u32 div)
 	return code == 7 ? 1 : 2u << code;
 }
 
+/* The shortest periodic timer period, as KVM's min_timer_period_us: shorter ones run at it. */
+#define VLAPIC_MIN_PERIOD_US 100
+
 static void timer_fire(struct vcpu *v, void *dev);
 
 static void timer_arm(struct vcpu *v, struct vlapic *l, u64 start)
@@ -108,6 +111,8 @@ static void timer_arm(struct vcpu *v, struct vlapic *l, u64 start)
 	}
 	l->tmr_start = start;
 	l->tmr_period = (u64)l->tmr_init * divisor(l->tmr_div) * vclock_khz() / VLAPIC_KHZ;
+	if (l->lvt[LVT_TIMER] & LVT_PERIODIC) /* a guest must not make keel take a tick per us */
+		l->tmr_period = MAX(l->tmr_period, vclock_khz() * VLAPIC_MIN_PERIOD_US / 1000);
 	vcpu_timer_set(v, VTIMER_LAPIC, start + MAX(l->tmr_period, 1ull), timer_fire, l);
 }
 

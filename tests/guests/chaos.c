@@ -1,0 +1,209 @@
+/* A hostile guest: ops=N (default 20000) random operations from a seeded generator (seed=N),
+ * each one that exits to keel, against every device and interface keel gives a guest: port
+ * reads and writes of every width on the platform's ports and anywhere else; loads and stores
+ * of every width anywhere in the local APIC's and I/O APIC's pages and in unbacked
+ * guest-physical space; RDMSR and WRMSR of known and random MSRs (with #GP caught);
+ * hypercalls with random numbers and arguments; CPUID with random leaves. What would end
+ * the VM on purpose is left out: the debug-exit port, resets (0xcf9 bit 2, port 0x92 bit 0,
+ * keyboard-controller pulses) and ACPI sleep (SLP_EN); and what would raise an NMI, INIT or
+ * SIPI at the guest itself (those delivery modes in the APIC registers). The guest keeps
+ * interrupts off, so what the devices raise stays pending. Then it puts its UART back, prints
+ * a tally and exits 0: the test is that keel and the VM are still standing. */
+#include "rt/trap.h"
+
+#define LAPIC	    0xfee00000u
+#define IOAPIC	    0xfec00000u
+#define UNBACKED    0xd0000000u /* above any test VM's RAM, below the APICs */
+#define HC_EXIT	    2
+#define DELIVERY    0x700u /* APIC delivery mode: fixed (0) is all chaos may use */
+#define KBC_PULSES  0xf0u  /* i8042 commands 0xf0-0xff pulse the output lines (reset) */
+#define KBC_WRITE_P 0xd1u  /* i8042: the next data byte is the output port (bit 0: reset) */
+
+static u64 state;
+
+/* xorshift64* (Vigna): enough for spreading operations, no libgcc needed. */
+static u32 rnd(void)
+{
+	state ^= state >> 12;
+	state ^= state << 25;
+	state ^= state >> 27;
+	return (u32)((state * 2685821657736338717ull) >> 32);
+}
+
+static u32 below(u32 n)
+{
+	return rnd() % n;
+}
+
+/* The platform's ports (README "What a guest sees") and a few more, weighted over the rest. */
+static const u16 ports[] = {0x20,  0x21,  0xa0,	 0xa1,	0x40,  0x41,  0x42,  0x43,  0x61,
+			    0x70,  0x71,  0x3f9, 0x3fa, 0x3fb, 0x3fc, 0x3fd, 0x3fe, 0x3ff,
+			    0x510, 0x511, 0x600, 0x601, 0x602, 0x603, 0x604, 0x605, 0x608,
+			    0xcf8, 0xcfc, 0xcfd, 0xcfe, 0xcff, 0x60,  0x64,  0x92,  0x4d0,
+			    0x4d1, 0xcf9, 0x80,	 0x2f8, 0x1f0, 0x3f0};
+
+static u32 nport, nmmio, nmsr, ngp, nhc, ncpuid;
+
+/* Clear bit `bit` of the byte at port `at` within a write of size bytes at port p. */
+static u32 clear_at(u16 p, u8 size, u16 at, u32 bit, u32 v)
+{
+	return p <= at && at < p + size ? v & ~(1u << ((at - p) * 8 + bit)) : v;
+}
+
+/* A value for a write at port p that cannot end the VM, whatever ports its bytes reach. */
+static u32 tame_port(u16 p, u8 size, u32 v)
+{
+	v = clear_at(p, size, 0xcf9, 2, v); /* reset control: reset */
+	v = clear_at(p, size, 0x92, 0, v);  /* fast reset */
+	v = clear_at(p, size, 0x605, 5, v); /* PM1 control: SLP_EN */
+	if (p <= 0x64 && 0x64 < p + size) {
+		u32 sh = (0x64u - p) * 8, cmd = (v >> sh) & 0xff;
+		if (cmd >= KBC_PULSES || cmd == KBC_WRITE_P) /* self-test instead */
+			v = (v & ~(0xffu << sh)) | 0xaau << sh;
+	}
+	return v;
+}
+
+static void port_op(void)
+{
+	u16 p = below(4) ? ports[below(sizeof(ports) / sizeof(ports[0]))] : (u16)rnd();
+	u8 size = (u8)(1u << below(3));
+	if ((p < 0xf8 && 0xf4 < p + size) || (p <= 0x3f8 && 0x3f8 < p + size))
+		return; /* debug-exit (0xf4-0xf7); the UART's data register (the log stays readable)
+			 */
+	nport++;
+	if (below(2)) {
+		if (size == 1)
+			(void)inb(p);
+		else if (size == 2)
+			(void)inw(p);
+		else
+			(void)inl(p);
+		return;
+	}
+	u32 v = tame_port(p, size, rnd());
+	if (size == 1)
+		outb(p, (u8)v);
+	else if (size == 2)
+		outw(p, (u16)v);
+	else
+		outl(p, v);
+}
+
+/* The local APIC registers whose delivery mode could raise an NMI, INIT or SIPI: the ICR
+ * and the LVTs. chaos writes them whole, with the mode fixed. */
+static bool apic_delivers(u32 base, u32 off)
+{
+	u32 reg = off & ~0xfu;
+	return base == LAPIC && (reg == 0x300 || (reg >= 0x320 && reg <= 0x370));
+}
+
+static void mmio_op(void)
+{
+	static const u32 bases[] = {LAPIC, IOAPIC, UNBACKED};
+	u32 base = bases[below(3)], off = below(4096);
+	u8 size = (u8)(1u << below(4));
+	off &= ~(u32)(size - 1) & 0xfff;
+	uintptr_t a = base + off;
+	nmmio++;
+	if (base == IOAPIC && off == 0x10 && below(2)) { /* a redirection entry, tamed */
+		u32 reg = 0x10 + below(48);
+		*(volatile u32 *)(uintptr_t)IOAPIC = reg;
+		*(volatile u32 *)(uintptr_t)(IOAPIC + 0x10) = (reg & 1) ? rnd() : rnd() & ~DELIVERY;
+		return;
+	}
+	if (base == IOAPIC && off >= 0x10 && off < 0x20)
+		return; /* the data window: only as above, so its register is known */
+	if (below(2)) {
+		if (size == 1)
+			(void)*(volatile u8 *)a;
+		else if (size == 2)
+			(void)*(volatile u16 *)a;
+		else if (size == 4)
+			(void)*(volatile u32 *)a;
+		else
+			(void)*(volatile u64 *)a;
+		return;
+	}
+	u32 v = rnd();
+	if (apic_delivers(base, off)) {
+		*(volatile u32 *)(uintptr_t)(base + (off & ~0xfu)) = v & ~DELIVERY;
+		return;
+	}
+	if (size == 1)
+		*(volatile u8 *)a = (u8)v;
+	else if (size == 2)
+		*(volatile u16 *)a = (u16)v;
+	else if (size == 4)
+		*(volatile u32 *)a = v;
+	else
+		*(volatile u64 *)a = (u64)rnd() << 32 | v;
+}
+
+static void msr_op(void)
+{
+	/* TSC, APIC_BASE, feature control, MTRRs, PAT, SYSENTER, misc enable, the syscall
+	 * and segment-base MSRs, x2APIC, and whatever else the generator says. */
+	static const u32 known[] = {0x10,	0x1b,	    0x3a,	0xfe,	    0x174,
+				    0x175,	0x176,	    0x1a0,	0x200,	    0x201,
+				    0x277,	0x2ff,	    0x802,	0x830,	    0xc0000081,
+				    0xc0000082, 0xc0000084, 0xc0000100, 0xc0000102, 0xc0010015};
+	u32 msr = below(2) ? known[below(sizeof(known) / sizeof(known[0]))] : rnd();
+	u32 lo = rnd(), hi = below(2) ? 0 : rnd();
+	nmsr++;
+	u32 vec;
+	if (below(2))
+		vec = TRAP_TRY("rdmsr", : "+a"(lo), "+d"(hi) : "c"(msr));
+	else
+		vec = TRAP_TRY("wrmsr", : : "c"(msr), "a"(lo), "d"(hi));
+	ngp += vec != TRAP_NONE;
+}
+
+static void hypercall_op(void)
+{
+	u64 nr = below(2) ? below(8) : ((u64)rnd() << 32 | rnd());
+	if (nr == HC_EXIT)
+		return;
+	nhc++;
+	u64 a1 = below(2) ? UNBACKED + below(1u << 20) : ((u64)rnd() << 32 | rnd());
+	u64 a2 = below(4) ? below(8192) : ((u64)rnd() << 32 | rnd());
+	if (nr == 1 && (u32)a1 < 64 * 1024 * 1024u) /* 32-bit guests pass the low half */
+		a2 &= 63;			    /* a print from RAM: keep the log short */
+	hypercall(nr, a1, a2, rnd(), rnd());
+}
+
+static void cpuid_op(void)
+{
+	u32 r[4];
+	u32 leaf = below(2) ? below(0x20) : below(2) ? 0x40000000 + below(0x20) : rnd();
+	cpuid(leaf, below(4), r);
+	ncpuid++;
+}
+
+int guest_main(void)
+{
+	trap_init();
+	u32 ops = (u32)cmdline_num("ops", 20000);
+	state = cmdline_num("seed", 1) * 0x9e3779b97f4a7c15ull | 1;
+	printf("chaos: seed %u, %u operations\n", (u32)cmdline_num("seed", 1), ops);
+	for (u32 i = 0; i < ops; i++) {
+		u32 kind = below(16);
+		if (kind < 6)
+			port_op();
+		else if (kind < 11)
+			mmio_op();
+		else if (kind < 13)
+			msr_op();
+		else if (kind < 14)
+			hypercall_op();
+		else
+			cpuid_op();
+	}
+	outb(0x3fb, 0x03); /* the UART as rt left it: 8N1, no divisor latch */
+	outb(0x3fc, 0x03); /* no loopback */
+	outb(0x3f9, 0x00);
+	outb(0x3fa, 0x07);
+	printf("chaos: done: %u port, %u mmio, %u msr (%u faulted), %u hypercall, %u cpuid\n",
+	       nport, nmmio, nmsr, ngp, nhc, ncpuid);
+	return 0;
+}
