@@ -57,6 +57,11 @@ static void say(const char *s)
 	uart_write(s, strlen(s));
 }
 
+static bool takes_input(const struct vm *vm)
+{
+	return vm->state == VM_RUNNING && !vm->end && vm->console_input;
+}
+
 static struct vm *nth_vm(u32 n)
 {
 	struct vm *vm = vm_list;
@@ -149,7 +154,7 @@ static void escape_key(u8 c)
 	con.escape = false;
 	if (c == 'c' || c == 'n') {
 		struct vm *next = con.target ? con.target->next : vm_list;
-		while (next && (next->state != VM_RUNNING || !next->console_input))
+		while (next && !takes_input(next))
 			next = next->next;
 		switch_to(next);
 		if (!next)
@@ -178,8 +183,7 @@ static bool key(u8 c)
 		con.escape = true;
 	} else if (!con.target) {
 		prompt_key(c);
-	} else if (con.target->state == VM_RUNNING && !con.target->end &&
-		   con.target->console_input) {
+	} else if (takes_input(con.target)) {
 		return con.target->console_input(con.target, c);
 	}
 	return true;
@@ -222,7 +226,7 @@ void console_start(void)
 			 con.irq ? "interrupt" : "polling");
 	con.started = true;
 	for (struct vm *vm = vm_list; vm; vm = vm->next) {
-		if (vm->state == VM_RUNNING && vm->console_input) {
+		if (takes_input(vm)) {
 			switch_to(vm);
 			return;
 		}
@@ -230,10 +234,26 @@ void console_start(void)
 	switch_to(NULL);
 }
 
+/* The VM that had the console has stopped: it goes to the next VM that takes input (in the
+ * order they were defined, wrapping around), or to keel's prompt. */
+static void follow_stopped(void)
+{
+	struct vm *gone = con.target, *vm = gone->next;
+	for (; vm != gone; vm = vm ? vm->next : vm_list)
+		if (vm && takes_input(vm))
+			break;
+	log_info("console: vm %s has stopped", gone->name);
+	switch_to(vm == gone ? NULL : vm);
+	if (!con.target)
+		say("keel> ");
+}
+
 void console_poll(void)
 {
 	if (!con.started)
 		return;
+	if (con.target && !takes_input(con.target))
+		follow_stopped();
 	fill(); /* without the interrupt, or bytes left behind while the ring was full */
 	for (int n = 0; n < POLL_EACH && ring.tail != ring.head; n++) {
 		if (!key(ring.buf[ring.tail % RING])) {

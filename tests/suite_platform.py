@@ -38,6 +38,15 @@ def define(boot, Fail):
                   r'keel: end of run, status 0'],
          reject=[r"\[e2\] echo: got 'one'", r"\[e1\] echo: got 'two'", r"got 'vms'"])
 
+    # When the VM with the console stops, the console moves on to the next VM that reads it
+    # (after the last one, to keel's prompt), so what is typed next is not lost.
+    both(boot, 'console/follow', '--send', '[e2] echo: ready=quit\\r',
+         '--send', 'e1 has stopped=two\\r', '--send', "[e2] echo: got 'two'=quit\\r",
+         f'{ECHO} vm=e1 mem=8M', f'{ECHO} vm=e2 mem=8M',
+         ordered=[r'console: input goes to vm e1', r'\[e1\] echo: bye',
+                  r'console: vm e1 has stopped', r'console: input goes to vm e2',
+                  r"\[e2\] echo: got 'two'", r'\[e2\] echo: bye', r'keel: end of run, status 0'])
+
     # A paste of 400 bytes typed at once, while the guest reads nothing for half a second:
     # keel's ring holds what the guest's 64-byte UART FIFO cannot, and every byte arrives,
     # in order.
