@@ -37,6 +37,25 @@ static u32 order(u32 n)
 	return s;
 }
 
+/* TSC / crystal as num / den, the most exact a power-of-two den allows while crystal kHz *
+ * num stays below 2^32: Linux computes the TSC's kHz as crystal_khz * EBX / EAX in 32 bits
+ * (native_calibrate_tsc), and real CPUs keep the ratio small (2/188 and the like). The error
+ * is under 1/(2 num): about 20 ppm at the worst. num 0 (no TSC frequency) says "unknown". */
+static void tsc_ratio(u64 tsc_khz, u64 crystal_khz, u32 *num, u32 *den)
+{
+	*num = 0, *den = 1;
+	if (!tsc_khz || !crystal_khz)
+		return;
+	for (u32 d = 1u << 30; d; d >>= 1) {
+		u64 n = (tsc_khz * d + crystal_khz / 2) / crystal_khz;
+		if (n && n * crystal_khz <= 0xffffffffull) {
+			*num = (u32)n, *den = d;
+			return;
+		}
+	}
+	*num = 1; /* a TSC beyond 2^32 times the crystal: as close as the format goes */
+}
+
 static void basic(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 {
 	u32 h[4];
@@ -82,8 +101,7 @@ static void basic(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 		return;
 	case 0x15: /* TSC = crystal (ECX Hz) * EBX / EAX. The crystal is the virtual LAPIC's clock
 		    * (Linux on Intel times its APIC timer with it); EBX / EAX = TSC / crystal. */
-		r[0] = (u32)c->lapic_khz;
-		r[1] = c->lapic_khz ? (u32)c->tsc_khz : 0;
+		tsc_ratio(c->tsc_khz, c->lapic_khz, &r[1], &r[0]);
 		r[2] = (u32)(c->lapic_khz * 1000);
 		return;
 	case 0x16: /* base, maximum and bus frequency in MHz */
