@@ -70,6 +70,26 @@ def same_time_as_host(Fail):
     return check
 
 
+def both_checks(*checks):
+    def check(text):
+        for c in checks:
+            c(text)
+    return check
+
+
+def tsc_as_keel_measured(Fail):
+    """On Intel, Linux takes the TSC frequency from CPUID leaf 0x15 (its crystal kHz * EBX in
+    32 bits): it must find the frequency keel measured ("timer: TSC N MHz"), within 0.1%."""
+    def check(text):
+        host = re.search(r'timer: TSC ([\d.]+) MHz', text)
+        guest = re.search(r'tsc: Detected ([\d.]+) MHz TSC', text)
+        if not host or not guest:
+            raise Fail('no "timer: TSC" line from keel or no "tsc: Detected ... TSC" from Linux')
+        if abs(float(guest.group(1)) / float(host.group(1)) - 1) > 0.001:
+            raise Fail(f'Linux found a {guest.group(1)} MHz TSC; keel measured {host.group(1)}')
+    return check
+
+
 def define(boot, Fail):
     def ready():
         have_linux(boot.Skip)
@@ -83,7 +103,8 @@ def define(boot, Fail):
     # slower), which keel's scheduler handles like any other pair.
     boot('linux/boot[vmx]', '--emulator', 'bochs', '--mem', '512M', *send,
          *linux_vm('linux', args='keel.input keel.end=reboot'),
-         ordered=BOOT, check=same_time_as_host(Fail), timeout=600, cost=120,
+         ordered=BOOT, check=both_checks(same_time_as_host(Fail), tsc_as_keel_measured(Fail)),
+         timeout=600, cost=120,
          needs=['grub-mkrescue'], pre=ready)
     # Two Linux VMs and a test guest at once, each console under its own name; one Linux
     # powers off, the other reboots.
