@@ -53,9 +53,9 @@ bool ioapic_route_isa(u8 irq, u8 vector, u32 apic_id)
 			lo |= RTE_ACTIVE_LOW;
 		if (INTI_TRIGGER(flags) == 3)
 			lo |= RTE_LEVEL;
+		/* Destination first, then fixed delivery to it, physical mode, unmasked. */
 		wr(base, REG_RTE + 2 * pin + 1, apic_id << 24);
-		wr(base, REG_RTE + 2 * pin,
-		   lo); /* fixed delivery, physical destination, unmasked */
+		wr(base, REG_RTE + 2 * pin, lo);
 		log_debug("ioapic: ISA IRQ %u is GSI %u, pin %u of I/O APIC %u, vector %#x", irq,
 			  gsi, pin, acpi.ioapic[i].id, vector);
 		return true;

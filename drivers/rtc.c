@@ -6,10 +6,6 @@
 #include "kernel/log.h"
 #include "kernel/x86.h"
 
-#define REG_A	  0x0a
-#define REG_B	  0x0b
-#define A_UIP	  0x80
-#define CENTURY	  0x32
 #define UIP_SPINS 100000 /* reads of register A: far longer than one update cycle (2 ms) */
 
 static s64 boot_unix = RTC_FALLBACK_UNIX;
@@ -24,17 +20,17 @@ static u8 cmos(u8 reg)
 static bool read_regs(struct rtc_regs *r)
 {
 	for (int i = 0; i < UIP_SPINS; i++) {
-		if (cmos(REG_A) & A_UIP)
+		if (cmos(RTC_REG_A) & RTC_A_UIP)
 			continue;
-		*r = (struct rtc_regs){.sec = cmos(0x00),
-				       .min = cmos(0x02),
-				       .hour = cmos(0x04),
-				       .mday = cmos(0x07),
-				       .mon = cmos(0x08),
-				       .year = cmos(0x09),
-				       .century = cmos(CENTURY),
-				       .b = cmos(REG_B)};
-		if (!(cmos(REG_A) & A_UIP) && cmos(0x00) == r->sec)
+		*r = (struct rtc_regs){.sec = cmos(RTC_SEC),
+				       .min = cmos(RTC_MIN),
+				       .hour = cmos(RTC_HOUR),
+				       .mday = cmos(RTC_MDAY),
+				       .mon = cmos(RTC_MONTH),
+				       .year = cmos(RTC_YEAR),
+				       .century = cmos(CMOS_CENTURY),
+				       .b = cmos(RTC_REG_B)};
+		if (!(cmos(RTC_REG_A) & RTC_A_UIP) && cmos(RTC_SEC) == r->sec)
 			return true; /* no update began while we read */
 	}
 	return false;

@@ -51,9 +51,9 @@ static void put(char c)
 		u8 lsr = inb(port + LSR);
 		if (lsr & LSR_THRE)
 			break;
+		/* A long line takes milliseconds: take in what arrives meanwhile. */
 		if ((lsr & LSR_DR) && rx_sink)
-			rx_sink(); /* a long line takes milliseconds: the receive FIFO must not
-				      overflow */
+			rx_sink();
 		if (i == SPIN_LIMIT) {
 			alive = false; /* a dead UART must not hang keel */
 			return;

@@ -35,10 +35,6 @@ bool civil_valid(const struct civil *tm)
 	return tm->mon != 2 || tm->mday <= 28 || leap;
 }
 
-#define RTC_B_BIN 0x04 /* register B: binary, not BCD */
-#define RTC_B_24H 0x02 /* register B: 24-hour, not 12-hour with bit 7 for PM */
-#define RTC_PM	  0x80
-
 static bool bcd_ok(u8 x)
 {
 	return (x & 0xf) < 10 && (x >> 4) < 10;
@@ -47,19 +43,19 @@ static bool bcd_ok(u8 x)
 /* One register as a number, or 0xff when it is not a valid number in its format. */
 static u32 field(const struct rtc_regs *r, u8 x)
 {
-	if (r->b & RTC_B_BIN)
+	if (r->b & RTC_B_DM_BIN)
 		return x;
 	return bcd_ok(x) ? (x >> 4) * 10u + (x & 0xf) : 0xff;
 }
 
 bool civil_from_rtc(const struct rtc_regs *r, struct civil *tm)
 {
-	u32 hour = field(r, r->hour & (u8)~RTC_PM);
+	u32 hour = field(r, r->hour & (u8)~RTC_HOUR_PM);
 	if (!(r->b & RTC_B_24H)) {
 		if (hour < 1 || hour > 12)
 			return false;
-		hour = hour % 12 + (r->hour & RTC_PM ? 12 : 0);
-	} else if (r->hour & RTC_PM) {
+		hour = hour % 12 + (r->hour & RTC_HOUR_PM ? 12 : 0);
+	} else if (r->hour & RTC_HOUR_PM) {
 		return false;
 	}
 	u32 century = field(r, r->century), year = field(r, r->year);

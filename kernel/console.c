@@ -37,7 +37,6 @@ static struct {
 	struct vm *target; /* NULL: keel's prompt */
 	bool escape;
 	bool started;
-	bool irq;     /* the UART interrupts CPU 0 */
 	u64 held_tsc; /* when the oldest byte was first refused by its VM; 0: none is */
 	u32 overruns; /* bytes a VM lost that way */
 	char line[80];
@@ -193,16 +192,13 @@ static bool key(u8 c)
  * Whoever holds the lock is already doing it. */
 static void fill(void)
 {
-	u64 flags = read_rflags();
-	cli();
-	if (spin_trylock(&ring.lock)) {
-		int c;
-		while (ring.head - ring.tail < RING && (c = uart_getc()) >= 0)
-			ring.buf[ring.head++ % RING] = (u8)c;
-		spin_unlock(&ring.lock);
-	}
-	if (flags & RFLAGS_IF)
-		sti();
+	u64 flags;
+	if (!spin_trylock_irq(&ring.lock, &flags))
+		return;
+	int c;
+	while (ring.head - ring.tail < RING && (c = uart_getc()) >= 0)
+		ring.buf[ring.head++ % RING] = (u8)c;
+	spin_unlock_irq(&ring.lock, flags);
 }
 
 static void uart_irq(struct trap_frame *f)
@@ -215,15 +211,15 @@ static void uart_irq(struct trap_frame *f)
 void console_start(void)
 {
 	int irq = uart_isa_irq();
-	if (irq >= 0 && ioapic_route_isa((u8)irq, VEC_CONSOLE, lapic_id())) {
+	bool by_irq = irq >= 0 && ioapic_route_isa((u8)irq, VEC_CONSOLE, lapic_id());
+	if (by_irq) {
 		irq_register(VEC_CONSOLE, uart_irq);
 		uart_rx_irq_enable();
-		con.irq = true;
 	}
 	uart_set_rx_sink(fill);
 	if (uart_port())
 		log_info("console: input from UART %#x by %s", uart_port(),
-			 con.irq ? "interrupt" : "polling");
+			 by_irq ? "interrupt" : "polling");
 	con.started = true;
 	for (struct vm *vm = vm_list; vm; vm = vm->next) {
 		if (takes_input(vm)) {
@@ -263,8 +259,7 @@ void console_poll(void)
 			if (now - con.held_tsc < us_to_tsc(HOLD_US))
 				return;
 			if (!con.overruns++)
-				log_warn("console: vm %s does not read its UART; input to it is "
-					 "lost",
+				log_warn("console: vm %s does not read its UART; input is lost",
 					 con.target ? con.target->name : "?");
 		}
 		con.held_tsc = 0;

@@ -65,15 +65,12 @@ enum exit_action exit_irq_window(struct vcpu *v, struct vexit *e)
 	return EXIT_RESUME;
 }
 
-/* A host interrupt arrived while the guest ran: let keel take it now, then see whether the
- * scheduler wants the CPU back. */
+/* A host interrupt arrived while the guest ran: vcpu_pre_entry, next, lets keel take it and
+ * sees whether the scheduler wants the CPU back. */
 enum exit_action exit_intr(struct vcpu *v, struct vexit *e)
 {
 	(void)v, (void)e;
-	sti();
-	__asm__ volatile("nop");
-	cli();
-	return EXIT_RESUME; /* vcpu_pre_entry sees what the interrupt changed */
+	return EXIT_RESUME;
 }
 
 enum exit_action exit_shutdown(struct vcpu *v, struct vexit *e)

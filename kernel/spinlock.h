@@ -51,6 +51,19 @@ static inline u64 spin_lock_irq(struct spinlock *l)
 	return flags;
 }
 
+/* spin_trylock with interrupts off while it is held; *flags for spin_unlock_irq. On failure
+ * the interrupt flag is as it was. */
+static inline bool spin_trylock_irq(struct spinlock *l, u64 *flags)
+{
+	*flags = read_rflags();
+	cli();
+	if (spin_trylock(l))
+		return true;
+	if (*flags & RFLAGS_IF)
+		sti();
+	return false;
+}
+
 static inline void spin_unlock_irq(struct spinlock *l, u64 flags)
 {
 	spin_unlock(l);

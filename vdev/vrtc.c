@@ -5,7 +5,6 @@
  * brought up to date at each access; a vCPU-0 timer (VTIMER_RTC) runs only while the guest
  * enables an interrupt, and raises ISA IRQ 8 until register C is read. */
 #include "vdev/vrtc.h"
-#include "kernel/calendar.h"
 #include "kernel/bus.h"
 #include "kernel/virq.h"
 #include "kernel/vm.h"
@@ -13,15 +12,12 @@
 #define TICK_HZ	  32768 /* the divider chain's input: the 32.768 kHz time base */
 #define UIP_TICKS 8	/* UIP leads the update by 244 us: 8 ticks of the time base */
 
-#define A_UIP	  0x80
 #define A_DV_MASK 0x70
 #define A_DV_32K  0x20 /* divider on, 32.768 kHz time base */
 #define B_SET	  0x80
 #define B_PIE	  0x40 /* the enables sit at the same bits as their flags in register C */
 #define B_AIE	  0x20
 #define B_UIE	  0x10
-#define B_DM_BIN  0x04
-#define B_24H	  0x02
 #define C_IRQF	  0x80
 #define D_VRT	  0x80
 
@@ -41,29 +37,29 @@ static bool running(const struct vrtc *r)
 
 static u8 enc(const struct vrtc *r, u32 x)
 {
-	return (u8)((r->cmos[RTC_REG_B] & B_DM_BIN) ? x : (x / 10) << 4 | x % 10);
+	return (u8)((r->cmos[RTC_REG_B] & RTC_B_DM_BIN) ? x : (x / 10) << 4 | x % 10);
 }
 
 /* A register value in the current format (BCD or binary) as a number. */
 static u32 dec(const struct vrtc *r, u8 x)
 {
-	return (r->cmos[RTC_REG_B] & B_DM_BIN) ? x : (x >> 4) * 10u + (x & 0xf);
+	return (r->cmos[RTC_REG_B] & RTC_B_DM_BIN) ? x : (x >> 4) * 10u + (x & 0xf);
 }
 
 /* 12-hour mode: 1-12 with bit 7 for PM. */
 static u8 enc_hour(const struct vrtc *r, u32 h)
 {
-	if (r->cmos[RTC_REG_B] & B_24H)
+	if (r->cmos[RTC_REG_B] & RTC_B_24H)
 		return enc(r, h);
-	return (u8)(enc(r, h % 12 ? h % 12 : 12) | (h >= 12 ? 0x80 : 0));
+	return (u8)(enc(r, h % 12 ? h % 12 : 12) | (h >= 12 ? RTC_HOUR_PM : 0));
 }
 
 /* The hour register as 0-23, in 24- or 12-hour format. */
 static u32 dec_hour(const struct vrtc *r, u8 x)
 {
-	if (r->cmos[RTC_REG_B] & B_24H)
+	if (r->cmos[RTC_REG_B] & RTC_B_24H)
 		return dec(r, x) % 24;
-	return dec(r, x & 0x7f) % 12 + (x & 0x80 ? 12 : 0);
+	return dec(r, x & (u8)~RTC_HOUR_PM) % 12 + (x & RTC_HOUR_PM ? 12 : 0);
 }
 
 /* The clock's time into the time registers. */
@@ -176,7 +172,7 @@ static u8 reg_read(struct vm *vm, struct vrtc *r, u8 i, u64 now)
 		catch_up(vm, r, now);
 		bool uip = running(r) && !(c[RTC_REG_B] & B_SET) &&
 			   ticks(r, now) % TICK_HZ >= TICK_HZ - UIP_TICKS;
-		return (u8)(c[i] | (uip ? A_UIP : 0));
+		return (u8)(c[i] | (uip ? RTC_A_UIP : 0));
 	}
 	case RTC_REG_C: {
 		catch_up(vm, r, now);
@@ -270,7 +266,7 @@ void vrtc_reset(struct vrtc *r, u64 now, u64 low, u64 high)
 {
 	*r = (struct vrtc){.base_tsc = now, .base_unix = vclock_unix()};
 	r->cmos[RTC_REG_A] = A_DV_32K | 6; /* 1024 Hz periodic rate, as a BIOS leaves it */
-	r->cmos[RTC_REG_B] = B_24H;	   /* BCD, 24 hours, no interrupts */
+	r->cmos[RTC_REG_B] = RTC_B_24H;	   /* BCD, 24 hours, no interrupts */
 	r->cmos[RTC_REG_D] = D_VRT;	   /* valid RAM and time */
 	fill_memory(r->cmos, low, high);
 	snapshot(r, now);

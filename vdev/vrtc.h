@@ -3,29 +3,15 @@
 #ifndef KEEL_VRTC_H
 #define KEEL_VRTC_H
 
-#include "kernel/types.h"
+#include "kernel/calendar.h"
 
-/* Register indices (MC146818 data sheet, "Address map"; CMOS layout as SeaBIOS reads it). */
+/* CMOS memory bytes past the clock's registers (layout as SeaBIOS reads it); the clock's own
+ * registers are in kernel/calendar.h. */
 enum {
-	RTC_SEC = 0x00,
-	RTC_SEC_ALARM = 0x01,
-	RTC_MIN = 0x02,
-	RTC_MIN_ALARM = 0x03,
-	RTC_HOUR = 0x04,
-	RTC_HOUR_ALARM = 0x05,
-	RTC_WDAY = 0x06,
-	RTC_MDAY = 0x07,
-	RTC_MONTH = 0x08,
-	RTC_YEAR = 0x09,
-	RTC_REG_A = 0x0a,     /* UIP, divider, rate */
-	RTC_REG_B = 0x0b,     /* SET, PIE, AIE, UIE, SQWE, DM, 24/12, DSE */
-	RTC_REG_C = 0x0c,     /* IRQF, PF, AF, UF: cleared by reading */
-	RTC_REG_D = 0x0d,     /* VRT */
 	CMOS_BASE_MEM = 0x15, /* KiB below 1 MiB, 2 bytes */
 	CMOS_EXT_MEM = 0x17,  /* KiB above 1 MiB up to 64 MiB, 2 bytes */
 	CMOS_CSUM = 0x2e,     /* sum of 0x10-0x2d, big-endian */
 	CMOS_EXT_MEM2 = 0x30, /* as 0x17 */
-	CMOS_CENTURY = 0x32,  /* BCD or binary, as the time */
 	CMOS_MEM_16M = 0x34,  /* 64 KiB units between 16 MiB and 4 GiB, 2 bytes */
 	CMOS_MEM_4G = 0x5b,   /* 64 KiB units above 4 GiB, 3 bytes */
 	CMOS_NCPUS = 0x5f,    /* vCPUs - 1 */
