@@ -121,4 +121,4 @@ help:
 
 .PHONY: all unit deps run test bench debug lint format clean help
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -path $(BUILD)/fresh -prune -o -name '*.d' -type f -print 2>/dev/null)

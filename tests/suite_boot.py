@@ -88,3 +88,33 @@ def define(boot, Fail):
     # A CPU without long mode: keel says so instead of crashing (it then halts).
     boot('boot/no-long-mode', '--cpu', 'qemu32', status=124, timeout=6,
          expect=[r'keel: this CPU has no 64-bit long mode'])
+
+    # Nothing a test runs may depend on the host's desktop: keel-run in an environment with
+    # nothing but PATH, an empty home and an ALSA configuration that names no sound card still
+    # boots keel (with a guest) in QEMU and in Bochs (which aborted without a sound card).
+    def bare_env():
+        import tempfile
+        home = tempfile.mkdtemp(prefix='keel-home-')
+        alsa = os.path.join(home, 'alsa.conf')
+        open(alsa, 'w').close()
+        return {'PATH': '/usr/bin:/bin', 'HOME': home, 'ALSA_CONFIG_PATH': alsa}
+    boot('boot/bare-env[qemu]', f'{HELLO32} vm=h mem=16M', env=bare_env,
+         expect=[READY, r'\[h\] hello', END0])
+    boot('boot/bare-env[bochs]', '--emulator', 'bochs', f'{HELLO32} vm=h mem=16M',
+         env=bare_env, expect=[READY, r'\[h\] hello', END0], needs=['grub-mkrescue'],
+         timeout=120)
+
+    # --accel kvm: on a host whose KVM offers no VMX or SVM to guests (these machines) keel-run
+    # says why in one line and exits with 123 at once; with nested KVM it boots keel.
+    import importlib.machinery
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    keel_run = importlib.machinery.SourceFileLoader(
+        'keel_run', os.path.join(root, 'tools', 'keel-run')).load_module()
+    why = keel_run.kvm_problem()
+    if why:
+        boot('boot/accel-kvm', '--accel', 'kvm', f'{HELLO32} vm=h', status=123, timeout=10,
+             expect=[r'^keel-run: --accel kvm: (no /dev/kvm|cannot open /dev/kvm|/dev/kvm)'],
+             reject=[r'keel: ready'])
+    else:
+        boot('boot/accel-kvm', '--accel', 'kvm', f'{HELLO32} vm=h mem=16M',
+             expect=[READY, r'\[h\] hello', END0])
