@@ -110,6 +110,10 @@ LINT_FILES := $(shell git ls-files -co --exclude-standard -- '*.c' '*.h' 2>/dev/
 lint:
 	@tools/lint $(LINT_FILES)
 
+# Calls between keel's objects against the layers of shared/DESIGN.md (a report, for now).
+layers: $(BUILD)/keel.elf
+	@tools/layers $(filter %.o,$(KOBJS))
+
 format:
 	clang-format -i $(LINT_FILES)
 
@@ -119,6 +123,6 @@ clean:
 help:
 	@sed -n '1,12p' Makefile
 
-.PHONY: all unit deps run test bench debug lint format clean help
+.PHONY: all unit deps run test bench debug lint layers format clean help
 
 -include $(shell find $(BUILD) -path $(BUILD)/fresh -prune -o -name '*.d' -type f -print 2>/dev/null)
