@@ -124,6 +124,22 @@ def define(boot, Fail):
                                            r'\[mm32\] PASS: movsbl TPR 0xf0 = 0xfffffff0', END0],
          reject=[r'stopped: cannot emulate'])
 
+    # 7b. String I/O and REP STOS/MOVS performed by keel (issue 11, items 9 and 10): into RAM,
+    # the LAPIC and unbacked space, counts above 4096, DF=1, address-size and FS prefixes.
+    both('strio', vm('strio.elf', 's64', 'mem=16M'), vm('strio32.elf', 's32', 'mem=16M'),
+         expect=passed('s64', 's32') + [
+             r'\[s64\] PASS: rep insb x5000 into unbacked space: rcx 0',
+             r'\[s64\] PASS: rep fs: outsb reads through FS',
+             r'\[s32\] PASS: rep stosb x5000 into unbacked space: rcx 0', END0],
+         reject=[r'stopped: cannot emulate'])
+
+    # 7c. Prefixed forms of every intercepted instruction resume right after the instruction
+    # (issue 11, item 11: without NRIP-save keel decodes the length).
+    both('prefix', vm('prefix.elf', 'p64', 'mem=16M'), vm('prefix32.elf', 'p32', 'mem=16M'),
+         expect=passed('p64', 'p32') + [
+             r'\[p64\] PASS: cpuid behind 0x3e: landed 4',
+             r'\[p32\] PASS: sti; ds: cs: hlt wakes once', END0])
+
     # 8. Four VMs of every entry mode in one run.
     both('four-vms', vm('hello.elf', 'a', 'mem=16M', 'cmdline="who=a"'),
          vm('hello32.elf', 'b', 'mem=16M'), vm('hello16.bin', 'c', 'mem=4M'),
