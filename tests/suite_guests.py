@@ -42,12 +42,13 @@ def passed(*names):
 
 def define(boot, Fail):
     def both(name, *modules, expect=(), reject=(), ordered=(), status=0, check=None,
-             timeout=None, only=None):
+             timeout=None, only=None, args=()):
         """guest/NAME[svm] and guest/NAME[vmx]: the same modules and assertions on both, plus
-        only={'svm': {'expect': [...], 'reject': [...]}, 'vmx': ...} for one backend alone."""
-        for tag, args, needs, tmo, cost in BACKENDS:
+        only={'svm': {'expect': [...], 'reject': [...]}, 'vmx': ...} for one backend alone;
+        args are more keel-run arguments (--smp 2)."""
+        for tag, bargs, needs, tmo, cost in BACKENDS:
             extra = (only or {}).get(tag, {})
-            boot(f'guest/{name}[{tag}]', *args, *modules,
+            boot(f'guest/{name}[{tag}]', *bargs, *args, *modules,
                  expect=[*expect, *extra.get('expect', ())],
                  reject=[FAIL_LINE, r'error: exception', *reject, *extra.get('reject', ())],
                  ordered=list(ordered), status=status, timeout=max(tmo, timeout or 0),
@@ -155,9 +156,19 @@ def define(boot, Fail):
     both('chaos', vm('chaos.elf', 'c64', 'mem=16M', 'cmdline="seed=1 ops=20000"'),
          vm('chaos32.elf', 'c32', 'mem=16M', 'cmdline="seed=2 ops=20000"'),
          expect=[r'\[c64\] chaos: done: \d+ port, \d+ mmio, \d+ msr',
-                 r'\[c32\] chaos: done: \d+ port', r'vm c64: exited with status 0 ',
+                 r'\[c32\] chaos: done: \d+ port', r'\[c64\] chaos: \d+ string, \d+ prefixed, 0 wrong',
+                 r'\[c32\] chaos: \d+ string, \d+ prefixed, 0 wrong', r'vm c64: exited with status 0 ',
                  r'vm c32: exited with status 0 ', END0],
          reject=[r'vm c\d+: stopped', r'VM entry failed', r'panic'])
+
+    # 8c. Two hostile guests at once, each pinned to its own host CPU (issue 11, "must hold" 4).
+    both('chaos-smp', vm('chaos.elf', 'x0', 'mem=16M', 'pin=0', 'cmdline="seed=3 ops=6000"'),
+         vm('chaos32.elf', 'x1', 'mem=16M', 'pin=1', 'cmdline="seed=4 ops=6000"'),
+         args=('--smp', '2'), timeout=300,
+         expect=[r'\[x0\] chaos: \d+ string, \d+ prefixed, 0 wrong',
+                 r'\[x1\] chaos: \d+ string, \d+ prefixed, 0 wrong',
+                 r'vm x0: exited with status 0 ', r'vm x1: exited with status 0 ', END0],
+         reject=[r'vm x\d+: stopped', r'VM entry failed', r'panic'])
 
     # 9. Bad definitions: named on the log, not started; the good VM runs; status 0, since no
     # VM that was defined properly failed.

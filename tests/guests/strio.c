@@ -5,6 +5,7 @@
  * code, 32-bit ones in 64-bit code), and segment overrides (FS in 64-bit code, where it has a
  * base of its own). Each check reads back rCX, rSI/rDI and the data. The UART's scratch
  * register (0x3ff) is a port that returns what was last written to it. */
+#include "rt/apic.h"
 #include "rt/trap.h"
 
 #define LAPIC	 0xfee00000u
@@ -177,6 +178,48 @@ static void prot_mode(void)
 }
 #endif
 
+/* Interrupts get in between batches of a long REP (item 4, and as between a real CPU's
+ * iterations, SDM vol. 2 "REP"): a periodic APIC timer's handler records where it
+ * interrupted; some tick must land on the REP STOSB itself, with the instruction half done
+ * (RCX below its starting 4 * BIG = 20000).
+ * keel used to do a whole REP STOS to device space (and a page of REP OUTS) in one exit. */
+#define VEC 0x40
+volatile uintptr_t landed_ip;
+volatile u32 landed;
+
+#if defined(__x86_64__)
+__asm__(".text\n.balign 16\ntick_stub:\n push %rax\n mov 8(%rsp), %rax\n mov %rax, landed_ip\n"
+	" lea rep_insn(%rip), %rax\n cmp %rax, 8(%rsp)\n jne 1f\n cmp $20000, %rcx\n je 1f\n"
+	" incl landed\n"
+	"1: mov $0xfee000b0, %eax\n movl $0, (%rax)\n pop %rax\n iretq\n");
+#else
+__asm__(".text\n.balign 16\ntick_stub:\n push %eax\n mov 4(%esp), %eax\n mov %eax, landed_ip\n"
+	" cmpl $rep_insn, 4(%esp)\n jne 1f\n cmp $20000, %ecx\n je 1f\n incl landed\n"
+	"1: movl $0, 0xfee000b0\n pop %eax\n iret\n");
+#endif
+void tick_stub(void);
+
+static void interrupted(void)
+{
+	trap_set_gate(VEC, tick_stub, 0);
+	apic_write(APIC_SVR, APIC_SVR_ENABLE | 0xff);
+	apic_write(APIC_TMR_DIV, APIC_DIV_1);
+	apic_write(APIC_LVT_TIMER, VEC | APIC_LVT_PERIOD);
+	apic_write(APIC_TMR_INIT, (u32)(apic_timer_khz() / 10)); /* 100 us */
+	uintptr_t n = 1;
+	for (u32 i = 0; i < 100 && !landed; i++) {
+		void *di = PTR(UNBACKED);
+		n = 4 * BIG;
+		__asm__ volatile("sti\n nop\n rep_insn: rep stosb\n cli"
+				 : "+D"(di), "+c"(n)
+				 : "a"(0)
+				 : "memory");
+	}
+	apic_write(APIC_LVT_TIMER, VEC | APIC_LVT_MASKED);
+	check(landed > 0 && n == 0, "a tick lands on a REP STOSB into unbacked space: %u times",
+	      landed);
+}
+
 int guest_main(void)
 {
 	trap_init();
@@ -185,6 +228,7 @@ int guest_main(void)
 	ins_device();
 	outs();
 	stos_movs();
+	interrupted();
 #if defined(__x86_64__)
 	long_mode();
 #else
