@@ -51,8 +51,9 @@ static void set_rax(struct vcpu *v, u8 size, u64 val)
 
 /* The prefixes of the string I/O instruction at RIP: OUTS takes a segment override, which
  * neither backend reports without decode assists, and the address size is taken from the
- * bytes too (QEMU's TCG leaves the IOIO address-size bits clear: an a16 REP INS in 32-bit code
- * would count with all of ECX). The backend's address size stands in if the fetch fails. */
+ * bytes too (under QEMU's TCG the IOIO address-size bits did not say 16 for an a16 REP INS in
+ * 32-bit code, which then counted with all of ECX). The backend's stands in if the fetch
+ * fails. */
 static struct insn_exit string_prefixes(struct vcpu *v, const struct vexit *e)
 {
 	u8 bytes[15];
