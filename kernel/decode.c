@@ -281,3 +281,101 @@ int decode_insn(const u8 *bytes, size_t n, enum cpu_mode mode, struct insn *out)
 	out->len = (u8)d.pos;
 	return DECODE_OK;
 }
+
+/* The operand bytes after an opcode that exits by itself. */
+enum exit_form {
+	XF_NONE,     /* not an exiting instruction */
+	XF_ALONE,    /* the opcode is the whole instruction */
+	XF_IMM8,     /* an imm8 follows: IN/OUT with a port number */
+	XF_MODRM,    /* a ModRM operand, memory forms with SIB and displacement */
+	XF_MODRM_RR, /* a ModRM whose mod field is ignored: MOV CR/DR (SDM vol. 2 "MOV-Move
+		      * to/from Control Registers") */
+};
+
+/* SDM vol. 2 appendix A / APM vol. 3 appendix A: the one-byte opcodes keel intercepts. */
+static const u8 exit_one_byte[256] = {
+	[0xf4] = XF_ALONE,		      /* HLT */
+	[0x6c] = XF_ALONE, [0x6d] = XF_ALONE, /* INS */
+	[0x6e] = XF_ALONE, [0x6f] = XF_ALONE, /* OUTS */
+	[0xe4] = XF_IMM8,  [0xe5] = XF_IMM8,  /* IN imm8 */
+	[0xe6] = XF_IMM8,  [0xe7] = XF_IMM8,  /* OUT imm8 */
+	[0xec] = XF_ALONE, [0xed] = XF_ALONE, /* IN DX */
+	[0xee] = XF_ALONE, [0xef] = XF_ALONE, /* OUT DX */
+};
+
+/* The two-byte map (after 0F). 0F 01 holds VMRUN..INVLPGA, VMMCALL/VMCALL, XSETBV, MONITOR,
+ * MWAIT, RDTSCP, INVLPG and LMSW, all as ModRM forms. */
+static const u8 exit_two_byte[256] = {
+	[0x01] = XF_MODRM,    [0x06] = XF_ALONE,    /* CLTS */
+	[0x08] = XF_ALONE,    [0x09] = XF_ALONE,    /* INVD, WBINVD */
+	[0x20] = XF_MODRM_RR, [0x21] = XF_MODRM_RR, /* MOV from CR, DR */
+	[0x22] = XF_MODRM_RR, [0x23] = XF_MODRM_RR, /* MOV to CR, DR */
+	[0x30] = XF_ALONE,    [0x31] = XF_ALONE,    /* WRMSR, RDTSC */
+	[0x32] = XF_ALONE,    [0x33] = XF_ALONE,    /* RDMSR, RDPMC */
+	[0xa2] = XF_ALONE,			    /* CPUID */
+};
+
+/* Skip a ModRM operand; the mod field decides whether SIB and displacement follow. */
+static int skip_modrm(struct decoder *d, u8 addr_size, bool reg_only)
+{
+	int r = need(d, 1);
+	if (r)
+		return r;
+	u8 modrm = (u8)take(d, 1), sib = 0;
+	if (reg_only || (modrm >> 6) == 3)
+		return DECODE_OK;
+	if (addr_size != 2 && (modrm & 7) == 4) {
+		r = need(d, 1);
+		if (r)
+			return r;
+		sib = (u8)take(d, 1);
+	}
+	size_t disp = disp_len(modrm, sib, addr_size);
+	r = need(d, disp);
+	if (!r)
+		d->pos += disp;
+	return r;
+}
+
+/* Read the opcode of an exiting instruction and its form. */
+static int read_exit_opcode(struct decoder *d, u8 *form)
+{
+	int r = need(d, 1);
+	if (r)
+		return r;
+	u8 opc = (u8)take(d, 1);
+	*form = exit_one_byte[opc];
+	if (opc == 0x0f) {
+		r = need(d, 1);
+		if (r)
+			return r;
+		*form = exit_two_byte[take(d, 1)];
+	}
+	return *form == XF_NONE ? DECODE_UNSUPPORTED : DECODE_OK;
+}
+
+/* Prefixes, opcode, then the ModRM or immediate its form asks for. */
+int decode_exit_insn(const u8 *bytes, size_t n, enum cpu_mode mode, struct insn_exit *out)
+{
+	struct decoder d = {.b = bytes, .n = n, .mode = mode};
+	u8 form = XF_NONE;
+	memset(out, 0, sizeof(*out));
+	int r = read_prefixes(&d);
+	if (!r)
+		r = read_exit_opcode(&d, &form);
+	if (r)
+		return r;
+	out->addr_size = address_size(&d);
+	out->seg = d.seg;
+	out->rep = d.rep;
+	if (form == XF_IMM8) {
+		r = need(&d, 1);
+		d.pos += r ? 0 : 1;
+	} else if (form == XF_MODRM || form == XF_MODRM_RR) {
+		r = skip_modrm(&d, out->addr_size, form == XF_MODRM_RR);
+	}
+	if (r)
+		return r;
+	out->len = (u8)d.pos;
+	return DECODE_OK;
+}

@@ -6,7 +6,8 @@
  * immediate is involved. It handles the instruction forms compilers and kernels use for device
  * registers (MOV in all its forms, MOVZX/MOVSX, XCHG, STOS, MOVS) in 16-, 32- and 64-bit code,
  * with every legacy prefix and REX. Anything else is DECODE_UNSUPPORTED: the caller stops the
- * VM with a logged reason instead of guessing. */
+ * VM with a logged reason instead of guessing. decode_exit_insn() does the same for the
+ * instructions that exit by themselves: their length and prefixes. */
 #ifndef KEEL_DECODE_H
 #define KEEL_DECODE_H
 
@@ -48,5 +49,18 @@ struct insn {
 
 /* Decode the instruction at bytes[0..n) in the given mode. */
 int decode_insn(const u8 *bytes, size_t n, enum cpu_mode mode, struct insn *out);
+
+/* An instruction that exits by itself (CPUID, HLT, RDMSR/WRMSR, IN/OUT, INS/OUTS, VMMCALL,
+ * XSETBV, MOV CR/DR, INVD, RDTSC, ...): what keel needs to skip it without NRIP-save (AMD-V
+ * under QEMU's TCG, older AMD CPUs) and to perform string I/O without decode assists. */
+struct insn_exit {
+	u8 len;	      /* total length, prefixes included (1..15) */
+	u8 seg;	      /* segment override prefix byte (26, 2E, 36, 3E, 64, 65), 0 if none */
+	u8 addr_size; /* 2, 4 or 8 */
+	bool rep;     /* F3 or F2 */
+};
+
+/* Decode an exiting instruction at bytes[0..n); DECODE_UNSUPPORTED for any other opcode. */
+int decode_exit_insn(const u8 *bytes, size_t n, enum cpu_mode mode, struct insn_exit *out);
 
 #endif

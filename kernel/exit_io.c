@@ -1,6 +1,7 @@
 /* Port I/O exits: IN and OUT go to the device on the VM's I/O bus. A port with no device reads
  * as all ones and drops writes, as on a PC bus; the first access to each is logged at debug
- * level. String I/O (INS/OUTS, with REP) moves its data through the guest's page tables. */
+ * level. String I/O (INS/OUTS, with REP) moves its data through the guest's page tables, to
+ * or from RAM, a device, or nothing, in bounded batches per exit. */
 #include "kernel/exit.h"
 #include "kernel/guest.h"
 #include "kernel/log.h"
@@ -48,44 +49,53 @@ static void set_rax(struct vcpu *v, u8 size, u64 val)
 	*rax = size == 4 ? (u32)val : (*rax & ~size_mask(size)) | val;
 }
 
-/* INS/OUTS: up to one page of elements per exit; the rest resumes the instruction (REP). */
+/* The prefixes of the string I/O instruction at RIP: OUTS takes a segment override, which
+ * neither backend reports without decode assists, and the address size is taken from the
+ * bytes too (under QEMU's TCG the IOIO address-size bits did not say 16 for an a16 REP INS in
+ * 32-bit code, which then counted with all of ECX). The backend's stands in if the fetch
+ * fails. */
+static struct insn_exit string_prefixes(struct vcpu *v, const struct vexit *e)
+{
+	u8 bytes[15];
+	size_t n = vcpu_fetch_insn(v, bytes);
+	struct insn_exit in;
+	if (decode_exit_insn(bytes, n, vcpu_mode(v), &in) != DECODE_OK)
+		in = (struct insn_exit){.addr_size = e->io.addr_size ? e->io.addr_size : 8};
+	return in;
+}
+
+/* One INS or OUTS element at seg_base:rDI/rSI; false if it faulted (the fault is pending). An
+ * INS into space with no RAM or device drops the data and completes, as a PC's bus does;
+ * an OUTS from it sends all ones. */
+static bool string_element(struct vcpu *v, const struct vexit *e, u64 seg_base, u8 as)
+{
+	u8 size = e->io.size;
+	int reg = e->io.in ? RDI : RSI;
+	u64 off = addr_mask(v->regs.gpr[reg], as), gpa;
+	if (!string_gpa(v, seg_base, off, e->io.in, &gpa))
+		return false;
+	if (e->io.in)
+		gpa_write(v, gpa, size, port_read(v, e->io.port, size));
+	else
+		port_write(v, e->io.port, size, gpa_read(v, gpa, size));
+	bool down = vcpu_get(v, VREG_RFLAGS) & RFLAGS_DF;
+	set_addr_reg(&v->regs.gpr[reg], as, down ? off - size : off + size);
+	return true;
+}
+
+/* INS/OUTS: at most STRING_BATCH elements per exit; with REP the instruction is skipped only
+ * once rCX reaches 0, else the guest resumes it (SDM vol. 2 "INS", "OUTS"; rCX, rSI, rDI are
+ * updated per element). INS always writes ES:rDI; OUTS reads DS:rSI or the override. */
 static enum exit_action string_io(struct vcpu *v, struct vexit *e)
 {
-	u8 size = e->io.size, as = e->io.addr_size;
-	bool down = vcpu_get(v, VREG_RFLAGS) & RFLAGS_DF;
-	int sreg = e->io.in ? RDI : RSI;
+	struct insn_exit in = string_prefixes(v, e);
+	u8 as = in.addr_size;
+	u64 seg = e->io.in ? vcpu_seg_base(v, 0x26) : vcpu_seg_base(v, in.seg);
 	u64 count = e->io.rep ? addr_mask(v->regs.gpr[RCX], as) : 1;
-	u64 seg = e->io.in ? vcpu_get(v, VREG_ES_BASE) : vcpu_get(v, VREG_DS_BASE);
 	u64 done = 0;
-	for (; done < count && done < PAGE_SIZE / size; done++) {
-		u64 off = addr_mask(v->regs.gpr[sreg], as);
-		u64 la = seg + off, gpa;
-		u32 pf;
-		struct guest_paging p = vcpu_paging(v);
-		unsigned acc =
-			(e->io.in ? GVA_WRITE : 0) | (vcpu_get(v, VREG_CPL) == 3 ? GVA_USER : 0);
-		int r = gva_translate(&p, la, acc, &gpa, &pf);
-		if (r == GVA_PAGE_FAULT) {
-			vcpu_set(v, VREG_CR2, la);
-			v->event = (struct vevent){true, 14, EVENT_EXCEPTION, true, pf};
+	for (; done < count && done < STRING_BATCH && !v->vm->end; done++)
+		if (!string_element(v, e, seg, as))
 			break;
-		}
-		u64 val = 0;
-		if (r != GVA_OK) {
-			vcpu_inject_gp(v, 0);
-			break;
-		}
-		if (e->io.in) {
-			val = port_read(v, e->io.port, size);
-			if (!gmem_write(&v->vm->mem, gpa, &val, size))
-				break; /* not RAM: the data goes nowhere, as on a bus */
-		} else {
-			if (!gmem_read(&v->vm->mem, gpa, &val, size))
-				val = size_mask(size);
-			port_write(v, e->io.port, size, val);
-		}
-		set_addr_reg(&v->regs.gpr[sreg], as, down ? off - size : off + size);
-	}
 	if (e->io.rep) {
 		u64 left = addr_mask(v->regs.gpr[RCX], as) - done;
 		set_addr_reg(&v->regs.gpr[RCX], as, left);

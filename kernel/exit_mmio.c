@@ -13,27 +13,6 @@ static u64 size_mask(u8 size)
 	return size == 8 ? ~0ull : (1ull << (8 * size)) - 1;
 }
 
-/* One access at gpa: a device, RAM (for MOVS between RAM and a device), or nothing. */
-static u64 mem_read(struct vcpu *v, u64 gpa, u8 size)
-{
-	const struct bus_range *r = bus_find(&v->vm->mmio, gpa);
-	u64 val = 0;
-	if (r)
-		return bus_read(v, r, gpa, size) & size_mask(size);
-	if (gmem_read(&v->vm->mem, gpa, &val, size))
-		return val;
-	return size_mask(size);
-}
-
-static void mem_write(struct vcpu *v, u64 gpa, u8 size, u64 val)
-{
-	const struct bus_range *r = bus_find(&v->vm->mmio, gpa);
-	if (r)
-		bus_write(v, r, gpa, size, val & size_mask(size));
-	else
-		gmem_write(&v->vm->mem, gpa, &val, size);
-}
-
 static u64 get_reg(struct vcpu *v, const struct insn *in, u8 size)
 {
 	u64 x = in->reg == RSP ? vcpu_get(v, VREG_RSP) : v->regs.gpr[in->reg];
@@ -63,62 +42,67 @@ static u64 sign_extend(u64 val, u8 from)
 	return (u64)((s64)(val << shift) >> shift);
 }
 
-/* The guest-physical address of a string operand at seg:reg. */
-static bool string_gpa(struct vcpu *v, u64 seg_base, u64 off, bool write, u64 *gpa)
-{
-	struct guest_paging p = vcpu_paging(v);
-	u32 pf;
-	unsigned acc = (write ? GVA_WRITE : 0) | (vcpu_get(v, VREG_CPL) == 3 ? GVA_USER : 0);
-	return gva_translate(&p, seg_base + off, acc, gpa, &pf) == GVA_OK;
-}
-
-/* STOS and MOVS, all REP iterations at once (each element may be a device register). */
-static bool do_string(struct vcpu *v, const struct insn *in)
+/* One STOS or MOVS element; false if it faulted (the #PF or #GP is pending). */
+static bool string_element(struct vcpu *v, const struct insn *in, u64 src_seg, u64 es)
 {
 	u8 as = in->addr_size, sz = in->size;
 	bool down = vcpu_get(v, VREG_RFLAGS) & RFLAGS_DF;
-	u64 count = in->rep ? addr_mask(v->regs.gpr[RCX], as) : 1;
-	u64 es = vcpu_get(v, VREG_ES_BASE), src_seg = vcpu_get(v, VREG_DS_BASE);
-	if (in->seg == 0x64 || in->seg == 0x65)
-		src_seg = vcpu_get(v, in->seg == 0x64 ? VREG_FS_BASE : VREG_GS_BASE);
-	for (u64 i = 0; i < count && i < 4096; i++) {
-		u64 di = addr_mask(v->regs.gpr[RDI], as), dst, src;
-		u64 val = v->regs.gpr[RAX];
-		if (!string_gpa(v, es, di, true, &dst))
-			return false;
-		if (in->op == INSN_MOVS) {
-			u64 si = addr_mask(v->regs.gpr[RSI], as);
-			if (!string_gpa(v, src_seg, si, false, &src))
-				return false;
-			val = mem_read(v, src, sz);
-			set_addr_reg(&v->regs.gpr[RSI], as, down ? si - sz : si + sz);
-		}
-		mem_write(v, dst, sz, val);
-		set_addr_reg(&v->regs.gpr[RDI], as, down ? di - sz : di + sz);
-		if (in->rep)
-			set_addr_reg(&v->regs.gpr[RCX], as, addr_mask(v->regs.gpr[RCX], as) - 1);
+	u64 di = addr_mask(v->regs.gpr[RDI], as), si = addr_mask(v->regs.gpr[RSI], as);
+	u64 dst, src, val = v->regs.gpr[RAX];
+	if (in->op == INSN_MOVS && !string_gpa(v, src_seg, si, false, &src))
+		return false;
+	if (!string_gpa(v, es, di, true, &dst))
+		return false;
+	if (in->op == INSN_MOVS) {
+		val = gpa_read(v, src, sz);
+		set_addr_reg(&v->regs.gpr[RSI], as, down ? si - sz : si + sz);
 	}
+	gpa_write(v, dst, sz, val);
+	set_addr_reg(&v->regs.gpr[RDI], as, down ? di - sz : di + sz);
 	return true;
 }
 
-static bool emulate(struct vcpu *v, const struct insn *in, u64 gpa)
+/* STOS and MOVS (each element may be a device register): at most STRING_BATCH elements per
+ * exit. With REP the instruction is skipped only once rCX reaches 0; until then the guest
+ * resumes it where it stands, which also lets interrupts in between batches. The destination
+ * is always ES:rDI; the source DS:rSI or its override (SDM vol. 2 "MOVS", "STOS"). */
+static void do_string(struct vcpu *v, const struct insn *in, struct vexit *e)
+{
+	u8 as = in->addr_size;
+	u64 count = in->rep ? addr_mask(v->regs.gpr[RCX], as) : 1, done = 0;
+	u64 es = vcpu_seg_base(v, 0x26), src_seg = vcpu_seg_base(v, in->seg);
+	for (; done < count && done < STRING_BATCH && !v->vm->end; done++)
+		if (!string_element(v, in, src_seg, es))
+			break;
+	if (in->rep) {
+		u64 left = addr_mask(v->regs.gpr[RCX], as) - done;
+		set_addr_reg(&v->regs.gpr[RCX], as, left);
+		e->skip = left == 0 && !v->event.pending;
+	} else {
+		e->skip = done == 1;
+	}
+}
+
+/* Perform the decoded access; false for an instruction it cannot (the VM is stopped). */
+static bool emulate(struct vcpu *v, const struct insn *in, u64 gpa, struct vexit *e)
 {
 	u64 val;
+	e->skip = true;
 	switch (in->op) {
-	case INSN_LOAD: set_reg(v, in, in->size, mem_read(v, gpa, in->size)); return true;
-	case INSN_STORE: mem_write(v, gpa, in->size, get_reg(v, in, in->size)); return true;
-	case INSN_STORE_IMM: mem_write(v, gpa, in->size, in->imm); return true;
-	case INSN_MOVZX: set_reg(v, in, in->reg_size, mem_read(v, gpa, in->size)); return true;
+	case INSN_LOAD: set_reg(v, in, in->size, gpa_read(v, gpa, in->size)); return true;
+	case INSN_STORE: gpa_write(v, gpa, in->size, get_reg(v, in, in->size)); return true;
+	case INSN_STORE_IMM: gpa_write(v, gpa, in->size, in->imm); return true;
+	case INSN_MOVZX: set_reg(v, in, in->reg_size, gpa_read(v, gpa, in->size)); return true;
 	case INSN_MOVSX:
-		set_reg(v, in, in->reg_size, sign_extend(mem_read(v, gpa, in->size), in->size));
+		set_reg(v, in, in->reg_size, sign_extend(gpa_read(v, gpa, in->size), in->size));
 		return true;
 	case INSN_XCHG:
-		val = mem_read(v, gpa, in->size);
-		mem_write(v, gpa, in->size, get_reg(v, in, in->size));
+		val = gpa_read(v, gpa, in->size);
+		gpa_write(v, gpa, in->size, get_reg(v, in, in->size));
 		set_reg(v, in, in->size, val);
 		return true;
 	case INSN_STOS:
-	case INSN_MOVS: return do_string(v, in);
+	case INSN_MOVS: do_string(v, in, e); return true;
 	}
 	return false;
 }
@@ -139,26 +123,18 @@ enum exit_action exit_npf(struct vcpu *v, struct vexit *e)
 	}
 	u8 bytes[15];
 	u64 rip = vcpu_get(v, VREG_RIP);
-	enum cpu_mode mode = vcpu_mode(v);
-	u64 la = vcpu_get(v, VREG_CS_BASE) + rip;
-	if (mode != CPU_MODE_LONG64)
-		la &= 0xffffffffull;
-	u32 pf;
-	/* Fetch up to 15 bytes; fewer at the end of a mapped region is fine if the decoder
-	 * does not need them. */
-	size_t n = 15;
-	while (n && vcpu_read_linear(v, la, bytes, n, GVA_FETCH, &pf) != GVA_OK)
-		n--;
+	size_t n = vcpu_fetch_insn(v, bytes); /* zeroes what it could not read */
 	struct insn in;
-	int d = decode_insn(bytes, n, mode, &in);
-	if (d != DECODE_OK || !emulate(v, &in, gpa)) {
+	int d = decode_insn(bytes, n, vcpu_mode(v), &in);
+	if (d != DECODE_OK || !emulate(v, &in, gpa, e)) {
 		vm_stop(vm, VM_END_ERROR, 0,
-			"cannot emulate the access to %#llx by %02x %02x %02x %02x at rip %#llx",
-			(unsigned long long)gpa, bytes[0], bytes[1], bytes[2], bytes[3],
+			"cannot emulate the access to %#llx by %02x %02x %02x %02x (%zu bytes "
+			"read) "
+			"at rip %#llx",
+			(unsigned long long)gpa, bytes[0], bytes[1], bytes[2], bytes[3], n,
 			(unsigned long long)rip);
 		return EXIT_STOP;
 	}
 	e->insn_len = in.len;
-	e->skip = true;
 	return vm->end ? EXIT_STOP : EXIT_RESUME;
 }

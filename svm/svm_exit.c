@@ -1,14 +1,16 @@
 /* AMD-V exit decoding: one const table from exit code to the shared handler that gives the
- * exit its meaning, with the fixed instruction length to skip where QEMU's TCG (no NRIP-save)
- * leaves keel to know it, and a decoder for exits that carry operands. */
+ * exit its meaning, whether the exit is an instruction keel may skip (without NRIP-save, as
+ * under QEMU's TCG, keel decodes its length, prefixes included), and a decoder for exits that
+ * carry operands. */
 #include "svm/svm.h"
 #include "drivers/cpufeat.h"
+#include "kernel/guest.h"
 #include "kernel/log.h"
 
 struct svm_exit {
 	exit_handler_fn fn;
-	u8 kind; /* enum exit_kind, for the counters */
-	u8 len;	 /* instruction length when NRIP-save is absent (0: the decoder or handler says) */
+	u8 kind;   /* enum exit_kind, for the counters */
+	bool insn; /* an instruction a handler may skip (IOIO and NPF find their own length) */
 	void (*decode)(const struct vmcb *b, struct vexit *e);
 };
 
@@ -41,27 +43,27 @@ static void decode_npf(const struct vmcb *b, struct vexit *e)
 /* Exit codes 0x00-0x9f index the table directly; NPF (0x400) takes the last slot. */
 #define SLOT_NPF 0xa0
 static const struct svm_exit exits[SLOT_NPF + 1] = {
-	[SVM_EXIT_INTR] = {exit_intr, EXK_INTR, 0, NULL},
-	[SVM_EXIT_VINTR] = {exit_irq_window, EXK_OTHER, 0, NULL},
-	[SVM_EXIT_CPUID] = {exit_cpuid, EXK_CPUID, 2, NULL},
-	[SVM_EXIT_INVD] = {exit_ignore, EXK_OTHER, 2, NULL},
-	[SVM_EXIT_HLT] = {exit_hlt, EXK_HLT, 1, NULL},
-	[SVM_EXIT_IOIO] = {exit_io, EXK_IO, 0, decode_io},
-	[SVM_EXIT_MSR] = {exit_msr, EXK_MSR, 2, decode_msr},
-	[SVM_EXIT_SHUTDOWN] = {exit_shutdown, EXK_SHUTDOWN, 0, NULL},
-	[SVM_EXIT_VMMCALL] = {exit_hypercall, EXK_HYPERCALL, 3, NULL},
-	[SVM_EXIT_VMRUN] = {exit_virt_insn, EXK_VIRT_INSN, 3, NULL},
-	[SVM_EXIT_VMLOAD] = {exit_virt_insn, EXK_VIRT_INSN, 3, NULL},
-	[SVM_EXIT_VMSAVE] = {exit_virt_insn, EXK_VIRT_INSN, 3, NULL},
-	[SVM_EXIT_STGI] = {exit_virt_insn, EXK_VIRT_INSN, 3, NULL},
-	[SVM_EXIT_CLGI] = {exit_virt_insn, EXK_VIRT_INSN, 3, NULL},
-	[SVM_EXIT_SKINIT] = {exit_virt_insn, EXK_VIRT_INSN, 3, NULL},
-	[SVM_EXIT_INVLPGA] = {exit_virt_insn, EXK_VIRT_INSN, 3, NULL},
-	[SVM_EXIT_MONITOR] = {exit_virt_insn, EXK_OTHER, 3, NULL},
-	[SVM_EXIT_MWAIT] = {exit_virt_insn, EXK_OTHER, 3, NULL},
-	[SVM_EXIT_MWAIT_COND] = {exit_virt_insn, EXK_OTHER, 3, NULL},
-	[SVM_EXIT_XSETBV] = {exit_xsetbv, EXK_OTHER, 3, NULL},
-	[SLOT_NPF] = {exit_npf, EXK_NPF, 0, decode_npf},
+	[SVM_EXIT_INTR] = {exit_intr, EXK_INTR, false, NULL},
+	[SVM_EXIT_VINTR] = {exit_irq_window, EXK_OTHER, false, NULL},
+	[SVM_EXIT_CPUID] = {exit_cpuid, EXK_CPUID, true, NULL},
+	[SVM_EXIT_INVD] = {exit_ignore, EXK_OTHER, true, NULL},
+	[SVM_EXIT_HLT] = {exit_hlt, EXK_HLT, true, NULL},
+	[SVM_EXIT_IOIO] = {exit_io, EXK_IO, false, decode_io},
+	[SVM_EXIT_MSR] = {exit_msr, EXK_MSR, true, decode_msr},
+	[SVM_EXIT_SHUTDOWN] = {exit_shutdown, EXK_SHUTDOWN, false, NULL},
+	[SVM_EXIT_VMMCALL] = {exit_hypercall, EXK_HYPERCALL, true, NULL},
+	[SVM_EXIT_VMRUN] = {exit_virt_insn, EXK_VIRT_INSN, true, NULL},
+	[SVM_EXIT_VMLOAD] = {exit_virt_insn, EXK_VIRT_INSN, true, NULL},
+	[SVM_EXIT_VMSAVE] = {exit_virt_insn, EXK_VIRT_INSN, true, NULL},
+	[SVM_EXIT_STGI] = {exit_virt_insn, EXK_VIRT_INSN, true, NULL},
+	[SVM_EXIT_CLGI] = {exit_virt_insn, EXK_VIRT_INSN, true, NULL},
+	[SVM_EXIT_SKINIT] = {exit_virt_insn, EXK_VIRT_INSN, true, NULL},
+	[SVM_EXIT_INVLPGA] = {exit_virt_insn, EXK_VIRT_INSN, true, NULL},
+	[SVM_EXIT_MONITOR] = {exit_virt_insn, EXK_OTHER, true, NULL},
+	[SVM_EXIT_MWAIT] = {exit_virt_insn, EXK_OTHER, true, NULL},
+	[SVM_EXIT_MWAIT_COND] = {exit_virt_insn, EXK_OTHER, true, NULL},
+	[SVM_EXIT_XSETBV] = {exit_xsetbv, EXK_OTHER, true, NULL},
+	[SLOT_NPF] = {exit_npf, EXK_NPF, false, decode_npf},
 };
 
 static const struct svm_exit *lookup(u64 code)
@@ -71,6 +73,34 @@ static const struct svm_exit *lookup(u64 code)
 	if (code < SLOT_NPF && exits[code].fn)
 		return &exits[code];
 	return NULL;
+}
+
+/* Without NRIP-save the VMCB has no next RIP (APM 15.7.1): decode the instruction at RIP for
+ * its real length, so a prefixed CPUID (3e 0f a2) is skipped whole. 0 if it cannot be read or
+ * is not an instruction that exits. */
+static u8 decoded_len(struct vcpu *v)
+{
+	u8 bytes[15];
+	size_t n = vcpu_fetch_insn(v, bytes);
+	struct insn_exit in;
+	if (decode_exit_insn(bytes, n, vcpu_mode(v), &in) != DECODE_OK)
+		return 0;
+	return in.len;
+}
+
+/* The length of the exiting instruction: from NRIP-save, or decoded. */
+static bool find_len(struct vcpu *v, const struct vmcb *b, const struct svm_exit *x,
+		     struct vexit *e)
+{
+	if (cpu_feat.svm_nrips)
+		e->insn_len = (u8)(b->nrip - b->rip);
+	else if (x->insn)
+		e->insn_len = decoded_len(v);
+	if (!x->insn || e->insn_len)
+		return true;
+	vm_stop(v->vm, VM_END_ERROR, 0, "cannot decode the instruction at rip %#llx (exit %#llx)",
+		(unsigned long long)b->rip, (unsigned long long)b->exitcode);
+	return false;
 }
 
 /* An event being delivered when the exit came is delivered again on the next entry. */
@@ -100,7 +130,8 @@ enum exit_action svm_handle_exit(struct vcpu *v)
 	}
 	v->exits[x->kind]++;
 	requeue_event(v, b);
-	e.insn_len = cpu_feat.svm_nrips ? (u8)(b->nrip - b->rip) : x->len;
+	if (!find_len(v, b, x, &e))
+		return EXIT_STOP;
 	if (x->decode)
 		x->decode(b, &e);
 	enum exit_action a = x->fn(v, &e);

@@ -180,6 +180,80 @@ static void cpuid_op(void)
 	ncpuid++;
 }
 
+/* String I/O and REP STOS/MOVS (issue 11): random counts, some above 4096, into and out of
+ * RAM, unbacked space and the local APIC, with DF either way. Port writes carry tamed values
+ * to ports port_op may write; LAPIC writes are whole, aligned, fixed-delivery words. */
+static u8 sbuf[32768];
+static u32 nstring, nprefixed, nwrong;
+
+/* A destination or source for count elements of size bytes, going down if down. */
+static uintptr_t string_place(u32 where, u32 count, u8 size, bool down)
+{
+	u32 span = count * size;
+	uintptr_t base = where == 0 ? (uintptr_t)sbuf : where == 1 ? UNBACKED : LAPIC;
+	return down ? base + span - size : base;
+}
+
+static void string_op(void)
+{
+	u32 form = below(4), where = below(3), count = below(4) ? below(64) : below(6000);
+	u8 size = form == 0 ? (u8)(1u << below(3)) : 1; /* STOS any width; the others bytes */
+	bool down = below(2);
+	u16 p = ports[below(sizeof(ports) / sizeof(ports[0]))];
+	if (count * size > sizeof(sbuf))
+		count = sizeof(sbuf) / size;
+	if (where == 2 && (form >= 2 || (form == 0 && size != 4)))
+		where = 1; /* the LAPIC: whole words from STOS, reads by MOVS, no port bytes */
+	if ((p < 0xf8 && 0xf4 < p + 1) || p == 0x3f8)
+		p = 0x80; /* as port_op: not the debug-exit port nor the UART's data */
+	uintptr_t a = string_place(where, count, size, down), n = count;
+	void *ram = (void *)string_place(0, count, size, down);
+	u32 v = rnd() & ~DELIVERY;
+	nstring++;
+	if (form == 3) /* OUTS sends tamed values from RAM */
+		for (u32 i = 0; i < count; i++)
+			sbuf[i] = (u8)tame_port(p, 1, rnd());
+	if (down)
+		__asm__ volatile("std");
+	if (form == 0 && size == 1)
+		__asm__ volatile("rep stosb" : "+D"(a), "+c"(n) : "a"(v) : "memory");
+	else if (form == 0 && size == 2)
+		__asm__ volatile("rep stosw" : "+D"(a), "+c"(n) : "a"(v) : "memory");
+	else if (form == 0)
+		__asm__ volatile("rep stosl" : "+D"(a), "+c"(n) : "a"(v) : "memory");
+	else if (form == 1) /* MOVS from there into RAM */
+		__asm__ volatile("rep movsb" : "+D"(ram), "+S"(a), "+c"(n)::"memory");
+	else if (form == 2) /* INS: a port's reads land there */
+		__asm__ volatile("rep insb" : "+D"(a), "+c"(n) : "d"(p) : "memory");
+	else /* OUTS, with a DS override for the decoder */
+		__asm__ volatile(".byte 0x3e\n rep outsb" : "+c"(n), "+S"(ram) : "d"(p) : "memory");
+	__asm__ volatile("cld");
+	nwrong += n != 0;
+}
+
+/* Prefixed forms of instructions keel skips (issue 11, item 11), built at run time from a
+ * random stack of prefixes: segment overrides, 0x66, 0x67, and in 64-bit code a REX last.
+ * Each is followed by RET; CPUID leaf 0 must give the vendor's EBX back. */
+static u8 code[32] __attribute__((aligned(16)));
+
+static void prefixed_op(void)
+{
+	static const u8 pfx[] = {0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67};
+	u32 k = below(11), len = 0, r[4];
+	for (u32 i = 0; i < k; i++)
+		code[len++] = pfx[below(sizeof(pfx))];
+#if defined(__x86_64__)
+	if (below(2))
+		code[len++] = (u8)(0x40 + below(16));
+#endif
+	code[len++] = 0x0f, code[len++] = 0xa2, code[len++] = 0xc3; /* CPUID; RET */
+	cpuid(0, 0, r);
+	u32 a = 0, b = 0, c = 0, d = 0;
+	__asm__ volatile("call *%4" : "+a"(a), "=b"(b), "+c"(c), "=d"(d) : "r"(code) : "memory");
+	nprefixed++;
+	nwrong += b != r[1];
+}
+
 int guest_main(void)
 {
 	trap_init();
@@ -187,7 +261,7 @@ int guest_main(void)
 	state = cmdline_num("seed", 1) * 0x9e3779b97f4a7c15ull | 1;
 	printf("chaos: seed %u, %u operations\n", (u32)cmdline_num("seed", 1), ops);
 	for (u32 i = 0; i < ops; i++) {
-		u32 kind = below(16);
+		u32 kind = below(18);
 		if (kind < 6)
 			port_op();
 		else if (kind < 11)
@@ -196,8 +270,12 @@ int guest_main(void)
 			msr_op();
 		else if (kind < 14)
 			hypercall_op();
-		else
+		else if (kind < 16)
 			cpuid_op();
+		else if (kind < 17)
+			string_op();
+		else
+			prefixed_op();
 	}
 	outb(0x3fb, 0x03); /* the UART as rt left it: 8N1, no divisor latch */
 	outb(0x3fc, 0x03); /* no loopback */
@@ -205,5 +283,6 @@ int guest_main(void)
 	outb(0x3fa, 0x07);
 	printf("chaos: done: %u port, %u mmio, %u msr (%u faulted), %u hypercall, %u cpuid\n",
 	       nport, nmmio, nmsr, ngp, nhc, ncpuid);
+	printf("chaos: %u string, %u prefixed, %u wrong\n", nstring, nprefixed, nwrong);
 	return 0;
 }
