@@ -32,9 +32,11 @@ static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const
 		if (!ok[j] || defs[j].kind == VMDEF_VM || strcmp(defs[j].name, d->name))
 			continue;
 		if (defs[j].kind == VMDEF_INITRD) {
-			if (gi.initrd)
+			if (gi.initrd) {
 				log_err("vm %s: a second initrd %s ignored", d->name,
 					defs[j].image);
+				vm_count_refused();
+			}
 			gi.initrd_name = defs[j].image[0] ? defs[j].image : "initrd";
 			gi.initrd = phys_to_virt(bi->mods[j].start);
 			gi.initrd_len = bi->mods[j].end - bi->mods[j].start;
@@ -43,6 +45,7 @@ static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const
 		if (gi.nmods == GUEST_MAX_MODULES) {
 			log_err("vm %s: more than %d modules; %s ignored", d->name,
 				GUEST_MAX_MODULES, defs[j].image);
+			vm_count_refused();
 			continue;
 		}
 		gi.mods[gi.nmods++] = (struct guest_module){
@@ -133,17 +136,26 @@ int vms_from_modules(const struct boot_info *bi)
 			strlcpy(defs[i].error, "a VM with this name is already defined",
 				sizeof(defs[i].error));
 		}
-		if (!ok[i])
+		if (!ok[i]) {
 			log_err("vm: module %d \"%s\": %s; not started", i, bi->mods[i].str,
 				defs[i].error);
+			vm_count_refused();
+		}
 	}
 	for (int i = 0; i < n; i++)
-		if (ok[i] && defs[i].kind != VMDEF_VM && !find_vm(defs, ok, n, defs[i].name))
+		if (ok[i] && defs[i].kind != VMDEF_VM && !find_vm(defs, ok, n, defs[i].name)) {
 			log_err("vm: module %d \"%s\": no VM named '%s'; ignored", i,
 				bi->mods[i].str, defs[i].name);
-	for (int i = 0; i < n; i++)
-		if (ok[i] && defs[i].kind == VMDEF_VM)
-			started += start_vm(bi, defs, ok, i);
+			vm_count_refused();
+		}
+	for (int i = 0; i < n; i++) {
+		if (!ok[i] || defs[i].kind != VMDEF_VM)
+			continue;
+		if (start_vm(bi, defs, ok, i))
+			started++;
+		else
+			vm_count_refused(); /* its reason is logged */
+	}
 	kfree(defs);
 	kfree(ok);
 	return started;

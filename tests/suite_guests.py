@@ -143,8 +143,8 @@ def define(boot, Fail):
                  r'vm c32: exited with status 0 ', END0],
          reject=[r'vm c\d+: stopped', r'VM entry failed', r'panic'])
 
-    # 9. Bad definitions: named on the log, not started; the good VM runs; status 0, since no
-    # VM that was defined properly failed.
+    # 9. Bad definitions: named on the log, not started; the good VM runs; status 1, as for a
+    # bad image (README "Run status"): a refused definition is a run with errors.
     both('bad-definitions', vm('hello.elf', 'good', 'mem=16M'),
          vm('hello.elf', 'colour', 'colour=blue'), vm('hello.elf', 'zero', 'mem=0'),
          vm('hello.elf', 'lots', 'mem=lots'), vm('hello32.elf', 'good', 'mem=16M'),
@@ -155,8 +155,10 @@ def define(boot, Fail):
                  r'error: vm: module 4 "\S*hello32\.elf vm=good mem=16M": a VM with this name is already defined; not started',
                  r'''error: vm: module 5 "\S*hello\.elf vm=flag mem=16M fast": unknown flag 'fast'; not started''',
                  r'error: vm: module 6 "\S*hello\.elf mem=16M": no vm=NAME; not started',
-                 r'\[good\] hello from a 64-bit guest', r'vm good: exited with status 0', END0],
-         reject=[r'vm (colour|zero|lots|flag): ', r'\[good\] hello from a 32-bit', r'summary: vm (?!good)'])
+                 r'\[good\] hello from a 64-bit guest', r'vm good: exited with status 0',
+                 r'summary: 6 VM definitions or images refused', END1],
+         reject=[r'vm (colour|zero|lots|flag): ', r'\[good\] hello from a 32-bit', r'summary: vm (?!good)'],
+         status=1)
     # Bad images: each VM is refused with the reason and counts as a failed VM: status 1.
     # GRUB unpacks gzip modules before keel sees them, so under Bochs that VM runs.
     both('bad-images', vm('hello.elf', 'good', 'mem=16M'),
@@ -170,13 +172,24 @@ def define(boot, Fail):
                  r'summary: vm trunc: failed', END1],
          reject=[r'\[(trunc|bz2|small)\] '], status=1,
          only={'svm': {'expect': [r'error: vm gz: \S*hello\.elf\.gz: unrecognised image: '
-                                  r'gzip data; not started'], 'reject': [r'\[gz\] ']},
-               'vmx': {'expect': [r'\[gz\] hello from a 64-bit guest']}})
+                                  r'gzip data; not started',
+                                  r'summary: 4 VM definitions or images refused'],
+                       'reject': [r'\[gz\] ']},
+               'vmx': {'expect': [r'\[gz\] hello from a 64-bit guest',
+                                  r'summary: 3 VM definitions or images refused']}})
     # An empty image file: named like any other bad image, and the good VM still runs.
     both('bad-image-empty', vm('hello.elf', 'good', 'mem=16M'),
          vm('bad/empty.img', 'empty', 'mem=16M'),
          expect=[r'error: vm empty: \S*empty\.img: empty image; not started',
-                 r'vm good: exited with status 0', END1], reject=[r'\[empty\] '], status=1)
+                 r'vm good: exited with status 0', r'summary: 1 VM definition or image refused',
+                 END1], reject=[r'\[empty\] '], status=1)
+    # A module for no VM and a pin to no online CPU are refused definitions too: status 1.
+    both('bad-module-and-pin', vm('hello.elf', 'good', 'mem=16M'),
+         vm('hello.elf', 'nobody', 'module'), vm('hello.elf', 'far', 'mem=16M', 'pin=5'),
+         expect=[r'''error: vm: module 1 "\S*hello\.elf vm=nobody module": no VM named 'nobody'; ignored''',
+                 r'error: vm far: pin=0x20 names no online CPU',
+                 r'vm good: exited with status 0', r'summary: 2 VM definitions or images refused',
+                 END1], reject=[r'summary: vm far'], status=1)
 
     # 9b. Guest output (tests/guests/print.c). Two VMs on two CPUs PRINT at once: every line
     # is logged whole under the name of the VM that printed it.
