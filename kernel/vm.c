@@ -184,7 +184,8 @@ int vm_summary(void)
 		char by[256];
 		int n = 0;
 		for (int k = 0; k < EXIT_KINDS; k++)
-			if (kinds[k])
+			if (kinds[k] &&
+			    (size_t)n < sizeof(by)) /* fmt_snprintf counts what it cut */
 				n += fmt_snprintf(by + n, sizeof(by) - (size_t)n, "%s%s %llu",
 						  n ? ", " : "", exit_kind_names[k],
 						  (unsigned long long)kinds[k]);
