@@ -32,6 +32,7 @@ static char *copy_string(const char *s)
 	return c;
 }
 
+/* Free what image_of built (a VM refused before it owned it). */
 static void image_free(struct guest_image *gi)
 {
 	for (int i = 0; i < gi->nmods; i++)
