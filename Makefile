@@ -29,7 +29,7 @@ KOBJS := \
 	kernel/panic.o kernel/selftest.o \
 	kernel/vm.o kernel/vmdef.o kernel/vmconfig.o kernel/image.o kernel/guest_boot.o kernel/linux_boot.o \
 	kernel/guest.o kernel/bus.o kernel/sched.o kernel/exit.o kernel/exit_io.o \
-	kernel/exit_mmio.o kernel/msr.o kernel/cpuid.o kernel/hypercall.o kernel/decode.o \
+	kernel/exit_mmio.o kernel/msr.o kernel/cpuid.o kernel/hypercall.o kernel/guestout.o kernel/decode.o \
 	kernel/gva.o kernel/virq.o kernel/smp.o kernel/console.o kernel/calendar.o \
 	mm/mm.o mm/range.o mm/memmap.o mm/pmm.o mm/pagetable.o mm/heap.o mm/gmem.o \
 	drivers/uart.o drivers/cpufeat.o drivers/acpi.o drivers/timer.o drivers/lapic.o drivers/rtc.o drivers/ioapic.o \
@@ -72,6 +72,7 @@ HCFLAGS := -std=gnu11 -O1 -g -I. $(WARN) -Wno-missing-prototypes -fsanitize=addr
 UNIT_SRCS := kernel/fmt.c kernel/token.c kernel/cmdline.c kernel/parse.c kernel/bootinfo.c \
              mm/range.c mm/memmap.c mm/pmm.c mm/pagetable.c mm/heap.c kernel/decode.c \
              kernel/gva.c kernel/vmdef.c kernel/image.c kernel/cpuid.c kernel/calendar.c \
+             kernel/guestout.c \
              vdev/vpic.c vdev/vpit.c vdev/vrtc.c vdev/vioapic.c vdev/vpci.c vdev/vkbd.c \
              vdev/vacpi.c vdev/vpm.c tests/unit/fakes_vdev.c $(UNIT_EXTRA)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))

@@ -6,19 +6,23 @@
 #include "kernel/vm.h"
 
 #define GUEST_MAX_MODULES 16
+#define GUEST_NAME_MAX	  128 /* a module's path, as a VM definition holds it */
 
+/* What a VM loads, at its start and at each restart. The VM owns the names and strings (the
+ * definitions they come from are freed once the VMs have started); the bytes stay in the
+ * boot modules, which keel's page pool never takes. */
 struct guest_module {
-	const char *name;   /* for messages */
-	const char *string; /* the module string the guest sees */
+	char name[GUEST_NAME_MAX]; /* for messages */
+	char *string;		   /* the module string the guest sees (kmalloc'd) */
 	const u8 *data;
 	u64 len;
 };
 
 struct guest_image {
-	const char *image_name;
+	char image_name[GUEST_NAME_MAX];
 	const u8 *data;
 	u64 len;
-	const char *initrd_name; /* Linux: the initrd module, if any */
+	char initrd_name[GUEST_NAME_MAX]; /* Linux: the initrd module, if any */
 	const u8 *initrd;
 	u64 initrd_len;
 	int nmods;

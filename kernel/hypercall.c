@@ -3,29 +3,32 @@
 #include "kernel/hypercall.h"
 #include "kernel/exit.h"
 #include "kernel/guest.h"
+#include "kernel/guestout.h"
 #include "kernel/log.h"
 
-#define PRINT_MAX 4096
+#define PRINT_MAX   4096
+#define PRINT_CHUNK 256
 
-/* Log a guest buffer as lines prefixed with the VM's name. */
+/* Log a guest buffer as "[NAME]" lines (kernel/guestout.c). Its two ends are read first so
+ * that a bad buffer logs nothing (4096 bytes span at most two pages); then it is read a chunk
+ * at a time into this call's own stack, so two CPUs printing at once never share a byte. */
 static s64 hc_print(struct vcpu *v, u64 la, u64 len)
 {
-	static char buf[PRINT_MAX]; /* the exit path allocates nothing; vCPUs of one CPU share */
+	u8 chunk[PRINT_CHUNK];
+	struct guest_line line = {0};
 	u32 pf;
 	if (len > PRINT_MAX)
 		return HC_EINVAL;
-	if (vcpu_read_linear(v, la, buf, len, 0, &pf) != GVA_OK)
+	if (len && (vcpu_read_linear(v, la, chunk, 1, 0, &pf) != GVA_OK ||
+		    vcpu_read_linear(v, la + len - 1, chunk, 1, 0, &pf) != GVA_OK))
 		return HC_EFAULT;
-	size_t start = 0;
-	for (size_t i = 0; i <= len; i++) {
-		if (i == len || buf[i] == '\n') {
-			if (i > start || i < len)
-				log_info("[%s] %.*s", v->vm->name, (int)(i - start), buf + start);
-			start = i + 1;
-		} else if ((u8)buf[i] < 0x20 || buf[i] == 0x7f) {
-			buf[i] = '.';
-		}
+	for (u64 off = 0; off < len; off += PRINT_CHUNK) {
+		size_t n = (size_t)MIN(len - off, PRINT_CHUNK);
+		if (vcpu_read_linear(v, la + off, chunk, n, 0, &pf) != GVA_OK)
+			break; /* its page tables changed under us: log what was read */
+		guest_line_put(&line, v->vm->name, chunk, n);
 	}
+	guest_line_flush(&line, v->vm->name);
 	return (s64)len;
 }
 

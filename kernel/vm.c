@@ -17,6 +17,7 @@ struct vm *vm_list;
 static struct vm **vm_tail = &vm_list;
 static u32 next_id;
 static struct spinlock stop_lock;
+static u32 refused; /* definitions and images refused at start-up */
 
 static void free_vcpus(struct vm *vm)
 {
@@ -143,6 +144,11 @@ void vm_stop(struct vm *vm, enum vm_end end, u64 status, const char *fmt, ...)
 		log_warn("vm %s: stopped: %s", vm->name, vm->why);
 }
 
+void vm_count_refused(void)
+{
+	refused++; /* only the boot CPU defines VMs */
+}
+
 static const char *end_name(const struct vm *vm)
 {
 	switch (vm->end) {
@@ -160,6 +166,11 @@ int vm_summary(void)
 {
 	int status = 0;
 	log_info("summary: %s", vm_list ? "every VM has stopped" : "no VM ran");
+	if (refused) {
+		log_info("summary: %u VM definition%s or image%s refused", refused,
+			 refused == 1 ? "" : "s", refused == 1 ? "" : "s");
+		status = KEEL_VM_FAILED;
+	}
 	for (struct vm *vm = vm_list; vm; vm = vm->next) {
 		u64 guest = 0, exits = 0, kinds[EXIT_KINDS] = {0}, ran_on = 0;
 		for (u32 i = 0; i < vm->nvcpus; i++) {
@@ -173,7 +184,8 @@ int vm_summary(void)
 		char by[256];
 		int n = 0;
 		for (int k = 0; k < EXIT_KINDS; k++)
-			if (kinds[k])
+			if (kinds[k] &&
+			    (size_t)n < sizeof(by)) /* fmt_snprintf counts what it cut */
 				n += fmt_snprintf(by + n, sizeof(by) - (size_t)n, "%s%s %llu",
 						  n ? ", " : "", exit_kind_names[k],
 						  (unsigned long long)kinds[k]);

@@ -210,7 +210,11 @@ static inline void vm_set_console_input(struct vm *vm, bool (*input)(struct vm *
 bool vm_all_vcpus_stopped(const struct vm *vm);
 /* True when no vCPU of vm can run again by itself: each is stopped or waits for a SIPI. */
 bool vm_all_vcpus_asleep(const struct vm *vm);
-/* Log the end-of-run summary; returns keel's run status (0 only if every VM exited 0). */
+/* A VM definition or image was refused (logged by the caller): the run then ends with status
+ * 1 (README "Run status"), though the other VMs run. */
+void vm_count_refused(void);
+/* Log the end-of-run summary; returns keel's run status (0 only if every VM exited 0 and
+ * nothing was refused). */
 int vm_summary(void);
 
 /* Backend-neutral access to a vCPU's guest state (through the ops table). */

@@ -176,8 +176,8 @@ def define(boot, Fail):
                  r'vm x0: exited with status 0 ', r'vm x1: exited with status 0 ', END0],
          reject=[r'vm x\d+: stopped', r'VM entry failed', r'panic'])
 
-    # 9. Bad definitions: named on the log, not started; the good VM runs; status 0, since no
-    # VM that was defined properly failed.
+    # 9. Bad definitions: named on the log, not started; the good VM runs; status 1, as for a
+    # bad image (README "Run status"): a refused definition is a run with errors.
     both('bad-definitions', vm('hello.elf', 'good', 'mem=16M'),
          vm('hello.elf', 'colour', 'colour=blue'), vm('hello.elf', 'zero', 'mem=0'),
          vm('hello.elf', 'lots', 'mem=lots'), vm('hello32.elf', 'good', 'mem=16M'),
@@ -188,8 +188,10 @@ def define(boot, Fail):
                  r'error: vm: module 4 "\S*hello32\.elf vm=good mem=16M": a VM with this name is already defined; not started',
                  r'''error: vm: module 5 "\S*hello\.elf vm=flag mem=16M fast": unknown flag 'fast'; not started''',
                  r'error: vm: module 6 "\S*hello\.elf mem=16M": no vm=NAME; not started',
-                 r'\[good\] hello from a 64-bit guest', r'vm good: exited with status 0', END0],
-         reject=[r'vm (colour|zero|lots|flag): ', r'\[good\] hello from a 32-bit', r'summary: vm (?!good)'])
+                 r'\[good\] hello from a 64-bit guest', r'vm good: exited with status 0',
+                 r'summary: 6 VM definitions or images refused', END1],
+         reject=[r'vm (colour|zero|lots|flag): ', r'\[good\] hello from a 32-bit', r'summary: vm (?!good)'],
+         status=1)
     # Bad images: each VM is refused with the reason and counts as a failed VM: status 1.
     # GRUB unpacks gzip modules before keel sees them, so under Bochs that VM runs.
     both('bad-images', vm('hello.elf', 'good', 'mem=16M'),
@@ -203,13 +205,82 @@ def define(boot, Fail):
                  r'summary: vm trunc: failed', END1],
          reject=[r'\[(trunc|bz2|small)\] '], status=1,
          only={'svm': {'expect': [r'error: vm gz: \S*hello\.elf\.gz: unrecognised image: '
-                                  r'gzip data; not started'], 'reject': [r'\[gz\] ']},
-               'vmx': {'expect': [r'\[gz\] hello from a 64-bit guest']}})
+                                  r'gzip data; not started',
+                                  r'summary: 4 VM definitions or images refused'],
+                       'reject': [r'\[gz\] ']},
+               'vmx': {'expect': [r'\[gz\] hello from a 64-bit guest',
+                                  r'summary: 3 VM definitions or images refused']}})
     # An empty image file: named like any other bad image, and the good VM still runs.
     both('bad-image-empty', vm('hello.elf', 'good', 'mem=16M'),
          vm('bad/empty.img', 'empty', 'mem=16M'),
          expect=[r'error: vm empty: \S*empty\.img: empty image; not started',
-                 r'vm good: exited with status 0', END1], reject=[r'\[empty\] '], status=1)
+                 r'vm good: exited with status 0', r'summary: 1 VM definition or image refused',
+                 END1], reject=[r'\[empty\] '], status=1)
+    # A module for no VM and a pin to no online CPU are refused definitions too: status 1.
+    both('bad-module-and-pin', vm('hello.elf', 'good', 'mem=16M'),
+         vm('hello.elf', 'nobody', 'module'), vm('hello.elf', 'far', 'mem=16M', 'pin=5'),
+         expect=[r'''error: vm: module 1 "\S*hello\.elf vm=nobody module": no VM named 'nobody'; ignored''',
+                 r'error: vm far: pin=0x20 names no online CPU',
+                 r'vm good: exited with status 0', r'summary: 2 VM definitions or images refused',
+                 END1], reject=[r'summary: vm far'], status=1)
+
+    # 9b. Guest output (tests/guests/print.c). Two VMs on two CPUs PRINT at once: every line
+    # is logged whole under the name of the VM that printed it.
+    def print_lines(n, names):
+        def judge(text):
+            for name, x in names:
+                got = re.findall(rf'^\[[^]]*\] \[{name}\]\+? (print: .*)$', text, re.M)
+                bad = [g for g in got if not re.fullmatch(rf'print: {x} \d{{5}} {x}{{80}}', g)]
+                if bad:
+                    raise Fail(f'vm {name}: {len(bad)} lines mixed or cut, e.g. {bad[0]!r}')
+                seen = sorted(int(g.split()[2]) for g in got)
+                if seen != list(range(n)):
+                    raise Fail(f'vm {name}: {len(seen)} of its {n} lines, in the wrong count')
+        return judge
+    both('print-two-cpus', '--smp', '2',
+         vm('print.elf', 'pa', 'mem=16M', 'pin=0', 'cmdline="id=0 lines=300"'),
+         vm('print32.elf', 'pb', 'mem=16M', 'pin=1', 'cmdline="id=1 lines=300"'),
+         expect=passed('pa', 'pb') + [r'summary: vm pa: .* on CPUs 0x1;',
+                                      r'summary: vm pb: .* on CPUs 0x2;', END0],
+         check=print_lines(300, [('pa', 'a'), ('pb', 'b')]), timeout=300)
+
+    # Long PRINT lines are logged in full: 400 bytes a line, continued on '[NAME]+' lines.
+    def pattern(i):
+        c = chr(0x21 + (i * 7) % 94)
+        return '-' if c == '.' else c
+
+    def long_lines(text):
+        pieces = re.findall(r'^\[[^]]*\] \[pl\](\+?) (.*)$', text, re.M)
+        joined, cur = [], None
+        for cont, body in pieces:
+            if cont and cur is not None:
+                cur += body
+                continue
+            if cur is not None:
+                joined.append(cur)
+            cur = body
+        joined.append(cur)
+        want = [''.join(pattern(i) for i in range(1201)),
+                ''.join(pattern(i + 5) for i in range(4096))]
+        for w in want:
+            if w not in joined:
+                raise Fail(f'a {len(w)}-byte line is not logged whole')
+        if max(len(b) for _, b in pieces) > 400:
+            raise Fail('a log line carries more than 400 bytes of guest text')
+    both('print-long', vm('print.elf', 'pl', 'mem=16M', 'cmdline="long=1"'),
+         expect=passed('pl') + [r'\[pl\] PASS: PRINT of a 1202-byte line returns 1202',
+                                r'\[pl\]\+ ', END0], check=long_lines)
+
+    # Control bytes from a guest never reach keel's terminal: C0 (ESC), raw C1 (0x9b CSI,
+    # 0x9d OSC) and C1 written as UTF-8 become dots, by PRINT and by the UART alike; UTF-8
+    # text stays.
+    tame = r'A\.\[31mB\.31mC\.0;pwned\.D\.\.2JE caf\u00e9$'
+    both('print-controls', vm('print.elf', 'pc', 'mem=16M', 'cmdline="ctl=1"'),
+         vm('print32.elf', 'pd', 'mem=16M', 'cmdline="ctl=1"'),
+         expect=passed('pc', 'pd') + [rf'\[pc\] ctl: print {tame}', rf'\[pc\] ctl: uart {tame}',
+                                      rf'\[pd\] ctl: print {tame}', rf'\[pd\] ctl: uart {tame}',
+                                      END0],
+         reject=[r'[\x1b\x07\x80-\x9f\ufffd]'])
 
     # 10. The bench guest runs under keel and reports each row (tools/bench times it).
     both('bench', vm('bench32.elf', 'bench', 'mem=16M', 'cmdline="n=200"'),

@@ -3,11 +3,13 @@ and keel's prompt, and every way a guest can end its VM (reset through the reset
 port, the keyboard controller or port 0x92; ACPI power-off; HLT with interrupts off), with
 and without on_reset=restart. Each test runs on both backends."""
 import os
+import re
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ECHO = os.path.join(ROOT, 'build', 'guests', 'echo.elf')
 ENDS = os.path.join(ROOT, 'build', 'guests', 'ends.elf')
 ENDS32 = os.path.join(ROOT, 'build', 'guests', 'ends32.elf')
+HELLO = os.path.join(ROOT, 'build', 'guests', 'hello.elf')
 BOCHS = ['--emulator', 'bochs']
 
 
@@ -72,17 +74,43 @@ def define(boot, Fail):
                      rf'keel: end of run, status {status}'],
              reject=[r'ends: still here', r'ends: boot 2'], status=status)
 
-    # With on_reset=restart: the image is loaded again and runs; RAM outside it is kept, as
-    # on a PC, so the guest counts its boots (twice reset, then done).
+    # With on_reset=restart: the image is loaded again into cleared RAM and runs; the CMOS RAM
+    # is kept, as on a PC, so the guest counts its boots there (twice reset, then done), and
+    # checks at each boot that the markers it left in RAM are gone.
     for end in ('cf9', 'kbd'):
         both(boot, f'ends/{end}-restart',
-             f'{ENDS} vm=e mem=8M on_reset=restart cmdline="end={end} boots=2"',
+             f'{ENDS} vm=e mem=8M on_reset=restart cmdline="end={end} boots=2 restart=1"',
              ordered=[r'\[e\] ends: boot 1', r'vm e: reset by the guest: restarting it \(restart 1\)',
-                      r'\[e\] ends: boot 2', r'restart 2\)', r'\[e\] ends: boot 3',
-                      r'\[e\] ends: done', r'vm e: exited with status 0',
+                      r'\[e\] ends: boot 2', r'\[e\] PASS: boot 2: RAM cleared', r'restart 2\)',
+                      r'\[e\] ends: boot 3', r'\[e\] PASS: boot 3: RAM cleared',
+                      r'\[e\] ends: done', r'\[e\] PASSED: 1 checks', r'vm e: exited with status 0',
                       r'keel: end of run, status 0'])
     # A multiboot (32-bit) guest restarts the same way.
     both(boot, 'ends/cf9-restart-multiboot',
-         f'{ENDS32} vm=e mem=8M on_reset=restart cmdline="end=cf9 boots=1"',
+         f'{ENDS32} vm=e mem=8M on_reset=restart cmdline="end=cf9 boots=1 restart=1"',
          ordered=[r'\[e\] ends: boot 1', r'restarting it \(restart 1\)', r'\[e\] ends: boot 2',
-                  r'\[e\] ends: done', r'keel: end of run, status 0'])
+                  r'\[e\] PASS: boot 2: RAM cleared', r'\[e\] ends: done',
+                  r'keel: end of run, status 0'])
+
+    # A VM with many modules restarts with the same name, command line and module strings:
+    # the VM owns copies of them (the definitions they came from are freed after start-up).
+    mods = [f'{HELLO} vm=r module'] * 16
+
+    def same_each_boot(text):
+        boots = re.split(r'\[r\] ends: boot \d+', text)[1:]
+        seen = [re.findall(r"^\[[^]]*\] \[r\] (ends: (?:cmdline|module) .*)$", b, re.M)
+                for b in boots]
+        if len(seen) != 3 or not seen[0] or any(s != seen[0] for s in seen):
+            raise Fail(f'what the guest sees changed across restarts: {seen}')
+        if len(seen[0]) != 17:
+            raise Fail(f'{len(seen[0]) - 1} modules, not 16')
+    both(boot, 'ends/restart-many-modules',
+         f'{ENDS} vm=r mem=16M on_reset=restart cmdline="end=cf9 boots=2 restart=1"', *mods,
+         f'{ENDS32} vm=q mem=8M cmdline="boots=0"', *[f'{HELLO} vm=q module'] * 8,
+         ordered=[r'\[r\] ends: boot 1', r'vm r: reset by the guest: restarting it \(restart 1\)',
+                  r'vm r: \S*ends\.elf: ELF64 image', r'\[r\] ends: boot 2',
+                  r'vm r: reset by the guest: restarting it \(restart 2\)',
+                  r'vm r: \S*ends\.elf: ELF64 image', r'\[r\] ends: boot 3',
+                  r'\[r\] PASSED: 1 checks', r'vm r: exited with status 0'],
+         expect=[r'keel: end of run, status 0'], reject=[r'vm : ', r'\[\] '],
+         check=same_each_boot)

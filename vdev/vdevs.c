@@ -51,6 +51,16 @@ void vdevs_reset(struct vm *vm)
 	d->fwcfg = (struct fwcfg){0};
 }
 
+void vdevs_restart(struct vm *vm)
+{
+	u8 cmos[sizeof(vm->dev.rtc.cmos)];
+	dev_lock(vm);
+	memcpy(cmos, vm->dev.rtc.cmos, sizeof(cmos));
+	vdevs_reset(vm);
+	vrtc_keep_ram(&vm->dev.rtc, cmos, vm->mem.low_end, vm->mem.size - vm->mem.low_end);
+	dev_unlock(vm);
+}
+
 /* Fresh state for every device, then the PC's map on the buses. */
 bool vdevs_attach(struct vm *vm)
 {

@@ -47,6 +47,9 @@ bool vdevs_attach(struct vm *vm);
 /* Put every device back in its power-on state (a guest reset), buses untouched; the device
  * timers on vCPU 0 are disarmed. */
 void vdevs_reset(struct vm *vm);
+/* A guest reset with on_reset=restart: vdevs_reset under the device lock (another CPU may be
+ * delivering console input), keeping the CMOS RAM as a PC does across a reset. */
+void vdevs_restart(struct vm *vm);
 
 /* a * b / c, exact, for device clock conversions (guest clock ticks to a device's clock and
  * back): no overflow while a % c * b fits in 64 bits, true for every clock here. */

@@ -272,6 +272,14 @@ void vrtc_reset(struct vrtc *r, u64 now, u64 low, u64 high)
 	snapshot(r, now);
 }
 
+void vrtc_keep_ram(struct vrtc *r, const u8 *ram, u64 low, u64 high)
+{
+	for (int i = RTC_REG_D + 1; i < (int)sizeof(r->cmos); i++)
+		if (i != CMOS_CENTURY) /* part of the clock */
+			r->cmos[i] = ram[i];
+	fill_memory(r->cmos, low, high);
+}
+
 const struct vdev_ops vrtc_ops = {
 	.name = "rtc",
 	.read = vrtc_read,

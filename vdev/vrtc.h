@@ -29,5 +29,9 @@ struct vrtc {
 /* Power-on state: the host's time of day (vclock_unix()), BCD and 24 h, no interrupts; the memory
  * bytes from the VM's RAM (low: bytes below 4 GiB, high: bytes above it). */
 void vrtc_reset(struct vrtc *r, u64 now, u64 low, u64 high);
+/* After a reset of the machine, not of its power: put back the CMOS RAM (ram: the 128 bytes
+ * from before vrtc_reset), as a PC's battery keeps it; the clock stays as reset, and the
+ * memory bytes and their checksum are written again. */
+void vrtc_keep_ram(struct vrtc *r, const u8 *ram, u64 low, u64 high);
 
 #endif

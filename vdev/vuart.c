@@ -4,6 +4,7 @@
  * "transmitter empty" interrupt after each write. Input arrives from keel's console into a
  * 64-byte FIFO. Loopback mode (MCR bit 4) works as Linux's probe expects. */
 #include "kernel/bus.h"
+#include "kernel/guestout.h"
 #include "kernel/log.h"
 #include "kernel/virq.h"
 #include "kernel/vm.h"
@@ -20,24 +21,10 @@ enum { RBR_THR = 0, IER = 1, IIR_FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SC
 #define MCR_LOOP 0x10
 #define IRQ	 4
 
-static void flush(struct vm *vm, struct vuart *u)
-{
-	log_info("[%s] %.*s", vm->name, (int)u->len, u->line);
-	u->len = 0;
-}
-
+/* Output goes to the log a line at a time, made safe for keel's terminal. */
 static void put(struct vm *vm, struct vuart *u, u8 c)
 {
-	if (c == '\n') {
-		flush(vm, u);
-		return;
-	}
-	if (c == '\r')
-		return;
-	/* A guest must not drive keel's terminal: control bytes become dots. */
-	u->line[u->len++] = (c < 0x20 && c != '\t') || c == 0x7f ? '.' : (char)c;
-	if (u->len == sizeof(u->line))
-		flush(vm, u);
+	guest_line_put(&u->out, vm->name, &c, 1);
 }
 
 /* IIR: the highest-priority pending interrupt (received data before transmitter empty). */

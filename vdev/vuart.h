@@ -3,7 +3,7 @@
 #ifndef KEEL_VUART_H
 #define KEEL_VUART_H
 
-#include "kernel/types.h"
+#include "kernel/guestout.h"
 
 #define VUART_FIFO 64
 
@@ -12,8 +12,7 @@ struct vuart {
 	bool thre_irq; /* "transmitter empty" interrupt pending until IIR shows it or THR written */
 	u8 rx[VUART_FIFO];
 	u8 rx_head, rx_len;
-	u16 len;
-	char line[240]; /* output not yet logged */
+	struct guest_line out; /* output not yet logged */
 };
 
 #endif

@@ -5,6 +5,7 @@
 #include "vdev/vrtc.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static struct vm *vm;
 
@@ -244,6 +245,29 @@ static void test_cmos_memory(void **state)
 	assert_int_equal(rd(0x34) | rd(0x35) << 8, 0);
 }
 
+/* A restart keeps what the guest wrote in CMOS RAM; the clock and memory bytes start afresh. */
+static void test_keep_ram(void **state)
+{
+	(void)state;
+	struct vrtc *r = &vm->dev.rtc;
+	u8 ram[sizeof(r->cmos)];
+	wr(0x7e, 0x4b);
+	wr(0x0f, 0x0a);	     /* the shutdown byte a BIOS reads after a reset */
+	wr(0x15, 0x12);	     /* a memory byte the guest overwrote */
+	wr(RTC_REG_B, 0x06); /* binary, 24 h */
+	memcpy(ram, r->cmos, sizeof(ram));
+	vrtc_reset(r, 0, vm->mem.low_end, vm->mem.size - vm->mem.low_end);
+	vrtc_keep_ram(r, ram, vm->mem.low_end, vm->mem.size - vm->mem.low_end);
+	assert_int_equal(rd(0x7e), 0x4b);
+	assert_int_equal(rd(0x0f), 0x0a);
+	assert_int_equal(rd(0x15) | rd(0x16) << 8, 640);
+	assert_int_equal(rd(RTC_REG_B), RTC_B_24H); /* back to BCD */
+	u16 sum = 0;
+	for (u8 i = 0x10; i < 0x2e; i++)
+		sum = (u16)(sum + rd(i));
+	assert_int_equal(rd(0x2e) << 8 | rd(0x2f), sum);
+}
+
 static void test_nmi_bit_and_readonly(void **state)
 {
 	(void)state;
@@ -273,6 +297,7 @@ int main(void)
 		cmocka_unit_test_setup(test_periodic_interrupt, setup),
 		cmocka_unit_test_setup(test_alarm, setup),
 		cmocka_unit_test_setup(test_cmos_memory, setup),
+		cmocka_unit_test_setup(test_keep_ram, setup),
 		cmocka_unit_test_setup(test_nmi_bit_and_readonly, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
