@@ -24,29 +24,29 @@ struct item {
 	u64 mask; /* the bits that must read back */
 	u64 val;
 	u32 bad;
-	u64 got; /* the first wrong value read */
+	u64 got, want; /* the first wrong value read, and what it should have been */
 };
 
 static struct item items[] = {
-	{"DR0", K_DR, 0, ~0ull, 0, 0, 0},
-	{"DR1", K_DR, 1, ~0ull, 0, 0, 0},
-	{"DR2", K_DR, 2, ~0ull, 0, 0, 0},
-	{"DR3", K_DR, 3, ~0ull, 0, 0, 0},
-	{"DR6", K_DR, 6, 0xf, 0, 0, 0},
-	{"DR7", K_DR, 7, 0xffff0000ull, 0, 0, 0},
-	{"CR2", K_CR2, 0, ~0ull, 0, 0, 0},
-	{"CR8", K_CR8, 0, 0xf, 0, 0, 0},
-	{"SYSENTER_CS", K_MSR, 0x174, 0xffff, 0, 0, 0},
-	{"SYSENTER_ESP", K_MSR, 0x175, ~0ull, 0, 0, 0},
-	{"SYSENTER_EIP", K_MSR, 0x176, ~0ull, 0, 0, 0},
-	{"STAR", K_MSR, 0xc0000081, ~0ull, 0, 0, 0},
-	{"LSTAR", K_MSR, 0xc0000082, ~0ull, 0, 0, 0},
-	{"CSTAR", K_MSR, 0xc0000083, ~0ull, 0, 0, 0},
-	{"SFMASK", K_MSR, 0xc0000084, 0xffffffffull, 0, 0, 0},
-	{"FS_BASE", K_MSR, 0xc0000100, ~0ull, 0, 0, 0},
-	{"GS_BASE", K_MSR, 0xc0000101, ~0ull, 0, 0, 0},
-	{"KernelGSBase", K_MSR, 0xc0000102, ~0ull, 0, 0, 0},
-	{"PAT", K_MSR, 0x277, ~0ull, 0, 0, 0},
+	{"DR0", K_DR, 0, ~0ull, 0, 0, 0, 0},
+	{"DR1", K_DR, 1, ~0ull, 0, 0, 0, 0},
+	{"DR2", K_DR, 2, ~0ull, 0, 0, 0, 0},
+	{"DR3", K_DR, 3, ~0ull, 0, 0, 0, 0},
+	{"DR6", K_DR, 6, 0xf, 0, 0, 0, 0},
+	{"DR7", K_DR, 7, 0xffff0000ull, 0, 0, 0, 0},
+	{"CR2", K_CR2, 0, ~0ull, 0, 0, 0, 0},
+	{"CR8", K_CR8, 0, 0xf, 0, 0, 0, 0},
+	{"SYSENTER_CS", K_MSR, 0x174, 0xffff, 0, 0, 0, 0},
+	{"SYSENTER_ESP", K_MSR, 0x175, ~0ull, 0, 0, 0, 0},
+	{"SYSENTER_EIP", K_MSR, 0x176, ~0ull, 0, 0, 0, 0},
+	{"STAR", K_MSR, 0xc0000081, ~0ull, 0, 0, 0, 0},
+	{"LSTAR", K_MSR, 0xc0000082, ~0ull, 0, 0, 0, 0},
+	{"CSTAR", K_MSR, 0xc0000083, ~0ull, 0, 0, 0, 0},
+	{"SFMASK", K_MSR, 0xc0000084, 0xffffffffull, 0, 0, 0, 0},
+	{"FS_BASE", K_MSR, 0xc0000100, ~0ull, 0, 0, 0, 0},
+	{"GS_BASE", K_MSR, 0xc0000101, ~0ull, 0, 0, 0, 0},
+	{"KernelGSBase", K_MSR, 0xc0000102, ~0ull, 0, 0, 0, 0},
+	{"PAT", K_MSR, 0x277, ~0ull, 0, 0, 0, 0},
 };
 #define NITEMS (sizeof(items) / sizeof(items[0]))
 
@@ -125,29 +125,30 @@ static void item_write(const struct item *it)
 /* The memory types a PAT entry may hold (SDM 11.12.2): UC WC WT WP WB UC-. */
 static const u8 pat_types[] = {0, 1, 4, 5, 6, 7};
 
-/* This VM's value for item i: canonical, distinct per tag and item, valid for its register. */
-static u64 value_for(u64 tag, u32 i, const struct item *it)
+/* This VM's value for item i in round r: canonical, distinct per tag, item and round (a stale
+ * copy from an earlier round shows), valid for its register. */
+static u64 value_for(u64 tag, u64 r, u32 i, const struct item *it)
 {
-	u64 v = 0x00007f0000000000ull | tag << 24 | (u64)i << 12 | 0x10;
+	u64 v = 0x00007f0000000000ull | tag << 24 | (u64)i << 16 | (r & 0xfff) << 4;
 	switch (it->kind) {
 	case K_DR:
 		if (it->n == 6)
-			return 0xffff0ff0ull | (tag & 0xf); /* B0-B3 */
+			return 0xffff0ff0ull | ((tag + r) & 0xf); /* B0-B3 */
 		if (it->n == 7) /* R/W and LEN fields, no breakpoint enabled */
-			return 0x400 | ((tag & 1) ? 0x5d5d0000ull : 0xd5d50000ull);
+			return 0x400 | (((tag + r) & 1) ? 0x5d5d0000ull : 0xd5d50000ull);
 		return v;
-	case K_CR8: return (tag % 15) + 1;
+	case K_CR8: return ((tag + r) % 14) + 1; /* 15 would mask the nap's vector */
 	case K_CR2: return v;
 	case K_MSR: break;
 	}
 	if (it->n == 0x174)
-		return (tag << 8 | i) & 0xfff8;
+		return ((tag & 0xf) << 12 | (r & 0x1ff) << 3);
 	if (it->n == 0xc0000084)
 		return (u32)v;
 	if (it->n == 0x277) { /* entry 0 stays write-back: the guest's own memory type */
 		u64 pat = 6;
 		for (u32 k = 1; k < 8; k++)
-			pat |= (u64)pat_types[(tag + k) % 6] << (8 * k);
+			pat |= (u64)pat_types[(tag + k + r) % 6] << (8 * k);
 		return pat;
 	}
 	return v;
@@ -172,11 +173,11 @@ static u32 sse_csr(u64 tag)
 		(u32)(t_ != (want) + (n));                           \
 	})
 
-static void fpu_write(u64 tag)
+static void fpu_write(u64 tag, u64 r)
 {
-	u16 cw = fpu_cw(tag);
-	u32 csr = sse_csr(tag);
-	u64 x = 0x5a5a000000000000ull | tag << 8;
+	u16 cw = fpu_cw(tag + r);
+	u32 csr = sse_csr(tag + r);
+	u64 x = 0x5a5a000000000000ull | tag << 32 | r << 8;
 	__asm__ volatile("fldcw %0" ::"m"(cw));
 	__asm__ volatile("ldmxcsr %0" ::"m"(csr));
 	XMM_SET(0, x + 0);
@@ -198,18 +199,18 @@ static void fpu_write(u64 tag)
 }
 
 /* Number of FPU/SSE values that differ from this VM's. */
-static u32 fpu_check(u64 tag)
+static u32 fpu_check(u64 tag, u64 r)
 {
 	u16 cw;
 	u32 csr, bad = 0;
-	u64 x = 0x5a5a000000000000ull | tag << 8;
+	u64 x = 0x5a5a000000000000ull | tag << 32 | r << 8;
 	__asm__ volatile("fnstcw %0" : "=m"(cw));
 	__asm__ volatile("stmxcsr %0" : "=m"(csr));
 	bad += XMM_BAD(0, x) + XMM_BAD(1, x) + XMM_BAD(2, x) + XMM_BAD(3, x);
 	bad += XMM_BAD(4, x) + XMM_BAD(5, x) + XMM_BAD(6, x) + XMM_BAD(7, x);
 	bad += XMM_BAD(8, x) + XMM_BAD(9, x) + XMM_BAD(10, x) + XMM_BAD(11, x);
 	bad += XMM_BAD(12, x) + XMM_BAD(13, x) + XMM_BAD(14, x) + XMM_BAD(15, x);
-	return bad + (cw != fpu_cw(tag)) + (csr != sse_csr(tag));
+	return bad + (cw != fpu_cw(tag + r)) + (csr != sse_csr(tag + r));
 }
 
 /* Read every item back; count the ones that changed. */
@@ -219,29 +220,64 @@ static void verify(void)
 		struct item *it = &items[i];
 		u64 v = item_read(it);
 		if ((v & it->mask) != (it->val & it->mask) && !it->bad++)
-			it->got = v;
+			it->got = v, it->want = it->val;
 	}
+}
+
+/* nap=N: sleep N microseconds on a one-shot APIC timer after each yield, so that host CPUs
+ * go idle and steal vCPUs from each other (moves). Vector class 15: CR8 stays below it. */
+#define NAP_VEC 0xf0
+static volatile u32 naps;
+
+void nap_isr(void);
+void nap_isr(void)
+{
+	naps++;
+	apic_eoi();
+}
+IRQ_STUB(nap_stub, nap_isr);
+
+static void nap_init(void)
+{
+	trap_set_gate(NAP_VEC, nap_stub, 0);
+	apic_write(APIC_SVR, APIC_SVR_ENABLE | 0xff);
+	apic_write(APIC_TMR_DIV, APIC_DIV_1);
+	apic_write(APIC_LVT_TIMER, NAP_VEC); /* one-shot */
+}
+
+static void nap(u64 us)
+{
+	u32 n = naps;
+	apic_write(APIC_TMR_INIT, (u32)div64(us * apic_timer_khz(), 1000));
+	while (naps == n)
+		__asm__ volatile("sti; hlt; cli" ::: "memory"); /* STI's shadow covers the HLT */
 }
 
 static void state_test(u64 tag)
 {
 	u64 rounds = cmdline_num("rounds", 200), spin = cmdline_num("spin", 200);
-	for (u32 i = 0; i < NITEMS; i++) {
-		items[i].val = value_for(tag, i, &items[i]);
-		item_write(&items[i]);
-	}
-	fpu_write(tag);
+	u64 nap_us = cmdline_num("nap", 0);
+	if (nap_us)
+		nap_init();
 	u32 fpu_bad = 0;
 	for (u64 r = 0; r < rounds; r++) {
+		for (u32 i = 0; i < NITEMS; i++) {
+			items[i].val = value_for(tag, r, i, &items[i]);
+			item_write(&items[i]);
+		}
+		fpu_write(tag, r);
 		hypercall(HC_YIELD, 0, 0, 0, 0);
 		tsc_delay_us(spin);
+		if (nap_us)
+			nap(nap_us);
 		verify();
-		fpu_bad += fpu_check(tag) != 0;
+		fpu_bad += fpu_check(tag, r) != 0;
 	}
 	for (u32 i = 0; i < NITEMS; i++) {
 		const struct item *it = &items[i];
-		check(!it->bad, "%s kept 0x%llx over %llu yields (%u wrong, first 0x%llx)",
-		      it->name, HEX(it->val), HEX(rounds), it->bad, HEX(it->got));
+		check(!it->bad,
+		      "%s kept its value over %llu yields (%u wrong, first 0x%llx for 0x%llx)",
+		      it->name, HEX(rounds), it->bad, HEX(it->got), HEX(it->want));
 	}
 	check(!fpu_bad, "x87/SSE state kept over %llu yields (%u rounds wrong)", HEX(rounds),
 	      fpu_bad);
