@@ -128,9 +128,9 @@ enum exit_action exit_cr(struct vcpu *v, struct vexit *e)
 		e->cr.value = gpr_get(v, e->cr.gpr);
 	if (vcpu_mode(v) != CPU_MODE_LONG64)
 		e->cr.value &= 0xffffffffull; /* 32-bit operands outside 64-bit mode */
+	/* CR0 and CR4 reads never exit (read shadows, the VMCB) */
 	if (e->cr.read && e->cr.cr != 8)
-		return exit_unexpected(v,
-				       e); /* CR0 and CR4 reads never exit (read shadows, VMCB) */
+		return exit_unexpected(v, e);
 	bool ok;
 	switch (e->cr.cr) {
 	case 0: ok = cr0_write(v, e->cr.value); break;
