@@ -28,7 +28,7 @@ KOBJS := \
 	kernel/cmdline.o kernel/bootinfo.o kernel/gdt.o kernel/trap.o kernel/isr.o \
 	kernel/panic.o kernel/selftest.o \
 	kernel/vm.o kernel/vmdef.o kernel/vmconfig.o kernel/image.o kernel/guest_boot.o kernel/linux_boot.o \
-	kernel/guest.o kernel/bus.o kernel/sched.o kernel/exit.o kernel/exit_io.o \
+	kernel/guest.o kernel/bus.o kernel/sched.o kernel/exit.o kernel/exit_cr.o kernel/exit_io.o \
 	kernel/exit_mmio.o kernel/msr.o kernel/cpuid.o kernel/hypercall.o kernel/guestout.o kernel/decode.o \
 	kernel/gva.o kernel/virq.o kernel/smp.o kernel/console.o kernel/calendar.o \
 	mm/mm.o mm/range.o mm/memmap.o mm/pmm.o mm/pagetable.o mm/heap.o mm/gmem.o \

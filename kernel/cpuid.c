@@ -5,6 +5,7 @@
  * zeros, consistent with it; keel switches guests' FPU state with FXSAVE. */
 #include "kernel/cpuid.h"
 #include "kernel/lib.h"
+#include "kernel/x86.h"
 
 /* Leaf 1 ECX: SSE3, PCLMULQDQ, SSSE3, CX16, SSE4.1, SSE4.2, MOVBE, POPCNT, AES, RDRAND.
  * Hidden: VMX (5), SMX (6), x2APIC (21), TSC-deadline (24), XSAVE/OSXSAVE (26, 27), AVX (28),
@@ -161,4 +162,34 @@ void cpuid_policy(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 		r[0] = (u32)c->tsc_khz;
 		r[1] = (u32)c->lapic_khz;
 	}
+}
+
+/* Each CR4 bit with the CPUID bit that offers it (SDM 2.5 and the CPUID leaf 1 and 7 tables):
+ * leaf, register (0 EAX .. 3 EDX), bit. PCE needs only the architecture. */
+static const struct {
+	u64 cr4;
+	u32 leaf;
+	u8 reg, bit;
+} cr4_features[] = {
+	{CR4_VME, 1, 3, 1},	    {CR4_PVI, 1, 3, 1},	     {CR4_TSD, 1, 3, 4},
+	{CR4_DE, 1, 3, 2},	    {CR4_PSE, 1, 3, 3},	     {CR4_PAE, 1, 3, 6},
+	{CR4_MCE, 1, 3, 7},	    {CR4_PGE, 1, 3, 13},     {CR4_OSFXSR, 1, 3, 24},
+	{CR4_OSXMMEXCPT, 1, 3, 25}, {CR4_UMIP, 7, 2, 2},     {CR4_LA57, 7, 2, 16},
+	{CR4_VMXE, 1, 2, 5},	    {CR4_SMXE, 1, 2, 6},     {CR4_FSGSBASE, 7, 1, 0},
+	{CR4_PCIDE, 1, 2, 17},	    {CR4_OSXSAVE, 1, 2, 26}, {CR4_SMEP, 7, 1, 7},
+	{CR4_SMAP, 7, 1, 20},	    {CR4_PKE, 7, 2, 3},
+};
+
+u64 cpuid_cr4_allowed(const struct cpuid_ctx *c)
+{
+	u32 l1[4], l7[4];
+	u64 m = CR4_PCE;
+	cpuid_policy(c, 1, 0, l1);
+	cpuid_policy(c, 7, 0, l7);
+	for (size_t i = 0; i < ARRAY_SIZE(cr4_features); i++) {
+		const u32 *r = cr4_features[i].leaf == 1 ? l1 : l7;
+		if (r[cr4_features[i].reg] & BIT(cr4_features[i].bit))
+			m |= cr4_features[i].cr4;
+	}
+	return m;
 }

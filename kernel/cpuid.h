@@ -19,4 +19,8 @@ struct cpuid_ctx {
 /* The guest's answer for (leaf, sub) in r[0..3] = EAX, EBX, ECX, EDX. */
 void cpuid_policy(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4]);
 
+/* The CR4 bits a guest may set: those whose feature the policy shows it (SDM 2.5: a CR4 bit
+ * of a feature the CPU lacks is reserved, and setting it raises #GP). */
+u64 cpuid_cr4_allowed(const struct cpuid_ctx *c);
+
 #endif

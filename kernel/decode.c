@@ -70,7 +70,7 @@ struct decoder {
 	const u8 *b;
 	size_t n, pos;
 	enum cpu_mode mode;
-	bool opsize, addrsize, rep;
+	bool opsize, addrsize, rep, lock;
 	u8 rex, seg;
 };
 
@@ -115,7 +115,9 @@ static int read_prefixes(struct decoder *d)
 		case PFX_REP: d->rep = true; break;
 		case PFX_SEG: d->seg = b; break;
 		case PFX_LOCK:
-			break; /* XCHG locks anyway; a locked MOV #UDs before it could exit */
+			d->lock = true; /* XCHG locks anyway; a locked MOV #UDs before it could exit
+					 */
+			break;
 		}
 		d->rex = 0;
 		d->pos++;
@@ -376,6 +378,28 @@ int decode_exit_insn(const u8 *bytes, size_t n, enum cpu_mode mode, struct insn_
 	}
 	if (r)
 		return r;
+	out->len = (u8)d.pos;
+	return DECODE_OK;
+}
+
+/* MOV to or from a control register (0F 22 /r, 0F 20 /r; SDM vol. 2 "MOV-Move to/from Control
+ * Registers"): ModRM.reg (with REX.R) names the CR and ModRM.rm (with REX.B) the GPR, whatever
+ * ModRM.mod says; AMD's LOCK prefix adds 8 to the CR number (APM vol. 3 "MOV CRn"). */
+int decode_mov_cr(const u8 *bytes, size_t n, enum cpu_mode mode, struct mov_cr *out)
+{
+	struct decoder d = {.b = bytes, .n = n, .mode = mode};
+	memset(out, 0, sizeof(*out));
+	int r = read_prefixes(&d);
+	if (!r)
+		r = need(&d, 3);
+	if (r)
+		return r;
+	u8 esc = (u8)take(&d, 1), opc = (u8)take(&d, 1), modrm = (u8)take(&d, 1);
+	if (esc != 0x0f || (opc != 0x20 && opc != 0x22))
+		return DECODE_UNSUPPORTED;
+	out->to_cr = opc == 0x22;
+	out->cr = (u8)(((modrm >> 3) & 7) | ((d.rex & REX_R) || d.lock ? 8 : 0));
+	out->gpr = (u8)((modrm & 7) | ((d.rex & 0x01) ? 8 : 0)); /* REX.B */
 	out->len = (u8)d.pos;
 	return DECODE_OK;
 }

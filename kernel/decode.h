@@ -63,4 +63,14 @@ struct insn_exit {
 /* Decode an exiting instruction at bytes[0..n); DECODE_UNSUPPORTED for any other opcode. */
 int decode_exit_insn(const u8 *bytes, size_t n, enum cpu_mode mode, struct insn_exit *out);
 
+/* A MOV to or from a control register, for CR exits that do not name the register operand
+ * (AMD-V without decode assists). */
+struct mov_cr {
+	u8 len;
+	u8 cr;	    /* 0-15 */
+	u8 gpr;	    /* 0-15, numbered as struct insn's reg */
+	bool to_cr; /* MOV to CRn (0F 22); else MOV from CRn (0F 20) */
+};
+int decode_mov_cr(const u8 *bytes, size_t n, enum cpu_mode mode, struct mov_cr *out);
+
 #endif

@@ -1,5 +1,5 @@
 /* The small shared exit handlers: CPUID, HLT, host interrupts, triple faults, virtualisation
- * instructions, XSETBV, and exits keel does not expect. */
+ * instructions, XSETBV, and exits keel does not expect (control registers: exit_cr.c). */
 #include "kernel/exit.h"
 #include "drivers/lapic.h"
 #include "drivers/timer.h"
@@ -81,8 +81,9 @@ enum exit_action exit_shutdown(struct vcpu *v, struct vexit *e)
 	return EXIT_STOP;
 }
 
-/* VMRUN, VMXON and their kin: keel offers no nested virtualisation, and CPUID says so, so the
- * guest gets the #UD a CPU without the feature raises. */
+/* VMRUN, VMXON and their kin, MONITOR/MWAIT, RDTSCP: keel offers no nested virtualisation
+ * and hides the others, and CPUID says so, so the guest gets the #UD a CPU without the
+ * feature raises. */
 enum exit_action exit_virt_insn(struct vcpu *v, struct vexit *e)
 {
 	(void)e;
@@ -107,42 +108,6 @@ enum exit_action exit_timeslice(struct vcpu *v, struct vexit *e)
 {
 	(void)v, (void)e;
 	return EXIT_RESCHED;
-}
-
-/* CR bits a guest may set: those of the features its CPUID shows (cpuid.c). */
-#define CR4_GUEST                                                                                 \
-	(CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | CR4_PCE | \
-	 CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_FSGSBASE | CR4_SMEP | CR4_SMAP)
-
-/* A write to CR0 or CR4 that the backend intercepts (VT-x: bits it must shadow). The checks
- * are the ones MOV to CR makes (SDM vol. 2 "MOV-Move to/from Control Registers"). */
-enum exit_action exit_cr_write(struct vcpu *v, struct vexit *e)
-{
-	u64 val = e->cr.value;
-	u64 efer = vcpu_get(v, VREG_EFER);
-	if (e->cr.cr == 0) {
-		u64 cr4 = vcpu_get(v, VREG_CR4);
-		bool bad = (val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) ||
-			   ((val & CR0_NW) && !(val & CR0_CD)) ||
-			   ((val & CR0_PG) && (efer & EFER_LME) && !(cr4 & CR4_PAE)) ||
-			   (!(val & CR0_PG) && (efer & EFER_LMA) &&
-			    (vcpu_get(v, VREG_CS_ATTR) & SEG_ATTR_L));
-		if (bad) {
-			vcpu_inject_gp(v, 0);
-			return EXIT_RESUME;
-		}
-		vcpu_set(v, VREG_CR0, val | CR0_ET);
-	} else if (e->cr.cr == 4) {
-		if ((val & ~CR4_GUEST) || (!(val & CR4_PAE) && (efer & EFER_LMA))) {
-			vcpu_inject_gp(v, 0);
-			return EXIT_RESUME;
-		}
-		vcpu_set(v, VREG_CR4, val);
-	} else {
-		return exit_unexpected(v, e);
-	}
-	e->skip = true;
-	return EXIT_RESUME;
 }
 
 enum exit_action exit_ignore(struct vcpu *v, struct vexit *e)

@@ -38,7 +38,10 @@ struct vexit {
 		} npf;
 		struct {
 			u8 cr;
-			u64 value; /* what the guest writes */
+			bool read;  /* MOV from CRn into gpr (else a write of value) */
+			bool fetch; /* the backend could not say: decode the instruction at RIP */
+			u8 gpr;	    /* the register operand of a MOV */
+			u64 value;  /* what the guest writes */
 		} cr;
 		struct {
 			u8 vector;
@@ -59,10 +62,12 @@ enum exit_action exit_intr(struct vcpu *v, struct vexit *e);
 enum exit_action exit_shutdown(struct vcpu *v, struct vexit *e);
 enum exit_action exit_virt_insn(struct vcpu *v, struct vexit *e);
 enum exit_action exit_xsetbv(struct vcpu *v, struct vexit *e);
-enum exit_action exit_cr_write(struct vcpu *v, struct vexit *e);
+enum exit_action exit_cr(struct vcpu *v, struct vexit *e);
 enum exit_action exit_ignore(struct vcpu *v, struct vexit *e);
 enum exit_action exit_timeslice(struct vcpu *v, struct vexit *e);
 enum exit_action exit_irq_window(struct vcpu *v, struct vexit *e);
+/* The CR4 bits a guest may set: those of the features keel's CPUID shows it (kernel/cpuid.c). */
+u64 guest_cr4_allowed(void);
 /* An exit keel does not expect: dump the control block and stop that VM. */
 enum exit_action exit_unexpected(struct vcpu *v, struct vexit *e);
 

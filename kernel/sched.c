@@ -446,6 +446,33 @@ static void retire(struct vm *vm)
 		keel_exit(vm_summary());
 }
 
+/* DR0-DR3 belong to the vCPU holding the CPU: neither the VMCS nor the VMCB switches them
+ * (SDM 27.3.1, APM 15.5.1), and keel sets no breakpoint of its own (its DR7 is 0x400 after
+ * every exit), so they are switched with the FPU, once per turn. */
+static void dr_load(const struct vcpu *v)
+{
+	write_dr0(v->dr[0]);
+	write_dr1(v->dr[1]);
+	write_dr2(v->dr[2]);
+	write_dr3(v->dr[3]);
+}
+
+static void dr_save(struct vcpu *v)
+{
+	v->dr[0] = read_dr0();
+	v->dr[1] = read_dr1();
+	v->dr[2] = read_dr2();
+	v->dr[3] = read_dr3();
+}
+
+/* A guest that reached the host's task priority (CR8) would mask keel's own vectors: keel's
+ * TPR is 0 and no guest may change it (VT-x exits on CR8, AMD-V has V_TPR). */
+static void check_host_tpr(void)
+{
+	if (read_cr8())
+		panic("host TPR is %llu after a guest ran", (unsigned long long)read_cr8());
+}
+
 /* Run v for one slice (or until it halts, yields or stops), then account for it. */
 static void run(struct cpu *c, struct runq *rq, struct vcpu *v, u64 switch_start)
 {
@@ -464,7 +491,8 @@ static void run(struct cpu *c, struct runq *rq, struct vcpu *v, u64 switch_start
 	c->vcpu = v;
 	v->ran_on |= BIT(c->id);
 	__atomic_store_n(&v->running_on, (s32)c->id, __ATOMIC_RELEASE);
-	fxrstor(v->fpu);    /* keel never uses the FPU: only guests' state passes through it */
+	fxrstor(v->fpu); /* keel never uses the FPU: only guests' state passes through it */
+	dr_load(v);
 	v->slice_end = end; /* the backend's own timer (VT-x preemption timer) ends it too */
 	arm(now, end);
 	stats[c->id].switches++;
@@ -474,6 +502,8 @@ static void run(struct cpu *c, struct runq *rq, struct vcpu *v, u64 switch_start
 	u64 ran = rdtsc() - t0;
 	lapic_timer_oneshot(VEC_TIMER, 0);
 	fxsave(v->fpu); /* saved before v can be stolen by another CPU */
+	dr_save(v);
+	check_host_tpr();
 	virt->vcpu_put(v);
 	c->vcpu = NULL;
 	v->vruntime += ran * SCHED_WEIGHT / weight(v);

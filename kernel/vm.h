@@ -42,6 +42,7 @@ enum vreg {
 	VREG_DS_BASE,
 	VREG_FS_BASE,
 	VREG_GS_BASE,
+	VREG_CR8, /* the backend's copy of TPR[7:4], if it keeps one (AMD-V's V_TPR) */
 };
 #define SEG_ATTR_L  BIT(9)  /* 64-bit code segment */
 #define SEG_ATTR_DB BIT(10) /* 32-bit default size */
@@ -136,6 +137,7 @@ struct vcpu {
 	struct vcpu *rq_next;
 	struct vcpu *home_next;	   /* all vCPUs homed on one CPU */
 	u8 fpu[512] __aligned(16); /* FXSAVE image while the vCPU is off the CPU */
+	u64 dr[4];		   /* DR0-DR3 while the vCPU is off the CPU */
 };
 
 enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPED };

@@ -74,7 +74,28 @@ DEFINE_CR(0)
 DEFINE_CR(2)
 DEFINE_CR(3)
 DEFINE_CR(4)
+DEFINE_CR(8)
 #undef DEFINE_CR
+
+/* The debug registers (SDM 17.2). keel sets no breakpoint of its own: guests' values pass
+ * through them, switched by the scheduler (DR0-DR3) and the backends (DR6, DR7). */
+#define DEFINE_DR(n)                                                     \
+	static inline u64 read_dr##n(void)                               \
+	{                                                                \
+		u64 v;                                                   \
+		__asm__ volatile("mov %%db" #n ", %0" : "=r"(v));        \
+		return v;                                                \
+	}                                                                \
+	static inline void write_dr##n(u64 v)                            \
+	{                                                                \
+		__asm__ volatile("mov %0, %%db" #n ::"r"(v) : "memory"); \
+	}
+DEFINE_DR(0)
+DEFINE_DR(1)
+DEFINE_DR(2)
+DEFINE_DR(3)
+DEFINE_DR(6)
+#undef DEFINE_DR
 
 static inline u64 read_rflags(void)
 {

@@ -87,11 +87,18 @@ static bool svm_vcpu_init(struct vcpu *v)
 	v->arch = s;
 	v->vm->overhead += PAGE_SIZE;
 	struct vmcb *b = s->vmcb;
+	/* CR4 writes exit so that bits of features the guest's CPUID lacks are refused (PKE,
+	 * OSXSAVE...: the VMCB does not switch PKRU or XCR0). CR8 exits both ways, as on VT-x, to
+	 * be the virtual local APIC's TPR (V_TPR alone would leave the vLAPIC's priority
+	 * unaware of it; QEMU's TCG also asserts on a CR8 write while V_IRQ is set). RDTSCP
+	 * exits to #UD, as on VT-x without "enable RDTSCP": CPUID hides it, and keel does not
+	 * switch TSC_AUX. */
+	b->intercept_cr = SVM_CR_WRITE(4) | SVM_CR_READ(8) | SVM_CR_WRITE(8);
 	b->intercept1 = SVM_I1_INTR | SVM_I1_CPUID | SVM_I1_HLT | SVM_I1_IOIO | SVM_I1_MSR |
 			SVM_I1_SHUTDOWN | SVM_I1_INVD | SVM_I1_INVLPGA | SVM_I1_TASKSW;
 	b->intercept2 = SVM_I2_VMRUN | SVM_I2_VMMCALL | SVM_I2_VMLOAD | SVM_I2_VMSAVE |
 			SVM_I2_STGI | SVM_I2_CLGI | SVM_I2_SKINIT | SVM_I2_MONITOR | SVM_I2_MWAIT |
-			SVM_I2_MWAIT_C | SVM_I2_XSETBV;
+			SVM_I2_MWAIT_C | SVM_I2_XSETBV | SVM_I2_RDTSCP;
 	b->iopm_pa = iopm_pa;
 	b->msrpm_pa = msrpm_pa;
 	b->vintr = VINTR_MASKING; /* host interrupts stay the host's */
@@ -135,8 +142,10 @@ static void svm_vcpu_reset(struct vcpu *v, const struct vcpu_boot_state *s)
 	b->cr0 = s->cr0;
 	b->cr3 = s->cr3;
 	b->cr4 = s->cr4;
-	b->dr6 = 0xffff0ff0;
+	b->dr6 = 0xffff0ff0; /* DR6 and DR7 at reset (APM 13.1.1.5); DR0-DR3 are cleared */
 	b->dr7 = 0x400;
+	memset(v->dr, 0, sizeof(v->dr));
+	b->vintr &= ~VINTR_TPR;
 	b->rflags = s->rflags;
 	b->rip = s->rip;
 	b->rsp = s->rsp;
@@ -164,6 +173,7 @@ static u64 svm_get(struct vcpu *v, enum vreg r)
 	case VREG_DS_BASE: return b->ds.base;
 	case VREG_FS_BASE: return b->fs.base;
 	case VREG_GS_BASE: return b->gs.base;
+	case VREG_CR8: return b->vintr & VINTR_TPR;
 	}
 	return 0;
 }
@@ -181,6 +191,8 @@ static void svm_set(struct vcpu *v, enum vreg r, u64 val)
 	case VREG_CR4: b->cr4 = val; break;
 	case VREG_EFER: b->efer = val | EFER_SVME; break;
 	case VREG_PAT: b->g_pat = val; break;
+	/* What CR8 reads where the read intercept is not honoured (QEMU's TCG reads V_TPR) */
+	case VREG_CR8: b->vintr = (b->vintr & ~VINTR_TPR) | (val & VINTR_TPR); break;
 	default: break; /* segment state is not written from shared code */
 	}
 }

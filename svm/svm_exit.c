@@ -10,7 +10,7 @@
 struct svm_exit {
 	exit_handler_fn fn;
 	u8 kind;   /* enum exit_kind, for the counters */
-	bool insn; /* an instruction a handler may skip (IOIO and NPF find their own length) */
+	bool insn; /* an instruction a handler may skip (IOIO, NPF and CR exits find their own) */
 	void (*decode)(const struct vmcb *b, struct vexit *e);
 };
 
@@ -40,9 +40,21 @@ static void decode_npf(const struct vmcb *b, struct vexit *e)
 	e->insn_len = 0; /* the MMIO emulator decodes the instruction itself */
 }
 
+/* CR4 writes and CR8 accesses: the register operand is found by decoding the instruction
+ * (exit_cr), since QEMU's TCG has no decode assists (APM 15.8.1). */
+static void decode_cr(const struct vmcb *b, struct vexit *e)
+{
+	e->cr.cr = b->exitcode & 15;
+	e->cr.read = b->exitcode < SVM_EXIT_CR0_WRITE;
+	e->cr.fetch = true;
+}
+
 /* Exit codes 0x00-0x9f index the table directly; NPF (0x400) takes the last slot. */
 #define SLOT_NPF 0xa0
 static const struct svm_exit exits[SLOT_NPF + 1] = {
+	[SVM_EXIT_CR8_READ] = {exit_cr, EXK_CR, false, decode_cr},
+	[SVM_EXIT_CR4_WRITE] = {exit_cr, EXK_CR, false, decode_cr},
+	[SVM_EXIT_CR8_WRITE] = {exit_cr, EXK_CR, false, decode_cr},
 	[SVM_EXIT_INTR] = {exit_intr, EXK_INTR, false, NULL},
 	[SVM_EXIT_VINTR] = {exit_irq_window, EXK_OTHER, false, NULL},
 	[SVM_EXIT_CPUID] = {exit_cpuid, EXK_CPUID, true, NULL},
@@ -63,6 +75,7 @@ static const struct svm_exit exits[SLOT_NPF + 1] = {
 	[SVM_EXIT_MWAIT] = {exit_virt_insn, EXK_OTHER, true, NULL},
 	[SVM_EXIT_MWAIT_COND] = {exit_virt_insn, EXK_OTHER, true, NULL},
 	[SVM_EXIT_XSETBV] = {exit_xsetbv, EXK_OTHER, true, NULL},
+	[SVM_EXIT_RDTSCP] = {exit_virt_insn, EXK_OTHER, true, NULL},
 	[SLOT_NPF] = {exit_npf, EXK_NPF, false, decode_npf},
 };
 

@@ -128,11 +128,18 @@ _Static_assert(offsetof(struct vmcb, g_pat) == 0x668, "VMCB g_pat");
 #define SVM_I2_MWAIT   BIT(11)
 #define SVM_I2_MWAIT_C BIT(12)
 #define SVM_I2_XSETBV  BIT(13)
+/* intercept_cr: reads of CRn at bit n, writes at bit 16 + n */
+#define SVM_CR_READ(n)	BIT(n)
+#define SVM_CR_WRITE(n) BIT(16 + (n))
 /* INVLPGA is in intercept1 */
 #define SVM_I1_INVLPGA BIT(26)
 
 /* Exit codes (appendix C). */
 enum {
+	SVM_EXIT_CR8_READ = 0x08,
+	SVM_EXIT_CR0_WRITE = 0x10,
+	SVM_EXIT_CR4_WRITE = 0x14,
+	SVM_EXIT_CR8_WRITE = 0x18,
 	SVM_EXIT_EXCP_BASE = 0x40,
 	SVM_EXIT_INTR = 0x60,
 	SVM_EXIT_NMI = 0x61,
@@ -182,6 +189,7 @@ enum {
 #define EVENT_HAS_ERROR BIT(11)
 
 /* V_INTR fields of vintr (APM 15.21.4) */
+#define VINTR_TPR     0xfull /* V_TPR: CR8 */
 #define VINTR_IRQ     BIT(8)
 #define VINTR_IGN_TPR BIT(20)
 #define VINTR_MASKING BIT(24)

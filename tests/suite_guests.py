@@ -289,6 +289,40 @@ def define(boot, Fail):
                  r'\[bench\] bench: port-read \d+ cycles', r'\[bench\] bench: mmio-read \d+ cycles',
                  r'vm bench: exited with status 0', END0])
 
+    # 11. Guest-reachable CPU state (README "Guest-reachable CPU state", issue 11): every
+    # switched register, MSR and FPU/SSE value survives a neighbour on the same CPU, and a
+    # move between CPUs; refused CR4 bits #GP. Two VMs pinned to one CPU, then three unpinned
+    # on two CPUs that nap on their APIC timers so that idle CPUs steal them (the scheduler
+    # counts the moves).
+    def cs(name, tag, *settings):
+        return vm('cpustate.elf', name, 'mem=16M', *settings, f'cmdline="tag={tag}"')
+    both('cpustate', '--smp', '2', cs('cs-a', 1, 'pin=0'), cs('cs-b', 2, 'pin=0'),
+         expect=passed('cs-a', 'cs-b') + [r'\[cs-a\] PASS: DR0 kept', r'\[cs-b\] PASS: CR8 kept',
+                                           r'\[cs-a\] PASS: KernelGSBase kept', END0])
+
+    def moved(text):
+        m = re.search(r'summary: scheduler: .* (\d+) migrations', text)
+        if not m or int(m.group(1)) < 1:
+            raise Fail(f'too few moves between CPUs: {m and m.group(1)}')
+    both('cpustate-move', '--smp', '2', cs('cs-a', '1 nap=300 spin=100'),
+         cs('cs-b', '2 nap=300 spin=100'), cs('cs-c', '3 nap=300 spin=100'),
+         expect=passed('cs-a', 'cs-b', 'cs-c') + [END0], check=moved)
+    # A VM that masks every interrupt class with CR8 = 15 and leaves it so, beside a VM that
+    # sleeps on its APIC timer on the same CPU: the sleeper still wakes (VT-x once gave the
+    # guest the host's own TPR).
+    both('cr8-hog', '--smp', '2',
+         vm('cpustate.elf', 'hog', 'mem=16M', 'pin=0', 'cmdline="hog=1 ms=50"'),
+         vm('timer.elf', 'sleeper', 'mem=16M', 'pin=0', 'cmdline="ms=150"'),
+         expect=passed('hog', 'sleeper') + [r'\[hog\] cpustate: hog leaves with CR8 = 15', END0],
+         reject=[r'panic'])
+    # QEMU's -cpu max has PKU, XSAVE, UMIP, LA57...: CPUID hides them, so CR4 refuses them.
+    boot('guest/cpustate-cpu-max[svm]', '--cpu', 'max', '--smp', '2', cs('cs-a', 1, 'pin=0'),
+         cs('cs-b', 2, 'pin=0'),
+         expect=passed('cs-a', 'cs-b') + [r'\[cs-a\] PASS: CR4\.PKE \(not in CPUID\) refused',
+                                           r'\[cs-a\] PASS: CR4\.OSXSAVE \(not in CPUID\) refused',
+                                           END0],
+         reject=[FAIL_LINE], timeout=60)
+
     # Smoke tests of the other CPU models Bochs offers: AMD-V (ryzen) and another VT-x CPU.
     hello_all = [vm('hello.elf', 'h64', 'mem=16M'), vm('hello32.elf', 'h32', 'mem=16M'),
                  vm('hello16.bin', 'h16', 'mem=4M')]

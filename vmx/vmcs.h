@@ -162,6 +162,7 @@ enum vmcs_field {
 #define PROC2_VPID	   BIT(5)
 #define PROC2_UNRESTRICTED BIT(7)
 /* VM-exit controls (24.7.1) */
+#define EXIT_SAVE_DEBUG	  BIT(2)
 #define EXIT_HOST_64	  BIT(9)
 #define EXIT_SAVE_PAT	  BIT(18)
 #define EXIT_LOAD_PAT	  BIT(19)
@@ -169,9 +170,10 @@ enum vmcs_field {
 #define EXIT_LOAD_EFER	  BIT(21)
 #define EXIT_SAVE_PREEMPT BIT(22)
 /* VM-entry controls (24.8.1) */
-#define ENTRY_IA32E	BIT(9)
-#define ENTRY_LOAD_PAT	BIT(14)
-#define ENTRY_LOAD_EFER BIT(15)
+#define ENTRY_LOAD_DEBUG BIT(2)
+#define ENTRY_IA32E	 BIT(9)
+#define ENTRY_LOAD_PAT	 BIT(14)
+#define ENTRY_LOAD_EFER	 BIT(15)
 
 /* Capability MSRs (appendix A) */
 #define MSR_VMX_BASIC	     0x480

@@ -20,7 +20,7 @@ static u64 msr_bitmap_pa;
 static u16 next_vpid = 1;
 
 /* The MSRs the guest reaches without exits: VT-x switches FS/GS base and SYSENTER through the
- * VMCS; the SYSCALL MSRs and KernelGSBase keel swaps itself (see swap_msrs). */
+ * VMCS; the SYSCALL MSRs and KernelGSBase keel switches itself (see state_load). */
 static const u32 passthrough_msrs[] = {
 	0x174,	    0x175,	0x176,	    0xc0000081, 0xc0000082,
 	0xc0000083, 0xc0000084, 0xc0000100, 0xc0000101, 0xc0000102,
@@ -63,28 +63,33 @@ static bool read_caps(void)
 	c->ept_vpid = rdmsr(MSR_VMX_EPT_VPID_CAP);
 	c->preempt_shift = rdmsr(MSR_VMX_MISC) & 0x1f;
 	/* Every host interrupt exits; HLT, I/O, MSRs (by bitmap) and MONITOR/MWAIT exit; CR3
-	 * accesses, INVLPG and RDTSC do not: EPT makes them harmless. */
+	 * accesses, INVLPG and RDTSC do not: EPT makes them harmless. CR8 exits both ways: without
+	 * a TPR shadow it is the host's own APIC task priority (SDM 10.8.6.1, 25.1.3). DR7 and
+	 * DEBUGCTL are loaded and saved with the guest's state (the TRUE controls may leave that
+	 * off, and an exit sets DR7 to 0x400 and clears DEBUGCTL: SDM 27.5.1). */
 	bool ok = adjust(c->pin, PIN_EXT_INTR, PIN_PREEMPT_TIMER, &pin_ctls, "pin-based") &&
 		  adjust(c->proc,
 			 PROC_HLT | PROC_UNCOND_IO | PROC_MSR_BITMAPS | PROC_SECONDARY |
-				 PROC_MWAIT | PROC_MONITOR,
+				 PROC_MWAIT | PROC_MONITOR | PROC_CR8_LOAD | PROC_CR8_STORE,
 			 0, &proc_ctls, "processor-based") &&
 		  adjust(c->proc2, PROC2_EPT | PROC2_UNRESTRICTED, PROC2_VPID, &proc2_ctls,
 			 "secondary") &&
 		  adjust(c->exit,
 			 EXIT_HOST_64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT |
-				 EXIT_LOAD_PAT,
+				 EXIT_LOAD_PAT | EXIT_SAVE_DEBUG,
 			 EXIT_SAVE_PREEMPT, &exit_ctls, "VM-exit") &&
-		  adjust(c->entry, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT, 0, &entry_ctls, "VM-entry");
+		  adjust(c->entry, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG, 0,
+			 &entry_ctls, "VM-entry");
 	if (!ok)
 		return false;
 	if ((proc_ctls & (PROC_CR3_LOAD | PROC_CR3_STORE | PROC_INVLPG | PROC_RDTSC)) && !true_ctls)
 		log_info("vmx: CR3/INVLPG/RDTSC exiting forced on by the CPU; handled as exits");
 	/* CR bits the guest may not set freely: the fixed ones (shown to it through the read
-	 * shadows), PE and PG (mode changes update EFER.LMA), PAE (PDPTEs). */
+	 * shadows), PE and PG (mode changes update EFER.LMA), PAE (PDPTEs), and every CR4 bit
+	 * of a feature its CPUID does not show (exit_cr refuses them). */
 	cr0_mask = (c->cr0_fixed0 | ~c->cr0_fixed1 | CR0_PE | CR0_PG | CR0_NE) & 0xffffffffull;
 	cr0_mask |= ~0xffffffffull;
-	cr4_mask = c->cr4_fixed0 | ~c->cr4_fixed1 | CR4_PAE | CR4_VMXE;
+	cr4_mask = c->cr4_fixed0 | ~c->cr4_fixed1 | CR4_PAE | CR4_VMXE | ~guest_cr4_allowed();
 	entry_ctls &= ~(u32)ENTRY_IA32E;
 	return true;
 }
@@ -221,6 +226,7 @@ static bool vmx_vcpu_init(struct vcpu *v)
 	}
 	x->vmcs_pa = pa;
 	x->cpu = ~0u;
+	x->dr6 = 0xffff0ff0;
 	x->vpid = (proc2_ctls & PROC2_VPID) ? next_vpid++ : 0;
 	if (!next_vpid)
 		next_vpid = 1; /* VPID 0 is the host's */
@@ -264,8 +270,6 @@ static void vmx_vcpu_free(struct vcpu *v)
 	vmclear(vmx(v)->vmcs_pa);
 	if (vc->loaded == v)
 		vc->loaded = NULL;
-	if (vc->msr_owner == v)
-		vc->msr_owner = NULL;
 	page_free(vmx(v)->vmcs_pa, 1);
 	kfree(v->arch);
 	v->arch = NULL;
@@ -371,6 +375,8 @@ static void vmx_vcpu_reset(struct vcpu *v, const struct vcpu_boot_state *s)
 	set_cr4(v, s->cr4);
 	set_cr0(v, s->cr0);
 	vmcs_writen(GUEST_DR7, 0x400);
+	vmx(v)->dr6 = 0xffff0ff0; /* DR6 and DR7 at reset (SDM 9.1.1); DR0-DR3 are cleared */
+	memset(v->dr, 0, sizeof(v->dr));
 	vmcs_writen(GUEST_RSP, s->rsp);
 	vmcs_writen(GUEST_RIP, s->rip);
 	vmcs_writen(GUEST_RFLAGS, s->rflags);
@@ -387,9 +393,10 @@ static void vmx_vcpu_reset(struct vcpu *v, const struct vcpu_boot_state *s)
 		load(caller);
 }
 
-static bool owns_msrs(const struct vcpu *v)
+/* Is v's software-switched state in this CPU's registers (it runs here)? */
+static bool owns_msrs(struct vcpu *v)
 {
-	return ((struct vmx_cpu *)this_cpu()->virt)->msr_owner == v;
+	return vmx(v)->live && this_cpu()->vcpu == v;
 }
 
 static u64 vmx_get(struct vcpu *v, enum vreg r)
@@ -413,6 +420,7 @@ static u64 vmx_get(struct vcpu *v, enum vreg r)
 	case VREG_DS_BASE: return vmcs_readn(GUEST_DS_BASE);
 	case VREG_FS_BASE: return vmcs_readn(GUEST_FS_BASE);
 	case VREG_GS_BASE: return vmcs_readn(GUEST_GS_BASE);
+	case VREG_CR8: return 0; /* CR8 exits: the virtual local APIC's TPR is its value */
 	}
 	return 0;
 }
@@ -453,22 +461,28 @@ static void vmx_gmap_changed(struct vm *vm)
 	__asm__ volatile("invept %0, %1" ::"m"(desc), "r"(type) : "cc", "memory");
 }
 
-/* VT-x does not switch the SYSCALL MSRs or CR2: when another vCPU last ran here, swap. */
-static void swap_msrs(struct vmx_cpu *vc, struct vcpu *v)
+/* VT-x switches neither the SYSCALL MSRs, KernelGSBase, CR2 nor DR6 (SDM 27.3, 27.5), and keel
+ * itself uses none of them: they are the guest's from the moment its vCPU takes a CPU until
+ * it leaves it, loaded on every turn and saved at its end, so a vCPU that moves to another CPU
+ * finds its values there and a CPU never keeps a stale copy. */
+static void state_load(struct vcpu *v)
 {
-	if (vc->msr_owner == v)
-		return;
-	if (vc->msr_owner) {
-		struct vmx_vcpu *o = vmx(vc->msr_owner);
-		for (int i = 0; i < VMX_NMSRS; i++)
-			o->msrs[i] = rdmsr(swapped_msrs[i]);
-		o->cr2 = read_cr2();
-	}
 	struct vmx_vcpu *x = vmx(v);
 	for (int i = 0; i < VMX_NMSRS; i++)
 		wrmsr(swapped_msrs[i], x->msrs[i]);
 	write_cr2(x->cr2);
-	vc->msr_owner = v;
+	write_dr6(x->dr6);
+	x->live = true;
+}
+
+static void state_save(struct vcpu *v)
+{
+	struct vmx_vcpu *x = vmx(v);
+	for (int i = 0; i < VMX_NMSRS; i++)
+		x->msrs[i] = rdmsr(swapped_msrs[i]);
+	x->cr2 = read_cr2();
+	x->dr6 = read_dr6();
+	x->live = false;
 }
 
 static void inject(struct vcpu *v)
@@ -528,13 +542,10 @@ static void vmx_vcpu_put(struct vcpu *v)
 	x->launched = false;
 }
 
-static enum exit_action vmx_vcpu_run(struct vcpu *v)
+/* Enter and handle exits until a handler asks for something other than resuming. */
+static enum exit_action run_loop(struct vcpu *v)
 {
-	struct cpu *c = this_cpu();
 	struct vmx_vcpu *x = vmx(v);
-	load(v);
-	swap_msrs(c->virt, v);
-	v->cpu = c->id;
 	/* The preemption timer ends the turn exactly when the scheduler wants it ended: a guest
 	 * with interrupts off may not exit on the host's timer interrupt under every
 	 * implementation (Bochs' does not). */
@@ -566,6 +577,16 @@ static enum exit_action vmx_vcpu_run(struct vcpu *v)
 		if (a != EXIT_RESUME)
 			return a;
 	}
+}
+
+static enum exit_action vmx_vcpu_run(struct vcpu *v)
+{
+	load(v);
+	v->cpu = this_cpu()->id;
+	state_load(v);
+	enum exit_action a = run_loop(v);
+	state_save(v);
+	return a;
 }
 
 const struct virt_ops vmx_ops = {

@@ -7,12 +7,11 @@
 
 struct vmx_cpu {
 	u64 vmxon_pa;
-	struct vcpu *loaded;	/* whose VMCS is current on this CPU */
-	struct vcpu *msr_owner; /* whose SYSCALL MSRs are in the registers */
+	struct vcpu *loaded; /* whose VMCS is current on this CPU */
 };
 
-/* The MSRs VT-x leaves to software (the guest uses them without exits; keel swaps them when
- * another vCPU runs on the CPU). */
+/* The MSRs VT-x leaves to software (the guest uses them without exits; keel loads them when
+ * the vCPU takes a CPU and saves them when it leaves it). */
 enum { VMX_MSR_KGS, VMX_MSR_STAR, VMX_MSR_LSTAR, VMX_MSR_CSTAR, VMX_MSR_SFMASK, VMX_NMSRS };
 
 struct vmx_vcpu {
@@ -21,8 +20,11 @@ struct vmx_vcpu {
 	u32 cpu; /* the CPU its VMCS was last current on (~0: none) */
 	u16 vpid;
 	u32 entry_ctls;
+	/* What VT-x does not switch, while the vCPU is off the CPU (in the registers while
+	 * live is set: between vmx_vcpu_run's load and save, on the CPU running it). */
+	bool live;
 	u64 msrs[VMX_NMSRS];
-	u64 cr2;
+	u64 cr2, dr6;
 };
 
 /* Capabilities read once (appendix A): allowed-0 in the low half, allowed-1 in the high. */

@@ -34,19 +34,23 @@ static void decode_wrmsr(struct vcpu *v, struct vexit *e)
 	e->msr.write = true;
 }
 
-/* Control-register access (table 27-3): MOV to CR0/CR4 from a register, or LMSW. */
+/* Control-register access (table 27-3): MOV to CR0/CR4/CR8 from a register, MOV from CR8,
+ * or LMSW. */
 static void decode_cr(struct vcpu *v, struct vexit *e)
 {
 	u64 q = e->qual;
 	u8 type = (q >> 4) & 3, gpr = (q >> 8) & 15;
 	e->cr.cr = q & 15;
+	e->cr.gpr = gpr;
 	if (type == 0) {
 		e->cr.value = gpr == RSP ? vmcs_readn(GUEST_RSP) : v->regs.gpr[gpr];
+	} else if (type == 1) {
+		e->cr.read = true;
 	} else if (type == 3) { /* LMSW: low four bits; it can set PE but never clear it */
 		u64 cr0 = vcpu_get(v, VREG_CR0);
 		e->cr.value = (cr0 & ~0xeull) | ((q >> 16) & 0xf);
 	} else {
-		e->cr.cr = 0xff; /* reads and CLTS never exit with keel's masks */
+		e->cr.cr = 0xff; /* CLTS never exits with keel's masks */
 	}
 }
 
@@ -77,7 +81,7 @@ static const struct vmx_exit exits[VMX_EXIT_MAX] = {
 	[VMX_EXIT_VMWRITE] = {exit_virt_insn, EXK_VIRT_INSN, NULL},
 	[VMX_EXIT_VMXOFF] = {exit_virt_insn, EXK_VIRT_INSN, NULL},
 	[VMX_EXIT_VMXON] = {exit_virt_insn, EXK_VIRT_INSN, NULL},
-	[VMX_EXIT_CR_ACCESS] = {exit_cr_write, EXK_CR, decode_cr},
+	[VMX_EXIT_CR_ACCESS] = {exit_cr, EXK_CR, decode_cr},
 	[VMX_EXIT_IO] = {exit_io, EXK_IO, decode_io},
 	[VMX_EXIT_RDMSR] = {exit_msr, EXK_MSR, NULL},
 	[VMX_EXIT_WRMSR] = {exit_msr, EXK_MSR, decode_wrmsr},

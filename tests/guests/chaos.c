@@ -3,7 +3,8 @@
  * reads and writes of every width on the platform's ports and anywhere else; loads and stores
  * of every width anywhere in the local APIC's and I/O APIC's pages and in unbacked
  * guest-physical space; RDMSR and WRMSR of known and random MSRs (with #GP caught);
- * hypercalls with random numbers and arguments; CPUID with random leaves. What would end
+ * hypercalls with random numbers and arguments; CPUID with random leaves; CPU state (cpu_op:
+ * CR8, DR0-DR3/DR6/DR7, CR4 bit flips, XSETBV, each with the fault it must raise). What would end
  * the VM on purpose is left out: the debug-exit port, resets (0xcf9 bit 2, port 0x92 bit 0,
  * keyboard-controller pulses) and ACPI sleep (SLP_EN); and what would raise an NMI, INIT or
  * SIPI at the guest itself (those delivery modes in the APIC registers). The guest keeps
@@ -172,6 +173,94 @@ static void hypercall_op(void)
 	hypercall(nr, a1, a2, rnd(), rnd());
 }
 
+/* CPU state a guest reaches (README "Guest-reachable CPU state"): each operation must do what
+ * the architecture says, or the run fails. */
+static u32 ncpu, nbad;
+
+static void cpu_expect(bool ok, const char *what, u64 v, u32 vec)
+{
+	if (ok)
+		return;
+	nbad++;
+	printf("chaos: %s 0x%llx: unexpected result (vector %u)\n", what, (unsigned long long)v,
+	       vec);
+}
+
+/* CR8 is the task priority in 64-bit mode: it reads back. Elsewhere the assembler's form is
+ * AMD's LOCK MOV CR0, which is CR8 where the CPU has it and #UD where it does not. */
+static void cr8_op(void)
+{
+	uintptr_t v = below(16), got = 0;
+	u32 vec = TRAP_TRY("mov %1, %%cr8\n\tmov %%cr8, %0", : "+r"(got) : "r"(v));
+	bool works = vec == TRAP_NONE && got == v;
+	cpu_expect(sizeof(void *) == 8 ? works : works || vec == 6, "CR8", v, vec);
+}
+
+/* DR0-DR3 hold anything; DR6 and DR7 refuse bits 63:32 (#GP); DR7 never enables a breakpoint
+ * or general detection here, so no #DB can follow. */
+static void dr_op(void)
+{
+	uintptr_t v = (uintptr_t)((u64)rnd() << 32 | rnd()), got = 0;
+	u32 n = below(6), vec;
+	if (n == 4)
+		v = 0xffff0ff0u | (v & 0xf); /* B0-B3 */
+	else if (n == 5)
+		v = 0x400 | (v & 0xdddd0000u); /* R/W (never 10: I/O) and LEN fields only */
+	if (n >= 4 && sizeof(void *) == 8 && below(4) == 0)
+		v |= (uintptr_t)((u64)1 << (32 + below(32)));
+	switch (n) {
+	case 0: vec = TRAP_TRY("mov %1, %%db0\n\tmov %%db0, %0", : "+r"(got) : "r"(v)); break;
+	case 1: vec = TRAP_TRY("mov %1, %%db1\n\tmov %%db1, %0", : "+r"(got) : "r"(v)); break;
+	case 2: vec = TRAP_TRY("mov %1, %%db2\n\tmov %%db2, %0", : "+r"(got) : "r"(v)); break;
+	case 3: vec = TRAP_TRY("mov %1, %%db3\n\tmov %%db3, %0", : "+r"(got) : "r"(v)); break;
+	case 4: vec = TRAP_TRY("mov %1, %%db6\n\tmov %%db6, %0", : "+r"(got) : "r"(v)); break;
+	default: vec = TRAP_TRY("mov %1, %%db7\n\tmov %%db7, %0", : "+r"(got) : "r"(v)); break;
+	}
+	bool reserved = n >= 4 && (u64)v >> 32;
+	cpu_expect(reserved ? vec == 13 : vec == TRAP_NONE && (n >= 4 || got == v), "DR", v, vec);
+}
+
+/* CR4 bits whose feature CPUID shows (leaf, register, bit) may flip; the others #GP. Paging
+ * (PSE, PAE, LA57, PCIDE), SMEP/SMAP and the FXSR bits stay out: they would change how this
+ * guest runs, not what keel allows. */
+static void cr4_op(void)
+{
+	static const u8 bits[][4] = {
+		{0, 1, 3, 1},  {1, 1, 3, 1},  {2, 1, 3, 4},   {3, 1, 3, 2},
+		{6, 1, 3, 7},  {7, 1, 3, 13}, {11, 7, 2, 2},  {13, 1, 2, 5},
+		{14, 1, 2, 6}, {16, 7, 1, 0}, {18, 1, 2, 26}, {22, 7, 2, 3},
+	};
+	const u8 *b = bits[below(sizeof(bits) / sizeof(bits[0]))];
+	u32 r[4];
+	cpuid(b[1], 0, r);
+	bool offered = r[b[2]] & (1u << b[3]);
+	uintptr_t cr4, flipped;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	flipped = cr4 ^ ((uintptr_t)1 << b[0]);
+	u32 vec = TRAP_TRY("mov %0, %%cr4", ::"r"(flipped));
+	cpu_expect(offered || (cr4 & ((uintptr_t)1 << b[0])) ? vec == TRAP_NONE : vec == 13, "CR4",
+		   flipped, vec);
+	__asm__ volatile("mov %0, %%cr4" ::"r"(cr4));
+}
+
+/* XSAVE is never offered, so CR4.OSXSAVE stays clear and XSETBV is #UD. */
+static void xsetbv_op(void)
+{
+	u32 vec = TRAP_TRY("xsetbv", ::"c"(below(2) ? 0 : rnd()), "a"(rnd()), "d"(rnd()));
+	cpu_expect(vec == 6, "XSETBV", 0, vec);
+}
+
+static void cpu_op(void)
+{
+	ncpu++;
+	switch (below(4)) {
+	case 0: cr8_op(); break;
+	case 1: dr_op(); break;
+	case 2: cr4_op(); break;
+	default: xsetbv_op(); break;
+	}
+}
+
 static void cpuid_op(void)
 {
 	u32 r[4];
@@ -261,7 +350,7 @@ int guest_main(void)
 	state = cmdline_num("seed", 1) * 0x9e3779b97f4a7c15ull | 1;
 	printf("chaos: seed %u, %u operations\n", (u32)cmdline_num("seed", 1), ops);
 	for (u32 i = 0; i < ops; i++) {
-		u32 kind = below(18);
+		u32 kind = below(19);
 		if (kind < 6)
 			port_op();
 		else if (kind < 11)
@@ -274,15 +363,20 @@ int guest_main(void)
 			cpuid_op();
 		else if (kind < 17)
 			string_op();
-		else
+		else if (kind < 18)
 			prefixed_op();
+		else
+			cpu_op();
 	}
+	if (sizeof(void *) == 8)
+		__asm__ volatile("mov %0, %%cr8" ::"r"((uintptr_t)0)); /* as it started */
 	outb(0x3fb, 0x03); /* the UART as rt left it: 8N1, no divisor latch */
 	outb(0x3fc, 0x03); /* no loopback */
 	outb(0x3f9, 0x00);
 	outb(0x3fa, 0x07);
-	printf("chaos: done: %u port, %u mmio, %u msr (%u faulted), %u hypercall, %u cpuid\n",
-	       nport, nmmio, nmsr, ngp, nhc, ncpuid);
+	printf("chaos: done: %u port, %u mmio, %u msr (%u faulted), %u hypercall, %u cpuid, "
+	       "%u cpu (%u wrong)\n",
+	       nport, nmmio, nmsr, ngp, nhc, ncpuid, ncpu, nbad);
 	printf("chaos: %u string, %u prefixed, %u wrong\n", nstring, nprefixed, nwrong);
-	return 0;
+	return nbad != 0;
 }

@@ -690,6 +690,21 @@ static void test_svm_and_unknown_leaves(void **state)
 	}
 }
 
+/* CR4 follows the policy: on a host with everything (skylake has PKU, OSXSAVE, PCID, VMX...)
+ * only the bits of features the guest is shown may be set. */
+static void test_cr4_allowed(void **state)
+{
+	(void)state;
+	u64 m = cpuid_cr4_allowed(&ctx);
+	/* VME PVI TSD DE PSE PAE PGE PCE OSFXSR OSXMMEXCPT FSGSBASE SMEP SMAP (SDM 2.5) */
+	u64 want = BIT(0) | BIT(1) | BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(7) | BIT(8) | BIT(9) |
+		   BIT(10) | BIT(16) | BIT(20) | BIT(21);
+	assert_int_equal(m, want);
+	/* never MCE, UMIP, LA57, VMXE, SMXE, PCIDE, OSXSAVE, PKE */
+	assert_false(
+		m & (BIT(6) | BIT(11) | BIT(12) | BIT(13) | BIT(14) | BIT(17) | BIT(18) | BIT(22)));
+}
+
 #define T(f, s) cmocka_unit_test_setup(f, s)
 
 int main(void)
@@ -715,6 +730,7 @@ int main(void)
 		T(test_ext1_masking, setup_all_ones),
 		T(test_ext_other, setup_skylake),
 		T(test_svm_and_unknown_leaves, setup_zen2),
+		T(test_cr4_allowed, setup_all_ones),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -348,6 +348,41 @@ static void test_all_modrm(void **state)
 	}
 }
 
+/* MOV to/from CRn for CR exits without decode assists: CR and GPR numbers with REX.R/REX.B,
+ * AMD's LOCK form of CR8, whatever ModRM.mod says; anything else is refused. */
+static void test_mov_cr(void **state)
+{
+	(void)state;
+	static const struct {
+		enum cpu_mode mode;
+		const char *hex;
+		struct mov_cr want;
+	} cases[] = {
+		{L64, "0f 22 e0", {3, 4, 0, true}},	/* mov %rax,%cr4 */
+		{L64, "0f 20 e3", {3, 4, 3, false}},	/* mov %cr4,%rbx */
+		{L64, "41 0f 22 e7", {4, 4, 15, true}}, /* mov %r15,%cr4 */
+		{L64, "44 0f 22 c1", {4, 8, 1, true}},	/* mov %rcx,%cr8 */
+		{L64, "3e 0f 22 e0", {4, 4, 0, true}},	/* ds prefix */
+		{P32, "f0 0f 22 c0", {4, 8, 0, true}},	/* lock mov %eax,%cr8 (AMD) */
+		{P32, "0f 22 20", {3, 4, 0, true}},	/* mod 00 still names a register */
+		{R, "0f 22 e6", {3, 4, 6, true}},	/* mov %esi,%cr4 in real mode */
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		u8 b[16];
+		size_t n = unhex(cases[i].hex, b, sizeof(b));
+		struct mov_cr m;
+		assert_int_equal(decode_mov_cr(b, n, cases[i].mode, &m), DECODE_OK);
+		assert_int_equal(m.len, cases[i].want.len);
+		assert_int_equal(m.cr, cases[i].want.cr);
+		assert_int_equal(m.gpr, cases[i].want.gpr);
+		assert_int_equal(m.to_cr, cases[i].want.to_cr);
+	}
+	u8 bad[] = {0x0f, 0x23, 0xc0}, cut[] = {0x0f, 0x22};
+	struct mov_cr m;
+	assert_int_equal(decode_mov_cr(bad, sizeof(bad), L64, &m), DECODE_UNSUPPORTED);
+	assert_int_equal(decode_mov_cr(cut, sizeof(cut), L64, &m), DECODE_TRUNCATED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_unsupported),
 		cmocka_unit_test(test_too_long_with_short_buffer),
 		cmocka_unit_test(test_all_modrm),
+		cmocka_unit_test(test_mov_cr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
