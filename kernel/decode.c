@@ -233,20 +233,31 @@ static void set_sizes(const struct decoder *d, const struct opcode *o, struct in
 		out->size = 4;
 }
 
-/* Read the opcode (one byte, or 0F and one) and look it up. */
-static int read_opcode(struct decoder *d, const struct opcode **o)
+/* Take the opcode: one byte, or 0F and one (then *two is set). */
+static int take_opcode(struct decoder *d, u8 *opc, bool *two)
 {
 	int r = need(d, 1);
 	if (r)
 		return r;
-	u8 opc = (u8)take(d, 1);
-	*o = &one_byte[opc];
-	if (opc == 0x0f) {
-		r = need(d, 1);
-		if (r)
-			return r;
-		*o = &two_byte[take(d, 1)];
-	}
+	*opc = (u8)take(d, 1);
+	*two = *opc == 0x0f;
+	if (!*two)
+		return DECODE_OK;
+	r = need(d, 1);
+	if (!r)
+		*opc = (u8)take(d, 1);
+	return r;
+}
+
+/* Read the opcode and look it up. */
+static int read_opcode(struct decoder *d, const struct opcode **o)
+{
+	u8 opc;
+	bool two;
+	int r = take_opcode(d, &opc, &two);
+	if (r)
+		return r;
+	*o = two ? &two_byte[opc] : &one_byte[opc];
 	if (!((*o)->flags & F_VALID))
 		return DECODE_UNSUPPORTED;
 	if (((*o)->flags & F_MOVSXD) && d->mode != CPU_MODE_LONG64)
@@ -342,17 +353,12 @@ static int skip_modrm(struct decoder *d, u8 addr_size, bool reg_only)
 /* Read the opcode of an exiting instruction and its form. */
 static int read_exit_opcode(struct decoder *d, u8 *form)
 {
-	int r = need(d, 1);
+	u8 opc;
+	bool two;
+	int r = take_opcode(d, &opc, &two);
 	if (r)
 		return r;
-	u8 opc = (u8)take(d, 1);
-	*form = exit_one_byte[opc];
-	if (opc == 0x0f) {
-		r = need(d, 1);
-		if (r)
-			return r;
-		*form = exit_two_byte[take(d, 1)];
-	}
+	*form = two ? exit_two_byte[opc] : exit_one_byte[opc];
 	return *form == XF_NONE ? DECODE_UNSUPPORTED : DECODE_OK;
 }
 

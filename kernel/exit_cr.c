@@ -48,16 +48,9 @@ static void gpr_set(struct vcpu *v, u8 n, u64 val)
 static bool fetch_mov_cr(struct vcpu *v, struct vexit *e)
 {
 	u8 bytes[15];
-	enum cpu_mode mode = vcpu_mode(v);
-	u64 la = vcpu_get(v, VREG_CS_BASE) + vcpu_get(v, VREG_RIP);
-	if (mode != CPU_MODE_LONG64)
-		la &= 0xffffffffull;
-	u32 pf;
-	size_t n = 15;
-	while (n && vcpu_read_linear(v, la, bytes, n, GVA_FETCH, &pf) != GVA_OK)
-		n--;
+	size_t n = vcpu_fetch_insn(v, bytes);
 	struct mov_cr m;
-	if (decode_mov_cr(bytes, n, mode, &m) != DECODE_OK || m.cr != e->cr.cr ||
+	if (decode_mov_cr(bytes, n, vcpu_mode(v), &m) != DECODE_OK || m.cr != e->cr.cr ||
 	    m.to_cr == e->cr.read)
 		return false;
 	e->cr.gpr = m.gpr;
