@@ -3,6 +3,7 @@
 #include "vdev/vioapic.h"
 #include "vdev/vlapic.h"
 #include "vdev/vpic.h"
+#include "vdev/vrecord.h"
 
 #include <string.h>
 
@@ -259,4 +260,40 @@ void fake_refusals(fake_load_fn *load, void *dev, size_t size, const u8 *rec, u6
 	memcpy(copy, rec, len);
 	copy[bad_off] = bad;
 	refused(load, dev, size, copy, len);
+}
+
+u64 fake_save_load(fake_save_fn *save, fake_load_fn *load, void *dev, u8 *rec,
+		   void (*watch)(struct fake_trace *t), void (*fresh)(struct vm *vm), u64 now2)
+{
+	static struct fake_trace a, b;
+	static u8 again[2048];
+	bool lines[24];
+	u32 ncpus = the_vm.nvcpus;
+	u64 ram = the_vm.mem.size;
+	u64 len = save(dev, fake_now, rec, VREC_MAX);
+	assert_true(len >= 16);
+	assert_int_equal(save(dev, fake_now, again, len - 1), 0); /* too small a buffer */
+	memcpy(lines, fake_irq_level, sizeof(lines));
+	a.n = b.n = 0;
+	memset(fake_irq_rises, 0, sizeof(fake_irq_rises));
+	fake_ndeliveries = fake_nmis = fake_resets = fake_poweroffs = 0;
+	watch(&a);
+
+	fake_now = now2;
+	struct vm *vm = fake_vm(ncpus, ram);
+	if (fresh)
+		fresh(vm);
+	memcpy(fake_irq_level, lines, sizeof(lines));
+	dev_lock(vm);
+	const char *why = load(vm, dev, fake_now, rec, len);
+	dev_unlock(vm);
+	if (why)
+		print_error("refused: %s\n", why);
+	assert_null(why);
+	assert_int_equal(save(dev, fake_now, again, sizeof(again)), len);
+	assert_memory_equal(rec, again, len);
+	fake_ndeliveries = fake_nmis = fake_resets = fake_poweroffs = 0;
+	watch(&b);
+	fake_same(&a, &b);
+	return len;
 }

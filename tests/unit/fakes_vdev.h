@@ -50,6 +50,16 @@ u64 fake_deadline(u32 cpu, int slot, u64 start);
 
 /* A device's load (vdev/vrecord.h's shape). */
 typedef const char *fake_load_fn(struct vm *vm, void *dev, u64 now, const void *buf, u64 len);
+/* A device's save (vdev/vrecord.h's shape). */
+typedef u64 fake_save_fn(const void *dev, u64 now, void *buf, u64 len);
+/* Save dev (a busy device of the current fake VM) into rec and trace what it does from then
+ * on (watch); then a fresh VM like it (fresh, if given, finishes it) with its clock at now2,
+ * the interrupt lines as they were at save (the PIC's record keeps them), dev loaded from rec
+ * and saved again into the same bytes, and traced again: the two traces must match. Returns
+ * the record's length. */
+u64 fake_save_load(fake_save_fn *save, fake_load_fn *load, void *dev, u8 *rec /* VREC_MAX */,
+		   void (*watch)(struct fake_trace *t), void (*fresh)(struct vm *vm), u64 now2);
+
 /* Every damaged copy of a good record (len bytes) is refused with a reason and leaves dev
  * (size bytes) as it was: another magic, kind or version, a byte short, a byte over, and the
  * byte at bad_off set to bad (a field out of its range). */
