@@ -13,7 +13,8 @@ u64 vrec_write(void *buf, u64 len, u16 kind, u16 version, const void *payload, u
 	if (len < sizeof(h) + size)
 		return 0;
 	memcpy(buf, &h, sizeof(h));
-	memcpy((u8 *)buf + sizeof(h), payload, size);
+	if (size) /* a device with no state passes no payload */
+		memcpy((u8 *)buf + sizeof(h), payload, size);
 	return sizeof(h) + size;
 }
 
@@ -57,7 +58,8 @@ bool vrec_open(struct vrec_reader *r, const void *buf, u64 len, u16 kind, u16 ve
 	if (r->why)
 		return false;
 	r->khz = h.clock_khz;
-	memcpy(payload, (const u8 *)buf + sizeof(h), size);
+	if (size)
+		memcpy(payload, (const u8 *)buf + sizeof(h), size);
 	return true;
 }
 
