@@ -285,7 +285,8 @@ static void watch(struct fake_trace *t)
 }
 
 /* Both chips initialised, IRQ 9 and 10 level-triggered, IRQ 3 masked and pending, IRQ 4 in
- * service, IRQ 5 and the slave's IRQ 10 (high) waiting, IRQ 6 low again, ISR selected. */
+ * service, IRQ 5 and the slave's IRQ 10 (high) waiting, IRQ 6 low again, the slave's
+ * priority rotated, ISR selected. */
 static void busy(void)
 {
 	init(0x01, 0x88 /* IRQ 3 and 7 masked */, 0x00);
@@ -299,6 +300,7 @@ static void busy(void)
 	line(10, true);
 	line(6, true);
 	line(6, false);
+	out(0xa0, 0xc3); /* slave: IRQ 11 lowest priority */
 	out(0x20, 0x0b);
 }
 

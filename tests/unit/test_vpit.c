@@ -304,8 +304,8 @@ static void behaviour(struct fake_trace *t)
 	}
 }
 
-/* A PIT mid-count in mode m on channels 0 and 2, channel 1 half-programmed, a latched count
- * half read. */
+/* A PIT mid-count in mode m on channel 0 and on channel 2 (frozen by its gate, half read),
+ * channel 1 half-programmed, a latched count half read. */
 static void busy(u8 m)
 {
 	out(0x43, (u8)(0x30 | m << 1)); /* channel 0, low then high */
@@ -323,6 +323,8 @@ static void busy(u8 m)
 	out(0x43, (u8)(0x70 | m << 1)); /* channel 1: a control word and half a count */
 	out(0x41, 0x55);
 	fake_advance(clocks(123));
+	in(0x42);     /* channel 2: the low byte live, the high byte next */
+	out(0x61, 0); /* and its gate low: the count frozen */
 }
 
 /* Save a busy PIT, watch it; load the record into a fresh VM at an earlier clock (before
