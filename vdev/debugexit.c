@@ -20,12 +20,14 @@ static void debugexit_write(struct vcpu *v, void *dev, u64 port, u8 size, u64 va
 
 /* ---- state records (vdev/vrecord.h): kind VREC_DEBUGEXIT, version 1, no payload ---- */
 
+/* A header alone: there is no state. */
 u64 debugexit_save(const void *dev, u64 now, void *buf, u64 len)
 {
 	(void)dev, (void)now;
 	return vrec_write(buf, len, VREC_DEBUGEXIT, 1, NULL, 0);
 }
 
+/* Only the header to check. */
 const char *debugexit_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len)
 {
 	struct vrec_reader r;

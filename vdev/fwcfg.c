@@ -65,6 +65,7 @@ struct fwcfg_rec {
 };
 _Static_assert(sizeof(struct fwcfg_rec) == 8, "fw_cfg record");
 
+/* Fill the payload above from the device and write it out behind its header. */
 u64 fwcfg_save(const void *dev, u64 now, void *buf, u64 len)
 {
 	const struct fwcfg *f = dev;
@@ -73,6 +74,7 @@ u64 fwcfg_save(const void *dev, u64 now, void *buf, u64 len)
 	return vrec_write(buf, len, VREC_FWCFG, 1, &rec, sizeof(rec));
 }
 
+/* Check the header and every field first; replace the device only if all pass. */
 const char *fwcfg_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len)
 {
 	struct fwcfg_rec rec;

@@ -176,6 +176,7 @@ struct ioapic_rec {
 };
 _Static_assert(sizeof(struct ioapic_rec) == 208, "I/O APIC record");
 
+/* Fill the payload above from the device and write it out behind its header. */
 u64 vioapic_save(const void *dev, u64 now, void *buf, u64 len)
 {
 	const struct vioapic *io = dev;
@@ -196,6 +197,7 @@ static void check_entry(struct vrec_reader *r, u64 e, bool high)
 		     "I/O APIC level pin high and not delivered");
 }
 
+/* Check the header and every field first; replace the device only if all pass. */
 const char *vioapic_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len)
 {
 	struct ioapic_rec rec;

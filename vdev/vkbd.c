@@ -173,6 +173,7 @@ struct kbd_rec {
 };
 _Static_assert(sizeof(struct kbd_rec) == 8, "i8042 record");
 
+/* Fill the payload above from the device and write it out behind its header. */
 u64 vkbd_save(const void *dev, u64 now, void *buf, u64 len)
 {
 	const struct vkbd *k = dev;
@@ -188,6 +189,7 @@ static bool data_command(u8 cmd)
 	return cmd == 0 || cmd == 0x60 || (cmd >= 0xd1 && cmd <= 0xd4);
 }
 
+/* Check the header and every field first; replace the device only if all pass. */
 const char *vkbd_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len)
 {
 	struct kbd_rec rec;

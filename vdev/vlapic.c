@@ -297,6 +297,7 @@ struct lapic_rec {
 };
 _Static_assert(sizeof(struct lapic_rec) == 176, "local APIC record");
 
+/* Fill the payload above from the device and write it out behind its header. */
 u64 vlapic_save(const void *dev, u64 now, void *buf, u64 len)
 {
 	const struct vlapic *l = dev;
@@ -351,6 +352,7 @@ static void check(struct vrec_reader *r, const struct lapic_rec *rec)
 	vrec_require(r, rec->tmr_period <= period_max(r, rec->tmr_init), "APIC timer out of range");
 }
 
+/* Check the header and every field first; replace the device only if all pass. */
 const char *vlapic_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len)
 {
 	struct lapic_rec rec;

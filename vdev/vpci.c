@@ -111,6 +111,7 @@ struct pci_rec {
 };
 _Static_assert(sizeof(struct pci_rec) == 200, "PCI record");
 
+/* Fill the payload above from the device and write it out behind its header. */
 u64 vpci_save(const void *dev, u64 now, void *buf, u64 len)
 {
 	const struct vpci *p = dev;
@@ -120,6 +121,7 @@ u64 vpci_save(const void *dev, u64 now, void *buf, u64 len)
 	return vrec_write(buf, len, VREC_PCI, 1, &rec, sizeof(rec));
 }
 
+/* Check the header and every field first; replace the device only if all pass. */
 const char *vpci_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len)
 {
 	struct pci_rec rec;

@@ -294,6 +294,7 @@ struct pic_rec {
 };
 _Static_assert(sizeof(struct pic_rec) == 24, "PIC record");
 
+/* Fill the payload above from the device and write it out behind its header. */
 u64 vpic_save(const void *dev, u64 now, void *buf, u64 len)
 {
 	const struct vpic *p = dev;
@@ -346,6 +347,7 @@ static struct vpic_chip chip_load(struct vrec_reader *r, const struct pic_chip_r
 	};
 }
 
+/* Check the header and every field first; replace the device only if all pass. */
 const char *vpic_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len)
 {
 	struct pic_rec rec;

@@ -335,6 +335,7 @@ struct pit_rec {
 _Static_assert(sizeof(struct pit_rec) == 144, "PIT record");
 _Static_assert(sizeof(struct vrec_header) + sizeof(struct pit_rec) <= VREC_MAX, "PIT record");
 
+/* A channel as its record keeps it. */
 static struct pit_channel_rec channel_rec(const struct vpit_channel *c, u64 now)
 {
 	return (struct pit_channel_rec){
@@ -355,6 +356,7 @@ static struct pit_channel_rec channel_rec(const struct vpit_channel *c, u64 now)
 	};
 }
 
+/* Fill the payload above from the device and write it out behind its header. */
 u64 vpit_save(const void *dev, u64 now, void *buf, u64 len)
 {
 	const struct vpit *p = dev;
@@ -399,6 +401,7 @@ static struct vpit_channel channel_load(struct vrec_reader *r, const struct pit_
 	};
 }
 
+/* Check the header and every field first; replace the device only if all pass. */
 const char *vpit_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len)
 {
 	struct pit_rec rec;

@@ -105,6 +105,7 @@ struct pm_rec {
 };
 _Static_assert(sizeof(struct pm_rec) == 16, "PM record");
 
+/* Fill the payload above from the device and write it out behind its header. */
 u64 vpm_save(const void *dev, u64 now, void *buf, u64 len)
 {
 	const struct vpm *p = dev;
@@ -112,6 +113,7 @@ u64 vpm_save(const void *dev, u64 now, void *buf, u64 len)
 	return vrec_write(buf, len, VREC_PM, 1, &rec, sizeof(rec));
 }
 
+/* Check the header and every field first; replace the device only if all pass. */
 const char *vpm_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len)
 {
 	struct pm_rec rec;

@@ -66,7 +66,11 @@ bool vrec_open(struct vrec_reader *r, const void *buf, u64 len, u16 kind, u16 ve
 u64 vrec_span(struct vrec_reader *r, u64 ticks)
 {
 	u64 khz = vclock_khz();
-	return r->khz == khz ? ticks : vdev_muldiv(ticks, khz, r->khz);
+	if (r->khz == khz)
+		return ticks;
+	/* Rescaled, it must stay far from overflow (below 2^62) like every time in a record. */
+	vrec_require(r, ticks / r->khz < (1ull << 62) / khz, "time out of range");
+	return r->why ? 0 : vdev_muldiv(ticks, khz, r->khz);
 }
 
 /* rel on this clock: the distance rescaled, sign kept. */

@@ -301,6 +301,7 @@ _Static_assert(sizeof(struct vrec_header) + sizeof(struct rtc_rec) <= VREC_MAX, 
 
 #define UNIX_MAX (1ll << 40) /* seconds: far past any year the registers can show */
 
+/* Fill the payload above from the device and write it out behind its header. */
 u64 vrtc_save(const void *dev, u64 now, void *buf, u64 len)
 {
 	const struct vrtc *r = dev;
@@ -328,6 +329,7 @@ static void check_registers(struct vrec_reader *v, const u8 *c)
 	vrec_require(v, c[RTC_REG_D] == D_VRT, "RTC register D out of range");
 }
 
+/* Check the header and every field first; replace the device only if all pass. */
 const char *vrtc_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len)
 {
 	struct rtc_rec rec;

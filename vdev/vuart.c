@@ -177,6 +177,7 @@ struct uart_rec {
 _Static_assert(sizeof(struct uart_rec) == 480, "UART record");
 _Static_assert(sizeof(struct vrec_header) + sizeof(struct uart_rec) <= VREC_MAX, "UART record");
 
+/* Fill the payload above from the device and write it out behind its header. */
 u64 vuart_save(const void *dev, u64 now, void *buf, u64 len)
 {
 	const struct vuart *u = dev;
@@ -215,6 +216,7 @@ static void check(struct vrec_reader *r, const struct uart_rec *rec)
 	vrec_require(r, !rec->zero[0] && !rec->zero[1], "UART reserved bytes");
 }
 
+/* Check the header and every field first; replace the device only if all pass. */
 const char *vuart_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len)
 {
 	struct uart_rec rec;

@@ -101,6 +101,10 @@ static void test_times_across_clocks(void **state)
 	assert_int_equal(vrec_time(&r, -300), (u64)(100 - 600));
 	assert_int_equal(vrec_span(&r, 1000), 2000);
 	assert_null(r.why);
+	r.khz = (u32)(fake_khz / 16); /* the slowest clock a record may come from */
+	vrec_span(&r, VREC_TIME_MAX); /* would overflow rescaled */
+	assert_string_equal(r.why, "time out of range");
+	r = (struct vrec_reader){.now = 100, .khz = (u32)fake_khz};
 	vrec_time(&r, VREC_TIME_MAX + 1);
 	assert_string_equal(r.why, "time out of range");
 	vrec_require(&r, false, "second reason");
