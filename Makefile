@@ -36,7 +36,7 @@ KOBJS := \
 	svm/svm.o svm/svm_exit.o svm/svm_entry.o svm/npt.o svm/svm_dump.o \
 	vmx/vmx.o vmx/vmx_exit.o vmx/vmx_entry.o vmx/ept.o vmx/vmx_dump.o \
 	vdev/vdevs.o vdev/vuart.o vdev/debugexit.o vdev/fwcfg.o vdev/vpic.o vdev/vlapic.o vdev/vioapic.o \
-	vdev/vpit.o vdev/vrtc.o vdev/vpci.o vdev/vkbd.o vdev/vacpi.o vdev/vpm.o
+	vdev/vpit.o vdev/vrtc.o vdev/vpci.o vdev/vkbd.o vdev/vacpi.o vdev/vpm.o vdev/vrecord.o
 
 KOBJS := $(addprefix $(BUILD)/,$(KOBJS))
 
@@ -74,7 +74,8 @@ UNIT_SRCS := kernel/fmt.c kernel/token.c kernel/cmdline.c kernel/parse.c kernel/
              kernel/gva.c kernel/vmdef.c kernel/image.c kernel/cpuid.c kernel/calendar.c \
              kernel/guestout.c \
              vdev/vpic.c vdev/vpit.c vdev/vrtc.c vdev/vioapic.c vdev/vpci.c vdev/vkbd.c \
-             vdev/vacpi.c vdev/vpm.c tests/unit/fakes_vdev.c $(UNIT_EXTRA)
+             vdev/vacpi.c vdev/vpm.c vdev/vrecord.c vdev/vuart.c vdev/fwcfg.c vdev/debugexit.c \
+             tests/unit/fakes_vdev.c $(UNIT_EXTRA)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 UNIT_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(UNIT_SRCS) tests/unit/fakes.c)
 
@@ -85,6 +86,9 @@ $(BUILD)/host/%.o: %.c
 $(BUILD)/unit/%: $(BUILD)/host/tests/unit/%.o $(UNIT_OBJS)
 	@mkdir -p $(dir $@)
 	$(call say,HOSTLD,$@)$(CC) $(HCFLAGS) -o $@ $^ -lcmocka
+
+# The local APIC's test links the real vlapic.c (the others get fakes_vdev.c's vlapic_deliver).
+$(BUILD)/unit/test_vlapic: $(BUILD)/host/vdev/vlapic.o
 
 unit: $(UNIT_TESTS)
 

@@ -1,7 +1,9 @@
 /* Debug exit at port 0xf4 (as QEMU's isa-debug-exit): a write ends the VM with the written
  * value as its exit status. */
+#include "vdev/debugexit.h"
 #include "kernel/bus.h"
 #include "kernel/vm.h"
+#include "vdev/vrecord.h"
 
 static u64 debugexit_read(struct vcpu *v, void *dev, u64 port, u8 size)
 {
@@ -14,6 +16,23 @@ static void debugexit_write(struct vcpu *v, void *dev, u64 port, u8 size, u64 va
 	(void)dev, (void)port;
 	u64 status = size == 1 ? (u8)val : size == 2 ? (u16)val : (u32)val;
 	vm_stop(v->vm, VM_END_EXIT, status, "debug-exit port");
+}
+
+/* ---- state records (vdev/vrecord.h): kind VREC_DEBUGEXIT, version 1, no payload ---- */
+
+/* A header alone: there is no state. */
+u64 debugexit_save(const void *dev, u64 now, void *buf, u64 len)
+{
+	(void)dev, (void)now;
+	return vrec_write(buf, len, VREC_DEBUGEXIT, 1, NULL, 0);
+}
+
+/* Only the header to check. */
+const char *debugexit_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len)
+{
+	struct vrec_reader r;
+	(void)vm, (void)dev;
+	return vrec_open(&r, buf, len, VREC_DEBUGEXIT, 1, NULL, 0, now) ? NULL : r.why;
 }
 
 const struct vdev_ops debugexit_ops = {

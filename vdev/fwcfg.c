@@ -1,9 +1,11 @@
 /* fw_cfg at 0x510 (selector, 16-bit) and 0x511 (data, bytes): the firmware-configuration
  * interface QEMU gives its guests, answering the keys small test kernels read. Items are
  * little-endian except the file directory's count (QEMU docs/specs/fw_cfg.rst). */
+#include "vdev/fwcfg.h"
 #include "kernel/bus.h"
 #include "kernel/lib.h"
 #include "kernel/vm.h"
+#include "vdev/vrecord.h"
 
 enum {
 	FW_SIGNATURE = 0x00,
@@ -52,6 +54,39 @@ static void fwcfg_write(struct vcpu *v, void *dev, u64 port, u8 size, u64 val)
 		f->key = (u16)val;
 		f->off = 0;
 	}
+}
+
+/* ---- state records (vdev/vrecord.h): kind VREC_FWCFG, version 1 ---- */
+
+struct fwcfg_rec {
+	u16 key;  /* 0x00 the selected item */
+	u16 zero; /* 0x02 */
+	u32 off;  /* 0x04 bytes of it read, 0-8 */
+};
+_Static_assert(sizeof(struct fwcfg_rec) == 8, "fw_cfg record");
+
+/* Fill the payload above from the device and write it out behind its header. */
+u64 fwcfg_save(const void *dev, u64 now, void *buf, u64 len)
+{
+	const struct fwcfg *f = dev;
+	struct fwcfg_rec rec = {f->key, 0, f->off};
+	(void)now;
+	return vrec_write(buf, len, VREC_FWCFG, 1, &rec, sizeof(rec));
+}
+
+/* Check the header and every field first; replace the device only if all pass. */
+const char *fwcfg_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len)
+{
+	struct fwcfg_rec rec;
+	struct vrec_reader r;
+	(void)vm;
+	if (!vrec_open(&r, buf, len, VREC_FWCFG, 1, &rec, sizeof(rec), now))
+		return r.why;
+	vrec_require(&r, rec.off <= 8 && !rec.zero, "fw_cfg offset out of range"); /* item() */
+	if (r.why)
+		return r.why;
+	*(struct fwcfg *)dev = (struct fwcfg){rec.key, rec.off};
+	return NULL;
 }
 
 const struct vdev_ops fwcfg_ops = {

@@ -8,6 +8,7 @@
 #include "kernel/virq.h"
 #include "kernel/vm.h"
 #include "vdev/vlapic.h"
+#include "vdev/vrecord.h"
 
 enum { IOREGSEL = 0x00, IOWIN = 0x10 }; /* MMIO offsets (3.1) */
 enum { IOAPICID = 0x00, IOAPICVER = 0x01, IOAPICARB = 0x02, IOREDTBL = 0x10 }; /* 3.2 */
@@ -162,6 +163,60 @@ static void vioapic_write(struct vcpu *v, void *dev, u64 addr, u8 size, u64 val)
 		io->ioregsel = (u32)val & 0xff;
 	else if (off == IOWIN)
 		reg_write(v->vm, io, io->ioregsel, (u32)val);
+}
+
+/* ---- state records (vdev/vrecord.h): kind VREC_IOAPIC, version 1 ---- */
+
+struct ioapic_rec {
+	u32 ioregsel;		 /* 0x00 0-0xff */
+	u32 id;			 /* 0x04 0-15, or VIOAPIC_ID_UNSET */
+	u32 lines;		 /* 0x08 pin levels, bits 23:0 */
+	u32 zero;		 /* 0x0c */
+	u64 redir[VIOAPIC_PINS]; /* 0x10 writable bits and remote IRR */
+};
+_Static_assert(sizeof(struct ioapic_rec) == 208, "I/O APIC record");
+
+/* Fill the payload above from the device and write it out behind its header. */
+u64 vioapic_save(const void *dev, u64 now, void *buf, u64 len)
+{
+	const struct vioapic *io = dev;
+	struct ioapic_rec rec = {.ioregsel = io->ioregsel, .id = io->id, .lines = io->lines};
+	(void)now;
+	for (int i = 0; i < VIOAPIC_PINS; i++)
+		rec.redir[i] = io->redir[i];
+	return vrec_write(buf, len, VREC_IOAPIC, 1, &rec, sizeof(rec));
+}
+
+/* An entry as the code leaves it: remote IRR only on a level pin, and a level pin that is
+ * high and unmasked has been delivered (remote IRR set). */
+static void check_entry(struct vrec_reader *r, u64 e, bool high)
+{
+	vrec_require(r, !(e & ~(RTE_WRITABLE | RTE_REMOTE_IRR)), "I/O APIC entry out of range");
+	vrec_require(r, (e & RTE_LEVEL) || !(e & RTE_REMOTE_IRR), "I/O APIC remote IRR on edge");
+	vrec_require(r, !(e & RTE_LEVEL) || (e & (RTE_MASKED | RTE_REMOTE_IRR)) || !high,
+		     "I/O APIC level pin high and not delivered");
+}
+
+/* Check the header and every field first; replace the device only if all pass. */
+const char *vioapic_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len)
+{
+	struct ioapic_rec rec;
+	struct vrec_reader r;
+	(void)vm;
+	if (!vrec_open(&r, buf, len, VREC_IOAPIC, 1, &rec, sizeof(rec), now))
+		return r.why;
+	vrec_require(&r, rec.ioregsel <= 0xff, "I/O APIC IOREGSEL out of range");
+	vrec_require(&r, rec.id <= 0xf || rec.id == VIOAPIC_ID_UNSET, "I/O APIC ID out of range");
+	vrec_require(&r, rec.lines < BIT(VIOAPIC_PINS) && !rec.zero, "I/O APIC lines out of range");
+	for (int i = 0; i < VIOAPIC_PINS; i++)
+		check_entry(&r, rec.redir[i], rec.lines & BIT(i));
+	if (r.why)
+		return r.why;
+	struct vioapic *io = dev;
+	*io = (struct vioapic){.ioregsel = rec.ioregsel, .id = rec.id, .lines = rec.lines};
+	for (int i = 0; i < VIOAPIC_PINS; i++)
+		io->redir[i] = rec.redir[i];
+	return NULL;
 }
 
 const struct vdev_ops vioapic_ops = {

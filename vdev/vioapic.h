@@ -25,4 +25,12 @@ void vioapic_line(struct vm *vm, u32 gsi, bool level);
  * asserted. */
 void vioapic_eoi(struct vm *vm, u8 vector);
 
+/* Save the I/O APIC (dev: its struct vioapic) at guest-clock time now as a record in buf (len
+ * bytes, VREC_MAX fits): the bytes written, 0 if it does not fit. Device lock held. */
+u64 vioapic_save(const void *dev, u64 now, void *buf, u64 len);
+/* Rebuild dev, a fresh VM's I/O APIC, from vioapic_save's record: entries, remote
+ * IRR bits and pin levels as saved; nothing is delivered. NULL, or why the
+ * record is refused (dev unchanged). Device lock held. */
+const char *vioapic_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len);
+
 #endif

@@ -10,6 +10,7 @@
 #include "kernel/bus.h"
 #include "kernel/virq.h"
 #include "kernel/vm.h"
+#include "vdev/vrecord.h"
 
 /* Status register bits. */
 #define ST_OBF	   0x01 /* output buffer full */
@@ -156,6 +157,59 @@ void vkbd_reset(struct vkbd *k)
 		.port92 = OUT_A20,
 		.status = ST_SYS | ST_UNLOCK,
 	};
+}
+
+/* ---- state records (vdev/vrecord.h): kind VREC_KBD, version 1 ---- */
+
+struct kbd_rec {
+	u8 cmd_byte; /* 0x00 */
+	u8 outport;  /* 0x01 */
+	u8 port92;   /* 0x02 bits 1:0 */
+	u8 out;	     /* 0x03 */
+	u8 status;   /* 0x04 ST_* bits */
+	u8 pending;  /* 0x05 a command awaiting data, or 0 */
+	u8 irqs;     /* 0x06 as update_irqs leaves them */
+	u8 zero;     /* 0x07 */
+};
+_Static_assert(sizeof(struct kbd_rec) == 8, "i8042 record");
+
+/* Fill the payload above from the device and write it out behind its header. */
+u64 vkbd_save(const void *dev, u64 now, void *buf, u64 len)
+{
+	const struct vkbd *k = dev;
+	struct kbd_rec rec = {k->cmd_byte, k->outport, k->port92, k->out,
+			      k->status,   k->pending, k->irqs,	  0};
+	(void)now;
+	return vrec_write(buf, len, VREC_KBD, 1, &rec, sizeof(rec));
+}
+
+/* The commands whose data byte comes next at 0x60 (command()). */
+static bool data_command(u8 cmd)
+{
+	return cmd == 0 || cmd == 0x60 || (cmd >= 0xd1 && cmd <= 0xd4);
+}
+
+/* Check the header and every field first; replace the device only if all pass. */
+const char *vkbd_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len)
+{
+	struct kbd_rec rec;
+	struct vrec_reader r;
+	(void)vm;
+	if (!vrec_open(&r, buf, len, VREC_KBD, 1, &rec, sizeof(rec), now))
+		return r.why;
+	struct vkbd k = {rec.cmd_byte, rec.outport, rec.port92, rec.out,
+			 rec.status,   rec.pending, rec.irqs};
+	bool full = k.status & ST_OBF, aux = k.status & ST_AUXDATA;
+	u8 irqs = (u8)((full && !aux && (k.cmd_byte & CB_KBDINT) ? 1 : 0) |
+		       (full && aux && (k.cmd_byte & CB_AUXINT) ? 2 : 0));
+	vrec_require(&r, !(rec.port92 & ~(P92_RESET | OUT_A20)), "i8042 port 0x92 out of range");
+	vrec_require(&r, !(rec.status & 0x82), "i8042 status out of range");
+	vrec_require(&r, data_command(rec.pending), "i8042 pending command out of range");
+	vrec_require(&r, rec.irqs == irqs && !rec.zero, "i8042 interrupt lines out of step");
+	if (r.why)
+		return r.why;
+	*(struct vkbd *)dev = k;
+	return NULL;
 }
 
 const struct vdev_ops vkbd_ops = {

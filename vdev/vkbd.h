@@ -19,4 +19,13 @@ struct vkbd {
 /* Power-on state, as a BIOS leaves it: self-test passed, A20 on, output buffer empty. */
 void vkbd_reset(struct vkbd *k);
 
+struct vm;
+/* Save the i8042 (dev: its struct vkbd) at guest-clock time now as a record in buf (len
+ * bytes, VREC_MAX fits): the bytes written, 0 if it does not fit. Device lock held. */
+u64 vkbd_save(const void *dev, u64 now, void *buf, u64 len);
+/* Rebuild dev, a fresh VM's i8042, from vkbd_save's record: the command byte,
+ * ports, output buffer and a command waiting for its data; drives no interrupt line. NULL, or why
+ * the record is refused (dev unchanged). Device lock held. */
+const char *vkbd_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len);
+
 #endif

@@ -21,4 +21,15 @@ struct vlapic {
 /* Deliver a fixed interrupt to v's local APIC (from the IOAPIC or an IPI). */
 void vlapic_deliver(struct vcpu *v, u8 vector, bool level);
 
+struct vm;
+/* Save one vCPU's local APIC (dev: its struct vlapic in vm->dev.lapic) at guest-clock time now
+ * as a record in buf (len bytes, VREC_MAX fits): the bytes written, 0 if it does not fit. Its
+ * vCPU is not running. The APIC ID is the vCPU's index, not part of the record. */
+u64 vlapic_save(const void *dev, u64 now, void *buf, u64 len);
+/* Rebuild dev, the local APIC of one of vm's vCPUs, fresh, from vlapic_save's record:
+ * registers, IRR, ISR and TMR, and the timer counting on from where it was (armed on that
+ * vCPU); the vCPU is told if a request waits. NULL, or why the record is refused (dev
+ * unchanged). */
+const char *vlapic_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len);
+
 #endif

@@ -7,6 +7,8 @@
 #include "vdev/vpci.h"
 #include "kernel/bus.h"
 #include "kernel/vm.h"
+#include "vdev/vrecord.h"
+#include "kernel/lib.h"
 
 #define ADDR_ENABLE  0x80000000u
 #define ADDR_MASK    0x80fffffcu /* bits 30:24 and 1:0 are reserved, read as 0 */
@@ -96,6 +98,47 @@ static void vpci_write(struct vcpu *v, void *dev, u64 port, u8 size, u64 val)
 void vpci_reset(struct vpci *p)
 {
 	*p = (struct vpci){.command = 0x0006};
+}
+
+/* ---- state records (vdev/vrecord.h): kind VREC_PCI, version 1 ---- */
+
+struct pci_rec {
+	u32 addr;			/* 0x00 CONFIG_ADDRESS */
+	u16 command;			/* 0x04 */
+	u8 rcr;				/* 0x06 */
+	u8 latency;			/* 0x07 */
+	u8 chipset[256 - VPCI_CHIPSET]; /* 0x08 */
+};
+_Static_assert(sizeof(struct pci_rec) == 200, "PCI record");
+
+/* Fill the payload above from the device and write it out behind its header. */
+u64 vpci_save(const void *dev, u64 now, void *buf, u64 len)
+{
+	const struct vpci *p = dev;
+	struct pci_rec rec = {p->addr, p->command, p->rcr, p->latency, {0}};
+	(void)now;
+	memcpy(rec.chipset, p->chipset, sizeof(rec.chipset));
+	return vrec_write(buf, len, VREC_PCI, 1, &rec, sizeof(rec));
+}
+
+/* Check the header and every field first; replace the device only if all pass. */
+const char *vpci_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len)
+{
+	struct pci_rec rec;
+	struct vrec_reader r;
+	(void)vm;
+	if (!vrec_open(&r, buf, len, VREC_PCI, 1, &rec, sizeof(rec), now))
+		return r.why;
+	vrec_require(&r, !(rec.addr & ~ADDR_MASK), "PCI address out of range");
+	vrec_require(&r, !(rec.command & ~CMD_WRITABLE), "PCI command out of range");
+	vrec_require(&r, !(rec.rcr & ~0x0a), "PCI reset control out of range");
+	if (r.why)
+		return r.why;
+	struct vpci *p = dev;
+	*p = (struct vpci){
+		.addr = rec.addr, .rcr = rec.rcr, .command = rec.command, .latency = rec.latency};
+	memcpy(p->chipset, rec.chipset, sizeof(p->chipset));
+	return NULL;
 }
 
 const struct vdev_ops vpci_ops = {

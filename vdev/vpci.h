@@ -19,4 +19,13 @@ struct vpci {
 /* Power-on state: CONFIG_ADDRESS 0, the bridge decoding memory and mastering. */
 void vpci_reset(struct vpci *p);
 
+struct vm;
+/* Save the PCI host bridge (dev: its struct vpci) at guest-clock time now as a record in buf (len
+ * bytes, VREC_MAX fits): the bytes written, 0 if it does not fit. Device lock held. */
+u64 vpci_save(const void *dev, u64 now, void *buf, u64 len);
+/* Rebuild dev, a fresh VM's PCI host bridge, from vpci_save's record: the address
+ * register, reset control and the bridge's writable registers. NULL, or why the
+ * record is refused (dev unchanged). Device lock held. */
+const char *vpci_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len);
+
 #endif

@@ -6,6 +6,7 @@
 #include "kernel/bus.h"
 #include "kernel/virq.h"
 #include "kernel/vm.h"
+#include "vdev/vrecord.h"
 
 #define ELCR_MASK_MASTER 0xf8 /* IRQ 0-2 are always edge-triggered (PIIX 4.1.11) */
 #define ELCR_MASK_SLAVE	 0xde /* and so are IRQ 8 and 13 */
@@ -260,6 +261,117 @@ void vpic_reset(struct vpic *p)
 	*p = (struct vpic){0};
 	p->chip[0] = (struct vpic_chip){.imr = 0xff, .vector_base = 0x08};
 	p->chip[1] = (struct vpic_chip){.imr = 0xff, .vector_base = 0x70};
+}
+
+/* ---- state records (vdev/vrecord.h): kind VREC_PIC, version 1 ---- */
+
+/* A chip's bools, one bit each. */
+enum {
+	F_ICW4 = 1,
+	F_SINGLE = 2,
+	F_AUTO_EOI = 4,
+	F_ROTATE_AEOI = 8,
+	F_SFNM = 16,
+	F_READ_ISR = 32,
+	F_POLL = 64,
+	F_SPECIAL_MASK = 128,
+};
+
+struct pic_chip_rec {
+	u8 irr, isr, imr, lines; /* 0x00 */
+	u8 elcr;		 /* 0x04 */
+	u8 vector_base;		 /* 0x05 bits 2:0 clear */
+	u8 init_state;		 /* 0x06 0-3 */
+	u8 priority_add;	 /* 0x07 0-7 */
+	u8 flags;		 /* 0x08 F_* */
+};
+_Static_assert(sizeof(struct pic_chip_rec) == 9, "PIC chip record");
+
+struct pic_rec {
+	struct pic_chip_rec chip[2]; /* 0x00 master, 0x09 slave */
+	u8 output;		     /* 0x12 the master's INT pin */
+	u8 zero[5];		     /* 0x13 */
+};
+_Static_assert(sizeof(struct pic_rec) == 24, "PIC record");
+
+/* Fill the payload above from the device and write it out behind its header. */
+u64 vpic_save(const void *dev, u64 now, void *buf, u64 len)
+{
+	const struct vpic *p = dev;
+	struct pic_rec rec = {.output = p->output};
+	(void)now;
+	for (int n = 0; n < 2; n++) {
+		const struct vpic_chip *c = &p->chip[n];
+		rec.chip[n] = (struct pic_chip_rec){
+			c->irr,
+			c->isr,
+			c->imr,
+			c->lines,
+			c->elcr,
+			c->vector_base,
+			c->init_state,
+			c->priority_add,
+			(u8)(c->icw4 * F_ICW4 | c->single * F_SINGLE | c->auto_eoi * F_AUTO_EOI |
+			     c->rotate_aeoi * F_ROTATE_AEOI | c->sfnm * F_SFNM |
+			     c->read_isr * F_READ_ISR | c->poll * F_POLL |
+			     c->special_mask * F_SPECIAL_MASK),
+		};
+	}
+	return vrec_write(buf, len, VREC_PIC, 1, &rec, sizeof(rec));
+}
+
+/* A chip from its record, its fields in the ranges the 8259A code leaves them in. */
+static struct vpic_chip chip_load(struct vrec_reader *r, const struct pic_chip_rec *c, u8 elcr_mask)
+{
+	vrec_require(r, !(c->elcr & ~elcr_mask), "PIC ELCR out of range");
+	vrec_require(r, !(c->vector_base & 7), "PIC vector base out of range");
+	vrec_require(r, c->init_state <= 3 && c->priority_add <= 7, "PIC state out of range");
+	vrec_require(r, !(c->irr & c->elcr & ~c->lines), "PIC level request with its line low");
+	return (struct vpic_chip){
+		.irr = c->irr,
+		.isr = c->isr,
+		.imr = c->imr,
+		.lines = c->lines,
+		.elcr = c->elcr,
+		.vector_base = c->vector_base,
+		.init_state = c->init_state,
+		.priority_add = c->priority_add,
+		.icw4 = c->flags & F_ICW4,
+		.single = c->flags & F_SINGLE,
+		.auto_eoi = c->flags & F_AUTO_EOI,
+		.rotate_aeoi = c->flags & F_ROTATE_AEOI,
+		.sfnm = c->flags & F_SFNM,
+		.read_isr = c->flags & F_READ_ISR,
+		.poll = c->flags & F_POLL,
+		.special_mask = c->flags & F_SPECIAL_MASK,
+	};
+}
+
+/* Check the header and every field first; replace the device only if all pass. */
+const char *vpic_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len)
+{
+	struct pic_rec rec;
+	struct vrec_reader r;
+	if (!vrec_open(&r, buf, len, VREC_PIC, 1, &rec, sizeof(rec), now))
+		return r.why;
+	struct vpic p = {
+		.chip = {chip_load(&r, &rec.chip[0], ELCR_MASK_MASTER),
+			 chip_load(&r, &rec.chip[1], ELCR_MASK_SLAVE)},
+		.output = rec.output,
+	};
+	/* The outputs as update() leaves them: the slave's on master IRQ2, the master's INT. */
+	bool slave = chip_irq(&p.chip[1], false) >= 0;
+	vrec_require(&r, slave == !!(p.chip[0].lines & 4) && (slave || !(p.chip[0].irr & 4)),
+		     "PIC cascade out of step");
+	vrec_require(&r, rec.output == (chip_irq(&p.chip[0], true) >= 0), "PIC output out of step");
+	for (int i = 0; i < 5; i++)
+		vrec_require(&r, !rec.zero[i], "PIC reserved bytes");
+	if (r.why)
+		return r.why;
+	*(struct vpic *)dev = p;
+	if (p.output && vm->nvcpus)
+		vcpu_irq_notify(vm->vcpu[0]);
+	return NULL;
 }
 
 const struct vdev_ops vpic_ops = {

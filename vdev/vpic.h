@@ -35,4 +35,12 @@ int vpic_peek(struct vm *vm);
 /* Interrupt acknowledge: returns the vector and moves the request to in-service. */
 int vpic_ack(struct vm *vm);
 
+/* Save the PIC pair (dev: its struct vpic) at guest-clock time now as a record in buf (len
+ * bytes, VREC_MAX fits): the bytes written, 0 if it does not fit. Device lock held. */
+u64 vpic_save(const void *dev, u64 now, void *buf, u64 len);
+/* Rebuild dev, a fresh VM's PIC pair, from vpic_save's record, as it was: requests,
+ * in-service bits, masks, line levels and modes; vCPU 0 is told if an interrupt is waiting. NULL,
+ * or why the record is refused (dev unchanged). Device lock held. */
+const char *vpic_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len);
+
 #endif

@@ -7,6 +7,7 @@
 #include "kernel/bus.h"
 #include "kernel/virq.h"
 #include "kernel/vm.h"
+#include "vdev/vrecord.h"
 
 /* Port 0x61 (PIIX "NMI status and control"): read-only bits. */
 #define P61_GATE2   0x01
@@ -39,7 +40,7 @@ static u64 elapsed(const struct vpit_channel *c, u64 now)
 		return 0;
 	if (!c->gate && !triggered_mode(c))
 		return c->frozen;
-	return now > c->load ? to_ticks(now - c->load) : 0;
+	return to_ticks(vrec_since(now, c->load));
 }
 
 /* The counting element after d clocks (data sheet, "Mode definitions"). */
@@ -92,11 +93,13 @@ static void arm(struct vm *vm, struct vpit *p, u64 now)
 	struct vpit_channel *c = &p->ch[0];
 	c->armed = next_edge(c, elapsed(c, now));
 	if (!c->armed) {
+		p->timer_at = 0;
 		vcpu_timer_set(vm->vcpu[0], VTIMER_PIT, 0, pit_fire, p);
 		return;
 	}
-	u64 at = c->load + to_tsc(c->armed);
-	vcpu_timer_set(vm->vcpu[0], VTIMER_PIT, MAX(at, now + vclock_khz() / 20), pit_fire, p);
+	u64 at = c->load + to_tsc(c->armed), soon = now + vclock_khz() / 20;
+	p->timer_at = (s64)(at - soon) > 0 ? at : soon;
+	vcpu_timer_set(vm->vcpu[0], VTIMER_PIT, p->timer_at, pit_fire, p);
 }
 
 /* vCPU 0's VTIMER_PIT: OUT0 rose (unless the channel was reprogrammed since): pulse IRQ 0. */
@@ -290,6 +293,137 @@ void vpit_reset(struct vpit *p, u64 now)
 	*p = (struct vpit){.base = now};
 	for (int n = 0; n < 3; n++)
 		p->ch[n] = (struct vpit_channel){.count = 65536, .rw = 3, .gate = n != 2};
+}
+
+/* ---- state records (vdev/vrecord.h): kind VREC_PIT, version 1 ---- */
+
+/* A channel's bools, one bit each. */
+enum {
+	F_BCD = 1,
+	F_GATE = 2,
+	F_COUNTING = 4,
+	F_TRIGGERED = 8,
+	F_NULL_COUNT = 16,
+	F_STATUS_LATCHED = 32,
+	F_READ_HI = 64,
+	F_WRITE_HI = 128,
+};
+
+struct pit_channel_rec {
+	s64 load;      /* 0x00 guest clock of the load, from the saver's now */
+	u64 frozen;    /* 0x08 PIT clocks */
+	u64 armed;     /* 0x10 PIT clocks since load */
+	u32 count;     /* 0x18 1-65536 */
+	u16 latch;     /* 0x1c */
+	u8 mode;       /* 0x1e 0-5 */
+	u8 rw;	       /* 0x1f 1-3 */
+	u8 status;     /* 0x20 */
+	u8 lsb;	       /* 0x21 */
+	u8 latch_left; /* 0x22 0-2 */
+	u8 flags;      /* 0x23 F_* */
+	u8 zero[4];    /* 0x24 */
+};
+_Static_assert(sizeof(struct pit_channel_rec) == 40, "PIT channel record");
+
+struct pit_rec {
+	struct pit_channel_rec ch[3]; /* 0x00 */
+	s64 base;		      /* 0x78 guest clock at reset, from the saver's now */
+	s64 timer_at;		      /* 0x80 channel 0's deadline if ch[0].armed, else 0 */
+	u8 port61;		      /* 0x88 bits 3:0 */
+	u8 zero[7];		      /* 0x89 */
+};
+_Static_assert(sizeof(struct pit_rec) == 144, "PIT record");
+_Static_assert(sizeof(struct vrec_header) + sizeof(struct pit_rec) <= VREC_MAX, "PIT record");
+
+/* A channel as its record keeps it. */
+static struct pit_channel_rec channel_rec(const struct vpit_channel *c, u64 now)
+{
+	return (struct pit_channel_rec){
+		.load = vrec_rel(c->load, now),
+		.frozen = c->frozen,
+		.armed = c->armed,
+		.count = c->count,
+		.latch = c->latch,
+		.mode = c->mode,
+		.rw = c->rw,
+		.status = c->status,
+		.lsb = c->lsb,
+		.latch_left = c->latch_left,
+		.flags = (u8)(c->bcd * F_BCD | c->gate * F_GATE | c->counting * F_COUNTING |
+			      c->triggered * F_TRIGGERED | c->null_count * F_NULL_COUNT |
+			      c->status_latched * F_STATUS_LATCHED | c->read_hi * F_READ_HI |
+			      c->write_hi * F_WRITE_HI),
+	};
+}
+
+/* Fill the payload above from the device and write it out behind its header. */
+u64 vpit_save(const void *dev, u64 now, void *buf, u64 len)
+{
+	const struct vpit *p = dev;
+	struct pit_rec rec = {
+		.base = vrec_rel(p->base, now),
+		.timer_at = p->ch[0].armed ? vrec_rel(p->timer_at, now) : 0,
+		.port61 = p->port61,
+	};
+	for (int n = 0; n < 3; n++)
+		rec.ch[n] = channel_rec(&p->ch[n], now);
+	return vrec_write(buf, len, VREC_PIT, 1, &rec, sizeof(rec));
+}
+
+/* A channel from its record, every field in the range the 8254 code can leave it in. */
+static struct vpit_channel channel_load(struct vrec_reader *r, const struct pit_channel_rec *c)
+{
+	vrec_require(r, c->count >= 1 && c->count <= 65536, "PIT count out of range");
+	vrec_require(r, c->mode <= 5 && c->rw >= 1 && c->rw <= 3, "PIT mode out of range");
+	vrec_require(r, c->latch_left <= (c->rw == 3 ? 2 : 1), "PIT latch out of range");
+	vrec_require(r, c->frozen < VREC_TICKS_MAX && c->armed < VREC_TICKS_MAX,
+		     "PIT clock count out of range");
+	vrec_require(r, !(c->zero[0] | c->zero[1] | c->zero[2] | c->zero[3]), "PIT reserved bytes");
+	return (struct vpit_channel){
+		.load = vrec_time(r, c->load),
+		.frozen = c->frozen,
+		.armed = c->armed,
+		.count = c->count,
+		.latch = c->latch,
+		.mode = c->mode,
+		.rw = c->rw,
+		.status = c->status,
+		.lsb = c->lsb,
+		.latch_left = c->latch_left,
+		.bcd = c->flags & F_BCD,
+		.gate = c->flags & F_GATE,
+		.counting = c->flags & F_COUNTING,
+		.triggered = c->flags & F_TRIGGERED,
+		.null_count = c->flags & F_NULL_COUNT,
+		.status_latched = c->flags & F_STATUS_LATCHED,
+		.read_hi = c->flags & F_READ_HI,
+		.write_hi = c->flags & F_WRITE_HI,
+	};
+}
+
+/* Check the header and every field first; replace the device only if all pass. */
+const char *vpit_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len)
+{
+	struct pit_rec rec;
+	struct vrec_reader r;
+	if (!vrec_open(&r, buf, len, VREC_PIT, 1, &rec, sizeof(rec), now))
+		return r.why;
+	struct vpit p = {.port61 = rec.port61, .base = vrec_time(&r, rec.base)};
+	for (int n = 0; n < 3; n++)
+		p.ch[n] = channel_load(&r, &rec.ch[n]);
+	vrec_require(&r, !(rec.port61 & 0xf0), "PIT port 0x61 out of range");
+	vrec_require(&r, p.ch[0].gate && p.ch[1].gate, "PIT gate of channel 0 or 1 low");
+	vrec_require(&r, p.ch[0].armed || !rec.timer_at, "PIT timer without a count");
+	for (int i = 0; i < 7; i++)
+		vrec_require(&r, !rec.zero[i], "PIT reserved bytes");
+	if (p.ch[0].armed)
+		p.timer_at = vrec_deadline(&r, rec.timer_at);
+	if (r.why)
+		return r.why;
+	struct vpit *to = dev;
+	*to = p;
+	vcpu_timer_set(vm->vcpu[0], VTIMER_PIT, p.timer_at, pit_fire, to);
+	return NULL;
 }
 
 const struct vdev_ops vpit_ops = {

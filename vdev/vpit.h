@@ -23,11 +23,21 @@ struct vpit_channel {
 
 struct vpit {
 	struct vpit_channel ch[3];
-	u8 port61; /* bits 3:0 as written: gate 2, speaker data, parity and I/O check enables */
-	u64 base;  /* guest clock at reset, for the refresh toggle */
+	u8 port61;    /* bits 3:0 as written: gate 2, speaker data, parity and I/O check enables */
+	u64 base;     /* guest clock at reset, for the refresh toggle */
+	u64 timer_at; /* the deadline channel 0's timer is armed for, 0 if none (for save) */
 };
 
 /* Power-on state: nothing counting, every channel in mode 0 waiting for a count, gate 2 low. */
 void vpit_reset(struct vpit *p, u64 now);
+
+struct vm;
+/* Save the PIT (dev: its struct vpit) at guest-clock time now as a record in buf (len
+ * bytes, VREC_MAX fits): the bytes written, 0 if it does not fit. Device lock held. */
+u64 vpit_save(const void *dev, u64 now, void *buf, u64 len);
+/* Rebuild dev, a fresh VM's PIT, from vpit_save's record, at now: counts and deadlines go on
+ * where they were; channel 0's timer is armed as it was. NULL, or why the record is refused
+ * (dev unchanged). Drives no interrupt line. Device lock held. */
+const char *vpit_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len);
 
 #endif

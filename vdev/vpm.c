@@ -8,6 +8,7 @@
 #include "kernel/bus.h"
 #include "kernel/virq.h"
 #include "kernel/vm.h"
+#include "vdev/vrecord.h"
 
 #define PM1_EN_MASK  0x0521 /* RTC, PWRBTN, GBL, TMR enables (4.8.3.1.2) */
 #define CNT_SCI_EN   0x0001 /* 4.8.3.2.1 */
@@ -19,7 +20,7 @@
 /* The PM timer: 3.579545 MHz ticks since reset, 32 bits. */
 static u32 timer(const struct vpm *p, u64 now)
 {
-	u64 t = now > p->base ? now - p->base : 0;
+	u64 t = vrec_since(now, p->base);
 	return (u32)vdev_muldiv(t, VPM_TMR_HZ, vclock_khz() * 1000);
 }
 
@@ -92,6 +93,44 @@ static void vpm_write(struct vcpu *v, void *dev, u64 port, u8 size, u64 val)
 void vpm_reset(struct vpm *p, u64 now)
 {
 	*p = (struct vpm){.cnt = CNT_SCI_EN, .base = now};
+}
+
+/* ---- state records (vdev/vrecord.h): kind VREC_PM, version 1 ---- */
+
+struct pm_rec {
+	u16 sts, en, cnt; /* 0x00 */
+	u8 sci;		  /* 0x06 the level driven on GSI 9 */
+	u8 zero;	  /* 0x07 */
+	s64 base;	  /* 0x08 guest clock of the timer's 0, from the saver's now */
+};
+_Static_assert(sizeof(struct pm_rec) == 16, "PM record");
+
+/* Fill the payload above from the device and write it out behind its header. */
+u64 vpm_save(const void *dev, u64 now, void *buf, u64 len)
+{
+	const struct vpm *p = dev;
+	struct pm_rec rec = {p->sts, p->en, p->cnt, p->sci, 0, vrec_rel(p->base, now)};
+	return vrec_write(buf, len, VREC_PM, 1, &rec, sizeof(rec));
+}
+
+/* Check the header and every field first; replace the device only if all pass. */
+const char *vpm_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len)
+{
+	struct pm_rec rec;
+	struct vrec_reader r;
+	(void)vm;
+	if (!vrec_open(&r, buf, len, VREC_PM, 1, &rec, sizeof(rec), now))
+		return r.why;
+	/* Status bits sit where their enables do; only the events keel can raise exist. */
+	vrec_require(&r, !(rec.sts & ~PM1_EN_MASK) && !(rec.en & ~PM1_EN_MASK),
+		     "PM1 status or enable out of range");
+	vrec_require(&r, (rec.cnt & ~CNT_WRITABLE) == CNT_SCI_EN, "PM1 control out of range");
+	vrec_require(&r, rec.sci == ((rec.sts & rec.en) != 0) && !rec.zero, "PM SCI out of step");
+	struct vpm p = {rec.sts, rec.en, rec.cnt, vrec_time(&r, rec.base), rec.sci};
+	if (r.why)
+		return r.why;
+	*(struct vpm *)dev = p;
+	return NULL;
 }
 
 const struct vdev_ops vpm_ops = {

@@ -23,4 +23,13 @@ struct vpm {
 /* Power-on state: ACPI mode (SCI_EN), nothing enabled, the timer at 0. */
 void vpm_reset(struct vpm *p, u64 now);
 
+struct vm;
+/* Save the ACPI PM registers (dev: its struct vpm) at guest-clock time now as a record in buf (len
+ * bytes, VREC_MAX fits): the bytes written, 0 if it does not fit. Device lock held. */
+u64 vpm_save(const void *dev, u64 now, void *buf, u64 len);
+/* Rebuild dev, a fresh VM's ACPI PM registers, from vpm_save's record: status, enable,
+ * control, the SCI level and the PM timer's count, going on from where it was; drives no line.
+ * NULL, or why the record is refused (dev unchanged). Device lock held. */
+const char *vpm_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len);
+
 #endif

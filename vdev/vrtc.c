@@ -6,8 +6,10 @@
  * enables an interrupt, and raises ISA IRQ 8 until register C is read. */
 #include "vdev/vrtc.h"
 #include "kernel/bus.h"
+#include "kernel/lib.h"
 #include "kernel/virq.h"
 #include "kernel/vm.h"
+#include "vdev/vrecord.h"
 
 #define TICK_HZ	  32768 /* the divider chain's input: the 32.768 kHz time base */
 #define UIP_TICKS 8	/* UIP leads the update by 244 us: 8 ticks of the time base */
@@ -24,7 +26,7 @@
 /* Time-base ticks since reset. */
 static u64 ticks(const struct vrtc *r, u64 now)
 {
-	return now > r->base_tsc ? vdev_muldiv(now - r->base_tsc, TICK_HZ, vclock_khz() * 1000) : 0;
+	return vdev_muldiv(vrec_since(now, r->base_tsc), TICK_HZ, vclock_khz() * 1000);
 }
 
 /* The divider runs from the 32.768 kHz time base (register A DV = 010). */
@@ -146,6 +148,7 @@ static void arm(struct vm *vm, struct vrtc *r, u64 now)
 	}
 	u64 at = next == ~0ull ? 0
 			       : r->base_tsc + vdev_muldiv_up(next, vclock_khz() * 1000, TICK_HZ);
+	r->timer_at = at;
 	vcpu_timer_set(vm->vcpu[0], VTIMER_RTC, at, rtc_fire, r);
 }
 
@@ -278,6 +281,88 @@ void vrtc_keep_ram(struct vrtc *r, const u8 *ram, u64 low, u64 high)
 		if (i != CMOS_CENTURY) /* part of the clock */
 			r->cmos[i] = ram[i];
 	fill_memory(r->cmos, low, high);
+}
+
+/* ---- state records (vdev/vrecord.h): kind VREC_RTC, version 1 ---- */
+
+struct rtc_rec {
+	s64 base;	/* 0x00 guest clock at the time base's start, from the saver's now */
+	s64 timer_at;	/* 0x08 the timer's deadline from the saver's now, if timer_armed */
+	u64 seen;	/* 0x10 time-base ticks the flags are up to date for */
+	s64 base_unix;	/* 0x18 Unix seconds at the time base's start */
+	u8 cmos[128];	/* 0x20 registers A-D, the time as last shown, and the RAM */
+	u8 index;	/* 0xa0 0-0x7f */
+	u8 nmi_masked;	/* 0xa1 0-1 */
+	u8 timer_armed; /* 0xa2 0-1 */
+	u8 zero[5];	/* 0xa3 */
+};
+_Static_assert(sizeof(struct rtc_rec) == 168, "RTC record");
+_Static_assert(sizeof(struct vrec_header) + sizeof(struct rtc_rec) <= VREC_MAX, "RTC record");
+
+#define UNIX_MAX (1ll << 40) /* seconds: far past any year the registers can show */
+
+/* Fill the payload above from the device and write it out behind its header. */
+u64 vrtc_save(const void *dev, u64 now, void *buf, u64 len)
+{
+	const struct vrtc *r = dev;
+	struct rtc_rec rec = {
+		.base = vrec_rel(r->base_tsc, now),
+		.timer_at = r->timer_at ? vrec_rel(r->timer_at, now) : 0,
+		.seen = r->seen,
+		.base_unix = r->base_unix,
+		.index = r->index,
+		.nmi_masked = r->nmi_masked,
+		.timer_armed = r->timer_at != 0,
+	};
+	memcpy(rec.cmos, r->cmos, sizeof(rec.cmos));
+	return vrec_write(buf, len, VREC_RTC, 1, &rec, sizeof(rec));
+}
+
+/* Registers A-D as the code leaves them: A without UIP, C's low bits clear, D's VRT alone,
+ * and B never with SET and UIE together. */
+static void check_registers(struct vrec_reader *v, const u8 *c)
+{
+	vrec_require(v, !(c[RTC_REG_A] & RTC_A_UIP), "RTC register A out of range");
+	vrec_require(v, (c[RTC_REG_B] & (B_SET | B_UIE)) != (B_SET | B_UIE),
+		     "RTC register B out of range");
+	vrec_require(v, !(c[RTC_REG_C] & 0x0f), "RTC register C out of range");
+	vrec_require(v, c[RTC_REG_D] == D_VRT, "RTC register D out of range");
+}
+
+/* Check the header and every field first; replace the device only if all pass. */
+const char *vrtc_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len)
+{
+	struct rtc_rec rec;
+	struct vrec_reader v;
+	if (!vrec_open(&v, buf, len, VREC_RTC, 1, &rec, sizeof(rec), now))
+		return v.why;
+	/* The flags cannot be ahead of the time base at save (its ticks in the saver's rate). */
+	u64 age = rec.base < 0 && rec.base >= -VREC_TIME_MAX ? (u64)-rec.base : 0;
+	u64 seen_max = vdev_muldiv(age, TICK_HZ, (u64)v.khz * 1000);
+	check_registers(&v, rec.cmos);
+	vrec_require(&v, rec.seen <= seen_max, "RTC flags ahead of the clock");
+	vrec_require(&v, rec.base_unix > -UNIX_MAX && rec.base_unix < UNIX_MAX,
+		     "RTC time of day out of range");
+	vrec_require(&v, rec.index < 0x80 && rec.nmi_masked <= 1, "RTC index out of range");
+	vrec_require(&v, rec.timer_armed <= 1 && (rec.timer_armed || !rec.timer_at),
+		     "RTC timer out of range");
+	for (int i = 0; i < 5; i++)
+		vrec_require(&v, !rec.zero[i], "RTC reserved bytes");
+	struct vrtc r = {
+		.index = rec.index,
+		.nmi_masked = rec.nmi_masked,
+		.base_tsc = vrec_time(&v, rec.base),
+		.seen = rec.seen,
+		.base_unix = rec.base_unix,
+		.timer_at = rec.timer_armed ? vrec_deadline(&v, rec.timer_at) : 0,
+	};
+	memcpy(r.cmos, rec.cmos, sizeof(r.cmos));
+	if (v.why)
+		return v.why;
+	struct vrtc *to = dev;
+	*to = r;
+	vcpu_timer_set(vm->vcpu[0], VTIMER_RTC, r.timer_at, rtc_fire, to);
+	return NULL;
 }
 
 const struct vdev_ops vrtc_ops = {

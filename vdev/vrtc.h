@@ -24,6 +24,7 @@ struct vrtc {
 	u64 base_tsc;	 /* guest clock at reset: the 32.768 kHz divider counts from here */
 	u64 seen;	 /* divider ticks up to which the interrupt flags are up to date */
 	s64 base_unix;	 /* the time of day (Unix seconds) is base_unix + ticks / 32768 */
+	u64 timer_at;	 /* the deadline its timer is armed for, 0 if none (for save) */
 };
 
 /* Power-on state: the host's time of day (vclock_unix()), BCD and 24 h, no interrupts; the memory
@@ -33,5 +34,14 @@ void vrtc_reset(struct vrtc *r, u64 now, u64 low, u64 high);
  * from before vrtc_reset), as a PC's battery keeps it; the clock stays as reset, and the
  * memory bytes and their checksum are written again. */
 void vrtc_keep_ram(struct vrtc *r, const u8 *ram, u64 low, u64 high);
+
+struct vm;
+/* Save the RTC (dev: its struct vrtc) at guest-clock time now as a record in buf (len bytes,
+ * VREC_MAX fits): the bytes written, 0 if it does not fit. Device lock held. */
+u64 vrtc_save(const void *dev, u64 now, void *buf, u64 len);
+/* Rebuild dev, a fresh VM's RTC, from vrtc_save's record, at now: the time of day, the
+ * divider's phase, flags and CMOS bytes as saved, the timer armed as it was. NULL, or why the
+ * record is refused (dev unchanged). Drives no interrupt line. Device lock held. */
+const char *vrtc_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len);
 
 #endif

@@ -5,9 +5,11 @@
  * 64-byte FIFO. Loopback mode (MCR bit 4) works as Linux's probe expects. */
 #include "kernel/bus.h"
 #include "kernel/guestout.h"
+#include "kernel/lib.h"
 #include "kernel/log.h"
 #include "kernel/virq.h"
 #include "kernel/vm.h"
+#include "vdev/vrecord.h"
 
 enum { RBR_THR = 0, IER = 1, IIR_FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
 #define LCR_DLAB 0x80
@@ -38,11 +40,17 @@ static u8 iir(const struct vuart *u)
 	return fifo | 0x01;
 }
 
+/* Console input would interrupt the guest: received data enabled and OUT2 on. */
+static bool wakes(const struct vuart *u)
+{
+	return (u->ier & IER_RDA) && (u->mcr & MCR_OUT2);
+}
+
 /* Drive IRQ 4 from the interrupt state; OUT2 must be set for the line to reach the PIC. */
 static void update_irq(struct vm *vm, const struct vuart *u)
 {
 	vm_irq_set(vm, IRQ, !(iir(u) & 1) && (u->mcr & MCR_OUT2));
-	vm->console_wakes = (u->ier & IER_RDA) && (u->mcr & MCR_OUT2);
+	vm->console_wakes = wakes(u);
 }
 
 static void rx_push(struct vuart *u, u8 c)
@@ -150,6 +158,93 @@ static void vuart_write(struct vcpu *v, void *dev, u64 port, u8 size, u64 val)
 	default: break; /* LSR and MSR are read-only */
 	}
 	update_irq(v->vm, u);
+}
+
+/* ---- state records (vdev/vrecord.h): kind VREC_UART, version 1 ---- */
+
+struct uart_rec {
+	u16 out_len;		  /* 0x000 0-GUEST_LINE_MAX */
+	u8 ier, lcr, mcr, scr;	  /* 0x002 */
+	u8 dll, dlm, fcr;	  /* 0x006 */
+	u8 lsr_extra;		  /* 0x009 LSR_OE or 0 */
+	u8 thre_irq;		  /* 0x00a 0-1 */
+	u8 rx_head, rx_len;	  /* 0x00b 0-63, 0-64 */
+	u8 out_more;		  /* 0x00d 0-1: a piece of the line is logged already */
+	u8 rx[VUART_FIFO];	  /* 0x00e the receive FIFO, as a ring */
+	char out[GUEST_LINE_MAX]; /* 0x04e output not yet logged */
+	u8 zero[2];		  /* 0x1de */
+};
+_Static_assert(sizeof(struct uart_rec) == 480, "UART record");
+_Static_assert(sizeof(struct vrec_header) + sizeof(struct uart_rec) <= VREC_MAX, "UART record");
+
+/* Fill the payload above from the device and write it out behind its header. */
+u64 vuart_save(const void *dev, u64 now, void *buf, u64 len)
+{
+	const struct vuart *u = dev;
+	struct uart_rec rec = {
+		.out_len = u->out.len,
+		.ier = u->ier,
+		.lcr = u->lcr,
+		.mcr = u->mcr,
+		.scr = u->scr,
+		.dll = u->dll,
+		.dlm = u->dlm,
+		.fcr = u->fcr,
+		.lsr_extra = u->lsr_extra,
+		.thre_irq = u->thre_irq,
+		.rx_head = u->rx_head,
+		.rx_len = u->rx_len,
+		.out_more = u->out.more,
+	};
+	(void)now;
+	memcpy(rec.rx, u->rx, sizeof(rec.rx));
+	memcpy(rec.out, u->out.buf, sizeof(rec.out));
+	return vrec_write(buf, len, VREC_UART, 1, &rec, sizeof(rec));
+}
+
+/* The registers as the code leaves them (writes mask IER, MCR and FCR; LSR keeps only OE). */
+static void check(struct vrec_reader *r, const struct uart_rec *rec)
+{
+	vrec_require(r, rec->ier <= 0x0f && rec->mcr <= 0x1f && !(rec->fcr & ~0xc9),
+		     "UART register out of range");
+	vrec_require(r, !(rec->lsr_extra & ~LSR_OE) && rec->thre_irq <= 1,
+		     "UART status out of range");
+	vrec_require(r, rec->rx_head < VUART_FIFO && rec->rx_len <= VUART_FIFO,
+		     "UART FIFO out of range");
+	vrec_require(r, rec->out_len <= GUEST_LINE_MAX && rec->out_more <= 1,
+		     "UART output line out of range");
+	vrec_require(r, !rec->zero[0] && !rec->zero[1], "UART reserved bytes");
+}
+
+/* Check the header and every field first; replace the device only if all pass. */
+const char *vuart_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len)
+{
+	struct uart_rec rec;
+	struct vrec_reader r;
+	if (!vrec_open(&r, buf, len, VREC_UART, 1, &rec, sizeof(rec), now))
+		return r.why;
+	check(&r, &rec);
+	if (r.why)
+		return r.why;
+	struct vuart *u = dev;
+	*u = (struct vuart){
+		.ier = rec.ier,
+		.lcr = rec.lcr,
+		.mcr = rec.mcr,
+		.scr = rec.scr,
+		.dll = rec.dll,
+		.dlm = rec.dlm,
+		.fcr = rec.fcr,
+		.lsr_extra = rec.lsr_extra,
+		.thre_irq = rec.thre_irq,
+		.rx_head = rec.rx_head,
+		.rx_len = rec.rx_len,
+		.out = {.len = rec.out_len, .more = rec.out_more},
+	};
+	memcpy(u->rx, rec.rx, sizeof(u->rx));
+	memcpy(u->out.buf, rec.out, sizeof(u->out.buf));
+	vm->console_wakes = wakes(u);
+	return NULL;
 }
 
 void vuart_attach(struct vm *vm);

@@ -15,4 +15,14 @@ struct vuart {
 	struct guest_line out; /* output not yet logged */
 };
 
+struct vm;
+/* Save the UART (dev: its struct vuart) at guest-clock time now as a record in buf (len
+ * bytes, VREC_MAX fits): the bytes written, 0 if it does not fit. Device lock held. */
+u64 vuart_save(const void *dev, u64 now, void *buf, u64 len);
+/* Rebuild dev, vm's fresh UART, from vuart_save's record: registers, the receive FIFO, the
+ * pending "transmitter empty" interrupt and the output line not yet logged; whether console
+ * input wakes the guest follows. NULL, or why the record is refused (dev unchanged). Drives
+ * no interrupt line. Device lock held. */
+const char *vuart_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len);
+
 #endif

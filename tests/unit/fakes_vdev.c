@@ -3,6 +3,7 @@
 #include "vdev/vioapic.h"
 #include "vdev/vlapic.h"
 #include "vdev/vpic.h"
+#include "vdev/vrecord.h"
 
 #include <string.h>
 
@@ -74,10 +75,38 @@ void vcpu_nmi(struct vcpu *v)
 	fake_nmis++;
 }
 
-void vlapic_deliver(struct vcpu *v, u8 vector, bool level)
+/* Weak: test_vlapic links the real one. */
+__attribute__((weak)) void vlapic_deliver(struct vcpu *v, u8 vector, bool level)
 {
 	if (fake_ndeliveries < 64)
 		fake_deliveries[fake_ndeliveries++] = (struct fake_delivery){v->id, vector, level};
+}
+
+int fake_inits, fake_sipis, fake_stops;
+u64 fake_stop_status;
+
+void vcpu_init_signal(struct vcpu *v)
+{
+	(void)v;
+	fake_inits++;
+}
+
+void vcpu_sipi(struct vcpu *v, u8 vector)
+{
+	(void)v, (void)vector;
+	fake_sipis++;
+}
+
+void vm_set_irq_controller(struct vm *vm, const struct virq_ops *ops)
+{
+	vm->irqc = ops;
+}
+
+void vm_stop(struct vm *vm, enum vm_end end, u64 status, const char *fmt, ...)
+{
+	(void)vm, (void)end, (void)fmt;
+	fake_stops++;
+	fake_stop_status = status;
 }
 
 void vm_request_reset(struct vm *vm)
@@ -124,6 +153,7 @@ struct vm *fake_vm(u32 ncpus, u64 ram)
 	memset(fake_irq_level, 0, sizeof(fake_irq_level));
 	memset(fake_irq_rises, 0, sizeof(fake_irq_rises));
 	fake_resets = fake_poweroffs = fake_nmis = fake_notifies = fake_ndeliveries = 0;
+	fake_inits = fake_sipis = fake_stops = 0;
 	return vm;
 }
 
@@ -173,4 +203,97 @@ void fake_advance(u64 tsc)
 u64 fake_us(u64 us)
 {
 	return us * fake_khz / 1000;
+}
+
+void fake_note(struct fake_trace *t, u64 v)
+{
+	assert_true(t->n < (int)ARRAY_SIZE(t->v));
+	t->v[t->n++] = v;
+}
+
+void fake_same(const struct fake_trace *a, const struct fake_trace *b)
+{
+	assert_int_equal(a->n, b->n);
+	for (int i = 0; i < a->n; i++) {
+		if (a->v[i] != b->v[i])
+			print_error("traces differ at value %d\n", i);
+		assert_int_equal(a->v[i], b->v[i]);
+	}
+}
+
+u64 fake_deadline(u32 cpu, int slot, u64 start)
+{
+	u64 d = the_vcpus[cpu].timers[slot].deadline;
+	return d ? d - start : 0;
+}
+
+/* One damaged copy of rec: refused, and dev unchanged. */
+static void refused(fake_load_fn *load, void *dev, size_t size, const u8 *buf, u64 len)
+{
+	static u8 before[8192];
+	assert_true(size <= sizeof(before));
+	memcpy(before, dev, size);
+	const char *why = load(&the_vm, dev, fake_now, buf, len);
+	assert_non_null(why);
+	assert_true(strlen(why) > 0);
+	assert_memory_equal(before, dev, size);
+}
+
+void fake_refusals(fake_load_fn *load, void *dev, size_t size, const u8 *rec, u64 len, u64 bad_off,
+		   u8 bad)
+{
+	static u8 copy[2048];
+	assert_true(len + 1 <= sizeof(copy) && bad_off < len);
+	const u64 offs[3] = {0, 4, 6}; /* magic, kind, version */
+	for (int i = 0; i < 3; i++) {
+		memcpy(copy, rec, len);
+		copy[offs[i]] ^= 0x40;
+		refused(load, dev, size, copy, len);
+	}
+	memcpy(copy, rec, len);
+	refused(load, dev, size, copy, len - 1); /* truncated */
+	refused(load, dev, size, copy, 3);	 /* not even a header */
+	copy[len] = 0;
+	refused(load, dev, size, copy, len + 1); /* a byte past the record */
+	copy[8]++;				 /* the header's payload size */
+	refused(load, dev, size, copy, len + 1);
+	memcpy(copy, rec, len);
+	copy[bad_off] = bad;
+	refused(load, dev, size, copy, len);
+}
+
+u64 fake_save_load(fake_save_fn *save, fake_load_fn *load, void *dev, u8 *rec,
+		   void (*watch)(struct fake_trace *t), void (*fresh)(struct vm *vm), u64 now2)
+{
+	static struct fake_trace a, b;
+	static u8 again[2048];
+	bool lines[24];
+	u32 ncpus = the_vm.nvcpus;
+	u64 ram = the_vm.mem.size;
+	u64 len = save(dev, fake_now, rec, VREC_MAX);
+	assert_true(len >= 16);
+	assert_int_equal(save(dev, fake_now, again, len - 1), 0); /* too small a buffer */
+	memcpy(lines, fake_irq_level, sizeof(lines));
+	a.n = b.n = 0;
+	memset(fake_irq_rises, 0, sizeof(fake_irq_rises));
+	fake_ndeliveries = fake_nmis = fake_resets = fake_poweroffs = 0;
+	watch(&a);
+
+	fake_now = now2;
+	struct vm *vm = fake_vm(ncpus, ram);
+	if (fresh)
+		fresh(vm);
+	memcpy(fake_irq_level, lines, sizeof(lines));
+	dev_lock(vm);
+	const char *why = load(vm, dev, fake_now, rec, len);
+	dev_unlock(vm);
+	if (why)
+		print_error("refused: %s\n", why);
+	assert_null(why);
+	assert_int_equal(save(dev, fake_now, again, sizeof(again)), len);
+	assert_memory_equal(rec, again, len);
+	fake_ndeliveries = fake_nmis = fake_resets = fake_poweroffs = 0;
+	watch(&b);
+	fake_same(&a, &b);
+	return len;
 }

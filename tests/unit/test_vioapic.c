@@ -2,6 +2,7 @@
  * remote IRR and EOI, physical and logical (flat and cluster) destinations, lowest priority
  * and NMI delivery, and the register rules (dword access, read-only bits). */
 #include "tests/unit/fakes_vdev.h"
+#include "vdev/vrecord.h"
 #include "vdev/vioapic.h"
 
 static struct vm *vm;
@@ -170,6 +171,71 @@ static void test_broadcast_and_nmi(void **state)
 	line(30, true); /* no such pin */
 }
 
+/* ---- save and load ---- */
+
+/* What the I/O APIC does from now on: its registers, deliveries, EOIs and lines. */
+static void watch(struct fake_trace *t)
+{
+	fake_note(t, (u64)fake_read(&vioapic_ops, &vm->dev.ioapic, VIOAPIC_BASE, 4));
+	for (u32 r = 0; r < 0x40; r++)
+		fake_note(t, reg(r));
+	eoi(0x39);				  /* pin 9 still high: again */
+	route(10, 0x3a | BIT(15));		  /* unmask level pin 10: delivered */
+	line(1, false), line(1, true);		  /* an edge */
+	line(4, false), line(4, true);		  /* masked: lost */
+	line(9, false), eoi(0x39), line(9, true); /* low at the EOI, then high: once */
+	for (int i = 0; i < fake_ndeliveries; i++) {
+		fake_note(t, fake_deliveries[i].vcpu);
+		fake_note(t, fake_deliveries[i].vector);
+		fake_note(t, fake_deliveries[i].level);
+	}
+	fake_note(t, (u64)fake_ndeliveries);
+	fake_note(t, (u64)fake_nmis);
+	for (u32 r = 0x10; r < 0x40; r++)
+		fake_note(t, reg(r));
+}
+
+/* Pin 1 edge and unmasked, pin 9 level, high and delivered (remote IRR), pin 10 level, high
+ * and masked, pin 4 masked, pin 12 an NMI, the ID written and IOREGSEL left on pin 9. */
+static void busy(void)
+{
+	route(1, 0x31);
+	route(4, 0x34 | BIT(16));
+	route(9, 0x39 | BIT(15));
+	route(10, 0x3a | BIT(15) | BIT(16));
+	route(12, 0x400 | 0xff00000000000000ull);
+	set_reg(0, 0x05000000);
+	line(9, true);
+	line(10, true);
+	line(4, true);
+	assert_int_equal(fake_ndeliveries, 1);
+	fake_write(&vioapic_ops, &vm->dev.ioapic, VIOAPIC_BASE, 4, 0x22);
+}
+
+static void test_save_load(void **state)
+{
+	(void)state;
+	static u8 rec[VREC_MAX];
+	busy();
+	assert_int_equal(
+		fake_save_load(vioapic_save, vioapic_load, &vm->dev.ioapic, rec, watch, NULL, 5000),
+		16 + 208);
+}
+
+/* Damaged records are refused and change nothing; so is remote IRR on an edge pin (1) and
+ * a level pin left high, unmasked and undelivered (9 without its remote IRR). */
+static void test_load_refusals(void **state)
+{
+	(void)state;
+	static u8 rec[VREC_MAX];
+	busy();
+	u64 len = vioapic_save(&vm->dev.ioapic, fake_now, rec, sizeof(rec));
+	vm = fake_vm(4, 64 * MiB);
+	size_t size = sizeof(vm->dev.ioapic);
+	fake_refusals(vioapic_load, &vm->dev.ioapic, size, rec, len, 16 + 0x10 + 8 + 1, 0x40);
+	fake_refusals(vioapic_load, &vm->dev.ioapic, size, rec, len, 16 + 0x10 + 72 + 1, 0x80);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +245,8 @@ int main(void)
 		cmocka_unit_test_setup(test_unmask_asserted_level, setup),
 		cmocka_unit_test_setup(test_logical_destinations, setup),
 		cmocka_unit_test_setup(test_broadcast_and_nmi, setup),
+		cmocka_unit_test_setup(test_save_load, setup),
+		cmocka_unit_test_setup(test_load_refusals, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* The i8042 with nothing plugged in, and port 0x92: the controller's own commands, the
  * command byte and IRQ 1, timeouts for the absent keyboard, and every way to reset. */
 #include "tests/unit/fakes_vdev.h"
+#include "vdev/vrecord.h"
 #include "vdev/vkbd.h"
 
 static struct vm *vm;
@@ -113,6 +114,61 @@ static void test_resets(void **state)
 	assert_int_equal(fake_resets, 3);
 }
 
+/* ---- save and load ---- */
+
+/* What the controller does from now on: status, the output buffer, the pending command's
+ * data, further commands, IRQ 1 and 12, resets. */
+static void watch(struct fake_trace *t)
+{
+	static const u8 cmds[] = {0x20, 0xd3, 0xa8, 0x20, 0xd0, 0xdd, 0xd0, 0xd4, 0xfe};
+	fake_note(t, in(0x64));
+	out(0x60, 0x47); /* the data the pending command waits for */
+	for (size_t i = 0; i < sizeof(cmds); i++) {
+		fake_note(t, in(0x64));
+		fake_note(t, fake_irq_level[1] | fake_irq_level[12] << 1);
+		fake_note(t, in(0x60));
+		out(0x64, cmds[i]);
+		if (cmds[i] == 0xd3 || cmds[i] == 0xd4)
+			out(0x60, 0x99);
+		fake_note(t, in(0x64));
+		fake_note(t, fake_irq_level[1] | fake_irq_level[12] << 1);
+	}
+	fake_note(t, in(0x92));
+	fake_note(t, (u64)fake_resets);
+}
+
+/* The command byte read into the output buffer (IRQ 1 high), then "write command byte"
+ * waiting for its data, and port 0x92 changed. */
+static void busy(void)
+{
+	out(0x92, 0x00);
+	out(0x64, 0x20);
+	out(0x64, 0x60);
+	assert_true(fake_irq_level[1]);
+}
+
+static void test_save_load(void **state)
+{
+	(void)state;
+	static u8 rec[VREC_MAX];
+	busy();
+	assert_int_equal(fake_save_load(vkbd_save, vkbd_load, &vm->dev.kbd, rec, watch, NULL, 5000),
+			 16 + 8);
+}
+
+/* Damaged records are refused and change nothing; so is a pending command that takes no
+ * data, and IRQ 1 out of step with the output buffer. */
+static void test_load_refusals(void **state)
+{
+	(void)state;
+	static u8 rec[VREC_MAX];
+	busy();
+	u64 len = vkbd_save(&vm->dev.kbd, fake_now, rec, sizeof(rec));
+	vm = fake_vm(1, 64 * MiB);
+	fake_refusals(vkbd_load, &vm->dev.kbd, sizeof(vm->dev.kbd), rec, len, 16 + 5, 0xaa);
+	fake_refusals(vkbd_load, &vm->dev.kbd, sizeof(vm->dev.kbd), rec, len, 16 + 6, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -120,6 +176,8 @@ int main(void)
 		cmocka_unit_test_setup(test_echo_and_irqs, setup),
 		cmocka_unit_test_setup(test_absent_keyboard, setup),
 		cmocka_unit_test_setup(test_resets, setup),
+		cmocka_unit_test_setup(test_save_load, setup),
+		cmocka_unit_test_setup(test_load_refusals, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

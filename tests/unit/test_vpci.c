@@ -2,6 +2,7 @@
  * accesses of every width and byte lane, all-ones for absent functions, read-only registers,
  * and the reset control register at 0xcf9. */
 #include "tests/unit/fakes_vdev.h"
+#include "vdev/vrecord.h"
 #include "vdev/vpci.h"
 
 static struct vm *vm;
@@ -121,6 +122,56 @@ static void test_reset_control(void **state)
 	assert_int_equal(in(0xcf9, 1), 0x0a);
 }
 
+/* ---- save and load ---- */
+
+/* What the bus does from now on: the address and reset control registers, then the bridge's
+ * whole configuration space, before and after a few writes. */
+static void watch(struct fake_trace *t)
+{
+	fake_note(t, in(0xcf8, 4));
+	fake_note(t, in(0xcf9, 1));
+	fake_note(t, in(0xcfe, 2)); /* through the address as it was left */
+	for (int pass = 0; pass < 2; pass++) {
+		for (u32 reg = 0; reg < 256; reg += 4)
+			fake_note(t, cfg(0, (u8)reg, 4));
+		cfg_write(0, 0x04, 2, 0xffff);
+		cfg_write(0, 0x90, 4, 0x12345678);
+	}
+	fake_note(t, (u64)fake_resets);
+}
+
+/* The address register left on the chipset's PAM bytes, some of them written, the command
+ * register and latency timer changed, reset control's full-reset bit set. */
+static void busy(void)
+{
+	cfg_write(0, 0x59, 1, 0x33);
+	cfg_write(0, 0x5c, 4, 0x11223344);
+	cfg_write(0, 0x04, 2, 0x0001);
+	cfg_write(0, 0x0d, 1, 0x40);
+	out(0xcf9, 1, 0x08);
+	out(0xcf8, 4, 0x8000005c);
+}
+
+static void test_save_load(void **state)
+{
+	(void)state;
+	static u8 rec[VREC_MAX];
+	busy();
+	assert_int_equal(fake_save_load(vpci_save, vpci_load, &vm->dev.pci, rec, watch, NULL, 5000),
+			 16 + 200);
+}
+
+/* Damaged records are refused and change nothing; so is a reserved address bit. */
+static void test_load_refusals(void **state)
+{
+	(void)state;
+	static u8 rec[VREC_MAX];
+	busy();
+	u64 len = vpci_save(&vm->dev.pci, fake_now, rec, sizeof(rec));
+	vm = fake_vm(1, 64 * MiB);
+	fake_refusals(vpci_load, &vm->dev.pci, sizeof(vm->dev.pci), rec, len, 16 + 3, 0xc0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -129,6 +180,8 @@ int main(void)
 		cmocka_unit_test_setup(test_absent_functions, setup),
 		cmocka_unit_test_setup(test_writes, setup),
 		cmocka_unit_test_setup(test_reset_control, setup),
+		cmocka_unit_test_setup(test_save_load, setup),
+		cmocka_unit_test_setup(test_load_refusals, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

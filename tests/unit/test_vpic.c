@@ -1,6 +1,7 @@
 /* The 8259A pair: initialisation as Linux does it, masks, edge and level inputs, priorities
  * across the cascade, EOI and rotation, special mask, poll, spurious IRQ7/15, auto-EOI. */
 #include "tests/unit/fakes_vdev.h"
+#include "vdev/vrecord.h"
 #include "vdev/vpic.h"
 
 static struct vm *vm;
@@ -261,6 +262,70 @@ static void test_reinit_clears(void **state)
 	assert_int_equal(peek(), 0x23);
 }
 
+/* ---- save and load ---- */
+
+/* What the PIC pair does from now on: its registers, the vector it offers and acknowledges,
+ * EOIs and lines going up and down. */
+static void watch(struct fake_trace *t)
+{
+	for (int step = 0; step < 12; step++) {
+		fake_note(t, in(0x20)), fake_note(t, in(0x21)), fake_note(t, in(0xa0));
+		fake_note(t, in(0xa1)), fake_note(t, in(0x4d0)), fake_note(t, in(0x4d1));
+		dev_lock(vm);
+		fake_note(t, (u64)peek());
+		fake_note(t, (u64)ack());
+		dev_unlock(vm);
+		fake_note(t, vm->dev.pic.output);
+		out(step % 2 ? 0xa0 : 0x20, 0x20); /* non-specific EOI */
+		if (step == 4)
+			out(0x21, 0x00); /* unmask everything */
+		line((u32)(step % 12) + 3, step % 3 != 0);
+		out(0x20, step % 2 ? 0x0b : 0x0a); /* read ISR, then IRR */
+	}
+}
+
+/* Both chips initialised, IRQ 9 and 10 level-triggered, IRQ 3 masked and pending, IRQ 4 in
+ * service, IRQ 5 and the slave's IRQ 10 (high) waiting, IRQ 6 low again, the slave's
+ * priority rotated, ISR selected. */
+static void busy(void)
+{
+	init(0x01, 0x88 /* IRQ 3 and 7 masked */, 0x00);
+	out(0x4d1, 0x06);
+	line(3, true);
+	line(4, true);
+	dev_lock(vm);
+	assert_int_equal(ack(), 0x34);
+	dev_unlock(vm);
+	line(5, true);
+	line(10, true);
+	line(6, true);
+	line(6, false);
+	out(0xa0, 0xc3); /* slave: IRQ 11 lowest priority */
+	out(0x20, 0x0b);
+}
+
+static void test_save_load(void **state)
+{
+	(void)state;
+	static u8 rec[VREC_MAX];
+	busy();
+	assert_int_equal(fake_save_load(vpic_save, vpic_load, &vm->dev.pic, rec, watch, NULL, 5000),
+			 16 + 24);
+}
+
+/* Damaged records are refused and change nothing; so is an ELCR bit on IRQ 0 and a vector
+ * base that is not a multiple of 8. */
+static void test_load_refusals(void **state)
+{
+	(void)state;
+	static u8 rec[VREC_MAX];
+	busy();
+	u64 len = vpic_save(&vm->dev.pic, fake_now, rec, sizeof(rec));
+	vm = fake_vm(1, 64 * MiB);
+	fake_refusals(vpic_load, &vm->dev.pic, sizeof(vm->dev.pic), rec, len, 16 + 4, 0x01);
+	fake_refusals(vpic_load, &vm->dev.pic, sizeof(vm->dev.pic), rec, len, 16 + 9 + 5, 0x29);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +341,8 @@ int main(void)
 		cmocka_unit_test_setup(test_special_mask, setup),
 		cmocka_unit_test_setup(test_poll, setup),
 		cmocka_unit_test_setup(test_reinit_clears, setup),
+		cmocka_unit_test_setup(test_save_load, setup),
+		cmocka_unit_test_setup(test_load_refusals, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

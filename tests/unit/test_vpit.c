@@ -4,6 +4,9 @@
 #include "tests/unit/fakes_vdev.h"
 #include "vdev/vpic.h"
 #include "vdev/vpit.h"
+#include "vdev/vrecord.h"
+
+#include <string.h>
 
 static struct vm *vm;
 
@@ -279,6 +282,92 @@ static void test_irq0_reaches_pic_and_ioapic(void **state)
 	assert_int_equal(fake_notifies, 1);    /* the PIC's IRQ0 is in service: no new INT */
 }
 
+/* ---- save and load ---- */
+
+/* What the PIT does from now on: every port's reads, IRQ 0's edges and channel 0's deadline,
+ * as time goes by, with the gate moved and a read-back on the way (times from start). */
+static void behaviour(struct fake_trace *t)
+{
+	u64 start = fake_now;
+	memset(fake_irq_rises, 0, sizeof(fake_irq_rises));
+	for (u64 step = 0; step < 40; step++) {
+		fake_note(t, fake_deadline(0, VTIMER_PIT, start));
+		for (u16 port = 0x40; port <= 0x42; port++)
+			fake_note(t, in(port));
+		fake_note(t, in(0x61));
+		fake_note(t, (u64)fake_irq_rises[0]);
+		if (step == 10)
+			out(0x43, 0xce); /* read-back: status of channels 0-2 */
+		if (step == 20 || step == 25)
+			out(0x61, step == 20 ? 0 : 1); /* gate 2 down, then up */
+		fake_advance(clocks(97 * step + 13) + step);
+	}
+}
+
+/* A PIT mid-count in mode m on channel 0 and on channel 2 (frozen by its gate, half read),
+ * channel 1 half-programmed, a latched count half read. */
+static void busy(u8 m)
+{
+	out(0x43, (u8)(0x30 | m << 1)); /* channel 0, low then high */
+	out(0x40, 0x34);
+	out(0x40, 0x12);
+	out(0x61, 1);
+	out(0x43, (u8)(0xb0 | m << 1)); /* channel 2 */
+	out(0x42, 0x00);
+	out(0x42, 0x08);
+	out(0x61, 0); /* a trigger for modes 1 and 5 */
+	out(0x61, 1);
+	fake_advance(clocks(1000) + 7);
+	out(0x43, 0x00); /* latch channel 0 and read half of it */
+	in(0x40);
+	out(0x43, (u8)(0x70 | m << 1)); /* channel 1: a control word and half a count */
+	out(0x41, 0x55);
+	fake_advance(clocks(123));
+	in(0x42);     /* channel 2: the low byte live, the high byte next */
+	out(0x61, 0); /* and its gate low: the count frozen */
+}
+
+/* Save a busy PIT, watch it; load the record into a fresh VM at an earlier clock (before
+ * the record's own times) and watch that: the two behave the same, in every mode. */
+static void test_save_load_each_mode(void **state)
+{
+	(void)state;
+	for (u8 m = 0; m <= 5; m++) {
+		static u8 rec[VREC_MAX], again[VREC_MAX];
+		static struct fake_trace a, b;
+		fake_now = 1000000;
+		vm = fake_vm(1, 64 * MiB);
+		busy(m);
+		u64 len = vpit_save(&vm->dev.pit, fake_now, rec, sizeof(rec));
+		assert_int_equal(len, 16 + 144);
+		assert_int_equal(vpit_save(&vm->dev.pit, fake_now, rec, len - 1), 0);
+		a.n = b.n = 0;
+		behaviour(&a);
+
+		fake_now = 5000;
+		vm = fake_vm(1, 64 * MiB);
+		assert_null(vpit_load(vm, &vm->dev.pit, fake_now, rec, len));
+		assert_int_equal(vpit_save(&vm->dev.pit, fake_now, again, sizeof(again)), len);
+		assert_memory_equal(rec, again, len); /* the same record back */
+		behaviour(&b);
+		fake_same(&a, &b);
+	}
+}
+
+/* Damaged records are refused and change nothing; so is a field out of range (mode 6, a count over
+ * 65536). */
+static void test_load_refusals(void **state)
+{
+	(void)state;
+	static u8 rec[VREC_MAX];
+	busy(2);
+	u64 len = vpit_save(&vm->dev.pit, fake_now, rec, sizeof(rec));
+	vm = fake_vm(1, 64 * MiB);
+	fake_refusals(vpit_load, &vm->dev.pit, sizeof(vm->dev.pit), rec, len, 16 + 0x1e, 6);
+	fake_refusals(vpit_load, &vm->dev.pit, sizeof(vm->dev.pit), rec, len, 16 + 0x1a, 2);
+	assert_int_equal(fake_deadline(0, VTIMER_PIT, 0), 0); /* no timer armed either */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +384,8 @@ int main(void)
 		cmocka_unit_test_setup(test_bcd_and_access_modes, setup),
 		cmocka_unit_test_setup(test_tiny_period_is_bounded, setup),
 		cmocka_unit_test_setup(test_irq0_reaches_pic_and_ioapic, setup),
+		cmocka_unit_test_setup(test_save_load_each_mode, setup),
+		cmocka_unit_test_setup(test_load_refusals, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

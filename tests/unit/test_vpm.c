@@ -1,6 +1,7 @@
 /* The ACPI PM registers: the PM timer's rate and width, PM1 control's SCI_EN and S5 power-off,
  * the status and enable registers, and accesses of every width. */
 #include "tests/unit/fakes_vdev.h"
+#include "vdev/vrecord.h"
 #include "vdev/vpm.h"
 
 static struct vm *vm;
@@ -76,12 +77,69 @@ static void test_status_enable(void **state)
 	assert_int_equal(in(0x606, 2), 0);
 }
 
+/* ---- save and load ---- */
+
+/* What the PM registers do from now on: every register at every width, the timer as time
+ * goes by, the SCI, a status bit cleared and the enables changed. */
+static void watch(struct fake_trace *t)
+{
+	for (int step = 0; step < 8; step++) {
+		for (u16 port = 0x600; port < 0x60c; port++)
+			fake_note(t, in(port, 1));
+		fake_note(t, in(0x600, 4)), fake_note(t, in(0x604, 2)), fake_note(t, in(0x608, 4));
+		fake_note(t, fake_irq_level[9]);
+		if (step == 3)
+			out(0x602, 2, 0x0521);
+		if (step == 5)
+			out(0x600, 2, 0x0100); /* clear the power button's status */
+		fake_now += fake_us(12345) + (u64)step;
+	}
+	fake_note(t, (u64)fake_poweroffs);
+}
+
+/* The power button's status and enable set (the SCI high), SLP_TYP written, the timer
+ * counting since a while. */
+static void busy(void)
+{
+	fake_now += fake_us(777777);
+	dev_lock(vm);
+	vm->dev.pm.sts = 0x0100; /* what a power button event sets */
+	dev_unlock(vm);
+	out(0x602, 2, 0x0100);
+	out(0x604, 2, 3 << 10 | 1);
+	assert_true(fake_irq_level[9]);
+}
+
+static void test_save_load(void **state)
+{
+	(void)state;
+	static u8 rec[VREC_MAX];
+	busy();
+	assert_int_equal(fake_save_load(vpm_save, vpm_load, &vm->dev.pm, rec, watch, NULL, 5000),
+			 16 + 16);
+}
+
+/* Damaged records are refused and change nothing; so is SCI_EN clear, and an SCI level out
+ * of step with status and enable. */
+static void test_load_refusals(void **state)
+{
+	(void)state;
+	static u8 rec[VREC_MAX];
+	busy();
+	u64 len = vpm_save(&vm->dev.pm, fake_now, rec, sizeof(rec));
+	vm = fake_vm(1, 64 * MiB);
+	fake_refusals(vpm_load, &vm->dev.pm, sizeof(vm->dev.pm), rec, len, 16 + 4, 0);
+	fake_refusals(vpm_load, &vm->dev.pm, sizeof(vm->dev.pm), rec, len, 16 + 6, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_timer, setup),
 		cmocka_unit_test_setup(test_control_and_poweroff, setup),
 		cmocka_unit_test_setup(test_status_enable, setup),
+		cmocka_unit_test_setup(test_save_load, setup),
+		cmocka_unit_test_setup(test_load_refusals, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

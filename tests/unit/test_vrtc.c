@@ -2,6 +2,7 @@
  * UIP's window, setting the time with SET, register C's flags and IRQ 8 for update, periodic
  * and alarm interrupts, and the CMOS memory bytes SeaBIOS and QEMU fill from the RAM size. */
 #include "tests/unit/fakes_vdev.h"
+#include "vdev/vrecord.h"
 #include "vdev/vrtc.h"
 
 #include <stdio.h>
@@ -282,6 +283,84 @@ static void test_nmi_bit_and_readonly(void **state)
 	assert_int_equal(rd(RTC_REG_A) & 0x7f, 0x26);
 }
 
+/* ---- save and load ---- */
+
+/* What the RTC does from now on: the time, UIP, flags, IRQ 8 and the timer's deadline as time
+ * goes by, with register C read now and then and the update interrupt turned on midway. */
+static void behaviour(struct fake_trace *t)
+{
+	u64 start = fake_now;
+	memset(fake_irq_rises, 0, sizeof(fake_irq_rises));
+	for (u64 step = 0; step < 40; step++) {
+		fake_note(t, fake_deadline(0, VTIMER_RTC, start));
+		fake_note(t, fake_irq_level[8]);
+		fake_note(t, (u64)fake_irq_rises[8]);
+		fake_note(t, rd(RTC_REG_A));
+		fake_note(t, rd(RTC_SEC));
+		fake_note(t, rd(RTC_MIN));
+		if (step % 3 == 2)
+			fake_note(t, rd(RTC_REG_C));
+		if (step == 20)
+			wr(RTC_REG_B, 0x72); /* and the update interrupt */
+		fake_advance(seconds(1) / 7 + step * 1000 + 3);
+	}
+	fake_note(t, rd(0x40)); /* a RAM byte */
+}
+
+/* An RTC with periodic and alarm interrupts on, an alarm two seconds ahead, a periodic
+ * interrupt pending (IRQ 8 high), a RAM byte written and the NMI bit set. */
+static void busy(void)
+{
+	wr(RTC_REG_A, 0x2c); /* 16 Hz */
+	wr(RTC_SEC_ALARM, 0x02);
+	wr(RTC_MIN_ALARM, 0xc0);
+	wr(RTC_HOUR_ALARM, 0xc0);
+	wr(RTC_REG_B, 0x62); /* PIE, AIE, 24 h, BCD */
+	wr(0x40, 0x5a);
+	fake_advance(seconds(1) / 10);
+	fake_write(&vrtc_ops, &vm->dev.rtc, 0x70, 1, 0x80); /* NMI masked, seconds */
+}
+
+/* Save a busy RTC and watch it; load the record into a fresh VM whose clock is earlier and
+ * whose host time differs, and watch that: the same time, flags, interrupts and deadlines. */
+static void test_save_load(void **state)
+{
+	(void)state;
+	static u8 rec[VREC_MAX], again[VREC_MAX];
+	static struct fake_trace a, b;
+	static bool lines[24];
+	busy();
+	assert_true(fake_irq_level[8]);
+	u64 len = vrtc_save(&vm->dev.rtc, fake_now, rec, sizeof(rec));
+	assert_int_equal(len, 16 + 168);
+	memcpy(lines, fake_irq_level, sizeof(lines));
+	behaviour(&a);
+
+	fake_now = 5000;
+	fake_unix = 0;
+	vm = fake_vm(2, 128 * MiB);
+	memcpy(fake_irq_level, lines, sizeof(lines)); /* the PIC's record keeps IRQ 8 high */
+	assert_null(vrtc_load(vm, &vm->dev.rtc, fake_now, rec, len));
+	assert_int_equal(vrtc_save(&vm->dev.rtc, fake_now, again, sizeof(again)), len);
+	assert_memory_equal(rec, again, len);
+	behaviour(&b);
+	fake_same(&a, &b);
+	fake_unix = 1767225600;
+}
+
+/* Damaged records are refused and change nothing; so is register D without VRT. */
+static void test_load_refusals(void **state)
+{
+	(void)state;
+	static u8 rec[VREC_MAX];
+	busy();
+	u64 len = vrtc_save(&vm->dev.rtc, fake_now, rec, sizeof(rec));
+	vm = fake_vm(2, 128 * MiB);
+	fake_refusals(vrtc_load, &vm->dev.rtc, sizeof(vm->dev.rtc), rec, len, 16 + 0x20 + 0x0d, 0);
+	fake_refusals(vrtc_load, &vm->dev.rtc, sizeof(vm->dev.rtc), rec, len, 16 + 0xa0, 0x80);
+	assert_int_equal(timer()->deadline, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -299,6 +378,8 @@ int main(void)
 		cmocka_unit_test_setup(test_cmos_memory, setup),
 		cmocka_unit_test_setup(test_keep_ram, setup),
 		cmocka_unit_test_setup(test_nmi_bit_and_readonly, setup),
+		cmocka_unit_test_setup(test_save_load, setup),
+		cmocka_unit_test_setup(test_load_refusals, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,184 @@
+/* The local APIC: requests, priorities and EOI, the timer, and save and load of a busy one (a
+ * running periodic timer, requests in IRR and ISR, one of them level-triggered). This test
+ * links the real vlapic.c. */
+#include "tests/unit/fakes_vdev.h"
+#include "vdev/vlapic.h"
+#include "vdev/vrecord.h"
+
+#include <string.h>
+
+void vlapic_attach(struct vm *vm);
+
+static struct vm *vm;
+
+/* Registers are per vCPU and take no device lock: the ops are called as the bus calls them. */
+static u32 rd(u32 off)
+{
+	return (u32)vlapic_ops.read(vm->vcpu[0], vm->dev.lapic, VLAPIC_BASE + off, 4);
+}
+
+static void wr(u32 off, u32 val)
+{
+	vlapic_ops.write(vm->vcpu[0], vm->dev.lapic, VLAPIC_BASE + off, 4, val);
+}
+
+/* What keel would inject into vCPU 0 now, taken (acknowledged) if take. */
+static int inject(bool take)
+{
+	int vec = vm->irqc->pending(vm->vcpu[0]);
+	return take && vec >= 0 ? vm->irqc->ack(vm->vcpu[0], vec) : vec;
+}
+
+static void fresh(struct vm *v)
+{
+	vlapic_attach(v);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	fake_khz = 3000000;
+	vm = fake_vm(2, 64 * MiB);
+	fresh(vm);
+	return 0;
+}
+
+static void test_priority_and_eoi(void **state)
+{
+	(void)state;
+	wr(0xf0, 0x1ff);
+	vlapic_deliver(vm->vcpu[0], 0x50, false);
+	vlapic_deliver(vm->vcpu[0], 0x61, false);
+	assert_int_equal(inject(true), 0x61);
+	assert_int_equal(inject(false), -1); /* 0x50 is below the in-service class */
+	wr(0xb0, 0);
+	assert_int_equal(inject(true), 0x50);
+	wr(0x80, 0x60); /* TPR */
+	vlapic_deliver(vm->vcpu[0], 0x55, false);
+	assert_int_equal(rd(0xa0), 0x60); /* PPR */
+	assert_int_equal(inject(false), -1);
+}
+
+static void test_oneshot_timer(void **state)
+{
+	(void)state;
+	wr(0xf0, 0x1ff);
+	wr(0x320, 0x40);   /* one-shot, vector 0x40 */
+	wr(0x3e0, 0xb);	   /* divide by 1 */
+	wr(0x380, 100000); /* 1 ms at 100 MHz */
+	assert_int_equal(fake_deadline(0, VTIMER_LAPIC, fake_now), fake_us(1000));
+	fake_advance(fake_us(500));
+	assert_int_equal(rd(0x390), 50000);
+	fake_advance(fake_us(500));
+	assert_int_equal(inject(false), 0x40);
+	assert_int_equal(rd(0x390), 0);
+	assert_int_equal(fake_deadline(0, VTIMER_LAPIC, 0), 0);
+}
+
+/* ---- save and load ---- */
+
+/* What the APIC does from now on: every register, the timer's count and deadline, what is
+ * injected, EOIs, as time goes by and the timer fires. */
+static void watch(struct fake_trace *t)
+{
+	u64 start = fake_now;
+	for (int step = 0; step < 16; step++) {
+		for (u32 off = 0x20; off < 0x400; off += 0x10)
+			fake_note(t, rd(off));
+		fake_note(t, fake_deadline(0, VTIMER_LAPIC, start));
+		fake_note(t, (u64)inject(step % 2 == 1));
+		if (step % 3 == 2)
+			wr(0xb0, 0); /* EOI */
+		if (step == 9)
+			wr(0x320, 0x40); /* the timer one-shot from its next expiry */
+		fake_advance(fake_us(3000) + (u64)step);
+	}
+}
+
+/* Enabled, TPR 0x20, logical ID set; a periodic timer (16 ms) 5 ms into its count; 0x61
+ * (level) in service and 0x50 and 0x71 requested; LINT1 as NMI, the ICR last used. */
+static void busy(void)
+{
+	wr(0xf0, 0x1ff);
+	wr(0x80, 0x20);
+	wr(0xd0, 0x01000000);
+	wr(0x350, 0x00000400); /* LINT1: NMI */
+	wr(0x320, 0x20040);    /* periodic, vector 0x40 */
+	wr(0x3e0, 0x3);	       /* divide by 16 */
+	wr(0x380, 100000);
+	fake_advance(fake_us(5000));
+	vlapic_deliver(vm->vcpu[0], 0x61, true);
+	assert_int_equal(inject(true), 0x61);
+	vlapic_deliver(vm->vcpu[0], 0x50, false);
+	vlapic_deliver(vm->vcpu[0], 0x71, false);
+	wr(0x310, 0x01000000);
+	wr(0x300, 0x000c00f3); /* a fixed IPI to the others */
+}
+
+static void test_save_load(void **state)
+{
+	(void)state;
+	static u8 rec[VREC_MAX];
+	busy();
+	u64 len = fake_save_load(vlapic_save, vlapic_load, &vm->dev.lapic[0], rec, watch, fresh,
+				 5000);
+	assert_int_equal(len, 16 + 176);
+	assert_string_equal(vlapic_load(vm, &vm->dev.lapic[2], fake_now, rec, len),
+			    "no vCPU for this local APIC");
+}
+
+/* Damaged records are refused and change nothing; so is a requested vector below 16 and a
+ * timer period longer than any count gives. */
+static void test_load_refusals(void **state)
+{
+	(void)state;
+	static u8 rec[VREC_MAX];
+	busy();
+	u64 len = vlapic_save(&vm->dev.lapic[0], fake_now, rec, sizeof(rec));
+	vm = fake_vm(2, 64 * MiB);
+	fresh(vm);
+	size_t size = sizeof(vm->dev.lapic[0]);
+	fake_refusals(vlapic_load, &vm->dev.lapic[0], size, rec, len, 16 + 0x40, 0x01);
+	fake_refusals(vlapic_load, &vm->dev.lapic[0], size, rec, len, 16 + 0xaf, 0x7f);
+	assert_int_equal(fake_deadline(0, VTIMER_LAPIC, 0), 0);
+}
+
+/* Records with random payload bytes changed are refused or, if taken, leave an APIC that
+ * runs without undefined behaviour (UBSan and ASan watch): registers, injection, the timer. */
+static void test_damaged_records_are_safe(void **state)
+{
+	(void)state;
+	static u8 good[VREC_MAX], rec[VREC_MAX];
+	u32 seed = 777, taken = 0;
+	busy();
+	u64 len = vlapic_save(&vm->dev.lapic[0], fake_now, good, sizeof(good));
+	for (int i = 0; i < 1000; i++) {
+		vm = fake_vm(2, 64 * MiB);
+		fresh(vm);
+		memcpy(rec, good, len);
+		for (int n = 0; n < 1 + i % 3; n++) {
+			seed = seed * 1103515245 + 12345;
+			rec[16 + (seed >> 8) % (len - 16)] = (u8)(seed >> 20);
+		}
+		if (vlapic_load(vm, &vm->dev.lapic[0], fake_now, rec, len))
+			continue;
+		taken++;
+		for (int k = 0; k < 4; k++) {
+			rd(0x390), rd(0xa0), inject(true), wr(0xb0, 0);
+			fake_advance(fake_us(20000));
+		}
+	}
+	assert_true(taken > 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_priority_and_eoi, setup),
+		cmocka_unit_test_setup(test_oneshot_timer, setup),
+		cmocka_unit_test_setup(test_save_load, setup),
+		cmocka_unit_test_setup(test_load_refusals, setup),
+		cmocka_unit_test_setup(test_damaged_records_are_safe, setup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
