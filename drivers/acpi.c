@@ -66,13 +66,13 @@ static const struct rsdp *scan(u64 start, u64 len)
 static const struct sdt *table(u64 pa)
 {
 	if (!pa || pa + sizeof(struct sdt) > REACHABLE) {
-		log_warn("acpi: table at %#llx is out of reach; skipped", (unsigned long long)pa);
+		log_warn("acpi: table at %#llx is out of reach; skipped", pa);
 		return NULL;
 	}
 	const struct sdt *t = (const void *)(uintptr_t)pa;
 	if (t->length < sizeof(*t) || t->length > 16 * MiB || pa + t->length > REACHABLE) {
-		log_warn("acpi: table %.4s at %#llx has bad length %u; skipped", t->sig,
-			 (unsigned long long)pa, t->length);
+		log_warn("acpi: table %.4s at %#llx has bad length %u; skipped", t->sig, pa,
+			 t->length);
 		return NULL;
 	}
 	if (sum(t, t->length))

@@ -76,7 +76,7 @@ void lapic_calibrate(void)
 	if (!lapic_timer_khz)
 		lapic_timer_khz = 1;
 	log_info("lapic: %s mode, id %u, timer %llu kHz", x2 ? "x2APIC" : "xAPIC", lapic_id(),
-		 (unsigned long long)lapic_timer_khz);
+		 lapic_timer_khz);
 }
 
 u32 lapic_id(void)

@@ -81,9 +81,8 @@ void tsc_init(void)
 		tsc_khz = 1000000; /* a TSC that does not move: assume 1 GHz rather than divide by 0
 				    */
 	log_set_clock(tsc_now, tsc_khz, tsc_boot);
-	log_info("timer: TSC %llu.%03llu MHz (measured against the %s)",
-		 (unsigned long long)(tsc_khz / 1000), (unsigned long long)(tsc_khz % 1000),
-		 ref_timer_name());
+	log_info("timer: TSC %llu.%03llu MHz (measured against the %s)", (tsc_khz / 1000),
+		 (tsc_khz % 1000), ref_timer_name());
 }
 
 u64 tsc_to_us(u64 ticks)

@@ -36,8 +36,7 @@ static char empty[1];
 static char *loader_str(struct boot_info *bi, u64 pa, size_t max, const char *what)
 {
 	if (!range_ok(pa, 1)) {
-		log_err("boot: %s at %#llx is outside low memory; ignored", what,
-			(unsigned long long)pa);
+		log_err("boot: %s at %#llx is outside low memory; ignored", what, pa);
 		bi->errors++;
 		return empty;
 	}
@@ -58,8 +57,7 @@ static bool copy_str(struct boot_info *bi, u64 pa, char *dst, size_t max, const 
 {
 	dst[0] = '\0';
 	if (!range_ok(pa, 1)) {
-		log_err("boot: %s at %#llx is outside low memory; ignored", what,
-			(unsigned long long)pa);
+		log_err("boot: %s at %#llx is outside low memory; ignored", what, pa);
 		bi->errors++;
 		return false;
 	}
@@ -97,8 +95,8 @@ static struct boot_module *add_module(struct boot_info *bi, u64 start, u64 end)
 	if (end == start) {
 		start = end = 0; /* an empty module (GRUB reports 0-0): the VM code says so */
 	} else if (end < start || !range_ok(start, end - start)) {
-		log_err("boot: module %d has a bad range %#llx-%#llx; ignored", bi->nmods,
-			(unsigned long long)start, (unsigned long long)end);
+		log_err("boot: module %d has a bad range %#llx-%#llx; ignored", bi->nmods, start,
+			end);
 		bi->errors++;
 		return NULL;
 	}
@@ -112,7 +110,7 @@ static struct boot_module *add_module(struct boot_info *bi, u64 start, u64 end)
 static void parse_mb1(u64 info, struct boot_info *bi)
 {
 	if (!range_ok(info, sizeof(struct mb1_info))) {
-		log_err("boot: multiboot info pointer %#llx is invalid", (unsigned long long)info);
+		log_err("boot: multiboot info pointer %#llx is invalid", info);
 		bi->errors++;
 		return;
 	}
@@ -162,7 +160,7 @@ static void parse_mb1(u64 info, struct boot_info *bi)
 			if (e->size < 20 || off + 4 + e->size > mi->mmap_length) {
 				log_err("boot: memory map entry at +%llu has bad size %u; map cut "
 					"short",
-					(unsigned long long)off, e->size);
+					off, e->size);
 				bi->errors++;
 				break;
 			}
@@ -229,7 +227,7 @@ static void parse_mb2_efi_mmap(struct boot_info *bi, const u8 *t, u32 size)
 static void parse_mb2(u64 info, struct boot_info *bi)
 {
 	if (!range_ok(info, 8) || info % 8) {
-		log_err("boot: multiboot2 info pointer %#llx is invalid", (unsigned long long)info);
+		log_err("boot: multiboot2 info pointer %#llx is invalid", info);
 		bi->errors++;
 		return;
 	}

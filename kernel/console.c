@@ -113,8 +113,8 @@ static void command(char *s)
 		u32 n = 0;
 		for (struct vm *vm = vm_list; vm; vm = vm->next, n++)
 			log_info("keel: %u %-12s %s, %llu MiB, %u vCPU%s%s%s", n, vm->name,
-				 state_name(vm), (unsigned long long)(vm->mem.size / MiB),
-				 vm->nvcpus, vm->nvcpus == 1 ? "" : "s", vm->end ? ": " : "",
+				 state_name(vm), (vm->mem.size / MiB), vm->nvcpus,
+				 vm->nvcpus == 1 ? "" : "s", vm->end ? ": " : "",
 				 vm->end ? vm->why : "");
 	} else if (!strcmp(s, "console") && arg) {
 		struct vm *vm = find_vm(arg);

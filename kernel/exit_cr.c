@@ -114,7 +114,7 @@ enum exit_action exit_cr(struct vcpu *v, struct vexit *e)
 {
 	if (e->cr.fetch && !fetch_mov_cr(v, e)) {
 		vm_stop(v->vm, VM_END_ERROR, 0, "cannot decode the CR%u access at rip %#llx",
-			e->cr.cr, (unsigned long long)vcpu_get(v, VREG_RIP));
+			e->cr.cr, vcpu_get(v, VREG_RIP));
 		return EXIT_STOP;
 	}
 	if (e->cr.fetch)

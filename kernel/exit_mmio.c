@@ -117,8 +117,8 @@ enum exit_action exit_npf(struct vcpu *v, struct vexit *e)
 	}
 	if (e->npf.fetch || gmem_is_ram(&vm->mem, gpa)) {
 		vm_stop(vm, VM_END_ERROR, 0, "%s guest-physical %#llx at rip %#llx",
-			e->npf.fetch ? "executed from non-RAM" : "nested page fault on RAM",
-			(unsigned long long)gpa, (unsigned long long)vcpu_get(v, VREG_RIP));
+			e->npf.fetch ? "executed from non-RAM" : "nested page fault on RAM", gpa,
+			vcpu_get(v, VREG_RIP));
 		return EXIT_STOP;
 	}
 	u8 bytes[15];
@@ -131,8 +131,7 @@ enum exit_action exit_npf(struct vcpu *v, struct vexit *e)
 			"cannot emulate the access to %#llx by %02x %02x %02x %02x (%zu bytes "
 			"read) "
 			"at rip %#llx",
-			(unsigned long long)gpa, bytes[0], bytes[1], bytes[2], bytes[3], n,
-			(unsigned long long)rip);
+			gpa, bytes[0], bytes[1], bytes[2], bytes[3], n, rip);
 		return EXIT_STOP;
 	}
 	e->insn_len = in.len;

@@ -163,7 +163,7 @@ static bool load_segments(struct vm *vm, const struct image *img, const u8 *data
 	if (img->hi > limit) {
 		log_err("vm %s: the image needs memory up to %#llx but the VM has RAM to %#llx; "
 			"give it more mem=; not started",
-			vm->name, (unsigned long long)img->hi, (unsigned long long)limit);
+			vm->name, img->hi, limit);
 		return false;
 	}
 	for (int i = 0; i < img->nsegs; i++) {
@@ -219,8 +219,7 @@ bool guest_load(struct vm *vm, const struct guest_image *gi, struct vcpu_boot_st
 		s->gpr[RDX] = 0x80; /* boot drive, as a BIOS passes it */
 		s->rip = img.entry;
 		log_info("vm %s: %s: %s image, %llu bytes at %#llx", vm->name, gi->image_name,
-			 image_kind_names[img.kind], (unsigned long long)gi->len,
-			 (unsigned long long)img.entry);
+			 image_kind_names[img.kind], gi->len, img.entry);
 		return true;
 	case IMAGE_LINUX: return linux_load(vm, gi, &img, s);
 	}
@@ -230,7 +229,6 @@ bool guest_load(struct vm *vm, const struct guest_image *gi, struct vcpu_boot_st
 	s->gpr[RAX] = MB1_BOOTLOADER_MAGIC;
 	s->gpr[RBX] = mbi;
 	log_info("vm %s: %s: %s image at %#llx-%#llx, entry %#llx", vm->name, gi->image_name,
-		 image_kind_names[img.kind], (unsigned long long)img.lo, (unsigned long long)img.hi,
-		 (unsigned long long)img.entry);
+		 image_kind_names[img.kind], img.lo, img.hi, img.entry);
 	return true;
 }

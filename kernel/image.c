@@ -36,7 +36,7 @@ static bool add_seg(struct image *img, u64 off, u64 filesz, u64 memsz, u64 gpa)
 	if (img->nsegs == IMAGE_MAX_SEGS)
 		FAIL("more than %d loadable segments", IMAGE_MAX_SEGS);
 	if (gpa + memsz < gpa || gpa + memsz > (1ull << 40))
-		FAIL("a segment at %#llx does not fit in guest memory", (unsigned long long)gpa);
+		FAIL("a segment at %#llx does not fit in guest memory", gpa);
 	img->seg[img->nsegs++] = (struct image_seg){off, filesz, memsz, gpa};
 	if (img->nsegs == 1 || gpa < img->lo)
 		img->lo = gpa;
@@ -51,7 +51,7 @@ static bool parse_elf(const u8 *d, u64 len, struct image *img, bool need_identit
 {
 	bool is64 = d[4] == 2;
 	if (len < (is64 ? 64u : 52u))
-		FAIL("truncated ELF header (%llu bytes)", (unsigned long long)len);
+		FAIL("truncated ELF header (%llu bytes)", len);
 	if (d[5] != 1 || rd16(d + 18) != (is64 ? 62 : 3))
 		FAIL("ELF for another machine (not little-endian %s)", is64 ? "x86-64" : "i386");
 	if (rd16(d + 16) != 2)
@@ -74,14 +74,14 @@ static bool parse_elf(const u8 *d, u64 len, struct image *img, bool need_identit
 		if (off > len || fsz > len - off)
 			FAIL("truncated image: segment %u needs bytes up to %llu of a %llu-byte "
 			     "file",
-			     i, (unsigned long long)(off + fsz), (unsigned long long)len);
+			     i, (off + fsz), len);
 		if (fsz > msz)
 			FAIL("corrupt ELF: segment %u has more file than memory", i);
 		if (need_identity && va != pa)
 			FAIL("segment %u is linked at %#llx but loads at %#llx: ELF64 guests run "
 			     "on "
 			     "an identity map",
-			     i, (unsigned long long)va, (unsigned long long)pa);
+			     i, va, pa);
 		if (!add_seg(img, off, fsz, msz, pa))
 			return false;
 		if (entry >= va && entry - va < msz)
@@ -90,7 +90,7 @@ static bool parse_elf(const u8 *d, u64 len, struct image *img, bool need_identit
 	if (!img->nsegs)
 		FAIL("ELF has no loadable segment");
 	if (img->entry == ~0ull)
-		FAIL("ELF entry point %#llx is in no loadable segment", (unsigned long long)entry);
+		FAIL("ELF entry point %#llx is in no loadable segment", entry);
 	return true;
 }
 
@@ -120,7 +120,7 @@ static bool parse_aout(const u8 *d, u64 len, u64 h, struct image *img)
 	if (fsz > len - off)
 		FAIL("truncated image: the multiboot header wants %llu bytes from offset %llu of a "
 		     "%llu-byte file",
-		     (unsigned long long)fsz, (unsigned long long)off, (unsigned long long)len);
+		     fsz, off, len);
 	u64 msz = bss_end > load + fsz ? (u64)bss_end - load : fsz;
 	if (entry < load || entry - load >= msz)
 		FAIL("multiboot entry_addr %#x is outside the image it loads", entry);
@@ -207,8 +207,7 @@ static bool parse_linux(const u8 *d, u64 len, struct image *img)
 		FAIL("truncated image: the setup header describes %llu bytes of kernel after byte "
 		     "%llu "
 		     "of a %llu-byte file",
-		     (unsigned long long)syssize, (unsigned long long)h->payload_off,
-		     (unsigned long long)len);
+		     syssize, h->payload_off, len);
 	h->payload_len = len - h->payload_off;
 	if (!h->kernel_alignment || (h->kernel_alignment & (h->kernel_alignment - 1)))
 		h->kernel_alignment = 2 * MiB;
@@ -246,8 +245,7 @@ bool image_parse(const u8 *d, u64 len, struct image *img)
 		FAIL("unrecognised image: %s", what);
 	img->kind = IMAGE_FLAT;
 	if (len > FLAT_MAX)
-		FAIL("flat image of %llu bytes does not fit between 0x7c00 and 0x9fc00",
-		     (unsigned long long)len);
+		FAIL("flat image of %llu bytes does not fit between 0x7c00 and 0x9fc00", len);
 	img->entry = FLAT_LOAD;
 	return add_seg(img, 0, len, len, FLAT_LOAD);
 }

@@ -87,7 +87,7 @@ static bool place_initrd(struct vm *vm, const struct guest_image *gi, const stru
 	if (at < kernel_end) {
 		log_err("vm %s: initrd %s (%llu KiB) does not fit beside the kernel; give it more "
 			"mem=; not started",
-			vm->name, gi->initrd_name, (unsigned long long)(gi->initrd_len / KiB));
+			vm->name, gi->initrd_name, (gi->initrd_len / KiB));
 		return false;
 	}
 	if (!gmem_write(&vm->mem, at, gi->initrd, gi->initrd_len))
@@ -125,13 +125,11 @@ bool linux_load(struct vm *vm, const struct guest_image *gi, const struct image 
 		log_err("vm %s: %s needs RAM up to %llu MiB to boot (init_size); give it more "
 			"mem=; "
 			"not started",
-			vm->name, gi->image_name,
-			(unsigned long long)(ALIGN_UP(kernel_end, MiB) / MiB));
+			vm->name, gi->image_name, (ALIGN_UP(kernel_end, MiB) / MiB));
 		return false;
 	}
 	if (!gmem_write(&vm->mem, load, gi->data + h->payload_off, h->payload_len)) {
-		log_err("vm %s: cannot place the kernel at %#llx; not started", vm->name,
-			(unsigned long long)load);
+		log_err("vm %s: cannot place the kernel at %#llx; not started", vm->name, load);
 		return false;
 	}
 
@@ -187,8 +185,7 @@ bool linux_load(struct vm *vm, const struct guest_image *gi, const struct image 
 	s->rsp = 0x7000;
 	s->gpr[RSI] = ZERO_PAGE;
 	log_info("vm %s: %s: Linux boot protocol %u.%02u, kernel at %#llx, entry %#llx%s%s",
-		 vm->name, gi->image_name, h->version >> 8, h->version & 0xff,
-		 (unsigned long long)load, (unsigned long long)s->rip,
+		 vm->name, gi->image_name, h->version >> 8, h->version & 0xff, load, s->rip,
 		 gi->initrd ? ", initrd " : "", gi->initrd ? gi->initrd_name : "");
 	return true;
 }

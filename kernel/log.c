@@ -28,8 +28,7 @@ static int stamp(char *buf, size_t n)
 	u64 us = 0;
 	if (lg.now && lg.khz)
 		us = (lg.now() - lg.t0) * 1000 / lg.khz;
-	return fmt_snprintf(buf, n, "[%5llu.%06llu] ", (unsigned long long)(us / 1000000),
-			    (unsigned long long)(us % 1000000));
+	return fmt_snprintf(buf, n, "[%5llu.%06llu] ", (us / 1000000), (us % 1000000));
 }
 
 void log_vmsg(int level, const char *fmt, va_list ap)

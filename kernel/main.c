@@ -118,14 +118,12 @@ void kernel_main(u32 magic, u64 info)
 
 	log_info("boot: %d module%s", boot_info.nmods, boot_info.nmods == 1 ? "" : "s");
 	for (int i = 0; i < boot_info.nmods; i++)
-		log_info("boot: module %d at %#llx, %llu bytes: \"%s\"", i,
-			 (unsigned long long)boot_info.mods[i].start,
-			 (unsigned long long)(boot_info.mods[i].end - boot_info.mods[i].start),
-			 boot_info.mods[i].str);
+		log_info("boot: module %d at %#llx, %llu bytes: \"%s\"", i, boot_info.mods[i].start,
+			 (boot_info.mods[i].end - boot_info.mods[i].start), boot_info.mods[i].str);
 
 	smp_start();
 	log_info("keel: ready, %u CPU%s, %llu KiB free", ncpus, ncpus == 1 ? "" : "s",
-		 (unsigned long long)(mm_free_pages() * 4));
+		 (mm_free_pages() * 4));
 	selftest_run();
 	if (!boot_info.nmods) {
 		log_info("keel: nothing to run");

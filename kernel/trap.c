@@ -94,7 +94,7 @@ void backtrace(u64 rbp)
 		const u64 *fp = (const u64 *)(uintptr_t)rbp;
 		if (!fp[1])
 			break;
-		log_err("  #%d %#llx", depth, (unsigned long long)fp[1]);
+		log_err("  #%d %#llx", depth, fp[1]);
 		if (fp[0] <= rbp)
 			break; /* frames grow upwards; anything else is a broken chain */
 		rbp = fp[0];
@@ -104,25 +104,17 @@ void backtrace(u64 rbp)
 void trap_report(const struct trap_frame *f)
 {
 	const char *name = f->vector < 32 && exc_names[f->vector] ? exc_names[f->vector] : "?";
-	log_err("exception %llu (%s), error code %#llx, on CPU %u", (unsigned long long)f->vector,
-		name, (unsigned long long)f->error, this_cpu()->id);
-	log_err("rip %016llx cs %04llx rflags %016llx rsp %016llx ss %04llx",
-		(unsigned long long)f->rip, (unsigned long long)f->cs,
-		(unsigned long long)f->rflags, (unsigned long long)f->rsp,
-		(unsigned long long)f->ss);
-	log_err("rax %016llx rbx %016llx rcx %016llx rdx %016llx", (unsigned long long)f->rax,
-		(unsigned long long)f->rbx, (unsigned long long)f->rcx, (unsigned long long)f->rdx);
-	log_err("rsi %016llx rdi %016llx rbp %016llx r8  %016llx", (unsigned long long)f->rsi,
-		(unsigned long long)f->rdi, (unsigned long long)f->rbp, (unsigned long long)f->r8);
-	log_err("r9  %016llx r10 %016llx r11 %016llx r12 %016llx", (unsigned long long)f->r9,
-		(unsigned long long)f->r10, (unsigned long long)f->r11, (unsigned long long)f->r12);
-	log_err("r13 %016llx r14 %016llx r15 %016llx", (unsigned long long)f->r13,
-		(unsigned long long)f->r14, (unsigned long long)f->r15);
-	log_err("cr0 %016llx cr2 %016llx cr3 %016llx cr4 %016llx efer %016llx",
-		(unsigned long long)read_cr0(), (unsigned long long)read_cr2(),
-		(unsigned long long)read_cr3(), (unsigned long long)read_cr4(),
-		(unsigned long long)rdmsr(MSR_EFER));
-	log_err("fault at %#llx", (unsigned long long)f->rip);
+	log_err("exception %llu (%s), error code %#llx, on CPU %u", f->vector, name, f->error,
+		this_cpu()->id);
+	log_err("rip %016llx cs %04llx rflags %016llx rsp %016llx ss %04llx", f->rip, f->cs,
+		f->rflags, f->rsp, f->ss);
+	log_err("rax %016llx rbx %016llx rcx %016llx rdx %016llx", f->rax, f->rbx, f->rcx, f->rdx);
+	log_err("rsi %016llx rdi %016llx rbp %016llx r8  %016llx", f->rsi, f->rdi, f->rbp, f->r8);
+	log_err("r9  %016llx r10 %016llx r11 %016llx r12 %016llx", f->r9, f->r10, f->r11, f->r12);
+	log_err("r13 %016llx r14 %016llx r15 %016llx", f->r13, f->r14, f->r15);
+	log_err("cr0 %016llx cr2 %016llx cr3 %016llx cr4 %016llx efer %016llx", read_cr0(),
+		read_cr2(), read_cr3(), read_cr4(), rdmsr(MSR_EFER));
+	log_err("fault at %#llx", f->rip);
 	backtrace(f->rbp);
 }
 

@@ -83,11 +83,11 @@ static void build_usable(const struct boot_info *bi, struct rangeset *rs)
 	if (bi->has_meminfo) {
 		end = 1 * MiB + (u64)bi->mem_upper_kib * KiB;
 		log_warn("mm: no memory map from the loader; using its mem_upper (%llu MiB)",
-			 (unsigned long long)(end / MiB));
+			 (end / MiB));
 	} else {
 		end = cmos_memory_end();
 		log_warn("mm: no memory information from the loader; CMOS says %llu MiB",
-			 (unsigned long long)(end / MiB));
+			 (end / MiB));
 	}
 	rs_add(rs, 1 * MiB, end);
 	rs_align_inward(rs, PAGE_SIZE);
@@ -149,8 +149,7 @@ bool mm_init(const struct boot_info *bi, const u64 *extra, int nextra)
 		if (rs.r[i].end - rs.r[i].start >= bm_bytes && rs.r[i].end <= 4 * GiB)
 			bm = rs.r[i].start;
 	if (!bm) {
-		log_err("mm: no room below 4 GiB for the %llu KiB page bitmap",
-			(unsigned long long)(bm_bytes / KiB));
+		log_err("mm: no room below 4 GiB for the %llu KiB page bitmap", (bm_bytes / KiB));
 		return false;
 	}
 	rs_sub(&rs, bm, bm + bm_bytes);
@@ -164,9 +163,7 @@ bool mm_init(const struct boot_info *bi, const u64 *extra, int nextra)
 	}
 	log_info("mm: %llu MiB of RAM in the map, %llu MiB free (%d ranges), top %#llx, "
 		 "page tables %llu KiB",
-		 (unsigned long long)(seen / MiB),
-		 (unsigned long long)(pool.nfree * PAGE_SIZE / MiB), rs.n, (unsigned long long)top,
-		 (unsigned long long)(kpt.pages * 4));
+		 (seen / MiB), (pool.nfree * PAGE_SIZE / MiB), rs.n, top, (kpt.pages * 4));
 	return true;
 }
 
@@ -192,8 +189,7 @@ void page_free(u64 pa, u64 npages)
 	bool ok = pmm_free(&pool, pa, npages);
 	spin_unlock_irq(&pool_lock, flags);
 	if (!ok)
-		panic("page_free: %#llx (+%llu pages) was not allocated", (unsigned long long)pa,
-		      (unsigned long long)npages);
+		panic("page_free: %#llx (+%llu pages) was not allocated", pa, npages);
 }
 
 u64 mm_free_pages(void)
@@ -231,7 +227,7 @@ u64 heap_bytes_in_use(void)
 static void unmap_page(u64 va)
 {
 	if (!pt_unmap(&kpt, va, PAGE_SIZE))
-		panic("mm: cannot unmap %#llx", (unsigned long long)va);
+		panic("mm: cannot unmap %#llx", va);
 	invlpg(va);
 }
 
@@ -257,7 +253,7 @@ u64 mm_low_page(void)
 void mm_set_exec(u64 pa)
 {
 	if (!pt_protect(&kpt, ALIGN_DOWN(pa, PAGE_SIZE), PAGE_SIZE, PT_R | PT_W | PT_X))
-		panic("mm: cannot make %#llx executable", (unsigned long long)pa);
+		panic("mm: cannot make %#llx executable", pa);
 	invlpg(pa);
 }
 
@@ -265,7 +261,7 @@ void mm_map_device(u64 pa, u64 len)
 {
 	u64 a = ALIGN_DOWN(pa, PAGE_SIZE), b = ALIGN_UP(pa + len, PAGE_SIZE);
 	if (!pt_map(&kpt, a, a, b - a, PT_R | PT_W | PT_UC, true))
-		panic("mm: cannot map device memory at %#llx", (unsigned long long)pa);
+		panic("mm: cannot map device memory at %#llx", pa);
 	for (u64 v = a; v < b; v += PAGE_SIZE)
 		invlpg(v);
 }

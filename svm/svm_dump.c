@@ -6,28 +6,24 @@
 static void seg(const char *name, const struct vmcb_seg *s)
 {
 	log_err("  %-4s sel %04x attr %03x limit %08x base %016llx", name, s->sel, s->attr,
-		s->limit, (unsigned long long)s->base);
+		s->limit, s->base);
 }
 
 void svm_dump(struct vcpu *v)
 {
 	const struct vmcb *b = svm(v)->vmcb;
 	log_err("VMCB of vm %s vCPU %u:", v->vm->name, v->id);
-	log_err("  exitcode %#llx exitinfo1 %#llx exitinfo2 %#llx exitintinfo %#llx",
-		(unsigned long long)b->exitcode, (unsigned long long)b->exitinfo1,
-		(unsigned long long)b->exitinfo2, (unsigned long long)b->exitintinfo);
+	log_err("  exitcode %#llx exitinfo1 %#llx exitinfo2 %#llx exitintinfo %#llx", b->exitcode,
+		b->exitinfo1, b->exitinfo2, b->exitintinfo);
 	log_err("  intercepts cr %08x exc %08x 1 %08x 2 %08x; asid %u np %llu n_cr3 %#llx",
-		b->intercept_cr, b->intercept_exc, b->intercept1, b->intercept2, b->asid,
-		(unsigned long long)b->np_ctl, (unsigned long long)b->n_cr3);
-	log_err("  rip %016llx rsp %016llx rflags %016llx rax %016llx cpl %u",
-		(unsigned long long)b->rip, (unsigned long long)b->rsp,
-		(unsigned long long)b->rflags, (unsigned long long)b->rax, b->cpl);
-	log_err("  cr0 %016llx cr3 %016llx cr4 %016llx efer %016llx", (unsigned long long)b->cr0,
-		(unsigned long long)b->cr3, (unsigned long long)b->cr4,
-		(unsigned long long)b->efer);
-	log_err("  dr6 %016llx dr7 %016llx eventinj %016llx vintr %016llx",
-		(unsigned long long)b->dr6, (unsigned long long)b->dr7,
-		(unsigned long long)b->eventinj, (unsigned long long)b->vintr);
+		b->intercept_cr, b->intercept_exc, b->intercept1, b->intercept2, b->asid, b->np_ctl,
+		b->n_cr3);
+	log_err("  rip %016llx rsp %016llx rflags %016llx rax %016llx cpl %u", b->rip, b->rsp,
+		b->rflags, b->rax, b->cpl);
+	log_err("  cr0 %016llx cr3 %016llx cr4 %016llx efer %016llx", b->cr0, b->cr3, b->cr4,
+		b->efer);
+	log_err("  dr6 %016llx dr7 %016llx eventinj %016llx vintr %016llx", b->dr6, b->dr7,
+		b->eventinj, b->vintr);
 	seg("cs", &b->cs);
 	seg("ss", &b->ss);
 	seg("ds", &b->ds);

@@ -112,7 +112,7 @@ static bool find_len(struct vcpu *v, const struct vmcb *b, const struct svm_exit
 	if (!x->insn || e->insn_len)
 		return true;
 	vm_stop(v->vm, VM_END_ERROR, 0, "cannot decode the instruction at rip %#llx (exit %#llx)",
-		(unsigned long long)b->rip, (unsigned long long)b->exitcode);
+		b->rip, b->exitcode);
 	return false;
 }
 

@@ -115,7 +115,7 @@ static enum exit_action entry_failed(struct vcpu *v, u32 reason)
 		(reason & 0xffff) == VMX_EXIT_BAD_GUEST_STATE ? "invalid guest state"
 		: (reason & 0xffff) == VMX_EXIT_BAD_MSR_LOAD  ? "MSR loading"
 							      : "machine check",
-		reason & 0xffff, (unsigned long long)vmcs_readn(EXIT_QUAL));
+		reason & 0xffff, vmcs_readn(EXIT_QUAL));
 	vmx_dump(v);
 	vm_stop(v->vm, VM_END_ERROR, 0, "VM entry failed: invalid guest state");
 	return EXIT_STOP;
