@@ -174,27 +174,27 @@ static void vmx_vm_free(struct vm *vm)
 /* The host state the VMCS restores at every exit: keel's own, for the CPU it runs on. */
 static void host_state(struct cpu *c)
 {
-	vmcs_writen(HOST_CR0, read_cr0());
-	vmcs_writen(HOST_CR3, read_cr3());
-	vmcs_writen(HOST_CR4, read_cr4());
-	vmcs_write16(HOST_CS_SEL, SEL_CODE64);
-	vmcs_write16(HOST_SS_SEL, SEL_DATA);
-	vmcs_write16(HOST_DS_SEL, SEL_DATA);
-	vmcs_write16(HOST_ES_SEL, SEL_DATA);
-	vmcs_write16(HOST_FS_SEL, 0);
-	vmcs_write16(HOST_GS_SEL, 0);
-	vmcs_write16(HOST_TR_SEL, SEL_TSS);
-	vmcs_writen(HOST_FS_BASE, 0);
-	vmcs_writen(HOST_GS_BASE, (u64)(uintptr_t)c);
-	vmcs_writen(HOST_TR_BASE, (u64)(uintptr_t)&c->tss);
-	vmcs_writen(HOST_GDTR_BASE, (u64)(uintptr_t)c->gdt);
-	vmcs_writen(HOST_IDTR_BASE, idt_base());
-	vmcs_write32(HOST_SYSENTER_CS, 0);
-	vmcs_writen(HOST_SYSENTER_ESP, 0);
-	vmcs_writen(HOST_SYSENTER_EIP, 0);
-	vmcs_write64(HOST_EFER, rdmsr(MSR_EFER));
-	vmcs_write64(HOST_PAT, rdmsr(MSR_PAT));
-	vmcs_writen(HOST_RIP, (u64)(uintptr_t)vmx_exit_point);
+	vmcs_writen(VMCS_HOST_CR0, read_cr0());
+	vmcs_writen(VMCS_HOST_CR3, read_cr3());
+	vmcs_writen(VMCS_HOST_CR4, read_cr4());
+	vmcs_write16(VMCS_HOST_CS_SEL, SEL_CODE64);
+	vmcs_write16(VMCS_HOST_SS_SEL, SEL_DATA);
+	vmcs_write16(VMCS_HOST_DS_SEL, SEL_DATA);
+	vmcs_write16(VMCS_HOST_ES_SEL, SEL_DATA);
+	vmcs_write16(VMCS_HOST_FS_SEL, 0);
+	vmcs_write16(VMCS_HOST_GS_SEL, 0);
+	vmcs_write16(VMCS_HOST_TR_SEL, SEL_TSS);
+	vmcs_writen(VMCS_HOST_FS_BASE, 0);
+	vmcs_writen(VMCS_HOST_GS_BASE, (u64)(uintptr_t)c);
+	vmcs_writen(VMCS_HOST_TR_BASE, (u64)(uintptr_t)&c->tss);
+	vmcs_writen(VMCS_HOST_GDTR_BASE, (u64)(uintptr_t)c->gdt);
+	vmcs_writen(VMCS_HOST_IDTR_BASE, idt_base());
+	vmcs_write32(VMCS_HOST_SYSENTER_CS, 0);
+	vmcs_writen(VMCS_HOST_SYSENTER_ESP, 0);
+	vmcs_writen(VMCS_HOST_SYSENTER_EIP, 0);
+	vmcs_write64(VMCS_HOST_EFER, rdmsr(MSR_EFER));
+	vmcs_write64(VMCS_HOST_PAT, rdmsr(MSR_PAT));
+	vmcs_writen(VMCS_HOST_RIP, (u64)(uintptr_t)vmx_exit_point);
 }
 
 /* Make v's VMCS the current one on this CPU. */
@@ -238,25 +238,25 @@ static bool vmx_vcpu_init(struct vcpu *v)
 	struct vmx_cpu *vc = this_cpu()->virt;
 	vc->loaded = NULL;
 	load(v);
-	vmcs_write32(PIN_CTLS, pin_ctls);
-	vmcs_write32(PROC_CTLS, proc_ctls);
-	vmcs_write32(PROC_CTLS2, proc2_ctls);
-	vmcs_write32(EXIT_CTLS, exit_ctls);
-	vmcs_write32(ENTRY_CTLS, x->entry_ctls);
-	vmcs_write32(EXC_BITMAP, 0);
-	vmcs_write32(PF_ERR_MASK, 0);
-	vmcs_write32(PF_ERR_MATCH, 0);
-	vmcs_write32(CR3_TARGET_COUNT, 0);
-	vmcs_write32(EXIT_MSR_STORE_COUNT, 0);
-	vmcs_write32(EXIT_MSR_LOAD_COUNT, 0);
-	vmcs_write32(ENTRY_MSR_LOAD_COUNT, 0);
-	vmcs_write32(ENTRY_INTR_INFO, 0);
-	vmcs_write64(MSR_BITMAP, msr_bitmap_pa);
-	vmcs_write64(EPT_POINTER, vmx_eptp(v->vm));
+	vmcs_write32(VMCS_PIN_CTLS, pin_ctls);
+	vmcs_write32(VMCS_PROC_CTLS, proc_ctls);
+	vmcs_write32(VMCS_PROC_CTLS2, proc2_ctls);
+	vmcs_write32(VMCS_EXIT_CTLS, exit_ctls);
+	vmcs_write32(VMCS_ENTRY_CTLS, x->entry_ctls);
+	vmcs_write32(VMCS_EXC_BITMAP, 0);
+	vmcs_write32(VMCS_PF_ERR_MASK, 0);
+	vmcs_write32(VMCS_PF_ERR_MATCH, 0);
+	vmcs_write32(VMCS_CR3_TARGET_COUNT, 0);
+	vmcs_write32(VMCS_EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write32(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write32(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+	vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
+	vmcs_write64(VMCS_MSR_BITMAP, msr_bitmap_pa);
+	vmcs_write64(VMCS_EPT_POINTER, vmx_eptp(v->vm));
 	if (x->vpid)
-		vmcs_write16(VPID, x->vpid);
-	vmcs_writen(CR0_MASK, cr0_mask);
-	vmcs_writen(CR4_MASK, cr4_mask);
+		vmcs_write16(VMCS_VPID, x->vpid);
+	vmcs_writen(VMCS_CR0_MASK, cr0_mask);
+	vmcs_writen(VMCS_CR4_MASK, cr4_mask);
 	vmcs_write64(VMCS_LINK_PTR, ~0ull);
 	*(u16 *)v->fpu = 0x037f; /* FXSAVE image: x87 and SSE defaults */
 	*(u32 *)(v->fpu + 24) = 0x1f80;
@@ -289,11 +289,11 @@ static u16 from_ar(u32 ar)
 static void set_seg(u32 sel_f, const struct seg *s)
 {
 	/* Selector, limit, AR and base fields sit at fixed strides from the selector's. */
-	u32 i = (sel_f - GUEST_ES_SEL) / 2;
+	u32 i = (sel_f - VMCS_GUEST_ES_SEL) / 2;
 	vmx_vmwrite(sel_f, s->sel);
-	vmx_vmwrite(GUEST_ES_LIMIT + 2 * i, s->limit);
-	vmx_vmwrite(GUEST_ES_AR + 2 * i, to_ar(s->attr));
-	vmx_vmwrite(GUEST_ES_BASE + 2 * i, s->base);
+	vmx_vmwrite(VMCS_GUEST_ES_LIMIT + 2 * i, s->limit);
+	vmx_vmwrite(VMCS_GUEST_ES_AR + 2 * i, to_ar(s->attr));
+	vmx_vmwrite(VMCS_GUEST_ES_BASE + 2 * i, s->base);
 }
 
 /* What the guest believes CR0/CR4 hold: its own bits where it owns them, the shadow elsewhere. */
@@ -308,28 +308,28 @@ static void load_pdptes(struct vcpu *v, u64 cr0, u64 cr4, u64 efer)
 	if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || (efer & EFER_LMA))
 		return;
 	u64 pdpte[4] = {0};
-	gmem_read(&v->vm->mem, vmcs_readn(GUEST_CR3) & 0xffffffe0ull, pdpte, sizeof(pdpte));
-	vmcs_write64(GUEST_PDPTE0, pdpte[0]);
-	vmcs_write64(GUEST_PDPTE1, pdpte[1]);
-	vmcs_write64(GUEST_PDPTE2, pdpte[2]);
-	vmcs_write64(GUEST_PDPTE3, pdpte[3]);
+	gmem_read(&v->vm->mem, vmcs_readn(VMCS_GUEST_CR3) & 0xffffffe0ull, pdpte, sizeof(pdpte));
+	vmcs_write64(VMCS_GUEST_PDPTE0, pdpte[0]);
+	vmcs_write64(VMCS_GUEST_PDPTE1, pdpte[1]);
+	vmcs_write64(VMCS_GUEST_PDPTE2, pdpte[2]);
+	vmcs_write64(VMCS_GUEST_PDPTE3, pdpte[3]);
 }
 
 /* EFER.LMA follows LME and CR0.PG, and the IA-32e entry control follows LMA (SDM 26.3.1.1). */
 static void sync_mode(struct vcpu *v)
 {
 	struct vmx_vcpu *x = vmx(v);
-	u64 cr0 = guest_cr(vmcs_readn(GUEST_CR0), vmcs_readn(CR0_SHADOW), cr0_mask);
-	u64 cr4 = guest_cr(vmcs_readn(GUEST_CR4), vmcs_readn(CR4_SHADOW), cr4_mask);
-	u64 efer = vmcs_read64(GUEST_EFER);
+	u64 cr0 = guest_cr(vmcs_readn(VMCS_GUEST_CR0), vmcs_readn(VMCS_CR0_SHADOW), cr0_mask);
+	u64 cr4 = guest_cr(vmcs_readn(VMCS_GUEST_CR4), vmcs_readn(VMCS_CR4_SHADOW), cr4_mask);
+	u64 efer = vmcs_read64(VMCS_GUEST_EFER);
 	if ((efer & EFER_LME) && (cr0 & CR0_PG))
 		efer |= EFER_LMA;
 	else
 		efer &= ~EFER_LMA;
-	vmcs_write64(GUEST_EFER, efer);
+	vmcs_write64(VMCS_GUEST_EFER, efer);
 	x->entry_ctls =
 		(efer & EFER_LMA) ? x->entry_ctls | ENTRY_IA32E : x->entry_ctls & ~(u32)ENTRY_IA32E;
-	vmcs_write32(ENTRY_CTLS, x->entry_ctls);
+	vmcs_write32(VMCS_ENTRY_CTLS, x->entry_ctls);
 	load_pdptes(v, cr0, cr4, efer);
 }
 
@@ -337,15 +337,15 @@ static void set_cr0(struct vcpu *v, u64 val)
 {
 	/* Unrestricted guest: PE and PG may be clear even though CR0_FIXED0 has them. */
 	u64 fixed0 = vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG);
-	vmcs_writen(GUEST_CR0, (val | fixed0) & vmx_caps.cr0_fixed1);
-	vmcs_writen(CR0_SHADOW, val);
+	vmcs_writen(VMCS_GUEST_CR0, (val | fixed0) & vmx_caps.cr0_fixed1);
+	vmcs_writen(VMCS_CR0_SHADOW, val);
 	sync_mode(v);
 }
 
 static void set_cr4(struct vcpu *v, u64 val)
 {
-	vmcs_writen(GUEST_CR4, (val | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1);
-	vmcs_writen(CR4_SHADOW, val);
+	vmcs_writen(VMCS_GUEST_CR4, (val | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1);
+	vmcs_writen(VMCS_CR4_SHADOW, val);
 	sync_mode(v);
 }
 
@@ -356,38 +356,38 @@ static void vmx_vcpu_reset(struct vcpu *v, const struct vcpu_boot_state *s)
 	struct vcpu *caller = ((struct vmx_cpu *)this_cpu()->virt)->loaded;
 	load(v);
 	memcpy(v->regs.gpr, s->gpr, sizeof(v->regs.gpr));
-	set_seg(GUEST_ES_SEL, &s->es);
-	set_seg(GUEST_CS_SEL, &s->cs);
-	set_seg(GUEST_SS_SEL, &s->ss);
-	set_seg(GUEST_DS_SEL, &s->ds);
-	set_seg(GUEST_FS_SEL, &s->fs);
-	set_seg(GUEST_GS_SEL, &s->gs);
-	set_seg(GUEST_LDTR_SEL, &s->ldtr);
-	set_seg(GUEST_TR_SEL, &s->tr);
-	vmcs_writen(GUEST_GDTR_BASE, s->gdtr.base);
-	vmcs_write32(GUEST_GDTR_LIMIT, s->gdtr.limit);
-	vmcs_writen(GUEST_IDTR_BASE, s->idtr.base);
-	vmcs_write32(GUEST_IDTR_LIMIT, s->idtr.limit);
-	vmcs_writen(GUEST_CR3, s->cr3);
-	vmcs_write64(GUEST_EFER, s->efer);
-	vmcs_writen(GUEST_CR4, s->cr4);
-	vmcs_writen(CR4_SHADOW, s->cr4);
+	set_seg(VMCS_GUEST_ES_SEL, &s->es);
+	set_seg(VMCS_GUEST_CS_SEL, &s->cs);
+	set_seg(VMCS_GUEST_SS_SEL, &s->ss);
+	set_seg(VMCS_GUEST_DS_SEL, &s->ds);
+	set_seg(VMCS_GUEST_FS_SEL, &s->fs);
+	set_seg(VMCS_GUEST_GS_SEL, &s->gs);
+	set_seg(VMCS_GUEST_LDTR_SEL, &s->ldtr);
+	set_seg(VMCS_GUEST_TR_SEL, &s->tr);
+	vmcs_writen(VMCS_GUEST_GDTR_BASE, s->gdtr.base);
+	vmcs_write32(VMCS_GUEST_GDTR_LIMIT, s->gdtr.limit);
+	vmcs_writen(VMCS_GUEST_IDTR_BASE, s->idtr.base);
+	vmcs_write32(VMCS_GUEST_IDTR_LIMIT, s->idtr.limit);
+	vmcs_writen(VMCS_GUEST_CR3, s->cr3);
+	vmcs_write64(VMCS_GUEST_EFER, s->efer);
+	vmcs_writen(VMCS_GUEST_CR4, s->cr4);
+	vmcs_writen(VMCS_CR4_SHADOW, s->cr4);
 	set_cr4(v, s->cr4);
 	set_cr0(v, s->cr0);
-	vmcs_writen(GUEST_DR7, 0x400);
+	vmcs_writen(VMCS_GUEST_DR7, 0x400);
 	vmx(v)->dr6 = 0xffff0ff0; /* DR6 and DR7 at reset (SDM 9.1.1); DR0-DR3 are cleared */
 	memset(v->dr, 0, sizeof(v->dr));
-	vmcs_writen(GUEST_RSP, s->rsp);
-	vmcs_writen(GUEST_RIP, s->rip);
-	vmcs_writen(GUEST_RFLAGS, s->rflags);
-	vmcs_write64(GUEST_PAT, 0x0007040600070406ull); /* the PAT's power-on value */
-	vmcs_write64(GUEST_DEBUGCTL, 0);
-	vmcs_write32(GUEST_INTERRUPTIBILITY, 0);
-	vmcs_write32(GUEST_ACTIVITY, 0);
-	vmcs_writen(GUEST_PENDING_DBG, 0);
-	vmcs_write32(GUEST_SYSENTER_CS, 0);
-	vmcs_writen(GUEST_SYSENTER_ESP, 0);
-	vmcs_writen(GUEST_SYSENTER_EIP, 0);
+	vmcs_writen(VMCS_GUEST_RSP, s->rsp);
+	vmcs_writen(VMCS_GUEST_RIP, s->rip);
+	vmcs_writen(VMCS_GUEST_RFLAGS, s->rflags);
+	vmcs_write64(VMCS_GUEST_PAT, 0x0007040600070406ull); /* the PAT's power-on value */
+	vmcs_write64(VMCS_GUEST_DEBUGCTL, 0);
+	vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	vmcs_write32(VMCS_GUEST_ACTIVITY, 0);
+	vmcs_writen(VMCS_GUEST_PENDING_DBG, 0);
+	vmcs_write32(VMCS_GUEST_SYSENTER_CS, 0);
+	vmcs_writen(VMCS_GUEST_SYSENTER_ESP, 0);
+	vmcs_writen(VMCS_GUEST_SYSENTER_EIP, 0);
 	vmx_vcpu_put(v);
 	if (caller && caller != v)
 		load(caller);
@@ -403,23 +403,25 @@ static u64 vmx_get(struct vcpu *v, enum vreg r)
 {
 	load(v);
 	switch (r) {
-	case VREG_RIP: return vmcs_readn(GUEST_RIP);
-	case VREG_RSP: return vmcs_readn(GUEST_RSP);
-	case VREG_RFLAGS: return vmcs_readn(GUEST_RFLAGS);
-	case VREG_CR0: return guest_cr(vmcs_readn(GUEST_CR0), vmcs_readn(CR0_SHADOW), cr0_mask);
+	case VREG_RIP: return vmcs_readn(VMCS_GUEST_RIP);
+	case VREG_RSP: return vmcs_readn(VMCS_GUEST_RSP);
+	case VREG_RFLAGS: return vmcs_readn(VMCS_GUEST_RFLAGS);
+	case VREG_CR0:
+		return guest_cr(vmcs_readn(VMCS_GUEST_CR0), vmcs_readn(VMCS_CR0_SHADOW), cr0_mask);
 	case VREG_CR2: return owns_msrs(v) ? read_cr2() : vmx(v)->cr2;
-	case VREG_CR3: return vmcs_readn(GUEST_CR3);
-	case VREG_CR4: return guest_cr(vmcs_readn(GUEST_CR4), vmcs_readn(CR4_SHADOW), cr4_mask);
-	case VREG_EFER: return vmcs_read64(GUEST_EFER);
-	case VREG_PAT: return vmcs_read64(GUEST_PAT);
-	case VREG_CPL: return (vmcs_read32(GUEST_SS_AR) >> 5) & 3;
-	case VREG_CS_ATTR: return from_ar(vmcs_read32(GUEST_CS_AR));
-	case VREG_ES_BASE: return vmcs_readn(GUEST_ES_BASE);
-	case VREG_CS_BASE: return vmcs_readn(GUEST_CS_BASE);
-	case VREG_SS_BASE: return vmcs_readn(GUEST_SS_BASE);
-	case VREG_DS_BASE: return vmcs_readn(GUEST_DS_BASE);
-	case VREG_FS_BASE: return vmcs_readn(GUEST_FS_BASE);
-	case VREG_GS_BASE: return vmcs_readn(GUEST_GS_BASE);
+	case VREG_CR3: return vmcs_readn(VMCS_GUEST_CR3);
+	case VREG_CR4:
+		return guest_cr(vmcs_readn(VMCS_GUEST_CR4), vmcs_readn(VMCS_CR4_SHADOW), cr4_mask);
+	case VREG_EFER: return vmcs_read64(VMCS_GUEST_EFER);
+	case VREG_PAT: return vmcs_read64(VMCS_GUEST_PAT);
+	case VREG_CPL: return (vmcs_read32(VMCS_GUEST_SS_AR) >> 5) & 3;
+	case VREG_CS_ATTR: return from_ar(vmcs_read32(VMCS_GUEST_CS_AR));
+	case VREG_ES_BASE: return vmcs_readn(VMCS_GUEST_ES_BASE);
+	case VREG_CS_BASE: return vmcs_readn(VMCS_GUEST_CS_BASE);
+	case VREG_SS_BASE: return vmcs_readn(VMCS_GUEST_SS_BASE);
+	case VREG_DS_BASE: return vmcs_readn(VMCS_GUEST_DS_BASE);
+	case VREG_FS_BASE: return vmcs_readn(VMCS_GUEST_FS_BASE);
+	case VREG_GS_BASE: return vmcs_readn(VMCS_GUEST_GS_BASE);
 	case VREG_CR8: return 0; /* CR8 exits: the virtual local APIC's TPR is its value */
 	}
 	return 0;
@@ -429,9 +431,9 @@ static void vmx_set(struct vcpu *v, enum vreg r, u64 val)
 {
 	load(v);
 	switch (r) {
-	case VREG_RIP: vmcs_writen(GUEST_RIP, val); break;
-	case VREG_RSP: vmcs_writen(GUEST_RSP, val); break;
-	case VREG_RFLAGS: vmcs_writen(GUEST_RFLAGS, val); break;
+	case VREG_RIP: vmcs_writen(VMCS_GUEST_RIP, val); break;
+	case VREG_RSP: vmcs_writen(VMCS_GUEST_RSP, val); break;
+	case VREG_RFLAGS: vmcs_writen(VMCS_GUEST_RFLAGS, val); break;
 	case VREG_CR0: set_cr0(v, val); break;
 	case VREG_CR2:
 		if (owns_msrs(v))
@@ -440,15 +442,15 @@ static void vmx_set(struct vcpu *v, enum vreg r, u64 val)
 			vmx(v)->cr2 = val;
 		break;
 	case VREG_CR3:
-		vmcs_writen(GUEST_CR3, val);
+		vmcs_writen(VMCS_GUEST_CR3, val);
 		sync_mode(v);
 		break;
 	case VREG_CR4: set_cr4(v, val); break;
 	case VREG_EFER:
-		vmcs_write64(GUEST_EFER, val);
+		vmcs_write64(VMCS_GUEST_EFER, val);
 		sync_mode(v);
 		break;
-	case VREG_PAT: vmcs_write64(GUEST_PAT, val); break;
+	case VREG_PAT: vmcs_write64(VMCS_GUEST_PAT, val); break;
 	default: break; /* segment state is not written from shared code */
 	}
 }
@@ -490,10 +492,10 @@ static void inject(struct vcpu *v)
 	if (!v->event.pending)
 		return;
 	const struct vevent *ev = &v->event;
-	vmcs_write32(ENTRY_INTR_INFO, ev->vector | (u32)ev->type << 8 | INTR_INFO_VALID |
-					      (ev->has_error ? INTR_INFO_HAS_ERROR : 0));
+	vmcs_write32(VMCS_ENTRY_INTR_INFO, ev->vector | (u32)ev->type << 8 | INTR_INFO_VALID |
+						   (ev->has_error ? INTR_INFO_HAS_ERROR : 0));
 	if (ev->has_error)
-		vmcs_write32(ENTRY_EXC_ERROR, ev->error);
+		vmcs_write32(VMCS_ENTRY_EXC_ERROR, ev->error);
 	v->event.pending = false;
 }
 
@@ -513,9 +515,9 @@ static const char *insn_error(u32 n)
 static bool vmx_irq_window_open(struct vcpu *v)
 {
 	load(v);
-	return (vmcs_readn(GUEST_RFLAGS) & RFLAGS_IF) &&
-	       !(vmcs_read32(GUEST_INTERRUPTIBILITY) & 3) &&
-	       !(vmcs_read32(ENTRY_INTR_INFO) & INTR_INFO_VALID);
+	return (vmcs_readn(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
+	       !(vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) & 3) &&
+	       !(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID);
 }
 
 /* Interrupt-window exiting: exit before the first instruction where the guest could take an
@@ -523,10 +525,10 @@ static bool vmx_irq_window_open(struct vcpu *v)
 static void vmx_irq_window(struct vcpu *v, bool on)
 {
 	load(v);
-	u32 p = vmcs_read32(PROC_CTLS);
+	u32 p = vmcs_read32(VMCS_PROC_CTLS);
 	u32 n = on ? p | PROC_INTR_WINDOW : p & ~(u32)PROC_INTR_WINDOW;
 	if (n != p)
-		vmcs_write32(PROC_CTLS, n);
+		vmcs_write32(VMCS_PROC_CTLS, n);
 }
 
 /* v leaves this CPU: VMCLEAR writes its VMCS back to memory so any CPU can load it next
@@ -551,7 +553,7 @@ static enum exit_action run_loop(struct vcpu *v)
 	 * implementation (Bochs' does not). */
 	if (pin_ctls & PIN_PREEMPT_TIMER) {
 		u64 now = rdtsc(), left = v->slice_end > now ? v->slice_end - now : 0;
-		vmcs_write32(PREEMPT_TIMER,
+		vmcs_write32(VMCS_PREEMPT_TIMER,
 			     (u32)MIN(left >> vmx_caps.preempt_shift, 0xffffffffull));
 	}
 	for (;;) {
@@ -563,7 +565,7 @@ static enum exit_action run_loop(struct vcpu *v)
 		int failed = vmx_world_switch(&v->regs, x->launched);
 		v->guest_tsc += rdtsc() - t0;
 		if (failed) {
-			u32 err = vmcs_read32(VM_INSN_ERROR);
+			u32 err = vmcs_read32(VMCS_VM_INSN_ERROR);
 			log_err("vm %s: vCPU %u: %s failed: VM-instruction error %u (%s)",
 				v->vm->name, v->id, x->launched ? "VMRESUME" : "VMLAUNCH", err,
 				insn_error(err));

@@ -1,23 +1,23 @@
 /* int vmx_world_switch(struct guest_regs *regs [rdi], int launched [esi])
  *
  * Runs the guest until its next VM exit and returns 0, or returns 1 if VMLAUNCH/VMRESUME
- * itself failed (VMfailInvalid or VMfailValid: VM_INSN_ERROR says why). VT-x switches RSP,
+ * itself failed (VMfailInvalid or VMfailValid: VMCS_VM_INSN_ERROR says why). VT-x switches RSP,
  * RIP, RFLAGS, the control registers, segments, EFER and PAT through the VMCS (SDM 26, 27);
- * this stub switches the GPRs through regs. HOST_RSP is written on every entry (the stub's
- * frame), HOST_RIP once, to vmx_exit_point. A VM exit clears RFLAGS.IF, so keel continues
+ * this stub switches the GPRs through regs. VMCS_HOST_RSP is written on every entry (the stub's
+ * frame), VMCS_HOST_RIP once, to vmx_exit_point. A VM exit clears RFLAGS.IF, so keel continues
  * with interrupts off whatever the guest had.
  * Callee-saved registers are preserved; the rest are the caller's to lose.
  */
 #include "kernel/gpr.h"
 
-#define HOST_RSP 0x6c14
+#define VMCS_HOST_RSP 0x6c14
 
 	.text
 	.globl vmx_world_switch, vmx_exit_point
 vmx_world_switch:
 	CALLEE_SAVE
 	pushq %rdi                    /* (%rsp) at the exit: regs */
-	movq $HOST_RSP, %rax
+	movq $VMCS_HOST_RSP, %rax
 	vmwrite %rsp, %rax
 
 	cmpl $0, %esi                 /* the flags survive the loads below */

@@ -23,7 +23,7 @@ static void decode_io(struct vcpu *v, struct vexit *e)
 	e->io.rep = q & BIT(5);
 	e->io.port = (u16)(q >> 16);
 	if (e->io.string) {
-		u32 as = (vmcs_read32(EXIT_INSN_INFO) >> 7) & 7;
+		u32 as = (vmcs_read32(VMCS_EXIT_INSN_INFO) >> 7) & 7;
 		e->io.addr_size = as == 0 ? 2 : as == 1 ? 4 : 8;
 	}
 }
@@ -43,7 +43,7 @@ static void decode_cr(struct vcpu *v, struct vexit *e)
 	e->cr.cr = q & 15;
 	e->cr.gpr = gpr;
 	if (type == 0) {
-		e->cr.value = gpr == RSP ? vmcs_readn(GUEST_RSP) : v->regs.gpr[gpr];
+		e->cr.value = gpr == RSP ? vmcs_readn(VMCS_GUEST_RSP) : v->regs.gpr[gpr];
 	} else if (type == 1) {
 		e->cr.read = true;
 	} else if (type == 3) { /* LMSW: low four bits; it can set PE but never clear it */
@@ -58,7 +58,7 @@ static void decode_cr(struct vcpu *v, struct vexit *e)
 static void decode_ept(struct vcpu *v, struct vexit *e)
 {
 	(void)v;
-	e->npf.gpa = vmcs_read64(GUEST_PHYS_ADDR);
+	e->npf.gpa = vmcs_read64(VMCS_GUEST_PHYS_ADDR);
 	e->npf.write = e->qual & BIT(1);
 	e->npf.fetch = e->qual & BIT(2);
 }
@@ -98,12 +98,12 @@ static const struct vmx_exit exits[VMX_EXIT_MAX] = {
 /* An event being delivered when the exit came is delivered again on the next entry. */
 static void requeue_event(struct vcpu *v)
 {
-	u32 ii = vmcs_read32(IDT_VECT_INFO);
+	u32 ii = vmcs_read32(VMCS_IDT_VECT_INFO);
 	if (!(ii & INTR_INFO_VALID))
 		return;
 	bool err = ii & INTR_INFO_HAS_ERROR;
 	v->event = (struct vevent){true, (u8)ii, (u8)((ii >> 8) & 7), err,
-				   err ? vmcs_read32(IDT_VECT_ERROR) : 0};
+				   err ? vmcs_read32(VMCS_IDT_VECT_ERROR) : 0};
 }
 
 /* VM entry failed after VMLAUNCH/VMRESUME accepted it (SDM 26.8): the guest state broke a
@@ -115,7 +115,7 @@ static enum exit_action entry_failed(struct vcpu *v, u32 reason)
 		(reason & 0xffff) == VMX_EXIT_BAD_GUEST_STATE ? "invalid guest state"
 		: (reason & 0xffff) == VMX_EXIT_BAD_MSR_LOAD  ? "MSR loading"
 							      : "machine check",
-		reason & 0xffff, vmcs_readn(EXIT_QUAL));
+		reason & 0xffff, vmcs_readn(VMCS_EXIT_QUAL));
 	vmx_dump(v);
 	vm_stop(v->vm, VM_END_ERROR, 0, "VM entry failed: invalid guest state");
 	return EXIT_STOP;
@@ -123,8 +123,8 @@ static enum exit_action entry_failed(struct vcpu *v, u32 reason)
 
 enum exit_action vmx_handle_exit(struct vcpu *v)
 {
-	u32 reason = vmcs_read32(EXIT_REASON);
-	struct vexit e = {.reason = reason, .qual = vmcs_readn(EXIT_QUAL)};
+	u32 reason = vmcs_read32(VMCS_EXIT_REASON);
+	struct vexit e = {.reason = reason, .qual = vmcs_readn(VMCS_EXIT_QUAL)};
 	if (reason & EXIT_REASON_ENTRY_FAIL)
 		return entry_failed(v, reason);
 	u16 basic = (u16)reason;
@@ -139,12 +139,12 @@ enum exit_action vmx_handle_exit(struct vcpu *v)
 		x->decode(v, &e);
 	enum exit_action a = x->fn(v, &e);
 	if (e.skip) {
-		u64 len = e.insn_len ? e.insn_len : vmcs_read32(EXIT_INSN_LEN);
-		vmcs_writen(GUEST_RIP, vmcs_readn(GUEST_RIP) + len);
+		u64 len = e.insn_len ? e.insn_len : vmcs_read32(VMCS_EXIT_INSN_LEN);
+		vmcs_writen(VMCS_GUEST_RIP, vmcs_readn(VMCS_GUEST_RIP) + len);
 		/* The skipped instruction's STI / MOV SS blocking ends with it. */
-		u32 intr = vmcs_read32(GUEST_INTERRUPTIBILITY);
+		u32 intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
 		if (intr & 3)
-			vmcs_write32(GUEST_INTERRUPTIBILITY, intr & ~3u);
+			vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, intr & ~3u);
 	}
 	return a;
 }
