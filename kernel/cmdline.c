@@ -10,7 +10,7 @@ void config_defaults(struct keel_config *c)
 		.console_port = 0x3f8,
 		.console_baud = 115200,
 		.loglevel = 6,
-		.exit = EXIT_AUTO,
+		.shutdown = SHUTDOWN_AUTO,
 	};
 }
 
@@ -74,15 +74,15 @@ static int pick(const char *const *names, size_t count, const char *v, size_t n)
 	return -1;
 }
 
-static bool opt_exit(struct keel_config *c, const char *v, size_t n)
+static bool opt_shutdown(struct keel_config *c, const char *v, size_t n)
 {
 	static const char *const names[] = {
-		[EXIT_AUTO] = "auto", [EXIT_QEMU] = "qemu",   [EXIT_BOCHS] = "bochs",
-		[EXIT_ACPI] = "acpi", [EXIT_RESET] = "reset", [EXIT_HALT] = "halt",
+		[SHUTDOWN_AUTO] = "auto", [SHUTDOWN_QEMU] = "qemu",   [SHUTDOWN_BOCHS] = "bochs",
+		[SHUTDOWN_ACPI] = "acpi", [SHUTDOWN_RESET] = "reset", [SHUTDOWN_HALT] = "halt",
 	};
 	int i = pick(names, ARRAY_SIZE(names), v, n);
 	if (i >= 0)
-		c->exit = (enum exit_method)i;
+		c->shutdown = (enum shutdown_method)i;
 	return i >= 0;
 }
 
@@ -109,7 +109,8 @@ static const struct option {
 } options[] = {
 	{"console", opt_console, "ttyS0..ttyS3, 0xPORT or none, then optionally ,BAUD"},
 	{"loglevel", opt_loglevel, "0-7, error, warn, info or debug"},
-	{"exit", opt_exit, "auto, qemu, bochs, acpi, reset or halt"},
+	{"shutdown", opt_shutdown, "auto, qemu, bochs, acpi, reset or halt"},
+	{"exit", opt_shutdown, "auto, qemu, bochs, acpi, reset or halt"}, /* its old name */
 	{"selftest", opt_selftest, "none, null, stack-overflow, write-text, exec-data or panic"},
 };
 

@@ -4,7 +4,14 @@
 
 #include "kernel/types.h"
 
-enum exit_method { EXIT_AUTO, EXIT_QEMU, EXIT_BOCHS, EXIT_ACPI, EXIT_RESET, EXIT_HALT };
+enum shutdown_method {
+	SHUTDOWN_AUTO,
+	SHUTDOWN_QEMU,
+	SHUTDOWN_BOCHS,
+	SHUTDOWN_ACPI,
+	SHUTDOWN_RESET,
+	SHUTDOWN_HALT
+};
 
 /* selftest=: make keel fault on purpose once it is up, to check its protections and its
  * exception report on a given machine (kernel/selftest.c). */
@@ -21,7 +28,7 @@ struct keel_config {
 	u16 console_port; /* 0: no console */
 	u32 console_baud;
 	int loglevel;
-	enum exit_method exit;
+	enum shutdown_method shutdown;
 	enum selftest selftest;
 	int errors; /* options rejected */
 };

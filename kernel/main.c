@@ -52,11 +52,11 @@ static void virt_init(void)
 	switch (cpufeat_virt(&why)) {
 	case VIRT_SVM: virt = &svm_ops; break;
 	case VIRT_VMX: virt = &vmx_ops; break;
-	case VIRT_NONE: log_err("keel: cannot run guests: %s", why); keel_exit(KEEL_NO_VIRT);
+	case VIRT_NONE: log_err("keel: cannot run guests: %s", why); keel_shutdown(KEEL_NO_VIRT);
 	}
 	if (!virt->cpu_enable(this_cpu())) {
 		log_err("keel: could not enable %s on CPU 0", virt->name);
-		keel_exit(KEEL_NO_VIRT);
+		keel_shutdown(KEEL_NO_VIRT);
 	}
 	smp_enable_virt();
 	u32 n = 0;
@@ -105,7 +105,7 @@ void kernel_main(u32 magic, u64 info)
 		extra[2 * i + 1] = acpi.tables[i].end;
 	}
 	if (!mm_init(&boot_info, extra, acpi.ntables))
-		keel_exit(KEEL_NO_MEMORY);
+		keel_shutdown(KEEL_NO_MEMORY);
 	mm_guard_page((u64)(uintptr_t)boot_stack_guard);
 	mm_guard_page((u64)(uintptr_t)bsp_ist_stacks[0][0]);
 	mm_guard_page((u64)(uintptr_t)bsp_ist_stacks[1][0]);
@@ -127,12 +127,12 @@ void kernel_main(u32 magic, u64 info)
 	selftest_run();
 	if (!boot_info.nmods) {
 		log_info("keel: nothing to run");
-		keel_exit(KEEL_OK);
+		keel_shutdown(KEEL_OK);
 	}
 	virt_init();
 	if (!vms_from_modules(&boot_info)) {
 		log_err("keel: no VM could be started");
-		keel_exit(KEEL_VM_FAILED);
+		keel_shutdown(KEEL_VM_FAILED);
 	}
 	console_start();
 	smp_go();

@@ -20,39 +20,39 @@ static bool qemu_fw_cfg(void)
 	return !memcmp(sig, "QEMU", 4);
 }
 
-static void exit_qemu(int status)
+static void shutdown_qemu(int status)
 {
 	outl(0xf4, (u32)status); /* isa-debug-exit: QEMU ends with (status << 1) | 1 */
 }
 
-static void exit_bochs(void)
+static void shutdown_bochs(void)
 {
 	const char *s = "Shutdown";
 	while (*s)
 		outb(0x8900, (u8)*s++);
 }
 
-static __noreturn void platform_exit(int status)
+static __noreturn void platform_shutdown(int status)
 {
-	enum exit_method m = keel_cfg.exit;
-	if (m == EXIT_AUTO) {
+	enum shutdown_method m = keel_cfg.shutdown;
+	if (m == SHUTDOWN_AUTO) {
 		if (qemu_fw_cfg())
-			m = EXIT_QEMU;
+			m = SHUTDOWN_QEMU;
 		else if (!memcmp(acpi.oem, "BOCHS ", 6))
-			m = EXIT_BOCHS;
+			m = SHUTDOWN_BOCHS;
 		else
-			m = EXIT_ACPI;
+			m = SHUTDOWN_ACPI;
 	}
 	switch (m) {
-	case EXIT_QEMU:
-		exit_qemu(status);
+	case SHUTDOWN_QEMU:
+		shutdown_qemu(status);
 		acpi_power_off(); /* QEMU without the debug device */
 		break;
-	case EXIT_BOCHS: exit_bochs(); break;
-	case EXIT_ACPI:
-	case EXIT_AUTO: acpi_power_off(); break;
-	case EXIT_RESET: acpi_reset(); break;
-	case EXIT_HALT: break;
+	case SHUTDOWN_BOCHS: shutdown_bochs(); break;
+	case SHUTDOWN_ACPI:
+	case SHUTDOWN_AUTO: acpi_power_off(); break;
+	case SHUTDOWN_RESET: acpi_reset(); break;
+	case SHUTDOWN_HALT: break;
 	}
 	log_info("keel: halted");
 	uart_drain();
@@ -62,7 +62,7 @@ static __noreturn void platform_exit(int status)
 	}
 }
 
-__noreturn void keel_exit(int status)
+__noreturn void keel_shutdown(int status)
 {
 	static volatile int exiting;
 	if (__atomic_exchange_n(&exiting, 1, __ATOMIC_ACQ_REL)) {
@@ -73,12 +73,12 @@ __noreturn void keel_exit(int status)
 	}
 	log_msg(LOG_ALWAYS, "keel: end of run, status %d", status);
 	uart_drain();
-	platform_exit(status);
+	platform_shutdown(status);
 }
 
 __noreturn void panic_end_run(void)
 {
-	keel_exit(KEEL_PANIC);
+	keel_shutdown(KEEL_PANIC);
 }
 
 __noreturn void panic(const char *fmt, ...)

@@ -18,7 +18,7 @@ __noreturn void panic(const char *fmt, ...) __printf(1, 2);
 /* End the run with KEEL_PANIC after the caller has logged the report. */
 __noreturn void panic_end_run(void);
 /* Log the end-of-run line, drain the console and stop the machine with `status`. */
-__noreturn void keel_exit(int status);
+__noreturn void keel_shutdown(int status);
 
 #define BUG_ON(c)                                                   \
 	do {                                                        \

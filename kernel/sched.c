@@ -443,7 +443,7 @@ static void retire(struct vm *vm)
 		sched_kick(v);
 	}
 	if (__atomic_sub_fetch(&vms_running, 1, __ATOMIC_ACQ_REL) == 0)
-		keel_exit(vm_summary());
+		keel_shutdown(vm_summary());
 }
 
 /* DR0-DR3 belong to the vCPU holding the CPU: neither the VMCS nor the VMCB switches them

@@ -45,5 +45,5 @@ void selftest_run(void)
 	case SELFTEST_PANIC: panic("selftest: panic on request");
 	}
 	log_err("selftest: the fault did not happen: keel's protections are not in force");
-	keel_exit(KEEL_PANIC);
+	keel_shutdown(KEEL_PANIC);
 }

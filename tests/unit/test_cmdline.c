@@ -21,7 +21,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.console_port, 0x3f8);
 	assert_int_equal(c.console_baud, 115200);
 	assert_int_equal(c.loglevel, 6);
-	assert_int_equal(c.exit, EXIT_AUTO);
+	assert_int_equal(c.shutdown, SHUTDOWN_AUTO);
 	assert_int_equal(c.errors, 0);
 	c = parse("/boot/keel.elf");
 	assert_int_equal(c.errors, 0); /* the image path the loader puts first is skipped */
@@ -82,8 +82,9 @@ static void test_levels_and_exit(void **state)
 	(void)state;
 	assert_int_equal(parse("loglevel=3").loglevel, 3);
 	assert_int_equal(parse("loglevel=warn").loglevel, 4);
-	assert_int_equal(parse("exit=bochs").exit, EXIT_BOCHS);
-	assert_int_equal(parse("exit=halt").exit, EXIT_HALT);
+	assert_int_equal(parse("exit=bochs").shutdown, SHUTDOWN_BOCHS);
+	assert_int_equal(parse("exit=halt").shutdown, SHUTDOWN_HALT);
+	assert_int_equal(parse("shutdown=reset").shutdown, SHUTDOWN_RESET);
 }
 
 static void test_tokens(void **state)
