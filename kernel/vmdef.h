@@ -1,9 +1,10 @@
 /* VM definitions: what a multiboot module's string says about the guest it carries
  * (README "VM definitions"):
+ *
  *     IMAGE vm=NAME [mem=SIZE] [cpus=N] [weight=N] [cap=PERCENT] [pin=CPULIST]
- *           [on_reset=stop|restart] [cmdline="..."]                                  a VM and its
- * kernel image FILE vm=NAME module                                    an extra module for VM NAME
- *     FILE vm=NAME initrd                                    the initrd of Linux VM NAME
+ *           [on_reset=stop|restart] [cmdline="..."]      a VM and its kernel image
+ *     FILE  vm=NAME module                                an extra module for VM NAME
+ *     FILE  vm=NAME initrd                                the initrd of Linux VM NAME
  */
 #ifndef KEEL_VMDEF_H
 #define KEEL_VMDEF_H
