@@ -109,6 +109,7 @@ void vm_restart(struct vm *vm)
 		v->event.pending = false;
 		v->irq_pending = 0;
 		v->nmi_pending = v->init_pending = false;
+		v->sipi_vector = 0;
 	}
 	if (!vm->image || !vdevs_attach(vm) || !guest_load(vm, vm->image, &s)) {
 		vm_stop(vm, VM_END_ERROR, 0, "could not restart after a reset");
