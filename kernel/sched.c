@@ -58,6 +58,15 @@ static void ipi(u32 cpu, u8 vector)
 		lapic_send_ipi(cpus[cpu].apic_id, ICR_FIXED | vector);
 }
 
+/* Make CPU cpu choose again what to run: by IPI, or on this CPU at the next entry check. */
+static void resched_cpu(u32 cpu)
+{
+	if (cpu == this_cpu()->id)
+		this_cpu()->need_resched = true;
+	else
+		ipi(cpu, VEC_RESCHED);
+}
+
 /* Queue v on rq (its lock held). */
 static void enqueue(struct runq *rq, struct vcpu *v)
 {
@@ -158,7 +167,7 @@ void sched_start(struct vcpu *v)
 	make_runnable(rq, v);
 	u32 home = v->home;
 	spin_unlock_irq(&rq->lock, flags);
-	ipi(home, VEC_RESCHED);
+	resched_cpu(home);
 }
 
 /* Under v's home lock, so that the test and the reset are one step against run() parking v
@@ -179,8 +188,8 @@ void sched_sipi(struct vcpu *v, u8 vector)
 	}
 	u32 home = v->home;
 	spin_unlock_irq(&rq->lock, flags);
-	if (reset)
-		ipi(home, VEC_RESCHED);
+	if (reset) /* on this CPU too: a sender spinning in its guest would hold it a slice */
+		resched_cpu(home);
 }
 
 void sched_kick(struct vcpu *v)
@@ -219,10 +228,7 @@ void sched_wake(struct vcpu *v)
 			make_runnable(rq, v);
 		u32 home = v->home;
 		spin_unlock_irq(&rq->lock, flags);
-		if (home == this_cpu()->id)
-			this_cpu()->need_resched = true;
-		else
-			ipi(home, VEC_RESCHED);
+		resched_cpu(home);
 	}
 	sched_kick(v);
 }
