@@ -47,13 +47,14 @@ extern const u8 stub_start[], stub_end[], stub_good[], stub_bad[];
 /* The stub's counters, in its copy at STUB. */
 static volatile u32 *counter(const u8 *sym)
 {
-	return (volatile u32 *)(uintptr_t)(STUB + (uintptr_t)(sym - stub_start));
+	return (volatile u32 *)(uintptr_t)(STUB + ((uintptr_t)sym - (uintptr_t)stub_start));
 }
 
 int guest_main(void)
 {
 	u64 want = cmdline_num("starts", 2000), wait = cmdline_num("wait", 20000);
-	memcpy((void *)(uintptr_t)STUB, stub_start, (size_t)(stub_end - stub_start));
+	memcpy((void *)(uintptr_t)STUB, stub_start,
+	       (size_t)((uintptr_t)stub_end - (uintptr_t)stub_start));
 	volatile u32 *good = counter(stub_good), *bad = counter(stub_bad);
 	apic_write(APIC_SVR, APIC_SVR_ENABLE | 0xff);
 	apic_ipi(1, APIC_ICR_INIT);
