@@ -124,6 +124,8 @@ struct vcpu {
 	struct vevent event;
 	void *arch; /* the backend's per-vCPU state */
 	u32 cpu;    /* host CPU it last ran on (~0 before its first run) */
+	/* exits, guest_tsc, cpu and ran_on: only the running CPU writes them; the summary reads
+	 * them once every vCPU has stopped. */
 	u64 exits[EXIT_KINDS];
 	u64 guest_tsc; /* TSC ticks spent in the guest */
 	/* interrupts (kernel/virq.c) */
