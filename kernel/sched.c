@@ -587,8 +587,9 @@ static void run(struct cpu *c, struct runq *rq, struct vcpu *v, u64 switch_start
 	if (v->state == VCPU_RUNNABLE)
 		enqueue(rq, v);
 	else
-		rq->load -= weight(v);			    /* halted or waiting for a SIPI */
-	if (v->state == VCPU_WAIT_SIPI && v->sipi_vector) { /* it came while v was running */
+		rq->load -= weight(v); /* halted or waiting for a SIPI */
+	/* A SIPI that came after an INIT while v was still running starts it now. */
+	if (v->state == VCPU_WAIT_SIPI && v->sipi_vector) {
 		vcpu_sipi_reset(v, (u8)(v->sipi_vector - 1));
 		v->sipi_vector = 0;
 		make_runnable(rq, v);
