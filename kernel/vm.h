@@ -112,7 +112,8 @@ struct virq_ops;
 /* Which CPU may touch what. A vCPU's guest registers, control block, event and counters are
  * its running CPU's alone. The fields below marked "shared" are read by other CPUs (the
  * scheduler, the stuck-VM check, wakers, IPIs), and each names the lock or protocol that makes
- * that safe. "home" is the lock of rqs[v->home] in kernel/sched.c (sched_lock_home). */
+ * that safe. "home" is the lock of rqs[v->home] in kernel/sched.c (lock_home). Lock order: the
+ * VM's device lock, then a run queue's lock, then timer_lock (which nests inside nothing else). */
 struct vcpu {
 	struct guest_regs regs; /* first: the world-switch stubs address it directly */
 	struct vm *vm;
