@@ -113,7 +113,7 @@ struct virq_ops;
  * its running CPU's alone. The fields below marked "shared" are read by other CPUs (the
  * scheduler, the stuck-VM check, wakers, IPIs), and each names the lock or protocol that makes
  * that safe. "home" is the lock of rqs[v->home] in kernel/sched.c (lock_home). Lock order: the
- * VM's device lock, then a run queue's lock, then timer_lock (which nests inside nothing else). */
+ * VM's device lock, then a run queue's lock; timer_lock is innermost (taken under either). */
 struct vcpu {
 	struct guest_regs regs; /* first: the world-switch stubs address it directly */
 	struct vm *vm;
