@@ -42,12 +42,14 @@ enum exit_action exit_cpuid(struct vcpu *v, struct vexit *e)
 }
 
 /* HLT waits for an interrupt. With interrupts off only INIT (or NMI) can end it: a lone vCPU
- * is done for good; one of several waits for the others to send INIT. */
+ * is done for good; one of several waits for the others to send INIT. It is parked like an
+ * INIT, once it has left this CPU (sched.c, park): marked waiting here, a SIPI from another
+ * CPU could reset its control block while this exit is still being handled. */
 enum exit_action exit_hlt(struct vcpu *v, struct vexit *e)
 {
 	e->skip = true;
 	if (!(vcpu_get(v, VREG_RFLAGS) & RFLAGS_IF)) {
-		v->state = VCPU_WAIT_SIPI;
+		__atomic_store_n(&v->init_pending, true, __ATOMIC_SEQ_CST);
 		if (vm_all_vcpus_asleep(v->vm)) {
 			vm_stop(v->vm, VM_END_HALTED, 0, "halted with interrupts disabled");
 			return EXIT_STOP;

@@ -58,6 +58,15 @@ static void ipi(u32 cpu, u8 vector)
 		lapic_send_ipi(cpus[cpu].apic_id, ICR_FIXED | vector);
 }
 
+/* Make CPU cpu choose again what to run: by IPI, or on this CPU at the next entry check. */
+static void resched_cpu(u32 cpu)
+{
+	if (cpu == this_cpu()->id)
+		this_cpu()->need_resched = true;
+	else
+		ipi(cpu, VEC_RESCHED);
+}
+
 /* Queue v on rq (its lock held). */
 static void enqueue(struct runq *rq, struct vcpu *v)
 {
@@ -86,6 +95,18 @@ static void unhome(struct runq *rq, struct vcpu *v)
 			*p = v->home_next;
 			return;
 		}
+	}
+}
+
+/* Lock v's home run queue and return it: v->home may change until that lock is held. */
+static struct runq *lock_home(struct vcpu *v, u64 *flags)
+{
+	for (;;) {
+		struct runq *rq = &rqs[__atomic_load_n(&v->home, __ATOMIC_ACQUIRE)];
+		*flags = spin_lock_irq(&rq->lock);
+		if (rq == &rqs[v->home])
+			return rq;
+		spin_unlock_irq(&rq->lock, *flags);
 	}
 }
 
@@ -125,6 +146,7 @@ static void make_runnable(struct runq *rq, struct vcpu *v)
 {
 	if (v->state == VCPU_RUNNABLE || v->state == VCPU_STOPPED)
 		return;
+	vm_wake_bump(v->vm); /* before the state changes: stop_stuck's protocol */
 	v->state = VCPU_RUNNABLE;
 	/* A sleeper may catch up, but by at most one slice: it cannot hoard run time. */
 	u64 floor = rq->min_vruntime > us_to_tsc(SCHED_SLICE_US)
@@ -140,11 +162,34 @@ static void make_runnable(struct runq *rq, struct vcpu *v)
 
 void sched_start(struct vcpu *v)
 {
-	struct runq *rq = &rqs[v->home];
-	u64 flags = spin_lock_irq(&rq->lock);
+	u64 flags;
+	struct runq *rq = lock_home(v, &flags);
 	make_runnable(rq, v);
+	u32 home = v->home;
 	spin_unlock_irq(&rq->lock, flags);
-	ipi(v->home, VEC_RESCHED);
+	resched_cpu(home);
+}
+
+/* Under v's home lock, so that the test and the reset are one step against run() parking v
+ * and against a second SIPI: a vCPU waiting for a SIPI is off every CPU (run() parks it only
+ * as it leaves), so the reset touches a control block nobody runs. A SIPI that finds v
+ * still on its CPU after an INIT (init_pending) is kept, and run() starts v when it parks. */
+void sched_sipi(struct vcpu *v, u8 vector)
+{
+	u64 flags;
+	struct runq *rq = lock_home(v, &flags);
+	bool reset = false;
+	if (v->state == VCPU_WAIT_SIPI && v->running_on < 0) {
+		vcpu_sipi_reset(v, vector);
+		make_runnable(rq, v);
+		reset = true;
+	} else if (v->init_pending && !v->sipi_vector) {
+		v->sipi_vector = vector + 1u;
+	}
+	u32 home = v->home;
+	spin_unlock_irq(&rq->lock, flags);
+	if (reset) /* on this CPU too: a sender spinning in its guest would hold it a slice */
+		resched_cpu(home);
 }
 
 void sched_kick(struct vcpu *v)
@@ -156,10 +201,11 @@ void sched_kick(struct vcpu *v)
 
 void sched_init(struct vcpu *v)
 {
-	struct runq *rq = &rqs[v->home];
-	u64 flags = spin_lock_irq(&rq->lock);
+	u64 flags;
+	struct runq *rq = lock_home(v, &flags);
 	if (v->running_on >= 0) {
 		v->init_pending = true; /* run() parks it when it leaves its CPU */
+		v->sipi_vector = 0;	/* a SIPI from before this INIT is void */
 	} else if (v->state == VCPU_RUNNABLE || v->state == VCPU_HALTED) {
 		if (v->state == VCPU_RUNNABLE) {
 			dequeue(rq, v);
@@ -176,15 +222,13 @@ void sched_wake(struct vcpu *v)
 	if (v->vm->reset_pending)
 		return; /* everything restarts anyway */
 	if (__atomic_load_n(&v->state, __ATOMIC_SEQ_CST) == VCPU_HALTED) {
-		struct runq *rq = &rqs[v->home];
-		u64 flags = spin_lock_irq(&rq->lock);
+		u64 flags;
+		struct runq *rq = lock_home(v, &flags);
 		if (v->state == VCPU_HALTED)
 			make_runnable(rq, v);
+		u32 home = v->home;
 		spin_unlock_irq(&rq->lock, flags);
-		if (v->home == this_cpu()->id)
-			this_cpu()->need_resched = true;
-		else
-			ipi(v->home, VEC_RESCHED);
+		resched_cpu(home);
 	}
 	sched_kick(v);
 }
@@ -195,8 +239,8 @@ bool sched_halt(struct vcpu *v)
 	 * or raised its interrupt early enough to be seen here. */
 	__atomic_store_n(&v->state, VCPU_HALTED, __ATOMIC_SEQ_CST);
 	if (v->irq_pending || vcpu_irq_waiting(v)) {
-		struct runq *rq = &rqs[v->home];
-		u64 flags = spin_lock_irq(&rq->lock);
+		u64 flags;
+		struct runq *rq = lock_home(v, &flags);
 		if (v->state == VCPU_HALTED)
 			v->state = VCPU_RUNNABLE;
 		spin_unlock_irq(&rq->lock, flags);
@@ -314,8 +358,17 @@ static void balance(u32 me, bool idle)
 	spin_unlock_irq(&a->lock, flags);
 }
 
-/* Run the timers of the halted vCPUs homed here; return the earliest deadline left. The
- * list is read under the lock; the timers (which may wake vCPUs) run outside it. */
+/* Sleeping: halted, or parked waiting for a SIPI. Its timers keep running, wherever it is
+ * (the PIT and RTC live on vCPU 0 and, as on a PC, keep raising their IRQs whatever that CPU
+ * does; the IOAPIC may route them to another vCPU). */
+static bool sleeping(const struct vcpu *v)
+{
+	return v->state == VCPU_HALTED || v->state == VCPU_WAIT_SIPI;
+}
+
+/* Run the timers of the sleeping vCPUs homed here; return the earliest deadline left. The
+ * list is read under the lock; the timers (which may wake vCPUs) run outside it, and each
+ * expiry fires once even if the vCPU is woken and run elsewhere meanwhile (vcpu_run_timers). */
 static u64 halted_timers(struct runq *rq, u64 now)
 {
 	struct vcpu *due[16];
@@ -323,18 +376,20 @@ static u64 halted_timers(struct runq *rq, u64 now)
 	u64 next = 0;
 	u64 flags = spin_lock_irq(&rq->lock);
 	for (struct vcpu *v = rq->homed; v; v = v->home_next) {
-		if (v->state != VCPU_HALTED || !v->next_deadline)
+		u64 d = __atomic_load_n(&v->next_deadline, __ATOMIC_SEQ_CST);
+		if (!sleeping(v) || !d)
 			continue;
-		if (v->next_deadline <= now && n < (int)ARRAY_SIZE(due))
+		if (d <= now && n < (int)ARRAY_SIZE(due))
 			due[n++] = v;
-		else if (!next || v->next_deadline < next)
-			next = v->next_deadline;
+		else if (!next || d < next)
+			next = d;
 	}
 	spin_unlock_irq(&rq->lock, flags);
 	for (int i = 0; i < n; i++) {
 		vcpu_run_timers(due[i], now);
-		if (due[i]->next_deadline && (!next || due[i]->next_deadline < next))
-			next = due[i]->next_deadline;
+		u64 d = __atomic_load_n(&due[i]->next_deadline, __ATOMIC_SEQ_CST);
+		if (d && (!next || d < next))
+			next = d;
 	}
 	return next;
 }
@@ -347,24 +402,55 @@ static void arm(u64 now, u64 deadline)
 
 static void retire(struct vm *vm);
 
+/* Whether v could still run by itself (runnable, on a CPU, a timer armed, or an interrupt
+ * waiting while halted), and whether it is halted (interrupts on): read together under its
+ * home lock, so a vCPU being woken between two reads cannot look stuck. */
+static bool may_run(struct vcpu *v, bool *halted)
+{
+	u64 flags;
+	struct runq *rq = lock_home(v, &flags);
+	enum vcpu_state st = v->state;
+	bool yes = st == VCPU_RUNNABLE || v->running_on >= 0 ||
+		   (sleeping(v) && __atomic_load_n(&v->next_deadline, __ATOMIC_SEQ_CST)) ||
+		   (st == VCPU_HALTED && __atomic_load_n(&v->irq_pending, __ATOMIC_SEQ_CST));
+	*halted = st == VCPU_HALTED;
+	spin_unlock_irq(&rq->lock, flags);
+	return yes;
+}
+
+/* True if no vCPU of vm can run again by itself. Each vCPU is judged under its own lock, and
+ * the whole picture counts only if nothing that could wake one of them happened while it was
+ * taken (vm->wake_gen unchanged, no timer in flight: the protocol in kernel/vm.h). */
+static bool stuck(struct vm *vm, bool *irqs_off)
+{
+	u64 gen = __atomic_load_n(&vm->wake_gen, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&vm->wake_busy, __ATOMIC_SEQ_CST))
+		return false;
+	*irqs_off = true;
+	for (u32 i = 0; i < vm->nvcpus; i++) {
+		bool halted;
+		if (may_run(vm->vcpu[i], &halted))
+			return false;
+		if (halted)
+			*irqs_off = false;
+	}
+	return !__atomic_load_n(&vm->wake_busy, __ATOMIC_SEQ_CST) &&
+	       __atomic_load_n(&vm->wake_gen, __ATOMIC_SEQ_CST) == gen;
+}
+
 /* A VM whose vCPUs all sleep with no timer armed and nothing pending can never wake: only
- * its own vCPUs and devices could wake it, and none of them will run again. */
+ * its own vCPUs and devices could wake it, and none of them will run again. A check that
+ * raced with a wake-up judges nothing; the CPU that woke the VM checks again when it idles. */
 static void stop_stuck(void)
 {
 	for (struct vm *vm = vm_list; vm; vm = vm->next) {
 		if (vm->state != VM_RUNNING || vm->end)
 			continue;
-		bool stuck = true, irqs_off = true;
-		for (u32 i = 0; i < vm->nvcpus; i++) {
-			const struct vcpu *v = vm->vcpu[i];
-			if (v->state == VCPU_RUNNABLE || v->running_on >= 0 ||
-			    (v->state == VCPU_HALTED && (v->next_deadline || v->irq_pending)))
-				stuck = false;
-			if (v->state == VCPU_HALTED)
-				irqs_off = false;
-		}
+		bool irqs_off;
+		if (!stuck(vm, &irqs_off))
+			continue;
 		/* Halted with interrupts on, it may be waiting for what is typed on the console. */
-		if (!stuck || (!irqs_off && vm->console_wakes && console_active()))
+		if (!irqs_off && vm->console_wakes && console_active())
 			continue;
 		vm_stop(vm, VM_END_HALTED, 0, "%s",
 			irqs_off ? "halted with interrupts disabled"
@@ -473,6 +559,17 @@ static void check_host_tpr(void)
 		panic("host TPR is %llu after a guest ran", (unsigned long long)read_cr8());
 }
 
+/* INIT, or HLT with interrupts off, left v to wait for a SIPI: it does so now that it has left
+ * its CPU (its run queue's lock held). */
+static void park(struct vcpu *v)
+{
+	if (!v->init_pending)
+		return;
+	v->init_pending = false;
+	if (v->state != VCPU_STOPPED)
+		v->state = VCPU_WAIT_SIPI;
+}
+
 /* Run v for one slice (or until it halts, yields or stops), then account for it. */
 static void run(struct cpu *c, struct runq *rq, struct vcpu *v, u64 switch_start)
 {
@@ -509,12 +606,8 @@ static void run(struct cpu *c, struct runq *rq, struct vcpu *v, u64 switch_start
 	v->vruntime += ran * SCHED_WEIGHT / weight(v);
 	if (v->vm->cap)
 		__atomic_fetch_add(&v->vm->cap_used, ran, __ATOMIC_RELAXED);
-	if (v->init_pending) {
-		v->init_pending = false;
-		if (v->state != VCPU_STOPPED)
-			v->state = VCPU_WAIT_SIPI;
-	}
 	u64 flags = spin_lock_irq(&rq->lock);
+	park(v); /* in the same step as leaving the CPU: see sched_sipi */
 	__atomic_store_n(&v->running_on, -1, __ATOMIC_RELEASE);
 	if (v->vm->end || a == EXIT_STOP) {
 		spin_unlock_irq(&rq->lock, flags);
@@ -525,6 +618,12 @@ static void run(struct cpu *c, struct runq *rq, struct vcpu *v, u64 switch_start
 		enqueue(rq, v);
 	else
 		rq->load -= weight(v); /* halted or waiting for a SIPI */
+	/* A SIPI that came after an INIT while v was still running starts it now. */
+	if (v->state == VCPU_WAIT_SIPI && v->sipi_vector) {
+		vcpu_sipi_reset(v, (u8)(v->sipi_vector - 1));
+		v->sipi_vector = 0;
+		make_runnable(rq, v);
+	}
 	spin_unlock_irq(&rq->lock, flags);
 	if (v->vm->reset_pending == 1)
 		try_restart(v->vm);

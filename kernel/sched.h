@@ -14,6 +14,9 @@
 void sched_add(struct vcpu *v);
 /* A vCPU waiting for a start-up IPI has been reset: make it runnable. */
 void sched_start(struct vcpu *v);
+/* A start-up IPI with vector for v: reset and start it if it waits for one (or, after an INIT,
+ * once it has left its CPU); ignored otherwise. */
+void sched_sipi(struct vcpu *v, u8 vector);
 /* v may have work (an interrupt): wake it if halted, pull it out of its guest otherwise. */
 void sched_wake(struct vcpu *v);
 /* INIT: v stops (now, or when it leaves its CPU) and waits for a start-up IPI. */

@@ -38,7 +38,10 @@ void vm_irq_set(struct vm *vm, u32 gsi, bool level)
 
 void vcpu_irq_notify(struct vcpu *v)
 {
-	__atomic_store_n(&v->irq_pending, 1, __ATOMIC_RELEASE);
+	/* Seq-cst, against sched_halt's store of HALTED and then load of irq_pending: one of the
+	 * two sees the other (a release store could pass this CPU's load of the state). */
+	__atomic_store_n(&v->irq_pending, 1, __ATOMIC_SEQ_CST);
+	vm_wake_bump(v->vm);
 	sched_wake(v);
 }
 
@@ -53,11 +56,10 @@ void vcpu_init_signal(struct vcpu *v)
 	sched_init(v);
 }
 
-/* Real mode at vector << 12 (SDM 8.4.4.2): CS selector vector << 8, IP 0. */
-void vcpu_sipi(struct vcpu *v, u8 vector)
+/* Real mode at vector << 12 (SDM 8.4.4.2): CS selector vector << 8, IP 0. Called by the
+ * scheduler, under v's home lock, once v has left its CPU. */
+void vcpu_sipi_reset(struct vcpu *v, u8 vector)
 {
-	if (v->state != VCPU_WAIT_SIPI)
-		return; /* a second SIPI, or one to a running vCPU: ignored, as on hardware */
 	struct vcpu_boot_state s = {0};
 	struct seg data = {0, 0x093, 0xffff, 0};
 	s.cs = (struct seg){(u16)(vector << 8), 0x09b, 0xffff, (u64)vector << 12};
@@ -69,35 +71,60 @@ void vcpu_sipi(struct vcpu *v, u8 vector)
 	s.cr0 = CR0_ET;
 	s.rflags = RFLAGS_FIXED;
 	virt->vcpu_reset(v, &s);
-	sched_start(v);
+}
+
+/* The scheduler decides, under v's home lock, whether v waits for a SIPI (a second SIPI, or
+ * one to a running vCPU, is ignored, as on hardware) and resets it only once it is off its
+ * CPU: its control block is never touched while another CPU runs it. */
+void vcpu_sipi(struct vcpu *v, u8 vector)
+{
+	sched_sipi(v, vector);
+}
+
+/* The earliest armed timer of v, 0 if none (timer_lock held). */
+static u64 earliest(const struct vcpu *v)
+{
+	u64 next = 0;
+	for (int i = 0; i < VCPU_TIMERS; i++)
+		if (v->timers[i].deadline && (!next || v->timers[i].deadline < next))
+			next = v->timers[i].deadline;
+	return next;
 }
 
 void vcpu_timer_set(struct vcpu *v, int slot, u64 deadline, void (*fire)(struct vcpu *v, void *dev),
 		    void *dev)
 {
+	u64 flags = spin_lock_irq(&v->timer_lock);
 	v->timers[slot] = (struct vtimer){deadline, fire, dev};
-	u64 next = 0;
-	for (int i = 0; i < VCPU_TIMERS; i++)
-		if (v->timers[i].deadline && (!next || v->timers[i].deadline < next))
-			next = v->timers[i].deadline;
-	v->next_deadline = next;
+	__atomic_store_n(&v->next_deadline, earliest(v), __ATOMIC_SEQ_CST);
+	spin_unlock_irq(&v->timer_lock, flags);
+	if (deadline)
+		vm_wake_bump(v->vm);
 	sched_timer_changed(v);
 }
 
+/* Expired timers are claimed (disarmed) under timer_lock and fired outside it: a fire()
+ * re-arms through vcpu_timer_set, and takes the device lock. Two CPUs looking at once (the
+ * vCPU's home CPU while it is halted, and the CPU that has just woken and picked it) fire each
+ * expiry once. wake_busy covers the gap between claim and delivery (stop_stuck). */
 void vcpu_run_timers(struct vcpu *v, u64 now)
 {
+	struct vtimer due[VCPU_TIMERS];
+	int n = 0;
+	vm_wake_begin(v->vm);
+	u64 flags = spin_lock_irq(&v->timer_lock);
 	for (int i = 0; i < VCPU_TIMERS; i++) {
 		struct vtimer *t = &v->timers[i];
 		if (t->deadline && t->deadline <= now) {
+			due[n++] = *t;
 			t->deadline = 0;
-			t->fire(v, t->dev); /* may re-arm */
 		}
 	}
-	u64 next = 0;
-	for (int i = 0; i < VCPU_TIMERS; i++)
-		if (v->timers[i].deadline && (!next || v->timers[i].deadline < next))
-			next = v->timers[i].deadline;
-	v->next_deadline = next;
+	__atomic_store_n(&v->next_deadline, earliest(v), __ATOMIC_SEQ_CST);
+	spin_unlock_irq(&v->timer_lock, flags);
+	for (int i = 0; i < n; i++)
+		due[i].fire(v, due[i].dev); /* may re-arm */
+	vm_wake_end(v->vm);
 }
 
 bool vcpu_irq_waiting(struct vcpu *v)
@@ -141,7 +168,8 @@ enum exit_action vcpu_pre_entry(struct vcpu *v)
 		return EXIT_STOP;
 	if (unlikely(v->init_pending || v->state != VCPU_RUNNABLE || v->vm->reset_pending))
 		return EXIT_RESCHED;
-	if (v->next_deadline && rdtsc() >= v->next_deadline)
+	u64 due = __atomic_load_n(&v->next_deadline, __ATOMIC_RELAXED);
+	if (due && rdtsc() >= due)
 		vcpu_run_timers(v, rdtsc());
 	if (this_cpu()->need_resched)
 		return EXIT_RESCHED;

@@ -37,6 +37,8 @@ void vcpu_nmi(struct vcpu *v);
 /* INIT: v stops and waits for a start-up IPI. SIPI: v starts in real mode at vector << 12. */
 void vcpu_init_signal(struct vcpu *v);
 void vcpu_sipi(struct vcpu *v, u8 vector);
+/* Load v with the state a SIPI with vector gives (the scheduler calls it, v off its CPU). */
+void vcpu_sipi_reset(struct vcpu *v, u8 vector);
 /* Arm (deadline in host TSC ticks) or disarm (0) timer slot of v. */
 void vcpu_timer_set(struct vcpu *v, int slot, u64 deadline, void (*fire)(struct vcpu *v, void *dev),
 		    void *dev);

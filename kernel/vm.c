@@ -112,11 +112,17 @@ void vm_request_reset(struct vm *vm)
 		sched_kick(vm->vcpu[i]);
 }
 
+/* A vCPU with init_pending is on its way to waiting for a SIPI (INIT, or HLT with interrupts
+ * off): two vCPUs halting so at once each mark themselves first, so one sees the other. */
 bool vm_all_vcpus_asleep(const struct vm *vm)
 {
-	for (u32 i = 0; i < vm->nvcpus; i++)
-		if (vm->vcpu[i]->state != VCPU_STOPPED && vm->vcpu[i]->state != VCPU_WAIT_SIPI)
+	for (u32 i = 0; i < vm->nvcpus; i++) {
+		const struct vcpu *v = vm->vcpu[i];
+		enum vcpu_state st = __atomic_load_n(&v->state, __ATOMIC_SEQ_CST);
+		if (st != VCPU_STOPPED && st != VCPU_WAIT_SIPI &&
+		    !__atomic_load_n(&v->init_pending, __ATOMIC_SEQ_CST))
 			return false;
+	}
 	return true;
 }
 

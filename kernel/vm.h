@@ -110,32 +110,53 @@ struct vtimer {
 struct vm;
 struct virq_ops;
 
+/* Which CPU may touch what. A vCPU's guest registers, control block, event and counters are
+ * its running CPU's alone. The fields below marked "shared" are read by other CPUs (the
+ * scheduler, the stuck-VM check, wakers, IPIs), and each names the lock or protocol that makes
+ * that safe. "home" is the lock of rqs[v->home] in kernel/sched.c (lock_home). Lock order: the
+ * VM's device lock, then a run queue's lock; timer_lock is innermost (taken under either). */
 struct vcpu {
 	struct guest_regs regs; /* first: the world-switch stubs address it directly */
 	struct vm *vm;
 	u32 id;
+	/* shared: changed only under home, except RUNNABLE -> HALTED by the vCPU's own CPU while
+	 * running_on says it is on that CPU (sched_halt); read under home to judge it (stop_stuck),
+	 * or with one atomic load as a hint that is then checked under home (sched_wake). */
 	volatile enum vcpu_state state;
 	struct vevent event;
 	void *arch; /* the backend's per-vCPU state */
 	u32 cpu;    /* host CPU it last ran on (~0 before its first run) */
+	/* exits, guest_tsc, cpu and ran_on: only the running CPU writes them; the summary reads
+	 * them once every vCPU has stopped. */
 	u64 exits[EXIT_KINDS];
 	u64 guest_tsc; /* TSC ticks spent in the guest */
 	/* interrupts (kernel/virq.c) */
-	volatile u32 irq_pending; /* non-zero: ask the interrupt controller before entry */
-	volatile bool nmi_pending;
-	volatile bool init_pending; /* INIT arrived: stop and wait for a SIPI */
+	/* shared, atomic: set by any waker (release) before it calls sched_wake; exchanged to 0
+	 * only by the running CPU before it asks the controller (vcpu_pre_entry). */
+	volatile u32 irq_pending;
+	volatile bool nmi_pending; /* shared, atomic: set by any CPU, cleared by the running one */
+	/* shared: INIT arrived, or HLT with interrupts off: set under home (or by the vCPU's own
+	 * CPU), consumed under home by run() when the vCPU leaves its CPU (it then waits for a
+	 * SIPI). sipi_vector: a SIPI that came while it was still on its CPU, + 1 (0: none). */
+	volatile bool init_pending;
+	u32 sipi_vector;
+	/* shared: timers[] and next_deadline change only under timer_lock (a leaf lock); a timer
+	 * that expires is claimed (disarmed) under it, then fired outside it, so it fires once
+	 * whichever CPUs look. next_deadline is also read with atomic loads without the lock. */
 	struct spinlock timer_lock;
 	struct vtimer timers[VCPU_TIMERS];
 	u64 next_deadline; /* the earliest armed timer, 0 if none */
 	/* scheduling (kernel/sched.c) */
-	u32 home;		 /* CPU whose run queue holds it */
-	volatile s32 running_on; /* CPU running it now, -1 if none */
-	bool queued;
-	u64 ran_on;    /* mask of the host CPUs it has run on */
-	u64 slice_end; /* TSC at which its current turn on the CPU ends */
-	u64 vruntime;  /* weighted time run: the least runs next */
-	struct vcpu *rq_next;
-	struct vcpu *home_next;	   /* all vCPUs homed on one CPU */
+	u32 home; /* shared: CPU whose run queue holds it; changes under both run queues' locks */
+	/* shared: CPU running it now, -1 if none: set (release) by the CPU that picked it, set to
+	 * -1 under home when it leaves; while >= 0 no other CPU touches its control block. */
+	volatile s32 running_on;
+	bool queued;	      /* under home */
+	u64 ran_on;	      /* mask of the host CPUs it has run on */
+	u64 slice_end;	      /* TSC at which its current turn on the CPU ends */
+	u64 vruntime;	      /* under home while queued: weighted time run, the least runs next */
+	struct vcpu *rq_next; /* under home */
+	struct vcpu *home_next;	   /* under home: all vCPUs homed on one CPU */
 	u8 fpu[512] __aligned(16); /* FXSAVE image while the vCPU is off the CPU */
 	u64 dr[4];		   /* DR0-DR3 while the vCPU is off the CPU */
 };
@@ -182,12 +203,37 @@ struct vm {
 	u32 weight;		   /* share of CPU against other VMs (default 256) */
 	u32 cap; /* at most this percent of one CPU, summed over its vCPUs; 0: no cap */
 	u64 pin; /* CPUs its vCPUs may run on (bit n: CPU n) */
+	/* The stuck-VM check's protocol (kernel/sched.c, stop_stuck): whatever may wake one of
+	 * this VM's vCPUs (arming a timer, raising an interrupt, making a vCPU runnable) bumps
+	 * wake_gen, and whatever takes a wake-up source away before it delivers it (a timer being
+	 * fired) holds wake_busy above 0 meanwhile. A check that saw wake_gen change or wake_busy
+	 * set while it looked has seen no consistent picture and judges nothing. */
+	volatile u64 wake_gen;
+	volatile u32 wake_busy;
 	volatile u64 cap_used;	/* TSC ticks used in the current cap period */
 	volatile u64 cap_epoch; /* which cap period cap_used counts */
 	struct vm *next;
 };
 
 extern struct vm *vm_list;
+
+/* Something that may wake a vCPU of vm happened (see wake_gen). */
+static inline void vm_wake_bump(struct vm *vm)
+{
+	__atomic_fetch_add(&vm->wake_gen, 1, __ATOMIC_SEQ_CST);
+}
+
+/* A wake-up source of vm is being consumed (begin) and delivered (end): see wake_busy. */
+static inline void vm_wake_begin(struct vm *vm)
+{
+	__atomic_fetch_add(&vm->wake_busy, 1, __ATOMIC_SEQ_CST);
+}
+
+static inline void vm_wake_end(struct vm *vm)
+{
+	vm_wake_bump(vm);
+	__atomic_fetch_sub(&vm->wake_busy, 1, __ATOMIC_SEQ_CST);
+}
 
 /* Create a VM with ram bytes of memory and ncpus vCPUs; NULL (logged) if it does not fit. */
 struct vm *vm_create(const char *name, u64 ram, u32 ncpus);

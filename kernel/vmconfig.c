@@ -168,6 +168,7 @@ void vm_restart(struct vm *vm)
 		v->event.pending = false;
 		v->irq_pending = 0;
 		v->nmi_pending = v->init_pending = false;
+		v->sipi_vector = 0;
 	}
 	vdevs_restart(vm); /* the buses keep their devices; the device lock is never cleared */
 	clear_ram(vm);

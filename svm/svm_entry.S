@@ -10,6 +10,11 @@
  * host interrupt arriving while the guest runs causes an INTR exit (APM 15.21.1). After the
  * exit IF is cleared before GIF is set: the interrupt stays pending until exit_intr() takes it.
  * Callee-saved registers are preserved; the rest are the caller's to lose.
+ *
+ * Under QEMU's multi-threaded TCG (10.0.2) the fetch of the instruction after VMRUN sometimes
+ * page-faults with keel's CR3 although its page is mapped and keel's page tables never change
+ * after start-up: QEMU's bug (README "QEMU's multi-threaded TCG"), not this stub's; keel-run
+ * runs TCG single-threaded.
  */
 #include "kernel/gpr.h"
 

@@ -1,13 +1,18 @@
 """The scheduler (issue 5): weighted fairness on one and two CPUs, a guest spinning with
 interrupts off, 64 VMs at once, a second vCPU started with INIT-SIPI-SIPI, the local APIC timer
-of a sleeping guest under load, caps and pinning, and (QEMU only) four host CPUs at once.
+of a sleeping guest under load, caps and pinning, and (QEMU only) four host CPUs at once; then
+the races of issue 11: sleeping VMs with fast timers (no false stop), YIELD storms on two CPUs,
+SIPIs racing a HLT with interrupts off, and the PIT of a VM whose vCPU 0 is parked.
 
 Every test runs on both backends: sched/NAME[svm] in QEMU TCG (AMD-V + NPT) and
 sched/NAME[vmx] in Bochs (VT-x + EPT). Bochs runs about 50 M instructions a second, and much
 less with two CPUs, so its variants use shorter windows and fewer VMs (each stays near a minute).
 No test asserts on absolute time: CPU-bound guests (tests/guests/spin.c) count loop iterations
 over the same window of the shared TSC, so their counts compare the CPU keel gave each, and the
-tests compare those shares with what the weights, caps and CPU count entitle them to."""
+tests compare those shares with what the weights, caps and CPU count entitle them to.
+
+KEEL_SOAK=N (make soak sets 10) makes every window, count and timeout here N times longer:
+the races these tests look for get N times the chances to show."""
 import os
 import re
 
@@ -19,13 +24,16 @@ FAIL_LINE = r'^\[[^]]*\] \[[^]]+\] FAIL'  # a guest's own FAIL line: '[time] [vm
 REJECT = [FAIL_LINE, r'error: exception', r'error: panic: ']
 SHARE_TOLERANCE = 0.10  # the issue's bar: each VM within 10% (relative) of its fair share
 RATE_SPREAD = 0.10  # iteration rates further apart than this: the emulated CPUs ran unevenly
+SOAK = max(1, int(os.environ.get('KEEL_SOAK', '1') or 1))  # make soak: 10
 
 # Per backend: keel-run arguments, extra needs, timeout (s), and the knobs that keep Bochs runs
 # near a minute: spin windows (ms of guest TSC), how many small VMs, the timer guest's window.
 BACKENDS = {
     'svm': {'args': [], 'needs': [], 'timeout': 120, 'cost': 4,
             'fair_ms': {1: 3000, 2: 3000}, 'margin': 300, 'spin_long_ms': 3000, 'many': 64,
-            'timer_ms': 500, 'timer_load_ms': 1500, 'cap_ms': 2000, 'pin_ms': 200},
+            'timer_ms': 500, 'timer_load_ms': 1500, 'cap_ms': 2000, 'pin_ms': 200,
+            # The races of issue 11: a window of 100 us ticks, YIELDs per VM, AP starts.
+            'storm_ms': 500, 'yields': 20000, 'sipis': 500, 'parked': 50},
     'vmx': {'args': ['--emulator', 'bochs'], 'needs': ['grub-mkrescue'], 'timeout': 300,
             'cost': 30,
             # Two Bochs CPUs run each tick about 6 times slower: a shorter window there.
@@ -34,8 +42,13 @@ BACKENDS = {
             # from the CD, then each VM is built, run and summarised); 64 would take minutes,
             # and 16 on two CPUs goes through the same paths.
             'many': 16,
-            'timer_ms': 200, 'timer_load_ms': 600, 'cap_ms': 1000, 'pin_ms': 100},
+            'timer_ms': 200, 'timer_load_ms': 600, 'cap_ms': 1000, 'pin_ms': 100,
+            'storm_ms': 100, 'yields': 2000, 'sipis': 100, 'parked': 20},
 }
+for _b in BACKENDS.values():  # KEEL_SOAK: every window and count N times longer
+    for _k, _v in _b.items():
+        if _k.endswith('_ms') or _k in ('timeout', 'yields', 'sipis', 'parked', 'margin'):
+            _b[_k] = {n: ms * SOAK for n, ms in _v.items()} if isinstance(_v, dict) else _v * SOAK
 
 
 def image(name):
@@ -270,7 +283,48 @@ def define(boot, Fail):
                      r'summary: vm p1: exited, status 0 .* in the guest on CPUs 0x2;',
                      r'summary: vm p0: exited, status 0 .* in the guest on CPUs 0x1;', END0])
 
-    # 8. Four host CPUs (QEMU only: Bochs with four CPUs is too slow for a test): eight
+        # 8. Item 5 of issue 11: three VMs that only sleep (STI; HLT) between 100 us ticks of
+        # their local APIC timers, all on CPU 1, while CPU 0 idles and runs the stuck-VM check.
+        # Each wake-up races that check; none may be taken for a VM that cannot wake. (Three
+        # VMs cannot all keep up with 100 us ticks on one emulated CPU: floor=0 asks only for
+        # ticks, not for a rate.)
+        storm = [f'st{i}' for i in range(3)]
+        test('sti-hlt-storm', tag, 2,
+             *[vm('timer.elf' if i % 2 == 0 else 'timer32.elf', n, 'mem=16M', 'pin=1',
+                  f'cmdline="ms={b["storm_ms"]} period=100 floor=0 phases=3"')
+               for i, n in enumerate(storm)],
+             expect=[rf'\[{n}\] PASSED: \d+ checks, 0 failed' for n in storm] + [END0],
+             reject=[r'stopped: (halted with interrupts disabled|every vCPU halted)'])
+
+        # 9. Item 15: two VMs pinned to the two CPUs, both making YIELD hypercalls as fast as
+        # they can; the run ends with status 0 (keel-run's single-threaded TCG: README).
+        test('yield-storm', tag, 2,
+             *[vm('yield.elf', f'y{c}', 'mem=16M', f'pin={c}',
+                  f'cmdline="yields={b["yields"]}"') for c in (0, 1)],
+             expect=[rf'\[y{c}\] yield: {b["yields"]} yields done' for c in (0, 1)] +
+             [rf'summary: vm y{c}: exited, status 0' for c in (0, 1)] + [END0])
+
+        # 10. SIPIs racing a HLT with interrupts off: the AP parks itself after every start
+        # while the BSP sends SIPIs without pause from the other CPU; each start must begin at
+        # the stub's first byte (tests/guests/sipi.c).
+        test('sipi-storm', tag, 2,
+             vm('sipi.elf', 'sp64', 'mem=16M', 'cpus=2', f'cmdline="starts={b["sipis"]}"'),
+             vm('sipi32.elf', 'sp32', 'mem=16M', 'cpus=2', f'cmdline="starts={b["sipis"]}"'),
+             expect=[r'\[sp64\] PASSED: \d+ checks, 0 failed',
+                     r'\[sp32\] PASSED: \d+ checks, 0 failed', END0])
+
+        # 11. The PIT of a VM whose vCPU 0 is parked by CLI; HLT keeps ticking: routed by the
+        # I/O APIC to vCPU 1, which counts its ticks and ends the VM (tests/guests/smp.c).
+        test('parked-bsp-pit', tag, 2,
+             vm('smp.elf', 'pk64', 'mem=16M', 'cpus=2', f'cmdline="parked={b["parked"]}"'),
+             vm('smp32.elf', 'pk32', 'mem=16M', 'cpus=2', f'cmdline="parked={b["parked"]}"'),
+             expect=[r'\[pk64\] PASS: the AP took \d+ PIT ticks with the BSP parked',
+                     r'\[pk32\] PASS: the AP took \d+ PIT ticks with the BSP parked',
+                     r'\[pk64\] PASSED: \d+ checks, 0 failed',
+                     r'\[pk32\] PASSED: \d+ checks, 0 failed', END0],
+             reject=[r'stopped: every vCPU halted'])
+
+    # 12. Four host CPUs (QEMU only: Bochs with four CPUs is too slow for a test): eight
     # spinners and the two two-vCPU guests at once; every VM finishes, and the spinners'
     # load reaches every CPU.
     spinners = [f'q{i}' for i in range(8)]

@@ -35,7 +35,12 @@ struct vm_devices {
 	struct vpci pci;
 	struct vkbd kbd;
 	struct vpm pm;
-	struct vlapic lapic[16];  /* per vCPU: not under the lock */
+	/* Per vCPU, not under the lock, except: IRR, ISR and TMR bits change by atomic operations
+	 * (any CPU requests an interrupt); the timer's fields change under the lock (it may fire
+	 * on another CPU: vlapic.c, timer_fire); IPI senders read LDR, DFR and SVR without it (a
+	 * guest reprogramming its destination while another vCPU sends gets the old or the new,
+	 * as on hardware). */
+	struct vlapic lapic[16];
 	u64 unknown_logged[1024]; /* one bit per port: unknown ports are logged once */
 };
 

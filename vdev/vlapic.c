@@ -103,6 +103,7 @@ static u32 divisor(u32 div)
 #define VLAPIC_MIN_PERIOD_US 100
 
 static void timer_fire(struct vcpu *v, void *dev);
+static void timer_fire_locked(struct vcpu *v, void *dev);
 
 static void timer_arm(struct vcpu *v, struct vlapic *l, u64 start)
 {
@@ -117,7 +118,17 @@ static void timer_arm(struct vcpu *v, struct vlapic *l, u64 start)
 	vcpu_timer_set(v, VTIMER_LAPIC, start + MAX(l->tmr_period, 1ull), timer_fire, l);
 }
 
+/* The timer's state is per vCPU, but the timer may fire on the home CPU of a halted vCPU
+ * that has just been woken and runs elsewhere: firing and the guest's writes to the timer
+ * registers hold the VM's device lock. */
 static void timer_fire(struct vcpu *v, void *dev)
+{
+	dev_lock(v->vm);
+	timer_fire_locked(v, dev);
+	dev_unlock(v->vm);
+}
+
+static void timer_fire_locked(struct vcpu *v, void *dev)
 {
 	struct vlapic *l = dev;
 	u32 lvt = l->lvt[LVT_TIMER];
@@ -276,8 +287,10 @@ static void vlapic_write(struct vcpu *v, void *dev, u64 addr, u8 size, u64 val)
 		break;
 	case LAPIC_ICR_HI: l->icr_hi = x; break;
 	case LAPIC_TMR_INIT:
+		dev_lock(v->vm); /* against timer_fire on another CPU */
 		l->tmr_init = x;
 		timer_arm(v, l, vclock_now());
+		dev_unlock(v->vm);
 		break;
 	case LAPIC_TMR_DIV: l->tmr_div = x & 0xb; break;
 	default: break; /* read-only registers */

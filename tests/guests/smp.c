@@ -7,17 +7,26 @@
  * ids and that the IPI arrived. The vCPUs' lines go through one spinlock, so they never mix on the
  * UART.
  *
- * cmdline: wait=N (milliseconds of TSC to wait for each step, default 2000). Run it with
- * cpus=2. */
+ * With parked=N the BSP then routes the PIT (ISA IRQ 0, I/O APIC pin 2) to the AP, starts it
+ * as a 1 ms rate generator and parks itself with CLI; HLT for good: the AP must still count N
+ * ticks (issue 11: the PIT lives on vCPU 0's timers, and keel used to stop running them once
+ * that vCPU was parked; on a PC the PIT keeps raising IRQ 0 whatever any CPU does). The AP
+ * then ends the VM.
+ *
+ * cmdline: wait=N (milliseconds of TSC to wait for each step, default 2000), parked=N. Run it
+ * with cpus=2. */
 #include "rt/apic.h"
 #include "rt/trap.h"
 
 #define TRAMP	 0x8000u /* where the trampoline runs: SIPI vector 0x08 */
 #define IPI_VEC	 0x41
+#define PIT_VEC	 0x42
+#define IOAPIC	 0xfec00000u
 #define SIPI_VEC (TRAMP >> 12)
 
 static volatile u32 print_lock;
 static volatile u32 ap_count, ap_cpuid_id = ~0u, ap_apic_id = ~0u, ap_bits, ipis;
+static volatile u32 pit_ticks, pit_goal; /* parked=N: the AP counts PIT ticks up to the goal */
 /* The BSP's descriptor tables and segments: the AP adopts them, since the IDT's gates name the
  * BSP's code selector. */
 static struct {
@@ -126,6 +135,24 @@ void ipi_isr(void)
 }
 IRQ_STUB(ipi_stub, ipi_isr);
 
+void pit_isr(void);
+void pit_isr(void)
+{
+	__atomic_fetch_add(&pit_ticks, 1, __ATOMIC_RELAXED);
+	apic_eoi();
+}
+IRQ_STUB(pit_stub, pit_isr);
+
+/* The AP, once the BSP has parked: enough PIT ticks end the VM. */
+static void ap_check_goal(void)
+{
+	u32 goal = __atomic_load_n(&pit_goal, __ATOMIC_ACQUIRE);
+	if (!goal || pit_ticks < goal)
+		return;
+	check(true, "the AP took %u PIT ticks with the BSP parked by CLI; HLT", pit_ticks);
+	exit(check_done());
+}
+
 /* The application vCPU, on its own stack: announce, then sleep taking IPIs. */
 void ap_main(void);
 void ap_main(void)
@@ -151,8 +178,34 @@ void ap_main(void)
 	__asm__ volatile("lidt %0" ::"m"(idtr));
 	apic_write(APIC_SVR, APIC_SVR_ENABLE | 0xff);
 	__atomic_fetch_add(&ap_count, 1, __ATOMIC_RELEASE);
-	for (;;)
+	for (;;) {
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
+		ap_check_goal();
+	}
+}
+
+/* I/O APIC redirection entry for pin: fixed vector, physical destination dest, edge, high. */
+static void ioapic_route(u32 pin, u8 vector, u32 dest)
+{
+	volatile u32 *sel = (volatile u32 *)(uintptr_t)IOAPIC, *win = sel + 4;
+	*sel = 0x11 + 2 * pin;
+	*win = dest << 24;
+	*sel = 0x10 + 2 * pin;
+	*win = vector;
+}
+
+/* parked=N: the PIT to the AP, then the BSP stops for good (the AP ends the VM). */
+static __attribute__((noreturn)) void park_bsp(u32 goal)
+{
+	trap_set_gate(PIT_VEC, pit_stub, 0);
+	ioapic_route(2, PIT_VEC, 1); /* ISA IRQ 0 is I/O APIC pin 2 (the MADT's override) */
+	outb(0x43, 0x34);	     /* channel 0, low then high byte, mode 2 (rate generator) */
+	outb(0x40, (u8)1193);	     /* 1193 PIT clocks: 1 ms */
+	outb(0x40, (u8)(1193 >> 8));
+	lprintf("smp: PIT routed to the AP; the BSP parks with CLI; HLT\n");
+	__atomic_store_n(&pit_goal, goal, __ATOMIC_RELEASE);
+	for (;;)
+		__asm__ volatile("cli; hlt" ::: "memory");
 }
 
 /* Fill a variable of the trampoline in its copy at TRAMP. */
@@ -219,6 +272,9 @@ int guest_main(void)
 		apic_ipi(1, APIC_ICR_FIXED | IPI_VEC);
 		bool got = wait_for(&ipis, 1, wait);
 		check(got, "a fixed IPI (vector 0x%x) woke the halted AP: %u taken", IPI_VEC, ipis);
+		u32 goal = (u32)cmdline_num("parked", 0);
+		if (goal)
+			park_bsp(goal);
 	}
 	return check_done();
 }

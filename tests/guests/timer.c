@@ -5,7 +5,10 @@
  * the interrupts and sends EOI. Checks that ticks arrive (a sanity floor of a quarter of the
  * expected count, since the VM may share its CPU) and never faster than the period allows.
  *
- * cmdline: ms=N (each phase's window, default 500), period=N (microseconds, default 1000). */
+ * cmdline: ms=N (each phase's window, default 500), period=N (microseconds, default 1000),
+ * phases=N (a mask: 1 periodic, 2 one-shot, 4 PIT; default 7), floor=0 (ask only for one
+ * tick: several VMs with 100 us ticks on one emulated CPU cannot all keep up, and the
+ * scheduler tests that use it look for a false stop, not for a rate). */
 #include "rt/apic.h"
 #include "rt/trap.h"
 
@@ -83,6 +86,8 @@ static void source_stop(enum source s)
 }
 
 /* One phase: ticks counted over a window of halting; checks on the count. */
+static bool floor_on = true;
+
 static void phase(enum source s, u32 count, u64 window, u64 period_ticks)
 {
 	const char *mode = source_name[s];
@@ -97,7 +102,11 @@ static void phase(enum source s, u32 count, u64 window, u64 period_ticks)
 	u32 expected = (u32)div64(elapsed, (u32)period_ticks);
 	printf("timer: %s: %u ticks in %llu ticks of TSC, %u expected\n", mode, n,
 	       (unsigned long long)elapsed, expected);
-	check(n >= expected / 4, "%s: %u ticks, at least a quarter of %u", mode, n, expected);
+	if (floor_on)
+		check(n >= expected / 4, "%s: %u ticks, at least a quarter of %u", mode, n,
+		      expected);
+	else
+		check(n >= 1, "%s: %u ticks, at least one", mode, n);
 	check(n <= expected + expected / 10 + 2, "%s: %u ticks, not more than one a period (%u)",
 	      mode, n, expected);
 }
@@ -105,6 +114,8 @@ static void phase(enum source s, u32 count, u64 window, u64 period_ticks)
 int guest_main(void)
 {
 	u64 ms = cmdline_num("ms", 500), period_us = cmdline_num("period", 1000);
+	u64 phases = cmdline_num("phases", 7);
+	floor_on = cmdline_num("floor", 1) != 0;
 	u64 khz = tsc_khz();
 	u32 count = (u32)div64(period_us * apic_timer_khz(), 1000);
 	u64 period_ticks = div64(period_us * khz, 1000);
@@ -115,9 +126,12 @@ int guest_main(void)
 	trap_set_gate(VEC, timer_stub, 0);
 	trap_set_gate(PIC_BASE, pit_stub, 0);
 	apic_write(APIC_SVR, APIC_SVR_ENABLE | 0xff); /* enabled, spurious vector 0xff */
-	phase(APIC_PERIODIC, count, ms * khz, period_ticks);
-	phase(APIC_ONESHOT, count, ms * khz, period_ticks);
+	if (phases & 1)
+		phase(APIC_PERIODIC, count, ms * khz, period_ticks);
+	if (phases & 2)
+		phase(APIC_ONESHOT, count, ms * khz, period_ticks);
 	u32 pit_count = (u32)div64(period_us * PIT_HZ, 1000000);
-	phase(PIT, pit_count, ms * khz, div64((u64)pit_count * khz * 1000, PIT_HZ));
+	if (phases & 4)
+		phase(PIT, pit_count, ms * khz, div64((u64)pit_count * khz * 1000, PIT_HZ));
 	return check_done();
 }
