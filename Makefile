@@ -22,22 +22,12 @@ KCFLAGS := -std=gnu11 -O2 -g -I. $(WARN) -ffreestanding -fno-pic -fno-pie -mno-r
 KASFLAGS := -I. -D__ASSEMBLER__ -MMD -MP
 KLDFLAGS := -T linker.ld -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
 
-# keel's objects, in link order (the multiboot headers must come first).
-KOBJS := \
-	boot/multiboot.o boot/entry.o boot/trampoline.o \
-	kernel/main.o kernel/log.o kernel/fmt.o kernel/string.o kernel/parse.o kernel/token.o \
-	kernel/cmdline.o kernel/bootinfo.o kernel/gdt.o kernel/trap.o kernel/isr.o \
-	kernel/panic.o kernel/selftest.o \
-	kernel/vm.o kernel/vmdef.o kernel/vmconfig.o kernel/image.o kernel/guest_boot.o kernel/linux_boot.o \
-	kernel/guest.o kernel/bus.o kernel/sched.o kernel/exit.o kernel/exit_cr.o kernel/exit_io.o \
-	kernel/exit_mmio.o kernel/msr.o kernel/cpuid.o kernel/hypercall.o kernel/guestout.o kernel/decode.o \
-	kernel/gva.o kernel/virq.o kernel/smp.o kernel/console.o kernel/calendar.o \
-	mm/mm.o mm/range.o mm/memmap.o mm/pmm.o mm/pagetable.o mm/heap.o mm/gmem.o \
-	drivers/uart.o drivers/cpufeat.o drivers/acpi.o drivers/timer.o drivers/lapic.o drivers/rtc.o drivers/ioapic.o \
-	svm/svm.o svm/svm_exit.o svm/svm_entry.o svm/npt.o svm/svm_dump.o \
-	vmx/vmx.o vmx/vmx_exit.o vmx/vmx_entry.o vmx/ept.o vmx/vmx_dump.o \
-	vdev/vdevs.o vdev/vuart.o vdev/debugexit.o vdev/fwcfg.o vdev/vpic.o vdev/vlapic.o vdev/vioapic.o \
-	vdev/vpit.o vdev/vrtc.o vdev/vpci.o vdev/vkbd.o vdev/vacpi.o vdev/vpm.o vdev/vrecord.o
+# keel's objects: each folder lists its own in objects.mk (boot/ first: the multiboot headers
+# must open the image). UNIT_SRCS are the pure-logic sources the host unit tests link.
+FOLDERS := boot kernel lib mm drivers vm exit vdev loader svm vmx
+KOBJS :=
+UNIT_SRCS :=
+include $(addsuffix /objects.mk,$(FOLDERS))
 
 KOBJS := $(addprefix $(BUILD)/,$(KOBJS))
 
@@ -70,13 +60,7 @@ include tests/guests/guests.mk
 # ---- host unit tests (cmocka) -------------------------------------------------------------
 HCFLAGS := -std=gnu11 -O1 -g -I. $(WARN) -Wno-missing-prototypes -fsanitize=address,undefined \
            -fno-sanitize-recover=all -MMD -MP
-UNIT_SRCS := kernel/fmt.c kernel/token.c kernel/cmdline.c kernel/parse.c kernel/bootinfo.c \
-             mm/range.c mm/memmap.c mm/pmm.c mm/pagetable.c mm/heap.c kernel/decode.c \
-             kernel/gva.c kernel/vmdef.c kernel/image.c kernel/cpuid.c kernel/calendar.c \
-             kernel/guestout.c \
-             vdev/vpic.c vdev/vpit.c vdev/vrtc.c vdev/vioapic.c vdev/vpci.c vdev/vkbd.c \
-             vdev/vacpi.c vdev/vpm.c vdev/vrecord.c vdev/vuart.c vdev/fwcfg.c vdev/debugexit.c \
-             tests/unit/fakes_vdev.c $(UNIT_EXTRA)
+UNIT_SRCS += tests/unit/fakes_vdev.c $(UNIT_EXTRA)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 UNIT_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(UNIT_SRCS) tests/unit/fakes.c)
 

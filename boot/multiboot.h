@@ -12,7 +12,7 @@
 #define MB2_ARCH_I386	     0
 
 #ifndef __ASSEMBLER__
-#include "kernel/types.h"
+#include "lib/types.h"
 
 /* Multiboot v1 information structure (spec 3.3); offsets in comments. */
 struct mb1_info {

@@ -1,7 +1,7 @@
 /* ACPI table discovery: RSDP, RSDT/XSDT, MADT, FADT and the \_S5 object in the DSDT. Tables are
  * read through the identity map, checksummed, and their extents recorded. */
 #include "drivers/acpi.h"
-#include "kernel/lib.h"
+#include "lib/string.h"
 #include "kernel/log.h"
 #include "kernel/x86.h"
 

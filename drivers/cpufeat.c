@@ -1,6 +1,6 @@
 /* CPU identification and feature bits (CPUID: SDM vol. 2A; APM vol. 3 appendix E). */
 #include "drivers/cpufeat.h"
-#include "kernel/lib.h"
+#include "lib/string.h"
 #include "kernel/log.h"
 #include "kernel/x86.h"
 

@@ -2,7 +2,7 @@
 #ifndef KEEL_CPUFEAT_H
 #define KEEL_CPUFEAT_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 enum cpu_vendor { VENDOR_OTHER, VENDOR_INTEL, VENDOR_AMD };
 

@@ -2,7 +2,7 @@
 #ifndef KEEL_IOAPIC_H
 #define KEEL_IOAPIC_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 /* Deliver ISA IRQ irq (through the MADT's overrides) as vector to the CPU with APIC id
  * apic_id. False, with a log line, where no I/O APIC has that line. */

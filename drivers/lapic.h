@@ -2,7 +2,7 @@
 #ifndef KEEL_LAPIC_H
 #define KEEL_LAPIC_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 extern u64 lapic_timer_khz; /* LAPIC timer ticks per ms at keel's divider */
 

@@ -2,7 +2,7 @@
  * two updates (UIP clear, and the same seconds read twice), and counts on with the TSC. */
 #include "drivers/rtc.h"
 #include "drivers/timer.h"
-#include "kernel/calendar.h"
+#include "lib/calendar.h"
 #include "kernel/log.h"
 #include "kernel/x86.h"
 

@@ -3,7 +3,7 @@
 #ifndef KEEL_RTC_H
 #define KEEL_RTC_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 /* Where there is no RTC to read (or it shows no valid time): 2026-01-01 00:00:00 UTC. */
 #define RTC_FALLBACK_UNIX 1767225600ll

@@ -2,7 +2,7 @@
 #ifndef KEEL_TIMER_H
 #define KEEL_TIMER_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 extern u64 tsc_khz;  /* TSC ticks per millisecond */
 extern u64 tsc_boot; /* TSC at keel's start: time zero of the log */

@@ -2,7 +2,7 @@
 #ifndef KEEL_UART_H
 #define KEEL_UART_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 /* Program the UART at `port` for `baud` 8N1; false if no UART answers there. */
 bool uart_init(u16 port, u32 baud);

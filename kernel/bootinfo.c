@@ -2,7 +2,7 @@
  * truncated or corrupt structure produces log lines, never a wild read past what it claims. */
 #include "kernel/bootinfo.h"
 #include "boot/multiboot.h"
-#include "kernel/lib.h"
+#include "lib/string.h"
 #include "kernel/log.h"
 
 uintptr_t bootinfo_phys_base;

@@ -2,7 +2,7 @@
 #ifndef KEEL_BOOTINFO_H
 #define KEEL_BOOTINFO_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 #include "mm/range.h"
 
 #define BOOT_MAX_MEM	  128

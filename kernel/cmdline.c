@@ -1,8 +1,8 @@
 /* Command-line parsing (pure C, host-tested). One table row per option. */
 #include "kernel/cmdline.h"
-#include "kernel/lib.h"
+#include "lib/string.h"
 #include "kernel/log.h"
-#include "kernel/token.h"
+#include "lib/token.h"
 
 void config_defaults(struct keel_config *c)
 {

@@ -2,7 +2,7 @@
 #ifndef KEEL_CMDLINE_H
 #define KEEL_CMDLINE_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 enum shutdown_method {
 	SHUTDOWN_AUTO,

@@ -1,6 +1,6 @@
 /* The log: formats a line, keeps it in a ring, writes it to the console. */
 #include "kernel/log.h"
-#include "kernel/fmt.h"
+#include "lib/fmt.h"
 #include "kernel/spinlock.h"
 
 #define RING_SIZE (64 * 1024)

@@ -3,7 +3,7 @@
 #ifndef KEEL_LOG_H
 #define KEEL_LOG_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 /* LOG_ALWAYS reaches the console at every loglevel: the banner and the end-of-run line. */
 enum log_level { LOG_ALWAYS = 0, LOG_ERR = 3, LOG_WARN = 4, LOG_INFO = 6, LOG_DEBUG = 7 };

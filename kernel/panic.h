@@ -2,7 +2,7 @@
 #ifndef KEEL_PANIC_H
 #define KEEL_PANIC_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 /* Run statuses keel ends with (README "Run status"). */
 enum {

@@ -2,7 +2,7 @@
 #ifndef KEEL_PERCPU_H
 #define KEEL_PERCPU_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 #define MAX_CPUS 64
 

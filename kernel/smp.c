@@ -2,15 +2,15 @@
  * with INIT-SIPI-SIPI (SDM vol. 3 8.4.4.1); the AP builds its per-CPU state, then waits for
  * the boot CPU to enable virtualisation everywhere and start the scheduler. */
 #include "kernel/smp.h"
-#include "boot/trampoline.h"
+#include "kernel/trampoline.h"
 #include "drivers/acpi.h"
 #include "drivers/lapic.h"
 #include "drivers/timer.h"
-#include "kernel/lib.h"
+#include "lib/string.h"
 #include "kernel/log.h"
 #include "kernel/percpu.h"
-#include "kernel/sched.h"
-#include "kernel/virt.h"
+#include "vm/sched.h"
+#include "vm/virt.h"
 #include "kernel/x86.h"
 #include "mm/mm.h"
 

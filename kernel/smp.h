@@ -2,7 +2,7 @@
 #ifndef KEEL_SMP_H
 #define KEEL_SMP_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 /* Start every application processor (INIT-SIPI-SIPI); each sets itself up and waits. A CPU
  * that does not answer is logged and left out. Returns the number of CPUs online. */

@@ -2,7 +2,7 @@
 #ifndef KEEL_TRAP_H
 #define KEEL_TRAP_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 /* The frame kernel/isr.S builds: GPRs pushed by the stub, then vector and error code, then
  * what the CPU pushed. Offsets are checked against isr.S's push order in trap.c. */

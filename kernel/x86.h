@@ -3,7 +3,7 @@
 #ifndef KEEL_X86_H
 #define KEEL_X86_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 static inline void outb(u16 port, u8 v)
 {

@@ -2,7 +2,7 @@
  * can, so the nested table uses 2 MiB pages), falling back to smaller runs when the pool is
  * fragmented. Pure enough to test on the host: it uses only page_alloc and the pt engine. */
 #include "mm/gmem.h"
-#include "kernel/lib.h"
+#include "lib/string.h"
 #include "mm/mm.h"
 
 /* Largest run tried first: 64 MiB, then halving down to one page. */

@@ -2,7 +2,7 @@
 #ifndef KEEL_HEAP_H
 #define KEEL_HEAP_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 #define HEAP_MIN_CLASS 4  /* 16 bytes */
 #define HEAP_MAX_CLASS 11 /* 2048 bytes; larger blocks get whole pages */

@@ -3,7 +3,7 @@
  * executable, rodata read-only, page 0 and every stack guard unmapped. */
 #include "mm/mm.h"
 #include "kernel/bootinfo.h"
-#include "kernel/lib.h"
+#include "lib/string.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/spinlock.h"

@@ -2,7 +2,7 @@
 #ifndef KEEL_MM_H
 #define KEEL_MM_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 struct boot_info;
 

@@ -4,7 +4,7 @@
 #ifndef KEEL_PAGETABLE_H
 #define KEEL_PAGETABLE_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 /* Access rights, format-neutral. */
 enum {

@@ -2,7 +2,7 @@
 #ifndef KEEL_RANGE_H
 #define KEEL_RANGE_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 struct range {
 	u64 start, end;

@@ -2,7 +2,7 @@
  * every nested-table access as a user access (APM 15.25.5). Write-back memory: the guest's
  * PAT decides the rest. */
 #include "mm/x86pte.h"
-#include "kernel/virt.h"
+#include "vm/virt.h"
 
 static u64 npt_leaf(u64 pa, unsigned prot, int level)
 {

@@ -2,10 +2,10 @@
  * table is in svm_exit.c, the world switch in svm_entry.S, the NPT format in npt.c. */
 #include "svm/svm.h"
 #include "drivers/cpufeat.h"
-#include "kernel/lib.h"
+#include "lib/string.h"
 #include "kernel/log.h"
 #include "kernel/percpu.h"
-#include "kernel/virq.h"
+#include "vm/virq.h"
 #include "kernel/x86.h"
 #include "mm/mm.h"
 

@@ -2,7 +2,7 @@
 #ifndef KEEL_SVM_H
 #define KEEL_SVM_H
 
-#include "kernel/virt.h"
+#include "vm/virt.h"
 #include "svm/vmcb.h"
 
 struct svm_cpu {

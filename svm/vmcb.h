@@ -3,7 +3,7 @@
 #ifndef KEEL_VMCB_H
 #define KEEL_VMCB_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 struct vmcb_seg {
 	u16 sel;   /* 0 */

@@ -1,8 +1,8 @@
 /* Debug exit at port 0xf4 (as QEMU's isa-debug-exit): a write ends the VM with the written
  * value as its exit status. */
 #include "vdev/debugexit.h"
-#include "kernel/bus.h"
-#include "kernel/vm.h"
+#include "vm/bus.h"
+#include "vm/vm.h"
 #include "vdev/vrecord.h"
 
 static u64 debugexit_read(struct vcpu *v, void *dev, u64 port, u8 size)

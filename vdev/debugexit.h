@@ -2,7 +2,7 @@
 #ifndef KEEL_DEBUGEXIT_H
 #define KEEL_DEBUGEXIT_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 struct vm;
 /* The device has no state: its record is a header alone, so that every device on the buses

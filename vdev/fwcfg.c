@@ -2,9 +2,9 @@
  * interface QEMU gives its guests, answering the keys small test kernels read. Items are
  * little-endian except the file directory's count (QEMU docs/specs/fw_cfg.rst). */
 #include "vdev/fwcfg.h"
-#include "kernel/bus.h"
-#include "kernel/lib.h"
-#include "kernel/vm.h"
+#include "vm/bus.h"
+#include "lib/string.h"
+#include "vm/vm.h"
 #include "vdev/vrecord.h"
 
 enum {

@@ -3,7 +3,7 @@
 #ifndef KEEL_FWCFG_H
 #define KEEL_FWCFG_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 struct vm;
 /* Save fw_cfg (dev: its struct fwcfg) at guest-clock time now as a record in buf (len bytes,

@@ -4,7 +4,7 @@
  * (vdev/vkbd.c has no keyboard), and the interrupt wiring of vdev/vlapic.c: ISA IRQ 0 on I/O
  * APIC pin 2, the SCI on pin 9, level-triggered. */
 #include "vdev/vacpi.h"
-#include "kernel/lib.h"
+#include "lib/string.h"
 #include "vdev/vioapic.h"
 #include "vdev/vlapic.h"
 #include "vdev/vpm.h"

@@ -4,7 +4,7 @@
 #ifndef KEEL_VACPI_H
 #define KEEL_VACPI_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 struct vacpi_config {
 	u32 ncpus; /* vCPUs 0..ncpus-1: ACPI processor id = APIC id = index; I/O APIC id ncpus */

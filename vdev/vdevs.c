@@ -1,8 +1,8 @@
 /* Wiring a VM's virtual devices onto its buses: the one place that knows the PC's map. */
 #include "vdev/vdevs.h"
-#include "kernel/lib.h"
-#include "kernel/virq.h"
-#include "kernel/vm.h"
+#include "lib/string.h"
+#include "vm/virq.h"
+#include "vm/vm.h"
 
 void vlapic_attach(struct vm *vm);
 void vuart_attach(struct vm *vm);

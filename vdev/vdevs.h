@@ -3,7 +3,7 @@
 #ifndef KEEL_VDEVS_H
 #define KEEL_VDEVS_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 #include "kernel/spinlock.h"
 #include "vdev/vioapic.h"

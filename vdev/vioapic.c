@@ -4,9 +4,9 @@
  * level pins deliver while asserted with remote IRR clear, and again after the local APIC's
  * EOI if still asserted. Delivery reaches the local APICs through vlapic_deliver. */
 #include "vdev/vioapic.h"
-#include "kernel/bus.h"
-#include "kernel/virq.h"
-#include "kernel/vm.h"
+#include "vm/bus.h"
+#include "vm/virq.h"
+#include "vm/vm.h"
 #include "vdev/vlapic.h"
 #include "vdev/vrecord.h"
 

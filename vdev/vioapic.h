@@ -3,7 +3,7 @@
 #ifndef KEEL_VIOAPIC_H
 #define KEEL_VIOAPIC_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 #define VIOAPIC_BASE	 0xfec00000ull
 #define VIOAPIC_PINS	 24

@@ -7,9 +7,9 @@
  * them. keel's ACPI tables do not announce an 8042, so Linux leaves it alone; 0xfe still
  * resets. */
 #include "vdev/vkbd.h"
-#include "kernel/bus.h"
-#include "kernel/virq.h"
-#include "kernel/vm.h"
+#include "vm/bus.h"
+#include "vm/virq.h"
+#include "vm/vm.h"
 #include "vdev/vrecord.h"
 
 /* Status register bits. */

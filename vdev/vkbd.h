@@ -4,7 +4,7 @@
 #ifndef KEEL_VKBD_H
 #define KEEL_VKBD_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 struct vkbd {
 	u8 cmd_byte; /* controller RAM byte 0: INT, INT2, SYS, EN# (kbd), AUXEN#, XLATE */

@@ -2,9 +2,9 @@
  * priorities, EOI, the timer (one-shot and periodic, on a 100 MHz clock), and IPIs (fixed,
  * NMI, INIT, start-up) by physical or logical destination or shorthand. It is also the vCPU's
  * interrupt controller for keel (virq_ops), with the PIC behind LINT0 in ExtINT mode. */
-#include "kernel/bus.h"
-#include "kernel/virq.h"
-#include "kernel/vm.h"
+#include "vm/bus.h"
+#include "vm/virq.h"
+#include "vm/vm.h"
 #include "vdev/vioapic.h"
 #include "vdev/vlapic.h"
 #include "vdev/vpic.h"

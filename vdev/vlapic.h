@@ -3,7 +3,7 @@
 #ifndef KEEL_VLAPIC_H
 #define KEEL_VLAPIC_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 #define VLAPIC_BASE 0xfee00000ull
 #define VLAPIC_KHZ  100000 /* the virtual APIC timer's input clock: 100 MHz */

@@ -5,10 +5,10 @@
  * other bus, device or function reads all-ones (master abort), and writes go nowhere.
  * Port 0xcf9 is the PIIX reset control register: setting bit 2 resets the VM. */
 #include "vdev/vpci.h"
-#include "kernel/bus.h"
-#include "kernel/vm.h"
+#include "vm/bus.h"
+#include "vm/vm.h"
 #include "vdev/vrecord.h"
-#include "kernel/lib.h"
+#include "lib/string.h"
 
 #define ADDR_ENABLE  0x80000000u
 #define ADDR_MASK    0x80fffffcu /* bits 30:24 and 1:0 are reserved, read as 0 */

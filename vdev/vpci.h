@@ -4,7 +4,7 @@
 #ifndef KEEL_VPCI_H
 #define KEEL_VPCI_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 #define VPCI_CHIPSET 0x40 /* host bridge registers from here to 0xff are the chipset's */
 

@@ -3,9 +3,9 @@
  * PIIX ELCR (0x4d0/0x4d1), priority resolution with the slave cascaded on master IRQ2.
  * The contract is vdev/vpic.h; the device state is struct vpic. */
 #include "vdev/vpic.h"
-#include "kernel/bus.h"
-#include "kernel/virq.h"
-#include "kernel/vm.h"
+#include "vm/bus.h"
+#include "vm/virq.h"
+#include "vm/vm.h"
 #include "vdev/vrecord.h"
 
 #define ELCR_MASK_MASTER 0xf8 /* IRQ 0-2 are always edge-triggered (PIIX 4.1.11) */

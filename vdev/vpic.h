@@ -4,7 +4,7 @@
 #ifndef KEEL_VPIC_H
 #define KEEL_VPIC_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 struct vm;
 

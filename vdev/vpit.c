@@ -4,9 +4,9 @@
  * rising edge and pulses ISA IRQ 0 there. Modes 0-5, the four access modes, counter latch,
  * read-back and the status byte are supported; BCD counting is accepted (the count converts). */
 #include "vdev/vpit.h"
-#include "kernel/bus.h"
-#include "kernel/virq.h"
-#include "kernel/vm.h"
+#include "vm/bus.h"
+#include "vm/virq.h"
+#include "vm/vm.h"
 #include "vdev/vrecord.h"
 
 /* Port 0x61 (PIIX "NMI status and control"): read-only bits. */

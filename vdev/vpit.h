@@ -3,7 +3,7 @@
 #ifndef KEEL_VPIT_H
 #define KEEL_VPIT_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 #define VPIT_HZ 1193182 /* the 8254's input clock on a PC: 14.31818 MHz / 12 */
 

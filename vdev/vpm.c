@@ -5,9 +5,9 @@
  * No fixed event is raised yet (no power button, no timer-carry interrupt), so the status bits
  * stay clear; the SCI (GSI 9, level: status AND enable) is wired for when they come. */
 #include "vdev/vpm.h"
-#include "kernel/bus.h"
-#include "kernel/virq.h"
-#include "kernel/vm.h"
+#include "vm/bus.h"
+#include "vm/virq.h"
+#include "vm/vm.h"
 #include "vdev/vrecord.h"
 
 #define PM1_EN_MASK  0x0521 /* RTC, PWRBTN, GBL, TMR enables (4.8.3.1.2) */

@@ -3,7 +3,7 @@
 #ifndef KEEL_VPM_H
 #define KEEL_VPM_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 #define VPM_BASE   0x600
 #define VPM_EVT	   (VPM_BASE + 0) /* PM1a_EVT_BLK: status (2 bytes), enable (2 bytes) */

@@ -1,8 +1,8 @@
 /* Device state records: the common header, written and checked once for every device, and the
  * guest-clock arithmetic that lets a record saved at one "now" load at another. */
 #include "vdev/vrecord.h"
-#include "kernel/lib.h"
-#include "kernel/virq.h"
+#include "lib/string.h"
+#include "vm/virq.h"
 
 /* A record's clock may run at most this many times faster or slower than the loader's. */
 #define CLOCK_RATIO_MAX 16

@@ -5,7 +5,7 @@
 #ifndef KEEL_VRECORD_H
 #define KEEL_VRECORD_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 /* x86 stores a record's fields in the order the format wants: payloads are written as is. */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "records are little-endian");

@@ -5,10 +5,10 @@
  * brought up to date at each access; a vCPU-0 timer (VTIMER_RTC) runs only while the guest
  * enables an interrupt, and raises ISA IRQ 8 until register C is read. */
 #include "vdev/vrtc.h"
-#include "kernel/bus.h"
-#include "kernel/lib.h"
-#include "kernel/virq.h"
-#include "kernel/vm.h"
+#include "vm/bus.h"
+#include "lib/string.h"
+#include "vm/virq.h"
+#include "vm/vm.h"
 #include "vdev/vrecord.h"
 
 #define TICK_HZ	  32768 /* the divider chain's input: the 32.768 kHz time base */

@@ -3,7 +3,7 @@
 #ifndef KEEL_VRTC_H
 #define KEEL_VRTC_H
 
-#include "kernel/calendar.h"
+#include "lib/calendar.h"
 
 /* CMOS memory bytes past the clock's registers (layout as SeaBIOS reads it); the clock's own
  * registers are in kernel/calendar.h. */

@@ -3,12 +3,12 @@
  * is always ready, so a polling guest never waits and an interrupt-driven one gets a
  * "transmitter empty" interrupt after each write. Input arrives from keel's console into a
  * 64-byte FIFO. Loopback mode (MCR bit 4) works as Linux's probe expects. */
-#include "kernel/bus.h"
-#include "kernel/guestout.h"
-#include "kernel/lib.h"
+#include "vm/bus.h"
+#include "lib/guestout.h"
+#include "lib/string.h"
 #include "kernel/log.h"
-#include "kernel/virq.h"
-#include "kernel/vm.h"
+#include "vm/virq.h"
+#include "vm/vm.h"
 #include "vdev/vrecord.h"
 
 enum { RBR_THR = 0, IER = 1, IIR_FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };

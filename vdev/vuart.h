@@ -3,7 +3,7 @@
 #ifndef KEEL_VUART_H
 #define KEEL_VUART_H
 
-#include "kernel/guestout.h"
+#include "lib/guestout.h"
 
 #define VUART_FIFO 64
 

@@ -4,7 +4,7 @@
 #ifndef KEEL_VMCS_H
 #define KEEL_VMCS_H
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 /* Encoding bits 14:13 give the width (SDM B.1): 0 16-bit, 1 64-bit, 2 32-bit, 3 natural. */
 #define VMCS_WIDTH(f) (((f) >> 13) & 3)

@@ -4,12 +4,12 @@
  * Mirrors svm/svm.c. */
 #include "vmx/vmx.h"
 #include "drivers/timer.h"
-#include "kernel/lib.h"
+#include "lib/string.h"
 #include "kernel/log.h"
 #include "kernel/percpu.h"
-#include "kernel/sched.h"
+#include "vm/sched.h"
 #include "kernel/trap.h"
-#include "kernel/virq.h"
+#include "vm/virq.h"
 #include "kernel/x86.h"
 #include "mm/mm.h"
 

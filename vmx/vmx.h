@@ -2,7 +2,7 @@
 #ifndef KEEL_VMX_H
 #define KEEL_VMX_H
 
-#include "kernel/virt.h"
+#include "vm/virt.h"
 #include "vmx/vmcs.h"
 
 struct vmx_cpu {

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "kernel/types.h"
+#include "lib/types.h"
 
 void log_reset(void);
 int log_count(void);

@@ -4,9 +4,9 @@
 #define KEEL_TEST_FAKES_VDEV_H
 
 #include "tests/unit/fakes.h"
-#include "kernel/bus.h"
-#include "kernel/virq.h"
-#include "kernel/vm.h"
+#include "vm/bus.h"
+#include "vm/virq.h"
+#include "vm/vm.h"
 
 extern u64 fake_now;  /* vclock_now() */
 extern s64 fake_unix; /* vclock_unix(): 2026-01-01 00:00:00 UTC unless a test says otherwise */

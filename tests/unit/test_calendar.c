@@ -2,7 +2,7 @@
  * dates exist, and the host RTC's registers read in BCD and binary, 24 and 12 hours, with
  * and without a century byte, and as a machine without an RTC shows them. */
 #include "tests/unit/fakes.h"
-#include "kernel/calendar.h"
+#include "lib/calendar.h"
 
 #include <stdio.h>
 

@@ -1,7 +1,7 @@
 /* keel's command-line parser and the tokenizer under it. */
 #include "tests/unit/fakes.h"
 #include "kernel/cmdline.h"
-#include "kernel/token.h"
+#include "lib/token.h"
 
 #include <string.h>
 

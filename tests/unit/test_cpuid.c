@@ -1,7 +1,7 @@
 /* The CPUID policy over fake hosts: an Intel Skylake-X, an AMD Zen 2, and a host that sets
  * every bit of every leaf, to show that only allow-listed bits get through. */
 #include "tests/unit/fakes.h"
-#include "kernel/cpuid.h"
+#include "exit/cpuid.h"
 
 #include <string.h>
 

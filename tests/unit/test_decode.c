@@ -2,7 +2,7 @@
  * shapes, immediates, truncation at every length, and what it must refuse. Each form's length
  * was checked against objdump's. */
 #include "tests/unit/fakes.h"
-#include "kernel/decode.h"
+#include "exit/decode.h"
 
 #include <stdlib.h>
 #include <string.h>

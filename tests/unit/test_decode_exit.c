@@ -4,7 +4,7 @@
  * ModRM forms with SIB and displacement, truncation at every length, and what it must refuse.
  * Each length was checked against objdump's. */
 #include "tests/unit/fakes.h"
-#include "kernel/decode.h"
+#include "exit/decode.h"
 
 #include <stdlib.h>
 #include <string.h>

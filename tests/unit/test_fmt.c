@@ -1,6 +1,6 @@
 /* kernel/fmt.c against the C library's snprintf. */
 #include "tests/unit/fakes.h"
-#include "kernel/fmt.h"
+#include "lib/fmt.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * and large pages, the checks and #PF error codes of SDM 4.6 and 4.7, and gva_read across
  * pages. */
 #include "tests/unit/fakes.h"
-#include "kernel/gva.h"
+#include "exit/gva.h"
 #include "kernel/x86.h"
 
 #include <string.h>

@@ -2,7 +2,7 @@
  * flat binaries, and the images keel refuses. Images are built in a buffer. */
 #include "tests/unit/fakes.h"
 #include "boot/multiboot.h"
-#include "kernel/image.h"
+#include "loader/image.h"
 
 #include <elf.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* VM definitions in module strings: every key, the defaults, and each way a definition is
  * refused, with d->error naming the problem. */
 #include "tests/unit/fakes.h"
-#include "kernel/vmdef.h"
+#include "loader/vmdef.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,0 +1,130 @@
+/* The small shared exit handlers: CPUID, HLT, host interrupts, triple faults, virtualisation
+ * instructions, XSETBV, and exits keel does not expect (control registers: exit_cr.c). */
+#include "exit/exit.h"
+#include "drivers/lapic.h"
+#include "drivers/timer.h"
+#include "exit/cpuid.h"
+#include "kernel/log.h"
+#include "kernel/percpu.h"
+#include "vm/sched.h"
+#include "vm/virq.h"
+#include "vm/virt.h"
+#include "kernel/x86.h"
+
+const char *const exit_kind_names[EXIT_KINDS] = {
+	[EXK_CPUID] = "cpuid",	       [EXK_MSR] = "msr",	    [EXK_IO] = "io",
+	[EXK_MMIO] = "mmio",	       [EXK_NPF] = "npf",	    [EXK_HLT] = "hlt",
+	[EXK_HYPERCALL] = "hypercall", [EXK_INTR] = "interrupt",    [EXK_CR] = "cr",
+	[EXK_VIRT_INSN] = "virt-insn", [EXK_SHUTDOWN] = "shutdown", [EXK_EXCEPTION] = "exception",
+	[EXK_OTHER] = "other",
+};
+
+static void host_cpuid(u32 leaf, u32 sub, u32 r[4])
+{
+	cpuid(leaf, sub, &r[0], &r[1], &r[2], &r[3]);
+}
+
+enum exit_action exit_cpuid(struct vcpu *v, struct vexit *e)
+{
+	u64 *g = v->regs.gpr;
+	struct cpuid_ctx c = {
+		.ncpus = v->vm->nvcpus,
+		.vcpu_id = v->id,
+		.tsc_khz = tsc_khz,
+		.lapic_khz = VLAPIC_KHZ,
+		.host = host_cpuid,
+	};
+	u32 r[4];
+	cpuid_policy(&c, (u32)g[RAX], (u32)g[RCX], r);
+	g[RAX] = r[0], g[RBX] = r[1], g[RCX] = r[2], g[RDX] = r[3];
+	e->skip = true;
+	return EXIT_RESUME;
+}
+
+/* HLT waits for an interrupt. With interrupts off only INIT (or NMI) can end it: a lone vCPU
+ * is done for good; one of several waits for the others to send INIT. It is parked like an
+ * INIT, once it has left this CPU (sched.c, park): marked waiting here, a SIPI from another
+ * CPU could reset its control block while this exit is still being handled. */
+enum exit_action exit_hlt(struct vcpu *v, struct vexit *e)
+{
+	e->skip = true;
+	if (!(vcpu_get(v, VREG_RFLAGS) & RFLAGS_IF)) {
+		__atomic_store_n(&v->init_pending, true, __ATOMIC_SEQ_CST);
+		if (vm_all_vcpus_asleep(v->vm)) {
+			vm_stop(v->vm, VM_END_HALTED, 0, "halted with interrupts disabled");
+			return EXIT_STOP;
+		}
+		return EXIT_RESCHED;
+	}
+	return sched_halt(v) ? EXIT_RESCHED : EXIT_RESUME;
+}
+
+/* The guest can take an interrupt now: the next entry injects it (vcpu_pre_entry). */
+enum exit_action exit_irq_window(struct vcpu *v, struct vexit *e)
+{
+	(void)e;
+	__atomic_store_n(&v->irq_pending, 1, __ATOMIC_RELAXED);
+	return EXIT_RESUME;
+}
+
+/* A host interrupt arrived while the guest ran: vcpu_pre_entry, next, lets keel take it and
+ * sees whether the scheduler wants the CPU back. */
+enum exit_action exit_intr(struct vcpu *v, struct vexit *e)
+{
+	(void)v, (void)e;
+	return EXIT_RESUME;
+}
+
+enum exit_action exit_shutdown(struct vcpu *v, struct vexit *e)
+{
+	(void)e;
+	vm_stop(v->vm, VM_END_SHUTDOWN, 0, "triple fault at rip %#llx",
+		(unsigned long long)vcpu_get(v, VREG_RIP));
+	return EXIT_STOP;
+}
+
+/* VMRUN, VMXON and their kin, MONITOR/MWAIT, RDTSCP: keel offers no nested virtualisation
+ * and hides the others, and CPUID says so, so the guest gets the #UD a CPU without the
+ * feature raises. */
+enum exit_action exit_virt_insn(struct vcpu *v, struct vexit *e)
+{
+	(void)e;
+	vcpu_inject_ud(v);
+	return EXIT_RESUME;
+}
+
+/* XSAVE is hidden (cpuid.c): XSETBV faults as on a CPU without it, so guest state keel does
+ * not switch (AVX and up) can never be enabled. */
+enum exit_action exit_xsetbv(struct vcpu *v, struct vexit *e)
+{
+	(void)e;
+	if (vcpu_get(v, VREG_CR4) & CR4_OSXSAVE)
+		vcpu_inject_gp(v, 0);
+	else
+		vcpu_inject_ud(v);
+	return EXIT_RESUME;
+}
+
+/* The hardware's own time-slice timer (VT-x preemption timer) ran out. */
+enum exit_action exit_timeslice(struct vcpu *v, struct vexit *e)
+{
+	(void)v, (void)e;
+	return EXIT_RESCHED;
+}
+
+enum exit_action exit_ignore(struct vcpu *v, struct vexit *e)
+{
+	(void)v;
+	e->skip = true;
+	return EXIT_RESUME;
+}
+
+enum exit_action exit_unexpected(struct vcpu *v, struct vexit *e)
+{
+	log_err("vm %s: vCPU %u: unexpected exit %#llx (qualification %#llx) at rip %#llx",
+		v->vm->name, v->id, (unsigned long long)e->reason, (unsigned long long)e->qual,
+		(unsigned long long)vcpu_get(v, VREG_RIP));
+	virt->dump(v);
+	vm_stop(v->vm, VM_END_ERROR, 0, "unexpected exit %#llx", (unsigned long long)e->reason);
+	return EXIT_STOP;
+}

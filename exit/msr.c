@@ -1,0 +1,169 @@
+/* MSR policy: the explicit list of MSRs a guest may read or write, and what each does. An MSR
+ * not on the list raises #GP in the guest, as on a CPU that lacks it. MSRs whose guest value
+ * the hardware switches itself (FS/GS base, SYSCALL and SYSENTER targets) never exit: the
+ * backends leave them out of their MSR intercepts. */
+#include "drivers/timer.h"
+#include "exit/exit.h"
+#include "kernel/log.h"
+#include "vm/vm.h"
+#include "kernel/x86.h"
+
+#define MSR_TSC		    0x010
+#define MSR_FEATURE_CTL	    0x03a
+#define MSR_BIOS_SIGN	    0x08b
+#define MSR_MTRRCAP	    0x0fe
+#define MSR_MCG_CAP	    0x179
+#define MSR_MCG_STATUS	    0x17a
+#define MSR_MISC_ENABLE	    0x1a0
+#define MSR_MTRR_DEF_TYPE   0x2ff
+#define MSR_AMD_HWCR	    0xc0010015
+#define MSR_AMD_INT_PENDING 0xc0010055 /* C1E message: Linux reads it on family 0xf */
+#define MSR_AMD_DE_CFG	    0xc0011029
+
+/* EFER bits a guest may set: SCE, LME, LMA (read-only, ignored), NXE (APM 3.1.7). */
+#define EFER_GUEST (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
+
+struct msr_rule {
+	u32 msr;
+	/* 0 on success, -1 to raise #GP */
+	int (*read)(struct vcpu *v, u32 msr, u64 *val);
+	int (*write)(struct vcpu *v, u32 msr, u64 val);
+};
+
+static int rd_zero(struct vcpu *v, u32 msr, u64 *val)
+{
+	(void)v, (void)msr;
+	*val = 0;
+	return 0;
+}
+
+static int wr_ignore(struct vcpu *v, u32 msr, u64 val)
+{
+	(void)v, (void)msr, (void)val;
+	return 0;
+}
+
+static int rd_tsc(struct vcpu *v, u32 msr, u64 *val)
+{
+	(void)v, (void)msr;
+	*val = tsc_now();
+	return 0;
+}
+
+static int rd_apic_base(struct vcpu *v, u32 msr, u64 *val)
+{
+	(void)msr;
+	*val = 0xfee00000ull | BIT(11) | (v->id == 0 ? BIT(8) : 0); /* enabled, BSP */
+	return 0;
+}
+
+/* Only the value the guest reads back is accepted: keel's APIC does not move or switch to
+ * x2APIC mode (CPUID does not offer it). */
+static int wr_apic_base(struct vcpu *v, u32 msr, u64 val)
+{
+	u64 cur;
+	rd_apic_base(v, msr, &cur);
+	return (val & ~BIT(8)) == (cur & ~BIT(8)) ? 0 : -1;
+}
+
+static int rd_feature_ctl(struct vcpu *v, u32 msr, u64 *val)
+{
+	(void)v, (void)msr;
+	*val = 1; /* locked, VMX off: matches CPUID */
+	return 0;
+}
+
+static int rd_misc_enable(struct vcpu *v, u32 msr, u64 *val)
+{
+	(void)v, (void)msr;
+	*val = 1; /* fast strings */
+	return 0;
+}
+
+static int rd_efer(struct vcpu *v, u32 msr, u64 *val)
+{
+	(void)msr;
+	*val = vcpu_get(v, VREG_EFER) & EFER_GUEST;
+	return 0;
+}
+
+static int wr_efer(struct vcpu *v, u32 msr, u64 val)
+{
+	(void)msr;
+	u64 cur = vcpu_get(v, VREG_EFER);
+	if (val & ~EFER_GUEST)
+		return -1;
+	/* LME may not change while paging is on (APM 14.6.1); LMA is the CPU's to set. */
+	if ((vcpu_get(v, VREG_CR0) & CR0_PG) && ((val ^ cur) & EFER_LME))
+		return -1;
+	vcpu_set(v, VREG_EFER, (val & ~EFER_LMA) | (cur & EFER_LMA));
+	return 0;
+}
+
+static int rd_pat(struct vcpu *v, u32 msr, u64 *val)
+{
+	(void)msr;
+	*val = vcpu_get(v, VREG_PAT);
+	return 0;
+}
+
+/* Each PAT byte must name a memory type: 0, 1, 4, 5, 6 or 7 (SDM 11.12.2). */
+static int wr_pat(struct vcpu *v, u32 msr, u64 val)
+{
+	(void)msr;
+	for (int i = 0; i < 8; i++) {
+		u8 t = (u8)(val >> (8 * i));
+		if (t > 7 || t == 2 || t == 3)
+			return -1;
+	}
+	vcpu_set(v, VREG_PAT, val);
+	return 0;
+}
+
+static const struct msr_rule rules[] = {
+	{MSR_TSC, rd_tsc, wr_ignore},
+	{MSR_APIC_BASE, rd_apic_base, wr_apic_base},
+	{MSR_FEATURE_CTL, rd_feature_ctl, NULL},
+	{MSR_BIOS_SIGN, rd_zero, wr_ignore},
+	{MSR_MTRRCAP, rd_zero, NULL},
+	{MSR_MCG_CAP, rd_zero, NULL},
+	{MSR_MCG_STATUS, rd_zero, wr_ignore},
+	{MSR_MISC_ENABLE, rd_misc_enable, wr_ignore},
+	{MSR_PAT, rd_pat, wr_pat},
+	{MSR_MTRR_DEF_TYPE, rd_zero, wr_ignore},
+	{MSR_EFER, rd_efer, wr_efer},
+	{MSR_AMD_HWCR, rd_zero, wr_ignore},
+	{MSR_AMD_INT_PENDING, rd_zero, wr_ignore},
+	{MSR_AMD_DE_CFG, rd_zero, wr_ignore},
+};
+
+enum exit_action exit_msr(struct vcpu *v, struct vexit *e)
+{
+	u32 msr = (u32)v->regs.gpr[RCX];
+	const struct msr_rule *r = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(rules); i++)
+		if (rules[i].msr == msr)
+			r = &rules[i];
+	int err = -1;
+	if (e->msr.write) {
+		u64 val = (v->regs.gpr[RDX] << 32) | (u32)v->regs.gpr[RAX];
+		if (r && r->write)
+			err = r->write(v, msr, val);
+	} else {
+		u64 val = 0;
+		if (r && r->read)
+			err = r->read(v, msr, &val);
+		if (!err) {
+			v->regs.gpr[RAX] = (u32)val;
+			v->regs.gpr[RDX] = val >> 32;
+		}
+	}
+	if (err) {
+		log_debug("vm %s: %s of MSR %#x: #GP", v->vm->name, e->msr.write ? "write" : "read",
+			  msr);
+		vcpu_inject_gp(v, 0);
+		return EXIT_RESUME;
+	}
+	e->skip = true;
+	return EXIT_RESUME;
+}

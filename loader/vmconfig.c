@@ -1,0 +1,221 @@
+/* From boot modules to VMs: parse each module's definition, attach extra modules to their
+ * VM, create the VM, load its image, queue its first vCPU. Any failure costs only that VM. */
+#include "loader/vmconfig.h"
+#include "drivers/timer.h"
+#include "loader/guest_boot.h"
+#include "lib/string.h"
+#include "kernel/log.h"
+#include "kernel/percpu.h"
+#include "vm/sched.h"
+#include "vm/virt.h"
+#include "loader/vmdef.h"
+#include "mm/mm.h"
+
+static const struct vmdef *find_vm(const struct vmdef *defs, const bool *ok, int n,
+				   const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (ok[i] && defs[i].kind == VMDEF_VM && !strcmp(defs[i].name, name))
+			return &defs[i];
+	return NULL;
+}
+
+_Static_assert(GUEST_NAME_MAX == sizeof(((struct vmdef *)0)->image), "module paths fit");
+
+/* A copy of s on the heap, or NULL. */
+static char *copy_string(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *c = kmalloc(n);
+	if (c)
+		memcpy(c, s, n);
+	return c;
+}
+
+/* Free what image_of built (a VM refused before it owned it). */
+static void image_free(struct guest_image *gi)
+{
+	for (int i = 0; i < gi->nmods; i++)
+		kfree(gi->mods[i].string);
+	kfree(gi);
+}
+
+/* An extra module of the VM: its name and string copied, its bytes left where they are. */
+static bool add_module(struct guest_image *gi, const struct vmdef *d, const struct boot_module *m)
+{
+	struct guest_module *g = &gi->mods[gi->nmods];
+	g->string = copy_string(m->str);
+	if (!g->string)
+		return false;
+	strlcpy(g->name, d->image, sizeof(g->name));
+	g->data = phys_to_virt(m->start);
+	g->len = m->end - m->start;
+	gi->nmods++;
+	return true;
+}
+
+/* Everything VM i loads, in a struct the VM owns (NULL, logged, if memory runs out). */
+static struct guest_image *image_of(const struct boot_info *bi, const struct vmdef *defs,
+				    const bool *ok, int i)
+{
+	const struct vmdef *d = &defs[i];
+	struct guest_image *gi = kmalloc(sizeof(*gi));
+	if (!gi)
+		goto oom;
+	strlcpy(gi->image_name, d->image[0] ? d->image : d->name, sizeof(gi->image_name));
+	gi->data = phys_to_virt(bi->mods[i].start);
+	gi->len = bi->mods[i].end - bi->mods[i].start;
+	for (int j = 0; j < bi->nmods; j++) {
+		if (!ok[j] || defs[j].kind == VMDEF_VM || strcmp(defs[j].name, d->name))
+			continue;
+		if (defs[j].kind == VMDEF_INITRD) {
+			if (gi->initrd) {
+				log_err("vm %s: a second initrd %s ignored", d->name,
+					defs[j].image);
+				vm_count_refused();
+			}
+			strlcpy(gi->initrd_name, defs[j].image[0] ? defs[j].image : "initrd",
+				sizeof(gi->initrd_name));
+			gi->initrd = phys_to_virt(bi->mods[j].start);
+			gi->initrd_len = bi->mods[j].end - bi->mods[j].start;
+			continue;
+		}
+		if (gi->nmods == GUEST_MAX_MODULES) {
+			log_err("vm %s: more than %d modules; %s ignored", d->name,
+				GUEST_MAX_MODULES, defs[j].image);
+			vm_count_refused();
+			continue;
+		}
+		if (!add_module(gi, &defs[j], &bi->mods[j])) {
+			image_free(gi);
+			goto oom;
+		}
+	}
+	return gi;
+oom:
+	log_err("vm %s: out of memory for its image's description; not started", d->name);
+	return NULL;
+}
+
+static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const bool *ok, int i)
+{
+	const struct vmdef *d = &defs[i];
+	u64 online = 0;
+	for (u32 c = 0; c < ncpus; c++)
+		if (cpus[c].online)
+			online |= BIT(c);
+	if (d->pin && !(d->pin & online)) {
+		log_err("vm %s: pin=%#llx names no online CPU (online: %#llx); not started",
+			d->name, (unsigned long long)d->pin, (unsigned long long)online);
+		return false;
+	}
+	struct guest_image *gi = image_of(bi, defs, ok, i);
+	if (!gi)
+		return false;
+	struct vm *vm = vm_create(d->name, d->mem, d->cpus);
+	if (!vm) {
+		image_free(gi);
+		return false;
+	}
+	vm->weight = d->weight ? d->weight : SCHED_WEIGHT;
+	vm->cap = d->cap;
+	vm->pin = d->pin ? d->pin & online : online;
+	strlcpy(vm->cmdline, d->cmdline, sizeof(vm->cmdline));
+	vm->on_reset_restart = d->on_reset_restart;
+	vm->image = gi;
+	struct vcpu_boot_state s;
+	if (!guest_load(vm, gi, &s)) {
+		vm_stop(vm, VM_END_ERROR, 0, "image could not be loaded");
+		vm_destroy(vm);
+		return false;
+	}
+	virt->vcpu_reset(vm->vcpu[0], &s);
+	vm->vcpu[0]->state = VCPU_RUNNABLE;
+	/* Secondary vCPUs wait for the guest to start them (INIT/SIPI through its LAPIC). */
+	for (u32 c = 1; c < vm->nvcpus; c++)
+		vm->vcpu[c]->state = VCPU_WAIT_SIPI;
+	log_info("vm %s: %llu MiB, %u vCPU%s, weight %u%s, CPUs %#llx, keel overhead %llu KiB%s%s",
+		 vm->name, (unsigned long long)(d->mem / MiB), vm->nvcpus,
+		 vm->nvcpus == 1 ? "" : "s", vm->weight, vm->cap ? ", capped" : "",
+		 (unsigned long long)vm->pin, (unsigned long long)(vm->overhead / KiB),
+		 vm->cmdline[0] ? ", cmdline " : "", vm->cmdline);
+	vm->state = VM_RUNNING;
+	vm->start_tsc = tsc_now();
+	for (u32 c = 0; c < vm->nvcpus; c++)
+		sched_add(vm->vcpu[c]);
+	return true;
+}
+
+/* README "VM definitions": a restart loads the image into cleared RAM, as at the VM's start
+ * (gmem_init zeroes it). All of it: keel does not track which pages the guest wrote. */
+static void clear_ram(struct vm *vm)
+{
+	gmem_zero(&vm->mem, 0, vm->mem.low_end);
+	if (vm->mem.size > vm->mem.low_end)
+		gmem_zero(&vm->mem, GMEM_HIGH_BASE, vm->mem.size - vm->mem.low_end);
+}
+
+void vm_restart(struct vm *vm)
+{
+	struct vcpu_boot_state s;
+	vm->restarts++;
+	log_info("vm %s: reset by the guest: restarting it (restart %u)", vm->name, vm->restarts);
+	for (u32 i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = vm->vcpu[i];
+		for (int t = 0; t < VCPU_TIMERS; t++)
+			v->timers[t].deadline = 0;
+		v->next_deadline = 0;
+		v->event.pending = false;
+		v->irq_pending = 0;
+		v->nmi_pending = v->init_pending = false;
+		v->sipi_vector = 0;
+	}
+	vdevs_restart(vm); /* the buses keep their devices; the device lock is never cleared */
+	clear_ram(vm);
+	if (!guest_load(vm, vm->image, &s)) {
+		vm_stop(vm, VM_END_ERROR, 0, "could not restart after a reset");
+		return;
+	}
+	virt->vcpu_reset(vm->vcpu[0], &s);
+}
+
+int vms_from_modules(const struct boot_info *bi)
+{
+	int n = bi->nmods, started = 0;
+	struct vmdef *defs = kmalloc(sizeof(*defs) * (size_t)MAX(n, 1));
+	bool *ok = kmalloc(sizeof(*ok) * (size_t)MAX(n, 1));
+	if (!defs || !ok) {
+		log_err("vm: out of memory reading the VM definitions");
+		return 0;
+	}
+	for (int i = 0; i < n; i++) {
+		ok[i] = vmdef_parse(bi->mods[i].str, &defs[i]);
+		if (ok[i] && defs[i].kind == VMDEF_VM && find_vm(defs, ok, i, defs[i].name)) {
+			ok[i] = false;
+			strlcpy(defs[i].error, "a VM with this name is already defined",
+				sizeof(defs[i].error));
+		}
+		if (!ok[i]) {
+			log_err("vm: module %d \"%s\": %s; not started", i, bi->mods[i].str,
+				defs[i].error);
+			vm_count_refused();
+		}
+	}
+	for (int i = 0; i < n; i++)
+		if (ok[i] && defs[i].kind != VMDEF_VM && !find_vm(defs, ok, n, defs[i].name)) {
+			log_err("vm: module %d \"%s\": no VM named '%s'; ignored", i,
+				bi->mods[i].str, defs[i].name);
+			vm_count_refused();
+		}
+	for (int i = 0; i < n; i++) {
+		if (!ok[i] || defs[i].kind != VMDEF_VM)
+			continue;
+		if (start_vm(bi, defs, ok, i))
+			started++;
+		else
+			vm_count_refused(); /* its reason is logged */
+	}
+	kfree(defs);
+	kfree(ok);
+	return started;
+}

@@ -1,0 +1,38 @@
+/* VM definitions: what a multiboot module's string says about the guest it carries
+ * (README "VM definitions"):
+ *
+ *     IMAGE vm=NAME [mem=SIZE] [cpus=N] [weight=N] [cap=PERCENT] [pin=CPULIST]
+ *           [on_reset=stop|restart] [cmdline="..."]      a VM and its kernel image
+ *     FILE  vm=NAME module                                an extra module for VM NAME
+ *     FILE  vm=NAME initrd                                the initrd of Linux VM NAME
+ */
+#ifndef KEEL_VMDEF_H
+#define KEEL_VMDEF_H
+
+#include "vm/vm.h"
+
+#define VMDEF_MEM_DEFAULT (64 * MiB)
+#define VMDEF_MEM_MIN	  (1 * MiB)
+#define VMDEF_MEM_MAX	  (1024 * GiB)
+
+enum vmdef_kind { VMDEF_VM, VMDEF_MODULE, VMDEF_INITRD };
+
+struct vmdef {
+	enum vmdef_kind kind;
+	char image[128]; /* the module's path, as the loader gave it (may be empty) */
+	char name[VM_NAME_MAX];
+	u64 mem;
+	u32 cpus;
+	u32 weight; /* 0: the scheduler's default */
+	u32 cap;    /* percent of one CPU, 0: none */
+	u64 pin;    /* CPU mask, 0: any */
+	bool on_reset_restart;
+	bool has_cmdline;
+	char cmdline[VM_CMDLINE_MAX];
+	char error[192]; /* why the definition is refused; empty if it is valid */
+};
+
+/* Parse a module string; false (with d->error set) if it is not a valid definition. */
+bool vmdef_parse(const char *str, struct vmdef *d);
+
+#endif

@@ -1,0 +1,15 @@
+/* keel's serial console input: routed to one VM or keel's prompt (kernel/console.c). */
+#ifndef KEEL_CONSOLE_H
+#define KEEL_CONSOLE_H
+
+#include "lib/types.h"
+
+/* Once the VMs exist: take the UART's interrupt, and give the console to the first VM that
+ * takes input. */
+void console_start(void);
+/* Read what was typed and deliver it (CPU 0, from the scheduler). */
+void console_poll(void);
+/* True when there is a console to read. */
+bool console_active(void);
+
+#endif

@@ -1,0 +1,44 @@
+/* The scheduler: every vCPU of every VM shares the host CPUs. Per-CPU run queues pick the
+ * runnable vCPU with the least weighted run time; VM caps, CPU pinning and load balancing by
+ * weight sit on top (README "Scheduling"). */
+#ifndef KEEL_SCHED_H
+#define KEEL_SCHED_H
+
+#include "vm/vm.h"
+
+#define SCHED_SLICE_US	 10000	/* a vCPU runs at most this long before others get a turn */
+#define SCHED_CAP_PERIOD 100000 /* caps are enforced over periods of this many us */
+#define SCHED_WEIGHT	 256	/* default weight */
+
+/* Give a new VM's vCPU a home CPU; queue it if it is runnable. */
+void sched_add(struct vcpu *v);
+/* A vCPU waiting for a start-up IPI has been reset: make it runnable. */
+void sched_start(struct vcpu *v);
+/* A start-up IPI with vector for v: reset and start it if it waits for one (or, after an INIT,
+ * once it has left its CPU); ignored otherwise. */
+void sched_sipi(struct vcpu *v, u8 vector);
+/* v may have work (an interrupt): wake it if halted, pull it out of its guest otherwise. */
+void sched_wake(struct vcpu *v);
+/* INIT: v stops (now, or when it leaves its CPU) and waits for a start-up IPI. */
+void sched_init(struct vcpu *v);
+/* Make v leave its guest soon (an IPI when it runs on another CPU). */
+void sched_kick(struct vcpu *v);
+/* One of v's timers changed: the CPU that watches them must look again. */
+void sched_timer_changed(struct vcpu *v);
+/* True when the running vCPU should give up the CPU (read on host-interrupt exits). */
+bool sched_need_resched(void);
+/* Halt the running vCPU (HLT): false if an interrupt is already waiting for it. */
+bool sched_halt(struct vcpu *v);
+/* This CPU's scheduler loop. */
+__noreturn void sched_loop(void);
+/* The boot CPU: let every CPU schedule, and join them. */
+__noreturn void sched_run(void);
+
+/* Statistics for the summary and make bench. */
+struct sched_stats {
+	u64 switches, switch_tsc; /* vCPU switches and TSC ticks spent between guests */
+	u64 migrations;
+};
+void sched_stats(struct sched_stats *s);
+
+#endif

@@ -1,0 +1,281 @@
+/* Virtual machines and virtual CPUs: the state keel keeps for each guest, in plain structs
+ * (no pointers into keel's memory in device state) so it could be saved and restored. */
+#ifndef KEEL_VM_H
+#define KEEL_VM_H
+
+#include "vm/bus.h"
+#include "kernel/spinlock.h"
+#include "lib/types.h"
+#include "mm/gmem.h"
+#include "vdev/vdevs.h"
+
+#define VM_NAME_MAX    32
+#define VM_MAX_VCPUS   16
+#define VM_CMDLINE_MAX 1024
+
+/* General-purpose registers, indexed by their x86 encoding (0 rax, 1 rcx, 2 rdx, 3 rbx, 4 rsp,
+ * 5 rbp, 6 rsi, 7 rdi, 8-15 r8-r15). The backends keep rsp in their control block: gpr[4] is
+ * not maintained; use vcpu_get(v, VREG_RSP). */
+struct guest_regs {
+	u64 gpr[16];
+};
+enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
+
+/* Guest state reached through the backend (slow paths only). Segment attributes use the AMD
+ * VMCB layout: bits 7:0 are descriptor bits 47:40 (type, S, DPL, P), bits 11:8 are descriptor
+ * bits 55:52 (AVL, L, D/B, G). */
+enum vreg {
+	VREG_RIP,
+	VREG_RSP,
+	VREG_RFLAGS,
+	VREG_CR0,
+	VREG_CR2,
+	VREG_CR3,
+	VREG_CR4,
+	VREG_EFER,
+	VREG_PAT,
+	VREG_CPL,
+	VREG_CS_ATTR,
+	VREG_ES_BASE,
+	VREG_CS_BASE,
+	VREG_SS_BASE,
+	VREG_DS_BASE,
+	VREG_FS_BASE,
+	VREG_GS_BASE,
+	VREG_CR8, /* the backend's copy of TPR[7:4], if it keeps one (AMD-V's V_TPR) */
+};
+#define SEG_ATTR_L  BIT(9)  /* 64-bit code segment */
+#define SEG_ATTR_DB BIT(10) /* 32-bit default size */
+
+struct seg {
+	u16 sel, attr;
+	u32 limit;
+	u64 base;
+};
+
+/* The state a vCPU starts in (set by the image loader, applied by the backend). */
+struct vcpu_boot_state {
+	u64 gpr[16];
+	u64 rip, rsp, rflags;
+	u64 cr0, cr3, cr4, efer;
+	struct seg es, cs, ss, ds, fs, gs, ldtr, tr;
+	struct {
+		u64 base;
+		u32 limit;
+	} gdtr, idtr;
+};
+
+/* An event to deliver to the guest at its next entry (SVM EVENTINJ / VMX entry
+ * interruption-information share these type numbers). */
+enum { EVENT_EXT_INTR = 0, EVENT_NMI = 2, EVENT_EXCEPTION = 3, EVENT_SOFT_INT = 4 };
+struct vevent {
+	bool pending;
+	u8 vector, type;
+	bool has_error;
+	u32 error;
+};
+
+/* Exit kinds, for the per-vCPU counters and the end-of-run summary. */
+enum exit_kind {
+	EXK_CPUID,
+	EXK_MSR,
+	EXK_IO,
+	EXK_MMIO,
+	EXK_NPF,
+	EXK_HLT,
+	EXK_HYPERCALL,
+	EXK_INTR,
+	EXK_CR,
+	EXK_VIRT_INSN,
+	EXK_SHUTDOWN,
+	EXK_EXCEPTION,
+	EXK_OTHER,
+	EXIT_KINDS
+};
+extern const char *const exit_kind_names[EXIT_KINDS];
+
+/* RUNNABLE: wants a CPU (queued or running). HALTED: waits for an interrupt or a timer.
+ * WAIT_SIPI: reset by INIT, waits for a start-up IPI. STOPPED: done. */
+enum vcpu_state { VCPU_RUNNABLE, VCPU_HALTED, VCPU_WAIT_SIPI, VCPU_STOPPED };
+
+/* A virtual device's timer on a vCPU: fire() runs on that vCPU's CPU once the host TSC passes
+ * deadline (0: disarmed). */
+struct vtimer {
+	u64 deadline;
+	void (*fire)(struct vcpu *v, void *dev);
+	void *dev;
+};
+#define VCPU_TIMERS 4
+
+struct vm;
+struct virq_ops;
+
+/* Which CPU may touch what. A vCPU's guest registers, control block, event and counters are
+ * its running CPU's alone. The fields below marked "shared" are read by other CPUs (the
+ * scheduler, the stuck-VM check, wakers, IPIs), and each names the lock or protocol that makes
+ * that safe. "home" is the lock of rqs[v->home] in kernel/sched.c (lock_home). Lock order: the
+ * VM's device lock, then a run queue's lock; timer_lock is innermost (taken under either). */
+struct vcpu {
+	struct guest_regs regs; /* first: the world-switch stubs address it directly */
+	struct vm *vm;
+	u32 id;
+	/* shared: changed only under home, except RUNNABLE -> HALTED by the vCPU's own CPU while
+	 * running_on says it is on that CPU (sched_halt); read under home to judge it (stop_stuck),
+	 * or with one atomic load as a hint that is then checked under home (sched_wake). */
+	volatile enum vcpu_state state;
+	struct vevent event;
+	void *arch; /* the backend's per-vCPU state */
+	u32 cpu;    /* host CPU it last ran on (~0 before its first run) */
+	/* exits, guest_tsc, cpu and ran_on: only the running CPU writes them; the summary reads
+	 * them once every vCPU has stopped. */
+	u64 exits[EXIT_KINDS];
+	u64 guest_tsc; /* TSC ticks spent in the guest */
+	/* interrupts (kernel/virq.c) */
+	/* shared, atomic: set by any waker (release) before it calls sched_wake; exchanged to 0
+	 * only by the running CPU before it asks the controller (vcpu_pre_entry). */
+	volatile u32 irq_pending;
+	volatile bool nmi_pending; /* shared, atomic: set by any CPU, cleared by the running one */
+	/* shared: INIT arrived, or HLT with interrupts off: set under home (or by the vCPU's own
+	 * CPU), consumed under home by run() when the vCPU leaves its CPU (it then waits for a
+	 * SIPI). sipi_vector: a SIPI that came while it was still on its CPU, + 1 (0: none). */
+	volatile bool init_pending;
+	u32 sipi_vector;
+	/* shared: timers[] and next_deadline change only under timer_lock (a leaf lock); a timer
+	 * that expires is claimed (disarmed) under it, then fired outside it, so it fires once
+	 * whichever CPUs look. next_deadline is also read with atomic loads without the lock. */
+	struct spinlock timer_lock;
+	struct vtimer timers[VCPU_TIMERS];
+	u64 next_deadline; /* the earliest armed timer, 0 if none */
+	/* scheduling (kernel/sched.c) */
+	u32 home; /* shared: CPU whose run queue holds it; changes under both run queues' locks */
+	/* shared: CPU running it now, -1 if none: set (release) by the CPU that picked it, set to
+	 * -1 under home when it leaves; while >= 0 no other CPU touches its control block. */
+	volatile s32 running_on;
+	bool queued;	      /* under home */
+	u64 ran_on;	      /* mask of the host CPUs it has run on */
+	u64 slice_end;	      /* TSC at which its current turn on the CPU ends */
+	u64 vruntime;	      /* under home while queued: weighted time run, the least runs next */
+	struct vcpu *rq_next; /* under home */
+	struct vcpu *home_next;	   /* under home: all vCPUs homed on one CPU */
+	u8 fpu[512] __aligned(16); /* FXSAVE image while the vCPU is off the CPU */
+	u64 dr[4];		   /* DR0-DR3 while the vCPU is off the CPU */
+};
+
+enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPED };
+
+/* How a VM ended. */
+enum vm_end {
+	VM_END_NONE,
+	VM_END_EXIT,	 /* the guest asked: debug-exit port or exit hypercall, with a status */
+	VM_END_SHUTDOWN, /* triple fault */
+	VM_END_HALTED,	 /* HLT with interrupts off, or every vCPU halted with nothing to wake it */
+	VM_END_ERROR,	 /* keel could not continue it (bad state, unsupported exit...) */
+	VM_END_POWEROFF, /* the guest powered itself off (ACPI S5) */
+	VM_END_RESET,	 /* the guest reset itself, and on_reset=restart was not given */
+};
+
+struct vm {
+	char name[VM_NAME_MAX];
+	u32 id;
+	enum vm_state state;
+	struct gmem mem;
+	u32 nvcpus;
+	struct vcpu *vcpu[VM_MAX_VCPUS];
+	struct bus io, mmio;
+	struct vm_devices dev;
+	char cmdline[VM_CMDLINE_MAX];
+	void *arch;				    /* the backend's per-VM state */
+	const struct virq_ops *irqc;		    /* its interrupt controller */
+	bool (*console_input)(struct vm *vm, u8 c); /* where keel's console input goes: false
+						     * when the device cannot take it yet */
+	volatile bool console_wakes;		    /* console input would interrupt the guest */
+	/* the end */
+	enum vm_end end;
+	u64 status;
+	char why[160];
+	u64 overhead; /* bytes keel spends on this VM beyond its RAM */
+	u64 start_tsc, stop_tsc;
+	/* scheduling */
+	bool on_reset_restart;	    /* a guest reset restarts the VM instead of ending it */
+	volatile u32 reset_pending; /* 1: a reset is under way, 2: being carried out */
+	u32 restarts;
+	struct guest_image *image; /* what to load again on a restart */
+	u32 weight;		   /* share of CPU against other VMs (default 256) */
+	u32 cap; /* at most this percent of one CPU, summed over its vCPUs; 0: no cap */
+	u64 pin; /* CPUs its vCPUs may run on (bit n: CPU n) */
+	/* The stuck-VM check's protocol (kernel/sched.c, stop_stuck): whatever may wake one of
+	 * this VM's vCPUs (arming a timer, raising an interrupt, making a vCPU runnable) bumps
+	 * wake_gen, and whatever takes a wake-up source away before it delivers it (a timer being
+	 * fired) holds wake_busy above 0 meanwhile. A check that saw wake_gen change or wake_busy
+	 * set while it looked has seen no consistent picture and judges nothing. */
+	volatile u64 wake_gen;
+	volatile u32 wake_busy;
+	volatile u64 cap_used;	/* TSC ticks used in the current cap period */
+	volatile u64 cap_epoch; /* which cap period cap_used counts */
+	struct vm *next;
+};
+
+extern struct vm *vm_list;
+
+/* Something that may wake a vCPU of vm happened (see wake_gen). */
+static inline void vm_wake_bump(struct vm *vm)
+{
+	__atomic_fetch_add(&vm->wake_gen, 1, __ATOMIC_SEQ_CST);
+}
+
+/* A wake-up source of vm is being consumed (begin) and delivered (end): see wake_busy. */
+static inline void vm_wake_begin(struct vm *vm)
+{
+	__atomic_fetch_add(&vm->wake_busy, 1, __ATOMIC_SEQ_CST);
+}
+
+static inline void vm_wake_end(struct vm *vm)
+{
+	vm_wake_bump(vm);
+	__atomic_fetch_sub(&vm->wake_busy, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Create a VM with ram bytes of memory and ncpus vCPUs; NULL (logged) if it does not fit. */
+struct vm *vm_create(const char *name, u64 ram, u32 ncpus);
+void vm_destroy(struct vm *vm);
+/* End the VM: every vCPU stops at its next exit. The first reason given is kept. */
+void vm_stop(struct vm *vm, enum vm_end end, u64 status, const char *fmt, ...) __printf(4, 5);
+/* A guest asked for a reset (keyboard controller, port 0xcf9, ACPI reset register) or for
+ * power-off (ACPI S5). Devices call these; the VM ends, or restarts with on_reset=restart. */
+void vm_request_reset(struct vm *vm);
+void vm_request_poweroff(struct vm *vm);
+
+/* Carry out a pending restart once no vCPU of vm runs (kernel/vmconfig.c). */
+void vm_restart(struct vm *vm);
+
+/* The device that takes keel's console input when this VM has the console. */
+static inline void vm_set_console_input(struct vm *vm, bool (*input)(struct vm *vm, u8 c))
+{
+	vm->console_input = input;
+}
+
+/* True once every vCPU of vm has stopped. */
+bool vm_all_vcpus_stopped(const struct vm *vm);
+/* True when no vCPU of vm can run again by itself: each is stopped or waits for a SIPI. */
+bool vm_all_vcpus_asleep(const struct vm *vm);
+/* A VM definition or image was refused (logged by the caller): the run then ends with status
+ * 1 (README "Run status"), though the other VMs run. */
+void vm_count_refused(void);
+/* Log the end-of-run summary; returns keel's run status (0 only if every VM exited 0 and
+ * nothing was refused). */
+int vm_summary(void);
+
+/* Backend-neutral access to a vCPU's guest state (through the ops table). */
+u64 vcpu_get(struct vcpu *v, enum vreg r);
+void vcpu_set(struct vcpu *v, enum vreg r, u64 val);
+void vcpu_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);
+static inline void vcpu_inject_ud(struct vcpu *v)
+{
+	vcpu_inject_exception(v, 6, false, 0);
+}
+static inline void vcpu_inject_gp(struct vcpu *v, u32 error)
+{
+	vcpu_inject_exception(v, 13, true, error);
+}
+
+#endif
