@@ -102,10 +102,13 @@ debug: deps all
 
 LINT_FILES := $(shell git ls-files -co --exclude-standard -- '*.c' '*.h' 2>/dev/null)
 
-lint:
+# clang-format, cppcheck, and the layers: no call from keel's objects goes up a layer or closes
+# a cycle between folders (tools/layers, from the objects' symbols).
+lint: $(BUILD)/keel.elf
 	@tools/lint $(LINT_FILES)
+	@tools/layers --strict $(filter %.o,$(KOBJS))
 
-# Calls between keel's objects against the layers of shared/DESIGN.md (a report, for now).
+# The layer report alone, with the largest knot of objects that call each other.
 layers: $(BUILD)/keel.elf
 	@tools/layers $(filter %.o,$(KOBJS))
 

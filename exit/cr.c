@@ -6,7 +6,7 @@
 #include "drivers/timer.h"
 #include "exit/cpuid.h"
 #include "exit/decode.h"
-#include "vm/guest.h"
+#include "exit/access.h"
 #include "kernel/x86.h"
 #include "vdev/vlapic.h"
 

@@ -11,14 +11,6 @@
 #include "vm/virt.h"
 #include "kernel/x86.h"
 
-const char *const exit_kind_names[EXIT_KINDS] = {
-	[EXK_CPUID] = "cpuid",	       [EXK_MSR] = "msr",	    [EXK_IO] = "io",
-	[EXK_MMIO] = "mmio",	       [EXK_NPF] = "npf",	    [EXK_HLT] = "hlt",
-	[EXK_HYPERCALL] = "hypercall", [EXK_INTR] = "interrupt",    [EXK_CR] = "cr",
-	[EXK_VIRT_INSN] = "virt-insn", [EXK_SHUTDOWN] = "shutdown", [EXK_EXCEPTION] = "exception",
-	[EXK_OTHER] = "other",
-};
-
 static void host_cpuid(u32 leaf, u32 sub, u32 r[4])
 {
 	cpuid(leaf, sub, &r[0], &r[1], &r[2], &r[3]);

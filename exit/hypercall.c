@@ -2,8 +2,8 @@
  * stops the VM or disturbs keel. */
 #include "exit/hypercall.h"
 #include "exit/exit.h"
-#include "vm/guest.h"
-#include "lib/guestout.h"
+#include "exit/access.h"
+#include "vm/guestout.h"
 #include "kernel/log.h"
 
 #define PRINT_MAX   4096

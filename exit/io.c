@@ -3,7 +3,7 @@
  * level. String I/O (INS/OUTS, with REP) moves its data through the guest's page tables, to
  * or from RAM, a device, or nothing, in bounded batches per exit. */
 #include "exit/exit.h"
-#include "vm/guest.h"
+#include "exit/access.h"
 #include "kernel/log.h"
 #include "kernel/x86.h"
 

@@ -4,7 +4,7 @@
  * return all ones, writes vanish. Executing from a non-RAM address, or an instruction the
  * decoder does not know, stops the VM with the reason logged. */
 #include "exit/exit.h"
-#include "vm/guest.h"
+#include "exit/access.h"
 #include "kernel/log.h"
 #include "kernel/x86.h"
 

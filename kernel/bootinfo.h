@@ -3,7 +3,7 @@
 #define KEEL_BOOTINFO_H
 
 #include "lib/types.h"
-#include "mm/range.h"
+#include "lib/range.h"
 
 #define BOOT_MAX_MEM	  128
 #define BOOT_MAX_MODULES  1024

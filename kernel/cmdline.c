@@ -4,6 +4,8 @@
 #include "kernel/log.h"
 #include "lib/token.h"
 
+struct keel_config keel_cfg; /* the running keel's settings, parsed by kernel_main */
+
 void config_defaults(struct keel_config *c)
 {
 	*c = (struct keel_config){

@@ -1,31 +1,11 @@
-/* Per-CPU GDT and TSS. keel runs only in ring 0, so the GDT holds a 64-bit code segment, a data
+/* The per-CPU GDT and TSS. keel runs only in ring 0, so the GDT holds a 64-bit code segment, a data
  * segment and the TSS, whose IST stacks catch double faults and NMIs on a known-good stack. */
 #include "kernel/percpu.h"
 #include "kernel/spinlock.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
-#include "mm/mm.h"
 
-struct cpu cpus[MAX_CPUS];
-u32 ncpus = 1;
-
-u32 cpu_id_for_lock(void)
-{
-	return this_cpu()->id;
-}
-
-void percpu_init(u32 id)
-{
-	struct cpu *c = &cpus[id];
-	c->self = c;
-	c->id = id;
-	wrmsr(MSR_GS_BASE, (u64)(uintptr_t)c);
-}
-
-/* Static IST stacks for the boot CPU, each above an unmapped guard page (see mm_init). */
-__attribute__((section(".bss.pagealigned"))) u8 bsp_ist_stacks[2][2][4096] __aligned(4096);
-
-void gdt_init(struct cpu *c)
+void gdt_init(struct cpu *c, u64 df_stack, u64 nmi_stack)
 {
 	c->gdt[0] = 0;
 	c->gdt[1] = 0x00209b0000000000ull; /* 64-bit code, DPL 0, accessed */
@@ -37,13 +17,8 @@ void gdt_init(struct cpu *c)
 	c->gdt[4] = base >> 32;
 	c->tss.iomap_base = sizeof(c->tss); /* no I/O bitmap */
 
-	if (c->id == 0) {
-		c->tss.ist[IST_DF - 1] = (u64)(uintptr_t)&bsp_ist_stacks[0][1][4096];
-		c->tss.ist[IST_NMI - 1] = (u64)(uintptr_t)&bsp_ist_stacks[1][1][4096];
-	} else {
-		c->tss.ist[IST_DF - 1] = stack_alloc(1);
-		c->tss.ist[IST_NMI - 1] = stack_alloc(1);
-	}
+	c->tss.ist[IST_DF - 1] = df_stack;
+	c->tss.ist[IST_NMI - 1] = nmi_stack;
 
 	struct {
 		u16 limit;

@@ -10,6 +10,7 @@
 #include "vm/console.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
+#include "kernel/shutdown.h"
 #include "kernel/percpu.h"
 #include "vm/sched.h"
 #include "kernel/selftest.h"
@@ -22,11 +23,11 @@
 
 #define KEEL_VERSION "0.1"
 
-struct keel_config keel_cfg;
 static struct boot_info boot_info;
 
 extern u8 boot_stack_guard[];
-extern u8 bsp_ist_stacks[2][2][4096];
+/* Static IST stacks for the boot CPU, each above an unmapped guard page (see mm_init). */
+__attribute__((section(".bss.pagealigned"))) static u8 bsp_ist_stacks[2][2][4096] __aligned(4096);
 
 static void console_write(const char *s, size_t n)
 {
@@ -77,12 +78,14 @@ void kernel_main(u32 magic, u64 info)
 	tsc_boot = rdtsc();
 	percpu_init(0);
 	idt_init();
-	gdt_init(&cpus[0]);
+	gdt_init(&cpus[0], (u64)(uintptr_t)&bsp_ist_stacks[0][1][4096],
+		 (u64)(uintptr_t)&bsp_ist_stacks[1][1][4096]);
 	mask_pic();
 	cpu_setup();
 
 	bootinfo_parse(magic, info, &boot_info);
 	config_defaults(&keel_cfg);
+	keel_stop_machine = platform_shutdown;
 	cmdline_parse(boot_info.cmdline, &keel_cfg);
 	log_set_level(keel_cfg.loglevel);
 	console_init();

@@ -1,66 +1,23 @@
-/* The end of keel's run. In an emulator keel reports its status through a debug device (QEMU's
- * isa-debug-exit at port 0xf4, Bochs' shutdown port 0x8900); on hardware it powers off through
- * ACPI. The last log line always carries the status, so the serial log alone tells the result. */
+/* The end of keel's run: the last log line always carries the status, so the serial log alone
+ * tells the result; then the machine stops as kernel/shutdown.c says. */
 #include "kernel/panic.h"
-#include "drivers/acpi.h"
-#include "drivers/uart.h"
-#include "kernel/cmdline.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
 #include "kernel/log.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
 
-static bool qemu_fw_cfg(void)
+/* How the machine stops once the last line is out: set by kernel_main (kernel/shutdown.c), so
+ * that this low layer needs no driver. Until then, a halt. */
+static __noreturn void halt_forever(int status)
 {
-	outw(0x510, 0x0000); /* fw_cfg selector: signature */
-	char sig[4];
-	for (int i = 0; i < 4; i++)
-		sig[i] = (char)inb(0x511);
-	return !memcmp(sig, "QEMU", 4);
-}
-
-static void shutdown_qemu(int status)
-{
-	outl(0xf4, (u32)status); /* isa-debug-exit: QEMU ends with (status << 1) | 1 */
-}
-
-static void shutdown_bochs(void)
-{
-	const char *s = "Shutdown";
-	while (*s)
-		outb(0x8900, (u8)*s++);
-}
-
-static __noreturn void platform_shutdown(int status)
-{
-	enum shutdown_method m = keel_cfg.shutdown;
-	if (m == SHUTDOWN_AUTO) {
-		if (qemu_fw_cfg())
-			m = SHUTDOWN_QEMU;
-		else if (!memcmp(acpi.oem, "BOCHS ", 6))
-			m = SHUTDOWN_BOCHS;
-		else
-			m = SHUTDOWN_ACPI;
-	}
-	switch (m) {
-	case SHUTDOWN_QEMU:
-		shutdown_qemu(status);
-		acpi_power_off(); /* QEMU without the debug device */
-		break;
-	case SHUTDOWN_BOCHS: shutdown_bochs(); break;
-	case SHUTDOWN_ACPI:
-	case SHUTDOWN_AUTO: acpi_power_off(); break;
-	case SHUTDOWN_RESET: acpi_reset(); break;
-	case SHUTDOWN_HALT: break;
-	}
-	log_info("keel: halted");
-	uart_drain();
+	(void)status;
 	for (;;) {
 		cli();
 		hlt();
 	}
 }
+void (*keel_stop_machine)(int status) = halt_forever;
 
 __noreturn void keel_shutdown(int status)
 {
@@ -72,8 +29,8 @@ __noreturn void keel_shutdown(int status)
 		}
 	}
 	log_msg(LOG_ALWAYS, "keel: end of run, status %d", status);
-	uart_drain();
-	platform_shutdown(status);
+	keel_stop_machine(status);
+	halt_forever(status); /* it does not return; if it did, keel halts here */
 }
 
 __noreturn void panic_end_run(void)

@@ -17,8 +17,10 @@ enum {
 __noreturn void panic(const char *fmt, ...) __printf(1, 2);
 /* End the run with KEEL_PANIC after the caller has logged the report. */
 __noreturn void panic_end_run(void);
-/* Log the end-of-run line, drain the console and stop the machine with `status`. */
+/* Log the end-of-run line and stop the machine with `status`. */
 __noreturn void keel_shutdown(int status);
+/* How the machine stops (kernel/shutdown.c's platform_shutdown, set by kernel_main). */
+extern void (*keel_stop_machine)(int status);
 
 #define BUG_ON(c)                                                   \
 	do {                                                        \

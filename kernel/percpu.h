@@ -53,6 +53,6 @@ static inline struct cpu *this_cpu(void)
 /* Point GS at cpus[id] on the running CPU. */
 void percpu_init(u32 id);
 /* Load this CPU's GDT, TSS and keel's IDT. */
-void gdt_init(struct cpu *c);
+void gdt_init(struct cpu *c, u64 df_stack, u64 nmi_stack);
 
 #endif

@@ -38,7 +38,7 @@ void ap_entry(u32 id)
 {
 	struct cpu *c = &cpus[id];
 	percpu_init(id);
-	gdt_init(c);
+	gdt_init(c, stack_alloc(1), stack_alloc(1)); /* double-fault and NMI stacks */
 	cpu_setup();
 	lapic_init();
 	c->apic_id = lapic_id();

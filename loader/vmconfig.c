@@ -112,7 +112,7 @@ static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const
 	struct guest_image *gi = image_of(bi, defs, ok, i);
 	if (!gi)
 		return false;
-	struct vm *vm = vm_create(d->name, d->mem, d->cpus);
+	struct vm *vm = vm_create(d->name, d->mem, d->cpus, vdevs_attach);
 	if (!vm) {
 		image_free(gi);
 		return false;
@@ -155,7 +155,7 @@ static void clear_ram(struct vm *vm)
 		gmem_zero(&vm->mem, GMEM_HIGH_BASE, vm->mem.size - vm->mem.low_end);
 }
 
-void vm_restart(struct vm *vm)
+static void vm_restart(struct vm *vm)
 {
 	struct vcpu_boot_state s;
 	vm->restarts++;
@@ -182,6 +182,7 @@ void vm_restart(struct vm *vm)
 int vms_from_modules(const struct boot_info *bi)
 {
 	int n = bi->nmods, started = 0;
+	vm_reload = vm_restart;
 	struct vmdef *defs = kmalloc(sizeof(*defs) * (size_t)MAX(n, 1));
 	bool *ok = kmalloc(sizeof(*ok) * (size_t)MAX(n, 1));
 	if (!defs || !ok) {

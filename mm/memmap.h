@@ -3,7 +3,7 @@
 #define KEEL_MEMMAP_H
 
 #include "kernel/bootinfo.h"
-#include "mm/range.h"
+#include "lib/range.h"
 
 /* Highest physical address keel will manage (52-bit physical addresses, SDM 4.1.4). */
 #define PHYS_ADDR_MAX (1ull << 52)

@@ -3,7 +3,7 @@
 #ifndef KEEL_PMM_H
 #define KEEL_PMM_H
 
-#include "mm/range.h"
+#include "lib/range.h"
 
 struct pmm {
 	u64 *bitmap; /* 1 = in use or not RAM */

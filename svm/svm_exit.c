@@ -4,7 +4,7 @@
  * carry operands. */
 #include "svm/svm.h"
 #include "drivers/cpufeat.h"
-#include "vm/guest.h"
+#include "exit/access.h"
 #include "kernel/log.h"
 
 struct svm_exit {

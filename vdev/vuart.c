@@ -4,7 +4,7 @@
  * "transmitter empty" interrupt after each write. Input arrives from keel's console into a
  * 64-byte FIFO. Loopback mode (MCR bit 4) works as Linux's probe expects. */
 #include "vm/bus.h"
-#include "lib/guestout.h"
+#include "vm/guestout.h"
 #include "lib/string.h"
 #include "kernel/log.h"
 #include "vm/virq.h"

@@ -3,7 +3,7 @@
 #ifndef KEEL_VUART_H
 #define KEEL_VUART_H
 
-#include "lib/guestout.h"
+#include "vm/guestout.h"
 
 #define VUART_FIFO 64
 

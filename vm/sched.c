@@ -484,7 +484,7 @@ static void idle(struct runq *rq, u64 next, bool capped)
 }
 
 /* A guest reset with on_reset=restart: once none of the VM's vCPUs runs, take them all off
- * the run queues and load the VM again (vm_restart makes vCPU 0 runnable). */
+ * the run queues and load the VM again (vm_reload makes vCPU 0 runnable). */
 static void try_restart(struct vm *vm)
 {
 	for (u32 i = 0; i < vm->nvcpus; i++)
@@ -504,7 +504,7 @@ static void try_restart(struct vm *vm)
 		v->state = VCPU_WAIT_SIPI;
 		spin_unlock_irq(&rq->lock, flags);
 	}
-	vm_restart(vm);
+	vm_reload(vm);
 	__atomic_store_n(&vm->reset_pending, 0, __ATOMIC_RELEASE);
 	sched_start(vm->vcpu[0]);
 }

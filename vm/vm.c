@@ -13,6 +13,16 @@
 
 _Static_assert(ARRAY_SIZE(((struct vm_devices *)0)->lapic) == VM_MAX_VCPUS, "one LAPIC per vCPU");
 
+/* The names of the exit kinds each vCPU counts, for the summary. */
+const char *const exit_kind_names[EXIT_KINDS] = {
+	[EXK_CPUID] = "cpuid",	       [EXK_MSR] = "msr",	    [EXK_IO] = "io",
+	[EXK_MMIO] = "mmio",	       [EXK_NPF] = "npf",	    [EXK_HLT] = "hlt",
+	[EXK_HYPERCALL] = "hypercall", [EXK_INTR] = "interrupt",    [EXK_CR] = "cr",
+	[EXK_VIRT_INSN] = "virt-insn", [EXK_SHUTDOWN] = "shutdown", [EXK_EXCEPTION] = "exception",
+	[EXK_OTHER] = "other",
+};
+
+void (*vm_reload)(struct vm *vm);
 struct vm *vm_list;
 static struct vm **vm_tail = &vm_list;
 static u32 next_id;
@@ -29,7 +39,7 @@ static void free_vcpus(struct vm *vm)
 	vm->nvcpus = 0;
 }
 
-struct vm *vm_create(const char *name, u64 ram, u32 ncpus)
+struct vm *vm_create(const char *name, u64 ram, u32 ncpus, bool (*attach)(struct vm *vm))
 {
 	u64 before = heap_bytes_in_use();
 	struct vm *vm = kmalloc(sizeof(*vm));
@@ -62,7 +72,7 @@ struct vm *vm_create(const char *name, u64 ram, u32 ncpus)
 			goto fail;
 		}
 	}
-	if (!vdevs_attach(vm)) /* after the vCPUs: devices may size themselves by them */
+	if (!attach(vm)) /* after the vCPUs: devices may size themselves by them */
 		goto fail;
 	vm->overhead += heap_bytes_in_use() - before + gmem_overhead(&vm->mem);
 	*vm_tail = vm;

@@ -236,7 +236,7 @@ static inline void vm_wake_end(struct vm *vm)
 }
 
 /* Create a VM with ram bytes of memory and ncpus vCPUs; NULL (logged) if it does not fit. */
-struct vm *vm_create(const char *name, u64 ram, u32 ncpus);
+struct vm *vm_create(const char *name, u64 ram, u32 ncpus, bool (*attach)(struct vm *vm));
 void vm_destroy(struct vm *vm);
 /* End the VM: every vCPU stops at its next exit. The first reason given is kept. */
 void vm_stop(struct vm *vm, enum vm_end end, u64 status, const char *fmt, ...) __printf(4, 5);
@@ -245,8 +245,10 @@ void vm_stop(struct vm *vm, enum vm_end end, u64 status, const char *fmt, ...) _
 void vm_request_reset(struct vm *vm);
 void vm_request_poweroff(struct vm *vm);
 
-/* Carry out a pending restart once no vCPU of vm runs (kernel/vmconfig.c). */
-void vm_restart(struct vm *vm);
+/* Carry out a pending restart once no vCPU of vm runs: clear its RAM, reload its images,
+ * reset its devices. The loader's (loader/vmconfig.c), which sets it before any VM starts;
+ * the life cycle calls it (a call down the layers through a pointer). */
+extern void (*vm_reload)(struct vm *vm);
 
 /* The device that takes keel's console input when this VM has the console. */
 static inline void vm_set_console_input(struct vm *vm, bool (*input)(struct vm *vm, u8 c))

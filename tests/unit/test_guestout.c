@@ -1,6 +1,6 @@
 /* kernel/guestout.c: which guest bytes reach keel's terminal, and long lines in pieces. */
 #include "tests/unit/fakes.h"
-#include "lib/guestout.h"
+#include "vm/guestout.h"
 
 #include <string.h>
 

@@ -3,7 +3,7 @@
  * 0x9d OSC; ECMA-48 section 5.3), and a UTF-8 terminal also on C1 written as U+0080-U+009F.
  * All of those become '.'. Well-formed UTF-8 for U+00A0 and above passes, so guests can print
  * text in any language; a stray byte >= 0x80 (not well-formed UTF-8) becomes '.'. */
-#include "lib/guestout.h"
+#include "vm/guestout.h"
 #include "lib/string.h"
 #include "kernel/log.h"
 

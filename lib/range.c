@@ -1,6 +1,6 @@
 /* Range-set operations (pure C, host-tested). Sets are small (tens of entries): simple array
  * shifting beats anything clever. */
-#include "mm/range.h"
+#include "lib/range.h"
 
 static bool insert_at(struct rangeset *s, int i, u64 start, u64 end)
 {
