@@ -12,6 +12,7 @@
 #include "kernel/panic.h"
 #include "kernel/shutdown.h"
 #include "kernel/percpu.h"
+#include "vm/lifecycle.h"
 #include "vm/sched.h"
 #include "kernel/selftest.h"
 #include "kernel/smp.h"
@@ -133,6 +134,7 @@ void kernel_main(u32 magic, u64 info)
 		keel_shutdown(KEEL_OK);
 	}
 	virt_init();
+	vm_lifecycle_init(); /* before any CPU schedules */
 	if (!vms_from_modules(&boot_info)) {
 		log_err("keel: no VM could be started");
 		keel_shutdown(KEEL_VM_FAILED);

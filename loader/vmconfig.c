@@ -6,6 +6,7 @@
 #include "lib/string.h"
 #include "kernel/log.h"
 #include "kernel/percpu.h"
+#include "vm/lifecycle.h"
 #include "vm/sched.h"
 #include "vm/virt.h"
 #include "loader/vmdef.h"
@@ -141,6 +142,7 @@ static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const
 		 vm->cmdline[0] ? ", cmdline " : "", vm->cmdline);
 	vm->state = VM_RUNNING;
 	vm->start_tsc = tsc_now();
+	vm_lifecycle_add(vm);
 	for (u32 c = 0; c < vm->nvcpus; c++)
 		sched_add(vm->vcpu[c]);
 	return true;

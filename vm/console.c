@@ -271,3 +271,8 @@ bool console_active(void)
 {
 	return con.started && uart_port();
 }
+
+u64 console_poll_again(void)
+{
+	return console_active() ? 20000 : 0; /* keep reading what is typed, every 20 ms */
+}

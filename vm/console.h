@@ -11,5 +11,7 @@ void console_start(void);
 void console_poll(void);
 /* True when there is a console to read. */
 bool console_active(void);
+/* CPU 0 is idle: how many us until console_poll should run again (0: no need). */
+u64 console_poll_again(void);
 
 #endif

@@ -13,7 +13,6 @@
 #include "vm/sched.h"
 #include "drivers/lapic.h"
 #include "drivers/timer.h"
-#include "vm/console.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/percpu.h"
@@ -37,7 +36,6 @@ struct runq {
 
 static struct runq rqs[MAX_CPUS];
 static struct sched_stats stats[MAX_CPUS];
-static volatile u32 vms_running;
 static volatile bool started;
 
 static u32 weight(const struct vcpu *v)
@@ -134,8 +132,6 @@ void sched_add(struct vcpu *v)
 		rq->load += weight(v);
 		enqueue(rq, v);
 	}
-	if (v->id == 0)
-		__atomic_fetch_add(&vms_running, 1, __ATOMIC_RELAXED);
 	spin_unlock_irq(&rq->lock, flags);
 	if (started)
 		ipi(cpu, VEC_RESCHED);
@@ -400,12 +396,10 @@ static void arm(u64 now, u64 deadline)
 	lapic_timer_oneshot(VEC_TIMER, MAX(us, 1ull));
 }
 
-static void retire(struct vm *vm);
-
 /* Whether v could still run by itself (runnable, on a CPU, a timer armed, or an interrupt
  * waiting while halted), and whether it is halted (interrupts on): read together under its
  * home lock, so a vCPU being woken between two reads cannot look stuck. */
-static bool may_run(struct vcpu *v, bool *halted)
+bool sched_may_run(struct vcpu *v, bool *halted)
 {
 	u64 flags;
 	struct runq *rq = lock_home(v, &flags);
@@ -418,45 +412,26 @@ static bool may_run(struct vcpu *v, bool *halted)
 	return yes;
 }
 
-/* True if no vCPU of vm can run again by itself. Each vCPU is judged under its own lock, and
- * the whole picture counts only if nothing that could wake one of them happened while it was
- * taken (vm->wake_gen unchanged, no timer in flight: the protocol in kernel/vm.h). */
-static bool stuck(struct vm *vm, bool *irqs_off)
+void sched_take_off(struct vcpu *v, enum vcpu_state to)
 {
-	u64 gen = __atomic_load_n(&vm->wake_gen, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&vm->wake_busy, __ATOMIC_SEQ_CST))
-		return false;
-	*irqs_off = true;
-	for (u32 i = 0; i < vm->nvcpus; i++) {
-		bool halted;
-		if (may_run(vm->vcpu[i], &halted))
-			return false;
-		if (halted)
-			*irqs_off = false;
-	}
-	return !__atomic_load_n(&vm->wake_busy, __ATOMIC_SEQ_CST) &&
-	       __atomic_load_n(&vm->wake_gen, __ATOMIC_SEQ_CST) == gen;
+	u64 flags;
+	struct runq *rq = lock_home(v, &flags);
+	dequeue(rq, v);
+	if (to == VCPU_STOPPED)
+		unhome(rq, v);
+	if (v->state == VCPU_RUNNABLE)
+		rq->load -= weight(v);
+	v->state = to;
+	spin_unlock_irq(&rq->lock, flags);
+	if (to == VCPU_STOPPED)
+		sched_kick(v);
 }
 
-/* A VM whose vCPUs all sleep with no timer armed and nothing pending can never wake: only
- * its own vCPUs and devices could wake it, and none of them will run again. A check that
- * raced with a wake-up judges nothing; the CPU that woke the VM checks again when it idles. */
-static void stop_stuck(void)
+static const struct sched_hooks *hooks;
+
+void sched_set_hooks(const struct sched_hooks *h)
 {
-	for (struct vm *vm = vm_list; vm; vm = vm->next) {
-		if (vm->state != VM_RUNNING || vm->end)
-			continue;
-		bool irqs_off;
-		if (!stuck(vm, &irqs_off))
-			continue;
-		/* Halted with interrupts on, it may be waiting for what is typed on the console. */
-		if (!irqs_off && vm->console_wakes && console_active())
-			continue;
-		vm_stop(vm, VM_END_HALTED, 0, "%s",
-			irqs_off ? "halted with interrupts disabled"
-				 : "every vCPU halted with nothing to wake it");
-		retire(vm);
-	}
+	hooks = h;
 }
 
 /* Nothing to run: sleep until an interrupt, a timer of a halted vCPU, or the next cap
@@ -470,8 +445,9 @@ static void idle(struct runq *rq, u64 next, bool capped)
 		if (!next || boundary < next)
 			next = boundary;
 	}
-	if (this_cpu()->id == 0 && console_active()) { /* keep reading what is typed */
-		u64 poll = now + us_to_tsc(20000);
+	u64 poll_us = this_cpu()->id == 0 && hooks->poll_again ? hooks->poll_again() : 0;
+	if (poll_us) { /* the console keeps reading what is typed */
+		u64 poll = now + us_to_tsc(poll_us);
 		if (!next || poll < next)
 			next = poll;
 	}
@@ -481,55 +457,6 @@ static void idle(struct runq *rq, u64 next, bool capped)
 	__asm__ volatile("sti; hlt; cli" ::: "memory");
 	rq->idle = false;
 	lapic_timer_oneshot(VEC_TIMER, 0);
-}
-
-/* A guest reset with on_reset=restart: once none of the VM's vCPUs runs, take them all off
- * the run queues and load the VM again (vm_reload makes vCPU 0 runnable). */
-static void try_restart(struct vm *vm)
-{
-	for (u32 i = 0; i < vm->nvcpus; i++)
-		if (__atomic_load_n(&vm->vcpu[i]->running_on, __ATOMIC_ACQUIRE) >= 0)
-			return;
-	u32 one = 1;
-	if (!__atomic_compare_exchange_n(&vm->reset_pending, &one, 2, false, __ATOMIC_ACQ_REL,
-					 __ATOMIC_RELAXED))
-		return;
-	for (u32 i = 0; i < vm->nvcpus; i++) {
-		struct vcpu *v = vm->vcpu[i];
-		struct runq *rq = &rqs[v->home];
-		u64 flags = spin_lock_irq(&rq->lock);
-		dequeue(rq, v);
-		if (v->state == VCPU_RUNNABLE)
-			rq->load -= weight(v);
-		v->state = VCPU_WAIT_SIPI;
-		spin_unlock_irq(&rq->lock, flags);
-	}
-	vm_reload(vm);
-	__atomic_store_n(&vm->reset_pending, 0, __ATOMIC_RELEASE);
-	sched_start(vm->vcpu[0]);
-}
-
-/* The VM is over: take its vCPUs off their CPUs' books; the last VM ends the run. */
-static void retire(struct vm *vm)
-{
-	if (__atomic_exchange_n(&vm->state, VM_STOPPED, __ATOMIC_ACQ_REL) != VM_RUNNING)
-		return;
-	if (!vm->stop_tsc)
-		vm->stop_tsc = tsc_now();
-	for (u32 i = 0; i < vm->nvcpus; i++) {
-		struct vcpu *v = vm->vcpu[i];
-		struct runq *rq = &rqs[v->home];
-		u64 flags = spin_lock_irq(&rq->lock);
-		dequeue(rq, v);
-		unhome(rq, v);
-		if (v->state == VCPU_RUNNABLE)
-			rq->load -= weight(v);
-		v->state = VCPU_STOPPED;
-		spin_unlock_irq(&rq->lock, flags);
-		sched_kick(v);
-	}
-	if (__atomic_sub_fetch(&vms_running, 1, __ATOMIC_ACQ_REL) == 0)
-		keel_shutdown(vm_summary());
 }
 
 /* DR0-DR3 belong to the vCPU holding the CPU: neither the VMCS nor the VMCB switches them
@@ -611,7 +538,7 @@ static void run(struct cpu *c, struct runq *rq, struct vcpu *v, u64 switch_start
 	__atomic_store_n(&v->running_on, -1, __ATOMIC_RELEASE);
 	if (v->vm->end || a == EXIT_STOP) {
 		spin_unlock_irq(&rq->lock, flags);
-		retire(v->vm);
+		hooks->vm_over(v->vm);
 		return;
 	}
 	if (v->state == VCPU_RUNNABLE)
@@ -626,7 +553,7 @@ static void run(struct cpu *c, struct runq *rq, struct vcpu *v, u64 switch_start
 	}
 	spin_unlock_irq(&rq->lock, flags);
 	if (v->vm->reset_pending == 1)
-		try_restart(v->vm);
+		hooks->vm_reset(v->vm);
 }
 
 static void tick(struct trap_frame *f)
@@ -656,8 +583,8 @@ __noreturn void sched_loop(void)
 	u64 switch_start = rdtsc();
 	for (;;) {
 		u64 now = rdtsc();
-		if (c->id == 0)
-			console_poll();
+		if (c->id == 0 && hooks->poll)
+			hooks->poll();
 		if (now >= rq->next_balance) {
 			rq->next_balance = now + us_to_tsc(BALANCE_US);
 			balance(c->id, false);
@@ -675,13 +602,13 @@ __noreturn void sched_loop(void)
 		}
 		if (!v) {
 			if (!next && !capped)
-				stop_stuck();
+				hooks->nothing_to_run();
 			idle(rq, next, capped);
 			switch_start = rdtsc();
 			continue;
 		}
 		if (v->vm->end) {
-			retire(v->vm);
+			hooks->vm_over(v->vm);
 			continue;
 		}
 		run(c, rq, v, switch_start);

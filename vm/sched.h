@@ -29,6 +29,23 @@ void sched_timer_changed(struct vcpu *v);
 bool sched_need_resched(void);
 /* Halt the running vCPU (HLT): false if an interrupt is already waiting for it. */
 bool sched_halt(struct vcpu *v);
+/* What the scheduler asks of the layers that use it, set once before any CPU schedules: it is
+ * policy only, and reaches a VM's end, a VM's restart and the console through these. */
+struct sched_hooks {
+	void (*vm_over)(struct vm *vm);	 /* vm has ended and one of its vCPUs left a CPU */
+	void (*vm_reset)(struct vm *vm); /* a vCPU of vm left its CPU with a reset pending */
+	void (*nothing_to_run)(void);	 /* this CPU idles with no timer armed anywhere here */
+	void (*poll)(void);		 /* CPU 0, once each time round its loop (may be NULL) */
+	u64 (*poll_again)(void);	 /* CPU 0 idling: us until poll wants to run again, or 0 */
+};
+void sched_set_hooks(const struct sched_hooks *h);
+
+/* For the VM life cycle (vm/lifecycle.c), the narrow way into the run queues: whether v could
+ * still run by itself (and whether it is halted), read under its run queue's lock; and take v
+ * off the run queues into state `to` (VCPU_WAIT_SIPI for a restart, VCPU_STOPPED for good). */
+bool sched_may_run(struct vcpu *v, bool *halted);
+void sched_take_off(struct vcpu *v, enum vcpu_state to);
+
 /* This CPU's scheduler loop. */
 __noreturn void sched_loop(void);
 /* The boot CPU: let every CPU schedule, and join them. */

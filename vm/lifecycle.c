@@ -1,0 +1,103 @@
+/* The VM life cycle, as the scheduler sees it end: a VM that ended leaves the run queues
+ * (retire; the last one ends keel's run with the summary), a VM with a reset pending is
+ * reloaded once none of its vCPUs runs (try_restart), and a VM that can never wake again is
+ * stopped (stop_stuck). The scheduler calls these through its hooks (vm/sched.h); they reach
+ * the run queues only through sched_may_run and sched_take_off. */
+#include "vm/lifecycle.h"
+#include "drivers/timer.h"
+#include "kernel/panic.h"
+#include "vm/console.h"
+#include "vm/sched.h"
+
+static volatile u32 vms_running;
+
+void vm_lifecycle_add(struct vm *vm)
+{
+	(void)vm;
+	__atomic_fetch_add(&vms_running, 1, __ATOMIC_RELAXED);
+}
+
+/* A guest reset with on_reset=restart: once none of the VM's vCPUs runs, take them all off
+ * the run queues and load the VM again (vm_reload makes vCPU 0 runnable). */
+static void try_restart(struct vm *vm)
+{
+	for (u32 i = 0; i < vm->nvcpus; i++)
+		if (__atomic_load_n(&vm->vcpu[i]->running_on, __ATOMIC_ACQUIRE) >= 0)
+			return;
+	u32 one = 1;
+	if (!__atomic_compare_exchange_n(&vm->reset_pending, &one, 2, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_RELAXED))
+		return;
+	for (u32 i = 0; i < vm->nvcpus; i++)
+		sched_take_off(vm->vcpu[i], VCPU_WAIT_SIPI);
+	vm_reload(vm);
+	__atomic_store_n(&vm->reset_pending, 0, __ATOMIC_RELEASE);
+	sched_start(vm->vcpu[0]);
+}
+
+/* The VM is over: take its vCPUs off their CPUs' books; the last VM ends the run. */
+static void retire(struct vm *vm)
+{
+	if (__atomic_exchange_n(&vm->state, VM_STOPPED, __ATOMIC_ACQ_REL) != VM_RUNNING)
+		return;
+	if (!vm->stop_tsc)
+		vm->stop_tsc = tsc_now();
+	for (u32 i = 0; i < vm->nvcpus; i++)
+		sched_take_off(vm->vcpu[i], VCPU_STOPPED);
+	if (__atomic_sub_fetch(&vms_running, 1, __ATOMIC_ACQ_REL) == 0)
+		keel_shutdown(vm_summary());
+}
+
+/* True if no vCPU of vm can run again by itself. Each vCPU is judged under its own lock, and
+ * the whole picture counts only if nothing that could wake one of them happened while it was
+ * taken (vm->wake_gen unchanged, no timer in flight: the protocol in kernel/vm.h). */
+static bool stuck(struct vm *vm, bool *irqs_off)
+{
+	u64 gen = __atomic_load_n(&vm->wake_gen, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&vm->wake_busy, __ATOMIC_SEQ_CST))
+		return false;
+	*irqs_off = true;
+	for (u32 i = 0; i < vm->nvcpus; i++) {
+		bool halted;
+		if (sched_may_run(vm->vcpu[i], &halted))
+			return false;
+		if (halted)
+			*irqs_off = false;
+	}
+	return !__atomic_load_n(&vm->wake_busy, __ATOMIC_SEQ_CST) &&
+	       __atomic_load_n(&vm->wake_gen, __ATOMIC_SEQ_CST) == gen;
+}
+
+/* A VM whose vCPUs all sleep with no timer armed and nothing pending can never wake: only
+ * its own vCPUs and devices could wake it, and none of them will run again. A check that
+ * raced with a wake-up judges nothing; the CPU that woke the VM checks again when it idles. */
+static void stop_stuck(void)
+{
+	for (struct vm *vm = vm_list; vm; vm = vm->next) {
+		if (vm->state != VM_RUNNING || vm->end)
+			continue;
+		bool irqs_off;
+		if (!stuck(vm, &irqs_off))
+			continue;
+		/* Halted with interrupts on, it may be waiting for what is typed on the console. */
+		if (!irqs_off && vm->console_wakes && console_active())
+			continue;
+		vm_stop(vm, VM_END_HALTED, 0, "%s",
+			irqs_off ? "halted with interrupts disabled"
+				 : "every vCPU halted with nothing to wake it");
+		retire(vm);
+	}
+}
+
+static const struct sched_hooks hooks = {
+	.vm_over = retire,
+	.vm_reset = try_restart,
+	.nothing_to_run = stop_stuck,
+	.poll = console_poll,
+	.poll_again = console_poll_again,
+};
+
+void vm_lifecycle_init(void)
+{
+	sched_set_hooks(&hooks);
+}
