@@ -70,8 +70,7 @@ enum exit_action exit_intr(struct vcpu *v, struct vexit *e)
 enum exit_action exit_shutdown(struct vcpu *v, struct vexit *e)
 {
 	(void)e;
-	vm_stop(v->vm, VM_END_SHUTDOWN, 0, "triple fault at rip %#llx",
-		(unsigned long long)vcpu_get(v, VREG_RIP));
+	vm_stop(v->vm, VM_END_SHUTDOWN, 0, "triple fault at rip %#llx", vcpu_get(v, VREG_RIP));
 	return EXIT_STOP;
 }
 
@@ -114,9 +113,8 @@ enum exit_action exit_ignore(struct vcpu *v, struct vexit *e)
 enum exit_action exit_unexpected(struct vcpu *v, struct vexit *e)
 {
 	log_err("vm %s: vCPU %u: unexpected exit %#llx (qualification %#llx) at rip %#llx",
-		v->vm->name, v->id, (unsigned long long)e->reason, (unsigned long long)e->qual,
-		(unsigned long long)vcpu_get(v, VREG_RIP));
+		v->vm->name, v->id, e->reason, e->qual, vcpu_get(v, VREG_RIP));
 	virt->dump(v);
-	vm_stop(v->vm, VM_END_ERROR, 0, "unexpected exit %#llx", (unsigned long long)e->reason);
+	vm_stop(v->vm, VM_END_ERROR, 0, "unexpected exit %#llx", e->reason);
 	return EXIT_STOP;
 }

@@ -107,7 +107,7 @@ static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const
 			online |= BIT(c);
 	if (d->pin && !(d->pin & online)) {
 		log_err("vm %s: pin=%#llx names no online CPU (online: %#llx); not started",
-			d->name, (unsigned long long)d->pin, (unsigned long long)online);
+			d->name, d->pin, online);
 		return false;
 	}
 	struct guest_image *gi = image_of(bi, defs, ok, i);
@@ -136,9 +136,8 @@ static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const
 	for (u32 c = 1; c < vm->nvcpus; c++)
 		vm->vcpu[c]->state = VCPU_WAIT_SIPI;
 	log_info("vm %s: %llu MiB, %u vCPU%s, weight %u%s, CPUs %#llx, keel overhead %llu KiB%s%s",
-		 vm->name, (unsigned long long)(d->mem / MiB), vm->nvcpus,
-		 vm->nvcpus == 1 ? "" : "s", vm->weight, vm->cap ? ", capped" : "",
-		 (unsigned long long)vm->pin, (unsigned long long)(vm->overhead / KiB),
+		 vm->name, (d->mem / MiB), vm->nvcpus, vm->nvcpus == 1 ? "" : "s", vm->weight,
+		 vm->cap ? ", capped" : "", vm->pin, (vm->overhead / KiB),
 		 vm->cmdline[0] ? ", cmdline " : "", vm->cmdline);
 	vm->state = VM_RUNNING;
 	vm->start_tsc = tsc_now();

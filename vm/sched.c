@@ -483,7 +483,7 @@ static void dr_save(struct vcpu *v)
 static void check_host_tpr(void)
 {
 	if (read_cr8())
-		panic("host TPR is %llu after a guest ran", (unsigned long long)read_cr8());
+		panic("host TPR is %llu after a guest ran", read_cr8());
 }
 
 /* INIT, or HLT with interrupts off, left v to wait for a SIPI: it does so now that it has left

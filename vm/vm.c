@@ -52,8 +52,7 @@ struct vm *vm_create(const char *name, u64 ram, u32 ncpus, bool (*attach)(struct
 	vm->start_tsc = tsc_now();
 	if (!gmem_init(&vm->mem, ram, virt->gmap_format)) {
 		log_err("vm %s: cannot get %llu MiB of RAM (%llu MiB free); not started", name,
-			(unsigned long long)(ram / MiB),
-			(unsigned long long)(mm_free_pages() * PAGE_SIZE / MiB));
+			(ram / MiB), (mm_free_pages() * PAGE_SIZE / MiB));
 		kfree(vm);
 		return NULL;
 	}
@@ -152,8 +151,7 @@ void vm_stop(struct vm *vm, enum vm_end end, u64 status, const char *fmt, ...)
 	__atomic_store_n(&vm->end, end, __ATOMIC_RELEASE);
 	spin_unlock_irq(&stop_lock, flags);
 	if (end == VM_END_EXIT)
-		log_info("vm %s: exited with status %llu (%s)", vm->name,
-			 (unsigned long long)status, vm->why);
+		log_info("vm %s: exited with status %llu (%s)", vm->name, status, vm->why);
 	else if (end == VM_END_POWEROFF || end == VM_END_RESET)
 		log_info("vm %s: %s", vm->name, vm->why); /* a clean end the guest asked for */
 	else
@@ -203,19 +201,15 @@ int vm_summary(void)
 			if (kinds[k] &&
 			    (size_t)n < sizeof(by)) /* fmt_snprintf counts what it cut */
 				n += fmt_snprintf(by + n, sizeof(by) - (size_t)n, "%s%s %llu",
-						  n ? ", " : "", exit_kind_names[k],
-						  (unsigned long long)kinds[k]);
+						  n ? ", " : "", exit_kind_names[k], kinds[k]);
 		by[MIN((size_t)n, sizeof(by) - 1)] = '\0';
 		u64 run = tsc_to_us(vm->stop_tsc - vm->start_tsc), g = tsc_to_us(guest);
 		log_info(
 			"summary: vm %s: %s, status %llu (%s); %llu.%03llu s, %llu.%03llu s in the "
 			"guest on CPUs %#llx; %llu exits (%s); keel overhead %llu KiB",
-			vm->name, end_name(vm), (unsigned long long)vm->status, vm->why,
-			(unsigned long long)(run / 1000000),
-			(unsigned long long)(run / 1000 % 1000), (unsigned long long)(g / 1000000),
-			(unsigned long long)(g / 1000 % 1000), (unsigned long long)ran_on,
-			(unsigned long long)exits, n ? by : "none",
-			(unsigned long long)(vm->overhead / KiB));
+			vm->name, end_name(vm), vm->status, vm->why, (run / 1000000),
+			(run / 1000 % 1000), (g / 1000000), (g / 1000 % 1000), ran_on, exits,
+			n ? by : "none", (vm->overhead / KiB));
 		bool clean = vm->end == VM_END_POWEROFF || vm->end == VM_END_RESET ||
 			     (vm->end == VM_END_EXIT && vm->status == 0);
 		if (!clean)
@@ -225,9 +219,7 @@ int vm_summary(void)
 	sched_stats(&st);
 	log_info("summary: scheduler: %llu vCPU switches, %llu ns between guests on average, "
 		 "%llu migrations",
-		 (unsigned long long)st.switches,
-		 (unsigned long long)(st.switches ? tsc_to_us(st.switch_tsc * 1000 / st.switches)
-						  : 0),
-		 (unsigned long long)st.migrations);
+		 st.switches, (st.switches ? tsc_to_us(st.switch_tsc * 1000 / st.switches) : 0),
+		 st.migrations);
 	return status;
 }
