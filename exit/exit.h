@@ -1,6 +1,6 @@
 /* The exit path: a backend decodes its exit into a small struct vexit and calls one shared
  * handler; the handler decides and returns what happens next. What an exit means is written
- * once, here and in kernel/exit_*.c, for both backends.
+ * once, here and in the other files of exit/, for both backends.
  *
  * Nothing on this path logs, allocates or takes a global lock in the common case; counters are
  * per vCPU. Rare paths (a VM stopping, a first unknown port) may log. */
@@ -66,7 +66,7 @@ enum exit_action exit_cr(struct vcpu *v, struct vexit *e);
 enum exit_action exit_ignore(struct vcpu *v, struct vexit *e);
 enum exit_action exit_timeslice(struct vcpu *v, struct vexit *e);
 enum exit_action exit_irq_window(struct vcpu *v, struct vexit *e);
-/* The CR4 bits a guest may set: those of the features keel's CPUID shows it (kernel/cpuid.c). */
+/* The CR4 bits a guest may set: those of the features keel's CPUID shows it (exit/cpuid.c). */
 u64 guest_cr4_allowed(void);
 /* An exit keel does not expect: dump the control block and stop that VM. */
 enum exit_action exit_unexpected(struct vcpu *v, struct vexit *e);

@@ -9,7 +9,7 @@
 #define PRINT_MAX   4096
 #define PRINT_CHUNK 256
 
-/* Log a guest buffer as "[NAME]" lines (kernel/guestout.c). Its two ends are read first so
+/* Log a guest buffer as "[NAME]" lines (vm/guestout.c). Its two ends are read first so
  * that a bad buffer logs nothing (4096 bytes span at most two pages); then it is read a chunk
  * at a time into this call's own stack, so two CPUs printing at once never share a byte. */
 static s64 hc_print(struct vcpu *v, u64 la, u64 len)

@@ -1,5 +1,5 @@
 /* Offsets of the guest GPRs in struct guest_regs, for the world-switch stubs (assembly) and
- * checked against the C struct in kernel/vm.c. */
+ * checked against the C struct in vm/vm.c. */
 #ifndef KEEL_GPR_H
 #define KEEL_GPR_H
 

@@ -1,4 +1,4 @@
-/* SMP bring-up: the boot CPU copies boot/trampoline.S to a free low page and starts each AP
+/* SMP bring-up: the boot CPU copies kernel/trampoline.S to a free low page and starts each AP
  * with INIT-SIPI-SIPI (SDM vol. 3 8.4.4.1); the AP builds its per-CPU state, then waits for
  * the boot CPU to enable virtualisation everywhere and start the scheduler. */
 #include "kernel/smp.h"
@@ -59,7 +59,7 @@ void ap_entry(u32 id)
 	sched_loop();
 }
 
-/* Fill the trampoline's parameter block (boot/trampoline.h). */
+/* Fill the trampoline's parameter block (kernel/trampoline.h). */
 static void prepare(void)
 {
 	u8 *t = phys_to_virt(tramp);

@@ -1,5 +1,5 @@
 /* The AP trampoline's layout: code at the start of its page, parameters at fixed offsets
- * near its end (written by kernel/smp.c, read by boot/trampoline.S). */
+ * near its end (written by kernel/smp.c, read by kernel/trampoline.S). */
 #ifndef KEEL_TRAMPOLINE_H
 #define KEEL_TRAMPOLINE_H
 

@@ -1,4 +1,4 @@
-/* The few C library functions keel needs, written in kernel/string.c. The host unit tests use
+/* The few C library functions keel needs, written in lib/string.c. The host unit tests use
  * the C library's own. */
 #ifndef KEEL_LIB_H
 #define KEEL_LIB_H

@@ -38,7 +38,7 @@ bool guest_load(struct vm *vm, const struct guest_image *gi, struct vcpu_boot_st
 u64 guest_identity_map(struct vm *vm, u64 *pml4_out, u64 *gdt_out);
 void guest_flat_segs(struct vcpu_boot_state *s, u16 code_sel, u16 code_attr, u16 data_sel,
 		     u16 data_attr);
-/* kernel/linux_boot.c */
+/* loader/linux_boot.c */
 bool linux_load(struct vm *vm, const struct guest_image *gi, const struct image *img,
 		struct vcpu_boot_state *s);
 

@@ -6,7 +6,7 @@
 #include "lib/calendar.h"
 
 /* CMOS memory bytes past the clock's registers (layout as SeaBIOS reads it); the clock's own
- * registers are in kernel/calendar.h. */
+ * registers are in lib/calendar.h. */
 enum {
 	CMOS_BASE_MEM = 0x15, /* KiB below 1 MiB, 2 bytes */
 	CMOS_EXT_MEM = 0x17,  /* KiB above 1 MiB up to 64 MiB, 2 bytes */

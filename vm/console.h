@@ -1,4 +1,4 @@
-/* keel's serial console input: routed to one VM or keel's prompt (kernel/console.c). */
+/* keel's serial console input: routed to one VM or keel's prompt (vm/console.c). */
 #ifndef KEEL_CONSOLE_H
 #define KEEL_CONSOLE_H
 

@@ -50,7 +50,7 @@ static void retire(struct vm *vm)
 
 /* True if no vCPU of vm can run again by itself. Each vCPU is judged under its own lock, and
  * the whole picture counts only if nothing that could wake one of them happened while it was
- * taken (vm->wake_gen unchanged, no timer in flight: the protocol in kernel/vm.h). */
+ * taken (vm->wake_gen unchanged, no timer in flight: the protocol in vm/vm.h). */
 static bool stuck(struct vm *vm, bool *irqs_off)
 {
 	u64 gen = __atomic_load_n(&vm->wake_gen, __ATOMIC_SEQ_CST);

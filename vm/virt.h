@@ -1,6 +1,6 @@
 /* The one interface between keel and a virtualisation backend (vmx/ or svm/). Backends fill a
  * `const struct virt_ops` with designated initializers; keel reaches them only through `virt`.
- * Backends call into keel's shared exit handlers (kernel/exit.h), never the reverse. */
+ * Backends call into keel's shared exit handlers (exit/exit.h), never the reverse. */
 #ifndef KEEL_VIRT_H
 #define KEEL_VIRT_H
 

@@ -113,7 +113,7 @@ struct virq_ops;
 /* Which CPU may touch what. A vCPU's guest registers, control block, event and counters are
  * its running CPU's alone. The fields below marked "shared" are read by other CPUs (the
  * scheduler, the stuck-VM check, wakers, IPIs), and each names the lock or protocol that makes
- * that safe. "home" is the lock of rqs[v->home] in kernel/sched.c (lock_home). Lock order: the
+ * that safe. "home" is the lock of rqs[v->home] in vm/sched.c (lock_home). Lock order: the
  * VM's device lock, then a run queue's lock; timer_lock is innermost (taken under either). */
 struct vcpu {
 	struct guest_regs regs; /* first: the world-switch stubs address it directly */
@@ -130,7 +130,7 @@ struct vcpu {
 	 * them once every vCPU has stopped. */
 	u64 exits[EXIT_KINDS];
 	u64 guest_tsc; /* TSC ticks spent in the guest */
-	/* interrupts (kernel/virq.c) */
+	/* interrupts (vm/virq.c) */
 	/* shared, atomic: set by any waker (release) before it calls sched_wake; exchanged to 0
 	 * only by the running CPU before it asks the controller (vcpu_pre_entry). */
 	volatile u32 irq_pending;
@@ -146,7 +146,7 @@ struct vcpu {
 	struct spinlock timer_lock;
 	struct vtimer timers[VCPU_TIMERS];
 	u64 next_deadline; /* the earliest armed timer, 0 if none */
-	/* scheduling (kernel/sched.c) */
+	/* scheduling (vm/sched.c) */
 	u32 home; /* shared: CPU whose run queue holds it; changes under both run queues' locks */
 	/* shared: CPU running it now, -1 if none: set (release) by the CPU that picked it, set to
 	 * -1 under home when it leaves; while >= 0 no other CPU touches its control block. */
@@ -203,7 +203,7 @@ struct vm {
 	u32 weight;		   /* share of CPU against other VMs (default 256) */
 	u32 cap; /* at most this percent of one CPU, summed over its vCPUs; 0: no cap */
 	u64 pin; /* CPUs its vCPUs may run on (bit n: CPU n) */
-	/* The stuck-VM check's protocol (kernel/sched.c, stop_stuck): whatever may wake one of
+	/* The stuck-VM check's protocol (vm/sched.c, stop_stuck): whatever may wake one of
 	 * this VM's vCPUs (arming a timer, raising an interrupt, making a vCPU runnable) bumps
 	 * wake_gen, and whatever takes a wake-up source away before it delivers it (a timer being
 	 * fired) holds wake_busy above 0 meanwhile. A check that saw wake_gen change or wake_busy

@@ -1,4 +1,4 @@
-/* kernel/fmt.c against the C library's snprintf. */
+/* lib/fmt.c against the C library's snprintf. */
 #include "tests/unit/fakes.h"
 #include "lib/fmt.h"
 

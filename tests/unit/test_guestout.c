@@ -1,4 +1,4 @@
-/* kernel/guestout.c: which guest bytes reach keel's terminal, and long lines in pieces. */
+/* vm/guestout.c: which guest bytes reach keel's terminal, and long lines in pieces. */
 #include "tests/unit/fakes.h"
 #include "vm/guestout.h"
 
