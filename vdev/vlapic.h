@@ -24,7 +24,7 @@ struct vlapic {
 void vlapic_deliver(struct vcpu *v, u8 vector, bool level);
 
 struct vm;
-/* Save one vCPU's local APIC (dev: its struct vlapic in vm->dev.lapic) at guest-clock time now
+/* Save one vCPU's local APIC (dev: its struct vlapic in vm->dev->lapic) at guest-clock time now
  * as a record in buf (len bytes, VREC_MAX fits): the bytes written, 0 if it does not fit. Its
  * vCPU is not running. The APIC ID is the vCPU's index, not part of the record. */
 u64 vlapic_save(const void *dev, u64 now, void *buf, u64 len);

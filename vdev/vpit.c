@@ -1,6 +1,6 @@
 /* 8254 PIT (Intel 8254 data sheet, order 231164) at 0x40-0x43 and port 0x61. A channel's
  * count and OUT are computed from the guest clock at each read, never ticked: d = PIT clocks
- * since the count was loaded. Channel 0 arms a vCPU-0 timer (its timer) for OUT0's next
+ * since the count was loaded. Channel 0 arms a vCPU-0 timer (asked for at attach) for OUT0's next
  * rising edge and pulses ISA IRQ 0 there. Modes 0-5, the four access modes, counter latch,
  * read-back and the status byte are supported; BCD counting is accepted (the count converts). */
 #include "vdev/vpit.h"

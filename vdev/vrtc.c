@@ -2,7 +2,7 @@
  * is base_unix plus the guest clock's elapsed time, shown in BCD or binary and 24 or 12 hours
  * per register B. Register A's UIP bit is on for the last 244 us of every second, as the
  * update cycle keeps it, so wait-for-UIP loops end. Interrupt flags (register C) are
- * brought up to date at each access; a vCPU-0 timer  runs only while the guest
+ * brought up to date at each access; a vCPU-0 timer (asked for at attach) runs only while the guest
  * enables an interrupt, and raises ISA IRQ 8 until register C is read. */
 #include "vdev/vrtc.h"
 #include "vdev/vdev.h"
