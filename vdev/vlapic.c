@@ -485,10 +485,13 @@ static bool vlapic_attach(struct vm *vm, void *dev)
 	return bus_add(&vm->mmio, VLAPIC_BASE, PAGE_SIZE, &vlapic_ops, dev);
 }
 
-/* Every vCPU's local APIC at power-on, and the VM's interrupt controller again. */
+/* Every vCPU's local APIC at power-on, its timer disarmed first, and the VM's interrupt
+ * controller again. */
 static void vlapic_reset_op(struct vm *vm, void *dev)
 {
 	struct vlapic *l = dev;
+	for (u32 i = 0; i < vm->nvcpus; i++)
+		vcpu_timer_set(vm->vcpu[i], 0, timer_fire, &l[i]);
 	for (u32 i = 0; i < VM_MAX_VCPUS; i++)
 		vlapic_reset(&l[i]);
 	vm_set_irq_controller(vm, &vlapic_irq);
