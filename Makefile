@@ -74,6 +74,8 @@ $(BUILD)/unit/%: $(BUILD)/host/tests/unit/%.o $(UNIT_OBJS)
 
 # The local APIC's test links the real vlapic.c (the others get fakes_vdev.c's vlapic_deliver).
 $(BUILD)/unit/test_vlapic: $(BUILD)/host/vdev/vlapic.o
+# The platform's walk links the real table and the local APIC it lists.
+$(BUILD)/unit/test_vdevs: $(BUILD)/host/vdev/vdevs.o $(BUILD)/host/vdev/vlapic.o
 
 unit: $(UNIT_TESTS)
 

@@ -10,6 +10,7 @@
 #include "vm/virq.h"
 #include "vm/virt.h"
 #include "kernel/x86.h"
+#include "vdev/vlapic.h" /* the virtual APIC timer's clock, for CPUID */
 
 static void host_cpuid(u32 leaf, u32 sub, u32 r[4])
 {

@@ -14,7 +14,7 @@ static u64 size_mask(u8 size)
 
 static void note_unknown(struct vcpu *v, u16 port, bool in)
 {
-	u64 *bits = v->vm->dev.unknown_logged;
+	u64 *bits = v->vm->unknown_ports;
 	if (bits[port / 64] & BIT(port % 64))
 		return;
 	bits[port / 64] |= BIT(port % 64);

@@ -11,6 +11,7 @@
 #include "vm/virt.h"
 #include "loader/vmdef.h"
 #include "mm/mm.h"
+#include "vdev/vdevs.h"
 
 static const struct vmdef *find_vm(const struct vmdef *defs, const bool *ok, int n,
 				   const char *name)
@@ -163,7 +164,7 @@ static void vm_restart(struct vm *vm)
 	log_info("vm %s: reset by the guest: restarting it (restart %u)", vm->name, vm->restarts);
 	for (u32 i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *v = vm->vcpu[i];
-		for (int t = 0; t < VCPU_TIMERS; t++)
+		for (u32 t = 0; t < v->ntimers; t++) /* disarmed; the slots stay the devices' */
 			v->timers[t].deadline = 0;
 		v->next_deadline = 0;
 		v->event.pending = false;

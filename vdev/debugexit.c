@@ -1,9 +1,7 @@
 /* Debug exit at port 0xf4 (as QEMU's isa-debug-exit): a write ends the VM with the written
  * value as its exit status. */
 #include "vdev/debugexit.h"
-#include "vm/bus.h"
-#include "vm/vm.h"
-#include "vdev/vrecord.h"
+#include "vdev/vdev.h"
 
 static u64 debugexit_read(struct vcpu *v, void *dev, u64 port, u8 size)
 {
@@ -35,8 +33,24 @@ const char *debugexit_load(struct vm *vm, void *dev, u64 now, const void *buf, u
 	return vrec_open(&r, buf, len, VREC_DEBUGEXIT, 1, NULL, 0, now) ? NULL : r.why;
 }
 
+/* Its ports on the buses. */
+static bool debugexit_attach(struct vm *vm, void *dev)
+{
+	return bus_add(&vm->io, 0xf4, 4, &debugexit_ops, dev);
+}
+
+/* Power-on state. */
+static void debugexit_reset_op(struct vm *vm, void *dev)
+{
+	(void)vm, (void)dev;
+}
+
 const struct vdev_ops debugexit_ops = {
 	.name = "debug-exit",
 	.read = debugexit_read,
 	.write = debugexit_write,
+	.attach = debugexit_attach,
+	.reset = debugexit_reset_op,
+	.save = debugexit_save,
+	.load = debugexit_load,
 };

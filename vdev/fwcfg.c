@@ -2,10 +2,8 @@
  * interface QEMU gives its guests, answering the keys small test kernels read. Items are
  * little-endian except the file directory's count (QEMU docs/specs/fw_cfg.rst). */
 #include "vdev/fwcfg.h"
-#include "vm/bus.h"
+#include "vdev/vdev.h"
 #include "lib/string.h"
-#include "vm/vm.h"
-#include "vdev/vrecord.h"
 
 enum {
 	FW_SIGNATURE = 0x00,
@@ -89,8 +87,25 @@ const char *fwcfg_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 l
 	return NULL;
 }
 
+/* Its ports on the buses. */
+static bool fwcfg_attach(struct vm *vm, void *dev)
+{
+	return bus_add(&vm->io, 0x510, 2, &fwcfg_ops, dev);
+}
+
+/* Power-on state. */
+static void fwcfg_reset_op(struct vm *vm, void *dev)
+{
+	(void)vm;
+	*(struct fwcfg *)dev = (struct fwcfg){0};
+}
+
 const struct vdev_ops fwcfg_ops = {
 	.name = "fw_cfg",
 	.read = fwcfg_read,
 	.write = fwcfg_write,
+	.attach = fwcfg_attach,
+	.reset = fwcfg_reset_op,
+	.save = fwcfg_save,
+	.load = fwcfg_load,
 };

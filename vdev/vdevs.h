@@ -1,11 +1,11 @@
-/* Every virtual device's state for one VM, in one plain struct, and the call that puts them
- * on the VM's buses. One file per device in vdev/, each exporting one const vdev_ops. */
+/* The platform: a PC's virtual devices for one VM. struct vm_devices holds their state (the VM
+ * points to it); vdevs.c's table lists them, and the calls below walk that table. */
 #ifndef KEEL_VDEVS_H
 #define KEEL_VDEVS_H
 
 #include "lib/types.h"
 
-#include "kernel/spinlock.h"
+#include "vdev/fwcfg.h"
 #include "vdev/vioapic.h"
 #include "vdev/vkbd.h"
 #include "vdev/vlapic.h"
@@ -15,58 +15,53 @@
 #include "vdev/vpm.h"
 #include "vdev/vrtc.h"
 #include "vdev/vuart.h"
+#include "vm/vm.h"
 
-struct vm;
+/* The PC's devices, one line each: its ops, its state as a field of struct vm_devices, and
+ * that field's name. The order is the order they are reset in and get their timer slots.
+ * The local APICs are per vCPU and not under the device lock, except: IRR, ISR and TMR bits
+ * change by atomic operations (any CPU requests an interrupt); the timer's fields change under
+ * the lock (it may fire on another CPU: vlapic.c, timer_fire); IPI senders read LDR, DFR and
+ * SVR without it (a guest reprogramming its destination while another vCPU sends gets the old
+ * or the new, as on hardware). The rest are under the VM's device lock (vm->devlock). */
+#define VDEVS_PC(X)                                              \
+	X(vlapic_ops, struct vlapic lapic[VM_MAX_VCPUS], lapic)  \
+	X(vpic_ops, struct vpic pic, pic)                        \
+	X(vpit_ops, struct vpit pit, pit)                        \
+	X(vrtc_ops, struct vrtc rtc, rtc)                        \
+	X(vioapic_ops, struct vioapic ioapic, ioapic)            \
+	X(vpci_ops, struct vpci pci, pci)                        \
+	X(vkbd_ops, struct vkbd kbd, kbd)                        \
+	X(vpm_ops, struct vpm pm, pm)                            \
+	X(vuart_ops, struct vuart uart, uart)                    \
+	X(debugexit_ops, u8 debugexit /* no state */, debugexit) \
+	X(fwcfg_ops, struct fwcfg fwcfg, fwcfg)
 
-/* fw_cfg at 0x510/0x511 (fwcfg.c). */
-struct fwcfg {
-	u16 key;
-	u32 off;
-};
-
+/* Every device's state, one plain struct. */
+#define VDEVS_FIELD(ops, decl, field) decl;
 struct vm_devices {
-	struct spinlock lock; /* held around every access to the VM-wide devices below */
-	struct vuart uart;
-	struct fwcfg fwcfg;
-	struct vpic pic;
-	struct vpit pit;
-	struct vrtc rtc;
-	struct vioapic ioapic;
-	struct vpci pci;
-	struct vkbd kbd;
-	struct vpm pm;
-	/* Per vCPU, not under the lock, except: IRR, ISR and TMR bits change by atomic operations
-	 * (any CPU requests an interrupt); the timer's fields change under the lock (it may fire
-	 * on another CPU: vlapic.c, timer_fire); IPI senders read LDR, DFR and SVR without it (a
-	 * guest reprogramming its destination while another vCPU sends gets the old or the new,
-	 * as on hardware). */
-	struct vlapic lapic[16];
-	u64 unknown_logged[1024]; /* one bit per port: unknown ports are logged once */
+	VDEVS_PC(VDEVS_FIELD)
 };
+#undef VDEVS_FIELD
 
-extern const struct vdev_ops vuart_ops, debugexit_ops, fwcfg_ops, vpic_ops, vlapic_ops, vpit_ops,
-	vrtc_ops, vioapic_ops, vpci_ops, vkbd_ops, vpm_ops;
+#define VDEVS_OPS(ops, decl, field) extern const struct vdev_ops ops;
+VDEVS_PC(VDEVS_OPS)
+#undef VDEVS_OPS
 
-/* Reset every device and register it on vm's buses. */
+/* Give vm its devices, each attached (on the buses, with its timers) and reset. */
 bool vdevs_attach(struct vm *vm);
-/* Put every device back in its power-on state (a guest reset), buses untouched; the device
- * timers on vCPU 0 are disarmed. */
+/* Put every device back in its power-on state (a guest reset), buses untouched, their timers
+ * disarmed. */
 void vdevs_reset(struct vm *vm);
 /* A guest reset with on_reset=restart: vdevs_reset under the device lock (another CPU may be
  * delivering console input), keeping the CMOS RAM as a PC does across a reset. */
 void vdevs_restart(struct vm *vm);
-
-/* a * b / c, exact, for device clock conversions (guest clock ticks to a device's clock and
- * back): no overflow while a % c * b fits in 64 bits, true for every clock here. */
-static inline u64 vdev_muldiv(u64 a, u64 b, u64 c)
-{
-	return a / c * b + a % c * b / c;
-}
-
-/* The same, rounded up. */
-static inline u64 vdev_muldiv_up(u64 a, u64 b, u64 c)
-{
-	return a / c * b + (a % c * b + c - 1) / c;
-}
+/* Every device's record, in the table's order (a per-vCPU device: one per vCPU), one after
+ * another in buf (len bytes): the bytes written, 0 if they do not fit. No vCPU of vm runs. */
+u64 vdevs_save(struct vm *vm, void *buf, u64 len);
+/* Load vdevs_save's records into vm's devices (a fresh VM with as many vCPUs): NULL, or why
+ * they were refused (devices loaded before the refusal keep their new state). No vCPU of vm
+ * runs. */
+const char *vdevs_load(struct vm *vm, const void *buf, u64 len);
 
 #endif

@@ -4,11 +4,9 @@
  * level pins deliver while asserted with remote IRR clear, and again after the local APIC's
  * EOI if still asserted. Delivery reaches the local APICs through vlapic_deliver. */
 #include "vdev/vioapic.h"
-#include "vm/bus.h"
-#include "vm/virq.h"
-#include "vm/vm.h"
+#include "vdev/vdev.h"
+#include "vdev/vdevs.h"
 #include "vdev/vlapic.h"
-#include "vdev/vrecord.h"
 
 enum { IOREGSEL = 0x00, IOWIN = 0x10 }; /* MMIO offsets (3.1) */
 enum { IOAPICID = 0x00, IOAPICVER = 0x01, IOAPICARB = 0x02, IOREDTBL = 0x10 }; /* 3.2 */
@@ -38,7 +36,7 @@ static bool accepts(const struct vm *vm, u32 t, u32 dest, bool logical)
 {
 	if (!logical)
 		return dest == 0xff || dest == t;
-	const struct vlapic *l = &vm->dev.lapic[t];
+	const struct vlapic *l = &vm->dev->lapic[t];
 	u32 ldr = l->ldr >> 24;
 	if ((l->dfr >> 28) == 0xf)
 		return (ldr & dest) != 0;
@@ -76,7 +74,7 @@ static void level_check(struct vm *vm, struct vioapic *io, u32 pin)
 /* A pin changed level: an edge pin fires on the rise, a level pin while high. */
 void vioapic_line(struct vm *vm, u32 gsi, bool level)
 {
-	struct vioapic *io = &vm->dev.ioapic;
+	struct vioapic *io = &vm->dev->ioapic;
 	if (gsi >= VIOAPIC_PINS)
 		return;
 	bool was = io->lines & BIT(gsi);
@@ -91,7 +89,7 @@ void vioapic_line(struct vm *vm, u32 gsi, bool level)
 /* A level vector was EOIed: its pins may take the next interrupt (or the same again). */
 void vioapic_eoi(struct vm *vm, u8 vector)
 {
-	struct vioapic *io = &vm->dev.ioapic;
+	struct vioapic *io = &vm->dev->ioapic;
 	for (u32 pin = 0; pin < VIOAPIC_PINS; pin++) {
 		if ((u8)io->redir[pin] != vector || !(io->redir[pin] & RTE_REMOTE_IRR))
 			continue;
@@ -219,8 +217,25 @@ const char *vioapic_load(struct vm *vm, void *dev, u64 now, const void *buf, u64
 	return NULL;
 }
 
+/* Its ports (MMIO) on the buses. */
+static bool vioapic_attach(struct vm *vm, void *dev)
+{
+	return bus_add(&vm->mmio, VIOAPIC_BASE, PAGE_SIZE, &vioapic_ops, dev);
+}
+
+/* Power-on state. */
+static void vioapic_reset_op(struct vm *vm, void *dev)
+{
+	(void)vm;
+	vioapic_reset(dev);
+}
+
 const struct vdev_ops vioapic_ops = {
 	.name = "ioapic",
 	.read = vioapic_read,
 	.write = vioapic_write,
+	.attach = vioapic_attach,
+	.reset = vioapic_reset_op,
+	.save = vioapic_save,
+	.load = vioapic_load,
 };

@@ -5,6 +5,8 @@
 
 #include "lib/types.h"
 
+struct vdev_ops;
+
 #define VIOAPIC_BASE	 0xfec00000ull
 #define VIOAPIC_PINS	 24
 #define VIOAPIC_ID_UNSET 0xffffffffu /* the ID register reads as the vCPU count (the MADT's) */
@@ -32,5 +34,8 @@ u64 vioapic_save(const void *dev, u64 now, void *buf, u64 len);
  * IRR bits and pin levels as saved; nothing is delivered. NULL, or why the
  * record is refused (dev unchanged). Device lock held. */
 const char *vioapic_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len);
+
+/* The device (bus accesses, attach, reset, save, load), in the platform's table. */
+extern const struct vdev_ops vioapic_ops;
 
 #endif

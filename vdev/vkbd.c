@@ -7,10 +7,7 @@
  * them. keel's ACPI tables do not announce an 8042, so Linux leaves it alone; 0xfe still
  * resets. */
 #include "vdev/vkbd.h"
-#include "vm/bus.h"
-#include "vm/virq.h"
-#include "vm/vm.h"
-#include "vdev/vrecord.h"
+#include "vdev/vdev.h"
 
 /* Status register bits. */
 #define ST_OBF	   0x01 /* output buffer full */
@@ -212,8 +209,27 @@ const char *vkbd_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 le
 	return NULL;
 }
 
+/* Its ports on the buses. */
+static bool vkbd_attach(struct vm *vm, void *dev)
+{
+	return bus_add(&vm->io, 0x60, 1, &vkbd_ops, dev) &&
+	       bus_add(&vm->io, 0x64, 1, &vkbd_ops, dev) &&
+	       bus_add(&vm->io, 0x92, 1 /* port A: fast reset, A20 */, &vkbd_ops, dev);
+}
+
+/* Power-on state. */
+static void vkbd_reset_op(struct vm *vm, void *dev)
+{
+	(void)vm;
+	vkbd_reset(dev);
+}
+
 const struct vdev_ops vkbd_ops = {
 	.name = "i8042",
 	.read = vkbd_read,
 	.write = vkbd_write,
+	.attach = vkbd_attach,
+	.reset = vkbd_reset_op,
+	.save = vkbd_save,
+	.load = vkbd_load,
 };

@@ -6,6 +6,8 @@
 
 #include "lib/types.h"
 
+struct vdev_ops;
+
 struct vkbd {
 	u8 cmd_byte; /* controller RAM byte 0: INT, INT2, SYS, EN# (kbd), AUXEN#, XLATE */
 	u8 outport;  /* controller output port: bit 0 reset (active low), bit 1 A20 */
@@ -27,5 +29,8 @@ u64 vkbd_save(const void *dev, u64 now, void *buf, u64 len);
  * ports, output buffer and a command waiting for its data; drives no interrupt line. NULL, or why
  * the record is refused (dev unchanged). Device lock held. */
 const char *vkbd_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len);
+
+/* The device (bus accesses, attach, reset, save, load), in the platform's table. */
+extern const struct vdev_ops vkbd_ops;
 
 #endif

@@ -2,13 +2,9 @@
  * priorities, EOI, the timer (one-shot and periodic, on a 100 MHz clock), and IPIs (fixed,
  * NMI, INIT, start-up) by physical or logical destination or shorthand. It is also the vCPU's
  * interrupt controller for keel (virq_ops), with the PIC behind LINT0 in ExtINT mode. */
-#include "vm/bus.h"
-#include "vm/virq.h"
-#include "vm/vm.h"
-#include "vdev/vioapic.h"
 #include "vdev/vlapic.h"
-#include "vdev/vpic.h"
-#include "vdev/vrecord.h"
+#include "vdev/vdev.h"
+#include "vdev/vdevs.h"
 
 enum {
 	LAPIC_ID = 0x20,
@@ -40,7 +36,7 @@ enum { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR, LVT_CM
 
 static struct vlapic *lapic(struct vcpu *v)
 {
-	return &v->vm->dev.lapic[v->id];
+	return &v->vm->dev->lapic[v->id];
 }
 
 /* Highest set bit in a 256-bit vector, or -1. */
@@ -108,14 +104,14 @@ static void timer_fire_locked(struct vcpu *v, void *dev);
 static void timer_arm(struct vcpu *v, struct vlapic *l, u64 start)
 {
 	if (!l->tmr_init) {
-		vcpu_timer_set(v, VTIMER_LAPIC, 0, timer_fire, l);
+		vcpu_timer_set(v, 0, timer_fire, l);
 		return;
 	}
 	l->tmr_start = start;
 	l->tmr_period = (u64)l->tmr_init * divisor(l->tmr_div) * vclock_khz() / VLAPIC_KHZ;
 	if (l->lvt[LVT_TIMER] & LVT_PERIODIC) /* a guest must not make keel take a tick per us */
 		l->tmr_period = MAX(l->tmr_period, vclock_khz() * VLAPIC_MIN_PERIOD_US / 1000);
-	vcpu_timer_set(v, VTIMER_LAPIC, start + MAX(l->tmr_period, 1ull), timer_fire, l);
+	vcpu_timer_set(v, start + MAX(l->tmr_period, 1ull), timer_fire, l);
 }
 
 /* The timer's state is per vCPU, but the timer may fire on the home CPU of a halted vCPU
@@ -371,7 +367,7 @@ const char *vlapic_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 
 	struct lapic_rec rec;
 	struct vrec_reader r;
 	struct vlapic *to = dev;
-	u64 id = (u64)(to - vm->dev.lapic);
+	u64 id = (u64)(to - vm->dev->lapic);
 	if (id >= vm->nvcpus)
 		return "no vCPU for this local APIC";
 	if (!vrec_open(&r, buf, len, VREC_LAPIC, 1, &rec, sizeof(rec), now))
@@ -404,7 +400,7 @@ const char *vlapic_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 
 	}
 	*to = l;
 	struct vcpu *v = vm->vcpu[id];
-	vcpu_timer_set(v, VTIMER_LAPIC, due, timer_fire, to);
+	vcpu_timer_set(v, due, timer_fire, to);
 	if (waiting)
 		vcpu_irq_notify(v);
 	return NULL;
@@ -470,25 +466,45 @@ static const struct virq_ops vlapic_irq = {
 	.line = vlapic_line,
 };
 
-void vlapic_reset(struct vlapic *l);
-void vlapic_reset(struct vlapic *l)
+/* A local APIC at power-on (SDM 10.4.7.1). */
+static void vlapic_reset(struct vlapic *l)
 {
 	*l = (struct vlapic){.dfr = 0xffffffffu, .svr = 0xff};
 	for (int i = 0; i < 7; i++)
 		l->lvt[i] = LVT_MASKED;
 }
 
-void vlapic_attach(struct vm *vm);
-void vlapic_attach(struct vm *vm)
+/* Its MMIO page on the bus and a timer on each vCPU; it is the VM's interrupt controller. */
+static bool vlapic_attach(struct vm *vm, void *dev)
 {
+	struct vlapic *l = dev;
+	for (u32 i = 0; i < vm->nvcpus; i++)
+		if (vcpu_timer_alloc(vm->vcpu[i], timer_fire, &l[i]) < 0)
+			return false;
+	vm_set_irq_controller(vm, &vlapic_irq);
+	return bus_add(&vm->mmio, VLAPIC_BASE, PAGE_SIZE, &vlapic_ops, dev);
+}
+
+/* Every vCPU's local APIC at power-on, its timer disarmed first, and the VM's interrupt
+ * controller again. */
+static void vlapic_reset_op(struct vm *vm, void *dev)
+{
+	struct vlapic *l = dev;
+	for (u32 i = 0; i < vm->nvcpus; i++)
+		vcpu_timer_set(vm->vcpu[i], 0, timer_fire, &l[i]);
 	for (u32 i = 0; i < VM_MAX_VCPUS; i++)
-		vlapic_reset(&vm->dev.lapic[i]);
+		vlapic_reset(&l[i]);
 	vm_set_irq_controller(vm, &vlapic_irq);
 }
 
 const struct vdev_ops vlapic_ops = {
 	.name = "lapic",
 	.percpu = true,
+	.size = sizeof(struct vlapic),
 	.read = vlapic_read,
 	.write = vlapic_write,
+	.attach = vlapic_attach,
+	.reset = vlapic_reset_op,
+	.save = vlapic_save,
+	.load = vlapic_load,
 };

@@ -5,6 +5,8 @@
 
 #include "lib/types.h"
 
+struct vdev_ops;
+
 #define VLAPIC_BASE 0xfee00000ull
 #define VLAPIC_KHZ  100000 /* the virtual APIC timer's input clock: 100 MHz */
 
@@ -22,7 +24,7 @@ struct vlapic {
 void vlapic_deliver(struct vcpu *v, u8 vector, bool level);
 
 struct vm;
-/* Save one vCPU's local APIC (dev: its struct vlapic in vm->dev.lapic) at guest-clock time now
+/* Save one vCPU's local APIC (dev: its struct vlapic in vm->dev->lapic) at guest-clock time now
  * as a record in buf (len bytes, VREC_MAX fits): the bytes written, 0 if it does not fit. Its
  * vCPU is not running. The APIC ID is the vCPU's index, not part of the record. */
 u64 vlapic_save(const void *dev, u64 now, void *buf, u64 len);
@@ -31,5 +33,8 @@ u64 vlapic_save(const void *dev, u64 now, void *buf, u64 len);
  * vCPU); the vCPU is told if a request waits. NULL, or why the record is refused (dev
  * unchanged). */
 const char *vlapic_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len);
+
+/* The device (bus accesses, attach, reset, save, load), in the platform's table. */
+extern const struct vdev_ops vlapic_ops;
 
 #endif

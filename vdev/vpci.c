@@ -5,9 +5,7 @@
  * other bus, device or function reads all-ones (master abort), and writes go nowhere.
  * Port 0xcf9 is the PIIX reset control register: setting bit 2 resets the VM. */
 #include "vdev/vpci.h"
-#include "vm/bus.h"
-#include "vm/vm.h"
-#include "vdev/vrecord.h"
+#include "vdev/vdev.h"
 #include "lib/string.h"
 
 #define ADDR_ENABLE  0x80000000u
@@ -141,8 +139,25 @@ const char *vpci_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 le
 	return NULL;
 }
 
+/* Its ports on the buses. */
+static bool vpci_attach(struct vm *vm, void *dev)
+{
+	return bus_add(&vm->io, 0xcf8, 8 /* with 0xcf9 reset control */, &vpci_ops, dev);
+}
+
+/* Power-on state. */
+static void vpci_reset_op(struct vm *vm, void *dev)
+{
+	(void)vm;
+	vpci_reset(dev);
+}
+
 const struct vdev_ops vpci_ops = {
 	.name = "pci",
 	.read = vpci_read,
 	.write = vpci_write,
+	.attach = vpci_attach,
+	.reset = vpci_reset_op,
+	.save = vpci_save,
+	.load = vpci_load,
 };

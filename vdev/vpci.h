@@ -6,6 +6,8 @@
 
 #include "lib/types.h"
 
+struct vdev_ops;
+
 #define VPCI_CHIPSET 0x40 /* host bridge registers from here to 0xff are the chipset's */
 
 struct vpci {
@@ -27,5 +29,8 @@ u64 vpci_save(const void *dev, u64 now, void *buf, u64 len);
  * register, reset control and the bridge's writable registers. NULL, or why the
  * record is refused (dev unchanged). Device lock held. */
 const char *vpci_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len);
+
+/* The device (bus accesses, attach, reset, save, load), in the platform's table. */
+extern const struct vdev_ops vpci_ops;
 
 #endif

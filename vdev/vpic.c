@@ -3,10 +3,8 @@
  * PIIX ELCR (0x4d0/0x4d1), priority resolution with the slave cascaded on master IRQ2.
  * The contract is vdev/vpic.h; the device state is struct vpic. */
 #include "vdev/vpic.h"
-#include "vm/bus.h"
-#include "vm/virq.h"
-#include "vm/vm.h"
-#include "vdev/vrecord.h"
+#include "vdev/vdev.h"
+#include "vdev/vdevs.h"
 
 #define ELCR_MASK_MASTER 0xf8 /* IRQ 0-2 are always edge-triggered (PIIX 4.1.11) */
 #define ELCR_MASK_SLAVE	 0xde /* and so are IRQ 8 and 13 */
@@ -69,7 +67,7 @@ static void update(struct vm *vm, struct vpic *p)
 /* An ISA line changed: latch it into its chip and propagate the outputs. */
 void vpic_line(struct vm *vm, u32 irq, bool level)
 {
-	struct vpic *p = &vm->dev.pic;
+	struct vpic *p = &vm->dev->pic;
 	if (irq >= 16 || irq == 2) /* IRQ2 is the cascade input, not an ISA line */
 		return;
 	chip_input(&p->chip[irq >> 3], (int)(irq & 7), level);
@@ -110,7 +108,7 @@ static int resolve(struct vpic *p, int irq, bool ack)
 /* The vector INTA would fetch now, changing nothing (vlapic asks before each entry). */
 int vpic_peek(struct vm *vm)
 {
-	struct vpic *p = &vm->dev.pic;
+	struct vpic *p = &vm->dev->pic;
 	int irq = chip_irq(&p->chip[0], true);
 	return irq < 0 ? -1 : resolve(p, irq, false);
 }
@@ -118,7 +116,7 @@ int vpic_peek(struct vm *vm)
 /* The INTA cycle itself: resolve, acknowledge on both chips, update the outputs. */
 int vpic_ack(struct vm *vm)
 {
-	struct vpic *p = &vm->dev.pic;
+	struct vpic *p = &vm->dev->pic;
 	int vec = resolve(p, chip_irq(&p->chip[0], true), true);
 	update(vm, p);
 	return vec;
@@ -374,8 +372,27 @@ const char *vpic_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 le
 	return NULL;
 }
 
+/* Its ports on the buses. */
+static bool vpic_attach(struct vm *vm, void *dev)
+{
+	return bus_add(&vm->io, 0x20, 2, &vpic_ops, dev) &&
+	       bus_add(&vm->io, 0xa0, 2, &vpic_ops, dev) &&
+	       bus_add(&vm->io, 0x4d0, 2 /* ELCR */, &vpic_ops, dev);
+}
+
+/* Power-on state. */
+static void vpic_reset_op(struct vm *vm, void *dev)
+{
+	(void)vm;
+	vpic_reset(dev);
+}
+
 const struct vdev_ops vpic_ops = {
 	.name = "pic",
 	.read = vpic_read,
 	.write = vpic_write,
+	.attach = vpic_attach,
+	.reset = vpic_reset_op,
+	.save = vpic_save,
+	.load = vpic_load,
 };

@@ -6,6 +6,8 @@
 
 #include "lib/types.h"
 
+struct vdev_ops;
+
 struct vm;
 
 struct vpic_chip {
@@ -42,5 +44,8 @@ u64 vpic_save(const void *dev, u64 now, void *buf, u64 len);
  * in-service bits, masks, line levels and modes; vCPU 0 is told if an interrupt is waiting. NULL,
  * or why the record is refused (dev unchanged). Device lock held. */
 const char *vpic_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len);
+
+/* The device (bus accesses, attach, reset, save, load), in the platform's table. */
+extern const struct vdev_ops vpic_ops;
 
 #endif

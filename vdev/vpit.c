@@ -1,13 +1,10 @@
 /* 8254 PIT (Intel 8254 data sheet, order 231164) at 0x40-0x43 and port 0x61. A channel's
  * count and OUT are computed from the guest clock at each read, never ticked: d = PIT clocks
- * since the count was loaded. Channel 0 arms a vCPU-0 timer (VTIMER_PIT) for OUT0's next
+ * since the count was loaded. Channel 0 arms a vCPU-0 timer (asked for at attach) for OUT0's next
  * rising edge and pulses ISA IRQ 0 there. Modes 0-5, the four access modes, counter latch,
  * read-back and the status byte are supported; BCD counting is accepted (the count converts). */
 #include "vdev/vpit.h"
-#include "vm/bus.h"
-#include "vm/virq.h"
-#include "vm/vm.h"
-#include "vdev/vrecord.h"
+#include "vdev/vdev.h"
 
 /* Port 0x61 (PIIX "NMI status and control"): read-only bits. */
 #define P61_GATE2   0x01
@@ -94,15 +91,15 @@ static void arm(struct vm *vm, struct vpit *p, u64 now)
 	c->armed = next_edge(c, elapsed(c, now));
 	if (!c->armed) {
 		p->timer_at = 0;
-		vcpu_timer_set(vm->vcpu[0], VTIMER_PIT, 0, pit_fire, p);
+		vcpu_timer_set(vm->vcpu[0], 0, pit_fire, p);
 		return;
 	}
 	u64 at = c->load + to_tsc(c->armed), soon = now + vclock_khz() / 20;
 	p->timer_at = (s64)(at - soon) > 0 ? at : soon;
-	vcpu_timer_set(vm->vcpu[0], VTIMER_PIT, p->timer_at, pit_fire, p);
+	vcpu_timer_set(vm->vcpu[0], p->timer_at, pit_fire, p);
 }
 
-/* vCPU 0's VTIMER_PIT: OUT0 rose (unless the channel was reprogrammed since): pulse IRQ 0. */
+/* vCPU 0's timer: OUT0 rose (unless the channel was reprogrammed since): pulse IRQ 0. */
 static void pit_fire(struct vcpu *v, void *dev)
 {
 	struct vpit *p = dev;
@@ -422,12 +419,31 @@ const char *vpit_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 le
 		return r.why;
 	struct vpit *to = dev;
 	*to = p;
-	vcpu_timer_set(vm->vcpu[0], VTIMER_PIT, p.timer_at, pit_fire, to);
+	vcpu_timer_set(vm->vcpu[0], p.timer_at, pit_fire, to);
 	return NULL;
+}
+
+/* Its ports on the buses, and a timer on vCPU 0. */
+static bool vpit_attach(struct vm *vm, void *dev)
+{
+	return vcpu_timer_alloc(vm->vcpu[0], pit_fire, dev) >= 0 &&
+	       bus_add(&vm->io, 0x40, 4, &vpit_ops, dev) &&
+	       bus_add(&vm->io, 0x61, 1 /* port B: speaker, OUT2 */, &vpit_ops, dev);
+}
+
+/* Power-on state, its timer disarmed first. */
+static void vpit_reset_op(struct vm *vm, void *dev)
+{
+	vcpu_timer_set(vm->vcpu[0], 0, pit_fire, dev);
+	vpit_reset(dev, vclock_now());
 }
 
 const struct vdev_ops vpit_ops = {
 	.name = "pit",
 	.read = vpit_read,
 	.write = vpit_write,
+	.attach = vpit_attach,
+	.reset = vpit_reset_op,
+	.save = vpit_save,
+	.load = vpit_load,
 };

@@ -5,6 +5,8 @@
 
 #include "lib/types.h"
 
+struct vdev_ops;
+
 #define VPIT_HZ 1193182 /* the 8254's input clock on a PC: 14.31818 MHz / 12 */
 
 struct vpit_channel {
@@ -39,5 +41,8 @@ u64 vpit_save(const void *dev, u64 now, void *buf, u64 len);
  * where they were; channel 0's timer is armed as it was. NULL, or why the record is refused
  * (dev unchanged). Drives no interrupt line. Device lock held. */
 const char *vpit_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len);
+
+/* The device (bus accesses, attach, reset, save, load), in the platform's table. */
+extern const struct vdev_ops vpit_ops;
 
 #endif

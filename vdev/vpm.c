@@ -5,10 +5,7 @@
  * No fixed event is raised yet (no power button, no timer-carry interrupt), so the status bits
  * stay clear; the SCI (GSI 9, level: status AND enable) is wired for when they come. */
 #include "vdev/vpm.h"
-#include "vm/bus.h"
-#include "vm/virq.h"
-#include "vm/vm.h"
-#include "vdev/vrecord.h"
+#include "vdev/vdev.h"
 
 #define PM1_EN_MASK  0x0521 /* RTC, PWRBTN, GBL, TMR enables (4.8.3.1.2) */
 #define CNT_SCI_EN   0x0001 /* 4.8.3.2.1 */
@@ -133,8 +130,25 @@ const char *vpm_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len
 	return NULL;
 }
 
+/* Its ports on the buses. */
+static bool vpm_attach(struct vm *vm, void *dev)
+{
+	return bus_add(&vm->io, VPM_BASE, VPM_LEN, &vpm_ops, dev);
+}
+
+/* Power-on state. */
+static void vpm_reset_op(struct vm *vm, void *dev)
+{
+	(void)vm;
+	vpm_reset(dev, vclock_now());
+}
+
 const struct vdev_ops vpm_ops = {
 	.name = "acpi-pm",
 	.read = vpm_read,
 	.write = vpm_write,
+	.attach = vpm_attach,
+	.reset = vpm_reset_op,
+	.save = vpm_save,
+	.load = vpm_load,
 };

@@ -5,6 +5,8 @@
 
 #include "lib/types.h"
 
+struct vdev_ops;
+
 #define VPM_BASE   0x600
 #define VPM_EVT	   (VPM_BASE + 0) /* PM1a_EVT_BLK: status (2 bytes), enable (2 bytes) */
 #define VPM_CNT	   (VPM_BASE + 4) /* PM1a_CNT_BLK: 2 bytes */
@@ -31,5 +33,8 @@ u64 vpm_save(const void *dev, u64 now, void *buf, u64 len);
  * control, the SCI level and the PM timer's count, going on from where it was; drives no line.
  * NULL, or why the record is refused (dev unchanged). Device lock held. */
 const char *vpm_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len);
+
+/* The device (bus accesses, attach, reset, save, load), in the platform's table. */
+extern const struct vdev_ops vpm_ops;
 
 #endif

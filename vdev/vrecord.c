@@ -2,7 +2,7 @@
  * guest-clock arithmetic that lets a record saved at one "now" load at another. */
 #include "vdev/vrecord.h"
 #include "lib/string.h"
-#include "vm/virq.h"
+#include "vdev/vdev.h"
 
 /* A record's clock may run at most this many times faster or slower than the loader's. */
 #define CLOCK_RATIO_MAX 16

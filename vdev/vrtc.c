@@ -2,14 +2,11 @@
  * is base_unix plus the guest clock's elapsed time, shown in BCD or binary and 24 or 12 hours
  * per register B. Register A's UIP bit is on for the last 244 us of every second, as the
  * update cycle keeps it, so wait-for-UIP loops end. Interrupt flags (register C) are
- * brought up to date at each access; a vCPU-0 timer (VTIMER_RTC) runs only while the guest
+ * brought up to date at each access; a vCPU-0 timer (asked for at attach) runs only while the guest
  * enables an interrupt, and raises ISA IRQ 8 until register C is read. */
 #include "vdev/vrtc.h"
-#include "vm/bus.h"
+#include "vdev/vdev.h"
 #include "lib/string.h"
-#include "vm/virq.h"
-#include "vm/vm.h"
-#include "vdev/vrecord.h"
 
 #define TICK_HZ	  32768 /* the divider chain's input: the 32.768 kHz time base */
 #define UIP_TICKS 8	/* UIP leads the update by 244 us: 8 ticks of the time base */
@@ -149,10 +146,10 @@ static void arm(struct vm *vm, struct vrtc *r, u64 now)
 	u64 at = next == ~0ull ? 0
 			       : r->base_tsc + vdev_muldiv_up(next, vclock_khz() * 1000, TICK_HZ);
 	r->timer_at = at;
-	vcpu_timer_set(vm->vcpu[0], VTIMER_RTC, at, rtc_fire, r);
+	vcpu_timer_set(vm->vcpu[0], at, rtc_fire, r);
 }
 
-/* vCPU 0's VTIMER_RTC: flag what happened, raise IRQ 8 if enabled, arm the next. */
+/* vCPU 0's timer: flag what happened, raise IRQ 8 if enabled, arm the next. */
 static void rtc_fire(struct vcpu *v, void *dev)
 {
 	u64 now = vclock_now();
@@ -361,12 +358,30 @@ const char *vrtc_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 le
 		return v.why;
 	struct vrtc *to = dev;
 	*to = r;
-	vcpu_timer_set(vm->vcpu[0], VTIMER_RTC, r.timer_at, rtc_fire, to);
+	vcpu_timer_set(vm->vcpu[0], r.timer_at, rtc_fire, to);
 	return NULL;
+}
+
+/* Its ports on the buses, and a timer on vCPU 0. */
+static bool vrtc_attach(struct vm *vm, void *dev)
+{
+	return vcpu_timer_alloc(vm->vcpu[0], rtc_fire, dev) >= 0 &&
+	       bus_add(&vm->io, 0x70, 2, &vrtc_ops, dev);
+}
+
+/* Power-on state, its timer disarmed first. */
+static void vrtc_reset_op(struct vm *vm, void *dev)
+{
+	vcpu_timer_set(vm->vcpu[0], 0, rtc_fire, dev);
+	vrtc_reset(dev, vclock_now(), vm->mem.low_end, vm->mem.size - vm->mem.low_end);
 }
 
 const struct vdev_ops vrtc_ops = {
 	.name = "rtc",
 	.read = vrtc_read,
 	.write = vrtc_write,
+	.attach = vrtc_attach,
+	.reset = vrtc_reset_op,
+	.save = vrtc_save,
+	.load = vrtc_load,
 };

@@ -44,4 +44,7 @@ u64 vrtc_save(const void *dev, u64 now, void *buf, u64 len);
  * record is refused (dev unchanged). Drives no interrupt line. Device lock held. */
 const char *vrtc_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len);
 
+/* The device (bus accesses, attach, reset, save, load), in the platform's table. */
+extern const struct vdev_ops vrtc_ops;
+
 #endif

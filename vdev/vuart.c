@@ -3,13 +3,11 @@
  * is always ready, so a polling guest never waits and an interrupt-driven one gets a
  * "transmitter empty" interrupt after each write. Input arrives from keel's console into a
  * 64-byte FIFO. Loopback mode (MCR bit 4) works as Linux's probe expects. */
-#include "vm/bus.h"
 #include "vm/guestout.h"
+#include "vdev/vdev.h"
+#include "vdev/vdevs.h"
 #include "lib/string.h"
 #include "kernel/log.h"
-#include "vm/virq.h"
-#include "vm/vm.h"
-#include "vdev/vrecord.h"
 
 enum { RBR_THR = 0, IER = 1, IIR_FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
 #define LCR_DLAB 0x80
@@ -76,7 +74,7 @@ static u8 rx_pop(struct vuart *u)
  * keel's console offers it again later. In loopback mode the line is cut: it is dropped. */
 static bool vuart_input(struct vm *vm, u8 c)
 {
-	struct vuart *u = &vm->dev.uart;
+	struct vuart *u = &vm->dev->uart;
 	dev_lock(vm);
 	bool taken = (u->mcr & MCR_LOOP) || u->rx_len < VUART_FIFO;
 	if (!(u->mcr & MCR_LOOP) && taken)
@@ -247,9 +245,16 @@ const char *vuart_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 l
 	return NULL;
 }
 
-void vuart_attach(struct vm *vm);
-void vuart_attach(struct vm *vm)
+/* Its ports on the buses. */
+static bool vuart_attach(struct vm *vm, void *dev)
 {
+	return bus_add(&vm->io, 0x3f8, 8, &vuart_ops, dev);
+}
+
+/* Power-on state. */
+static void vuart_reset_op(struct vm *vm, void *dev)
+{
+	*(struct vuart *)dev = (struct vuart){0};
 	vm_set_console_input(vm, vuart_input);
 }
 
@@ -257,4 +262,8 @@ const struct vdev_ops vuart_ops = {
 	.name = "uart",
 	.read = vuart_read,
 	.write = vuart_write,
+	.attach = vuart_attach,
+	.reset = vuart_reset_op,
+	.save = vuart_save,
+	.load = vuart_load,
 };

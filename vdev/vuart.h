@@ -25,4 +25,7 @@ u64 vuart_save(const void *dev, u64 now, void *buf, u64 len);
  * no interrupt line. Device lock held. */
 const char *vuart_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len);
 
+/* The device (bus accesses, attach, reset, save, load), in the platform's table. */
+extern const struct vdev_ops vuart_ops;
+
 #endif

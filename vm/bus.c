@@ -23,12 +23,12 @@ const struct bus_range *bus_find(const struct bus *b, u64 addr)
 
 void dev_lock(struct vm *vm)
 {
-	spin_lock(&vm->dev.lock);
+	spin_lock(&vm->devlock);
 }
 
 void dev_unlock(struct vm *vm)
 {
-	spin_unlock(&vm->dev.lock);
+	spin_unlock(&vm->devlock);
 }
 
 u64 bus_read(struct vcpu *v, const struct bus_range *r, u64 addr, u8 size)

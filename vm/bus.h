@@ -6,12 +6,27 @@
 #include "lib/types.h"
 
 struct vcpu;
+struct vm;
 
+/* A device: what the bus calls on an access, and what the platform's table (vdev/vdevs.c)
+ * calls on the whole device. Each device file defines one, with designated initializers; dev
+ * is its state in the VM (for a per-vCPU device, the array of them, size bytes apart). */
 struct vdev_ops {
 	const char *name;
 	bool percpu; /* per-vCPU state (the local APIC): no VM-wide lock around its accesses */
+	u32 size;    /* a per-vCPU device: bytes of one vCPU's state */
 	u64 (*read)(struct vcpu *v, void *dev, u64 addr, u8 size);
 	void (*write)(struct vcpu *v, void *dev, u64 addr, u8 size, u64 val);
+	/* Once, in a new VM whose vCPUs exist: put its ports and MMIO ranges on vm's buses and
+	 * ask for its timers (vcpu_timer_alloc). False if they do not fit. */
+	bool (*attach)(struct vm *vm, void *dev);
+	/* Back to its power-on state (at creation and on a guest reset), timers disarmed. */
+	void (*reset)(struct vm *vm, void *dev);
+	/* Its state as a record at guest-clock time now (vdev/vrecord.h): bytes written, 0 if
+	 * len is too small. A per-vCPU device's dev is one vCPU's state. */
+	u64 (*save)(const void *dev, u64 now, void *buf, u64 len);
+	/* Rebuild dev from save's record: NULL, or why it was refused (dev unchanged). */
+	const char *(*load)(struct vm *vm, void *dev, u64 now, const void *buf, u64 len);
 };
 
 #define BUS_MAX_RANGES 24
@@ -35,7 +50,6 @@ const struct bus_range *bus_find(const struct bus *b, u64 addr);
 u64 bus_read(struct vcpu *v, const struct bus_range *r, u64 addr, u8 size);
 void bus_write(struct vcpu *v, const struct bus_range *r, u64 addr, u8 size, u64 val);
 /* The VM's device lock, for devices acting outside an access (timers, interrupt acks). */
-struct vm;
 void dev_lock(struct vm *vm);
 void dev_unlock(struct vm *vm);
 

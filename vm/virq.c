@@ -4,6 +4,8 @@
 #include "vm/virq.h"
 #include "drivers/rtc.h"
 #include "drivers/timer.h"
+#include "kernel/log.h"
+#include "kernel/panic.h"
 #include "kernel/percpu.h"
 #include "vm/sched.h"
 #include "kernel/spinlock.h"
@@ -85,17 +87,39 @@ void vcpu_sipi(struct vcpu *v, u8 vector)
 static u64 earliest(const struct vcpu *v)
 {
 	u64 next = 0;
-	for (int i = 0; i < VCPU_TIMERS; i++)
+	for (u32 i = 0; i < v->ntimers; i++)
 		if (v->timers[i].deadline && (!next || v->timers[i].deadline < next))
 			next = v->timers[i].deadline;
 	return next;
 }
 
-void vcpu_timer_set(struct vcpu *v, int slot, u64 deadline, void (*fire)(struct vcpu *v, void *dev),
-		    void *dev)
+int vcpu_timer_alloc(struct vcpu *v, vtimer_fn *fire, void *dev)
 {
+	if (v->ntimers >= VCPU_TIMERS_MAX) {
+		log_err("vm %s: vCPU %u has no timer slot left (VCPU_TIMERS_MAX %d)", v->vm->name,
+			v->id, VCPU_TIMERS_MAX);
+		return -1;
+	}
+	v->timers[v->ntimers] = (struct vtimer){0, fire, dev};
+	return (int)v->ntimers++;
+}
+
+/* The slot handed out for (fire, dev): a device arms only the timers it asked for, so none
+ * missing is keel's bug. Slots never change once the vCPU runs: read without timer_lock. */
+// cppcheck-suppress constParameter ; fire is a function: there is no const to add
+static struct vtimer *slot_of(struct vcpu *v, vtimer_fn *fire, const void *dev)
+{
+	for (u32 i = 0; i < v->ntimers; i++)
+		if (v->timers[i].fire == fire && v->timers[i].dev == dev)
+			return &v->timers[i];
+	panic("vm %s: a device armed a timer it did not ask for on vCPU %u", v->vm->name, v->id);
+}
+
+void vcpu_timer_set(struct vcpu *v, u64 deadline, vtimer_fn *fire, void *dev)
+{
+	struct vtimer *t = slot_of(v, fire, dev);
 	u64 flags = spin_lock_irq(&v->timer_lock);
-	v->timers[slot] = (struct vtimer){deadline, fire, dev};
+	t->deadline = deadline;
 	__atomic_store_n(&v->next_deadline, earliest(v), __ATOMIC_SEQ_CST);
 	spin_unlock_irq(&v->timer_lock, flags);
 	if (deadline)
@@ -109,11 +133,11 @@ void vcpu_timer_set(struct vcpu *v, int slot, u64 deadline, void (*fire)(struct 
  * expiry once. wake_busy covers the gap between claim and delivery (stop_stuck). */
 void vcpu_run_timers(struct vcpu *v, u64 now)
 {
-	struct vtimer due[VCPU_TIMERS];
+	struct vtimer due[VCPU_TIMERS_MAX];
 	int n = 0;
 	vm_wake_begin(v->vm);
 	u64 flags = spin_lock_irq(&v->timer_lock);
-	for (int i = 0; i < VCPU_TIMERS; i++) {
+	for (u32 i = 0; i < v->ntimers; i++) {
 		struct vtimer *t = &v->timers[i];
 		if (t->deadline && t->deadline <= now) {
 			due[n++] = *t;

@@ -7,7 +7,7 @@
 #include "exit/exit.h"
 #include "vm/vm.h"
 
-/* A VM's interrupt controller, as keel sees it (registered by vdevs_attach). */
+/* A VM's interrupt controller, as keel sees it (registered by the device that is one when it attaches). */
 struct virq_ops {
 	/* The vector the vCPU should take now (IF permitting), or -1. */
 	int (*pending)(struct vcpu *v);
@@ -39,18 +39,17 @@ void vcpu_init_signal(struct vcpu *v);
 void vcpu_sipi(struct vcpu *v, u8 vector);
 /* Load v with the state a SIPI with vector gives (the scheduler calls it, v off its CPU). */
 void vcpu_sipi_reset(struct vcpu *v, u8 vector);
-/* Arm (deadline in host TSC ticks) or disarm (0) timer slot of v. */
-void vcpu_timer_set(struct vcpu *v, int slot, u64 deadline, void (*fire)(struct vcpu *v, void *dev),
-		    void *dev);
+/* A device asks, when it attaches, for a timer on v that calls fire(v, dev): the slot it got,
+ * or -1 (logged) if v has VCPU_TIMERS_MAX already. Before v first runs. */
+int vcpu_timer_alloc(struct vcpu *v, vtimer_fn *fire, void *dev);
+/* Arm (deadline in host TSC ticks) or disarm (0) the timer v gave for (fire, dev). */
+void vcpu_timer_set(struct vcpu *v, u64 deadline, vtimer_fn *fire, void *dev);
 /* The clock device timers count in: host TSC ticks, at vclock_khz() per millisecond. */
 u64 vclock_now(void);
 u64 vclock_khz(void);
 /* The time of day, in Unix seconds (UTC): the host RTC's time read at boot plus the TSC's
  * count since, or a fixed date where keel found no RTC (drivers/rtc.c). */
 s64 vclock_unix(void);
-
-/* Timer slots. */
-enum { VTIMER_LAPIC, VTIMER_PIT, VTIMER_RTC, VTIMER_UART };
 
 /* Called by the backends right before each guest entry: run expired timers, inject a pending
  * interrupt or ask for an interrupt window, and report a stop or reschedule request. */

@@ -11,8 +11,6 @@
 #include "vm/virt.h"
 #include "mm/mm.h"
 
-_Static_assert(ARRAY_SIZE(((struct vm_devices *)0)->lapic) == VM_MAX_VCPUS, "one LAPIC per vCPU");
-
 /* The names of the exit kinds each vCPU counts, for the summary. */
 const char *const exit_kind_names[EXIT_KINDS] = {
 	[EXK_CPUID] = "cpuid",	       [EXK_MSR] = "msr",	    [EXK_IO] = "io",
@@ -83,6 +81,7 @@ fail:
 	if (vm->arch)
 		virt->vm_free(vm);
 	gmem_free(&vm->mem);
+	kfree(vm->dev); /* its devices' state, if attach got that far */
 	kfree(vm);
 	return NULL;
 }

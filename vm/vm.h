@@ -7,10 +7,9 @@
 #include "kernel/spinlock.h"
 #include "lib/types.h"
 #include "mm/gmem.h"
-#include "vdev/vdevs.h"
 
 #define VM_NAME_MAX    32
-#define VM_MAX_VCPUS   16
+#define VM_MAX_VCPUS   16 /* the one vCPU limit: per-vCPU device state is sized by it too */
 #define VM_CMDLINE_MAX 1024
 
 /* General-purpose registers, indexed by their x86 encoding (0 rax, 1 rcx, 2 rdx, 3 rbx, 4 rsp,
@@ -99,16 +98,18 @@ extern const char *const exit_kind_names[EXIT_KINDS];
 enum vcpu_state { VCPU_RUNNABLE, VCPU_HALTED, VCPU_WAIT_SIPI, VCPU_STOPPED };
 
 /* A virtual device's timer on a vCPU: fire() runs on that vCPU's CPU once the host TSC passes
- * deadline (0: disarmed). */
+ * deadline (0: disarmed). A device asks for its slot when it attaches (vcpu_timer_alloc). */
+typedef void vtimer_fn(struct vcpu *v, void *dev);
 struct vtimer {
 	u64 deadline;
-	void (*fire)(struct vcpu *v, void *dev);
+	vtimer_fn *fire;
 	void *dev;
 };
-#define VCPU_TIMERS 4
+#define VCPU_TIMERS_MAX 8 /* timer slots per vCPU, for all the devices that ask */
 
 struct vm;
 struct virq_ops;
+struct vm_devices;
 
 /* Which CPU may touch what. A vCPU's guest registers, control block, event and counters are
  * its running CPU's alone. The fields below marked "shared" are read by other CPUs (the
@@ -144,7 +145,8 @@ struct vcpu {
 	 * that expires is claimed (disarmed) under it, then fired outside it, so it fires once
 	 * whichever CPUs look. next_deadline is also read with atomic loads without the lock. */
 	struct spinlock timer_lock;
-	struct vtimer timers[VCPU_TIMERS];
+	struct vtimer timers[VCPU_TIMERS_MAX];
+	u32 ntimers;	   /* slots handed out (at attach, before the vCPU first runs) */
 	u64 next_deadline; /* the earliest armed timer, 0 if none */
 	/* scheduling (vm/sched.c) */
 	u32 home; /* shared: CPU whose run queue holds it; changes under both run queues' locks */
@@ -182,7 +184,10 @@ struct vm {
 	u32 nvcpus;
 	struct vcpu *vcpu[VM_MAX_VCPUS];
 	struct bus io, mmio;
-	struct vm_devices dev;
+	struct vm_devices *dev; /* its devices' state: the platform's (vdev/vdevs.h) */
+	/* held around every access to the VM-wide devices (dev_lock, vm/bus.c) */
+	struct spinlock devlock;
+	u64 unknown_ports[1024]; /* one bit per port: unknown ports are logged once (exit/io.c) */
 	char cmdline[VM_CMDLINE_MAX];
 	void *arch;				    /* the backend's per-VM state */
 	const struct virq_ops *irqc;		    /* its interrupt controller */

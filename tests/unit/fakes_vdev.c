@@ -3,6 +3,7 @@
 #include "vdev/vioapic.h"
 #include "vdev/vlapic.h"
 #include "vdev/vpic.h"
+#include "vdev/vdevs.h"
 #include "vdev/vrecord.h"
 
 #include <string.h>
@@ -19,6 +20,7 @@ int fake_ndeliveries;
 
 static struct vm the_vm;
 static struct vcpu the_vcpus[VM_MAX_VCPUS];
+static struct vm_devices the_devs;
 
 u64 vclock_now(void)
 {
@@ -121,10 +123,35 @@ void vm_request_poweroff(struct vm *vm)
 	fake_poweroffs++;
 }
 
-void vcpu_timer_set(struct vcpu *v, int slot, u64 deadline, void (*fire)(struct vcpu *v, void *dev),
-		    void *dev)
+/* v's timer for (fire, dev): the one a device asked for, or a new one (the fake VM's devices
+ * are reset without attaching, so they never asked). */
+static struct vtimer *slot_of(struct vcpu *v, vtimer_fn *fire, void *dev)
 {
-	v->timers[slot] = (struct vtimer){deadline, fire, dev};
+	for (u32 i = 0; i < v->ntimers; i++)
+		if (v->timers[i].fire == fire && v->timers[i].dev == dev)
+			return &v->timers[i];
+	assert_true(v->ntimers < VCPU_TIMERS_MAX);
+	v->timers[v->ntimers] = (struct vtimer){0, fire, dev};
+	return &v->timers[v->ntimers++];
+}
+
+int vcpu_timer_alloc(struct vcpu *v, vtimer_fn *fire, void *dev)
+{
+	return (int)(slot_of(v, fire, dev) - v->timers);
+}
+
+void vcpu_timer_set(struct vcpu *v, u64 deadline, vtimer_fn *fire, void *dev)
+{
+	slot_of(v, fire, dev)->deadline = deadline;
+}
+
+int fake_bus_ranges;
+
+bool bus_add(struct bus *b, u64 base, u64 len, const struct vdev_ops *ops, void *dev)
+{
+	(void)b, (void)base, (void)len, (void)ops, (void)dev;
+	fake_bus_ranges++;
+	return true;
 }
 
 struct vm *fake_vm(u32 ncpus, u64 ram)
@@ -140,7 +167,9 @@ struct vm *fake_vm(u32 ncpus, u64 ram)
 	vm->nvcpus = ncpus;
 	vm->mem.size = ram;
 	vm->mem.low_end = MIN(ram, GMEM_LOW_MAX);
-	struct vm_devices *d = &vm->dev;
+	memset(&the_devs, 0, sizeof(the_devs));
+	vm->dev = &the_devs;
+	struct vm_devices *d = vm->dev;
 	vpic_reset(&d->pic);
 	vpit_reset(&d->pit, fake_now);
 	vrtc_reset(&d->rtc, fake_now, vm->mem.low_end, ram - vm->mem.low_end);
@@ -153,7 +182,7 @@ struct vm *fake_vm(u32 ncpus, u64 ram)
 	memset(fake_irq_level, 0, sizeof(fake_irq_level));
 	memset(fake_irq_rises, 0, sizeof(fake_irq_rises));
 	fake_resets = fake_poweroffs = fake_nmis = fake_notifies = fake_ndeliveries = 0;
-	fake_inits = fake_sipis = fake_stops = 0;
+	fake_inits = fake_sipis = fake_stops = fake_bus_ranges = 0;
 	return vm;
 }
 
@@ -177,7 +206,7 @@ static struct vtimer *next_due(u64 end, struct vcpu **on)
 {
 	struct vtimer *best = NULL;
 	for (u32 i = 0; i < the_vm.nvcpus; i++)
-		for (int s = 0; s < VCPU_TIMERS; s++) {
+		for (u32 s = 0; s < the_vcpus[i].ntimers; s++) {
 			struct vtimer *t = &the_vcpus[i].timers[s];
 			if (t->deadline && t->deadline <= end &&
 			    (!best || t->deadline < best->deadline)) {
@@ -221,9 +250,20 @@ void fake_same(const struct fake_trace *a, const struct fake_trace *b)
 	}
 }
 
-u64 fake_deadline(u32 cpu, int slot, u64 start)
+struct vtimer *fake_timer(u32 cpu, const void *dev)
 {
-	u64 d = the_vcpus[cpu].timers[slot].deadline;
+	static struct vtimer none;
+	struct vcpu *v = &the_vcpus[cpu];
+	for (u32 i = 0; i < v->ntimers; i++)
+		if (v->timers[i].dev == dev)
+			return &v->timers[i];
+	none = (struct vtimer){0};
+	return &none;
+}
+
+u64 fake_deadline(u32 cpu, const void *dev, u64 start)
+{
+	u64 d = fake_timer(cpu, dev)->deadline;
 	return d ? d - start : 0;
 }
 

@@ -7,6 +7,7 @@
 #include "vm/bus.h"
 #include "vm/virq.h"
 #include "vm/vm.h"
+#include "vdev/vdevs.h"
 
 extern u64 fake_now;  /* vclock_now() */
 extern s64 fake_unix; /* vclock_unix(): 2026-01-01 00:00:00 UTC unless a test says otherwise */
@@ -16,6 +17,7 @@ extern bool fake_route_irqs; /* vm_irq_set also drives the PIC and I/O APIC, as 
 extern bool fake_irq_level[24];
 extern int fake_irq_rises[24];
 extern int fake_resets, fake_poweroffs, fake_nmis, fake_notifies;
+extern int fake_bus_ranges;		       /* bus_add calls */
 extern int fake_inits, fake_sipis, fake_stops; /* INIT and SIPI signals, vm_stop calls */
 extern u64 fake_stop_status;
 
@@ -45,8 +47,10 @@ struct fake_trace {
 void fake_note(struct fake_trace *t, u64 v);
 /* The two traces are the same, value by value. */
 void fake_same(const struct fake_trace *a, const struct fake_trace *b);
-/* A timer slot of vCPU cpu as seen from start: its deadline - start, or 0 if disarmed. */
-u64 fake_deadline(u32 cpu, int slot, u64 start);
+/* The timer of vCPU cpu that device state dev armed (a disarmed one if none). */
+struct vtimer *fake_timer(u32 cpu, const void *dev);
+/* That timer as seen from start: its deadline - start, or 0 if disarmed. */
+u64 fake_deadline(u32 cpu, const void *dev, u64 start);
 
 /* A device's load (vdev/vrecord.h's shape). */
 typedef const char *fake_load_fn(struct vm *vm, void *dev, u64 now, const void *buf, u64 len);

@@ -8,12 +8,12 @@ static struct vm *vm;
 
 static u8 in(u16 port)
 {
-	return (u8)fake_read(&vkbd_ops, &vm->dev.kbd, port, 1);
+	return (u8)fake_read(&vkbd_ops, &vm->dev->kbd, port, 1);
 }
 
 static void out(u16 port, u8 val)
 {
-	fake_write(&vkbd_ops, &vm->dev.kbd, port, 1, val);
+	fake_write(&vkbd_ops, &vm->dev->kbd, port, 1, val);
 }
 
 static int setup(void **state)
@@ -152,8 +152,9 @@ static void test_save_load(void **state)
 	(void)state;
 	static u8 rec[VREC_MAX];
 	busy();
-	assert_int_equal(fake_save_load(vkbd_save, vkbd_load, &vm->dev.kbd, rec, watch, NULL, 5000),
-			 16 + 8);
+	assert_int_equal(
+		fake_save_load(vkbd_save, vkbd_load, &vm->dev->kbd, rec, watch, NULL, 5000),
+		16 + 8);
 }
 
 /* Damaged records are refused and change nothing; so is a pending command that takes no
@@ -163,10 +164,10 @@ static void test_load_refusals(void **state)
 	(void)state;
 	static u8 rec[VREC_MAX];
 	busy();
-	u64 len = vkbd_save(&vm->dev.kbd, fake_now, rec, sizeof(rec));
+	u64 len = vkbd_save(&vm->dev->kbd, fake_now, rec, sizeof(rec));
 	vm = fake_vm(1, 64 * MiB);
-	fake_refusals(vkbd_load, &vm->dev.kbd, sizeof(vm->dev.kbd), rec, len, 16 + 5, 0xaa);
-	fake_refusals(vkbd_load, &vm->dev.kbd, sizeof(vm->dev.kbd), rec, len, 16 + 6, 0);
+	fake_refusals(vkbd_load, &vm->dev->kbd, sizeof(vm->dev->kbd), rec, len, 16 + 5, 0xaa);
+	fake_refusals(vkbd_load, &vm->dev->kbd, sizeof(vm->dev->kbd), rec, len, 16 + 6, 0);
 }
 
 int main(void)
