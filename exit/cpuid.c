@@ -2,7 +2,8 @@
  * things keel virtualises or that need nothing from it; the rest read as zero. Leaves keel
  * does not know read as zero. The VMX and SVM bits are hidden, the hypervisor bit is set, and
  * XSAVE (with everything that needs it: AVX, AVX-512, PKU...) is hidden, so leaf 0xD is all
- * zeros, consistent with it; keel switches guests' FPU state with FXSAVE. */
+ * zeros, consistent with it; keel switches guests' FPU state with FXSAVE. KVM's signature and
+ * clock features are at 0x40000100 beside keel's own leaves at 0x40000000. */
 #include "exit/cpuid.h"
 #include "lib/string.h"
 #include "kernel/x86.h"
@@ -161,6 +162,14 @@ void cpuid_policy(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 	} else if (leaf == 0x40000010u) {
 		r[0] = (u32)c->tsc_khz;
 		r[1] = (u32)c->lapic_khz;
+	} else if (leaf == KVM_CPUID_BASE) {
+		r[0] = KVM_CPUID_FEATURES;
+		memcpy(&r[1], KVM_CPUID_SIGNATURE, 4);
+		memcpy(&r[2], KVM_CPUID_SIGNATURE + 4, 4);
+		memcpy(&r[3], KVM_CPUID_SIGNATURE + 8, 4);
+	} else if (leaf == KVM_CPUID_FEATURES && c->tsc_khz) {
+		/* EDX (hints) 0; the clock needs keel's TSC rate to fill it */
+		r[0] = KVM_FEATURE_CLOCKSOURCE2 | KVM_FEATURE_CLOCKSOURCE_STABLE_BIT;
 	}
 }
 

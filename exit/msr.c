@@ -5,6 +5,7 @@
 #include "drivers/timer.h"
 #include "exit/exit.h"
 #include "kernel/log.h"
+#include "vm/kvmclock.h"
 #include "vm/vm.h"
 #include "kernel/x86.h"
 
@@ -120,6 +121,23 @@ static int wr_pat(struct vcpu *v, u32 msr, u64 val)
 	return 0;
 }
 
+/* The KVM clock's MSRs read back what the guest wrote (a disabled or refused address too). */
+static int rd_kvmclock(struct vcpu *v, u32 msr, u64 *val)
+{
+	*val = msr == MSR_KVM_SYSTEM_TIME_NEW ? v->kvmclock.system_msr : v->kvmclock.wall_msr;
+	return 0;
+}
+
+/* A bad address is no fault: KVM takes any value and leaves the clock off (vm/kvmclock.c). */
+static int wr_kvmclock(struct vcpu *v, u32 msr, u64 val)
+{
+	if (msr == MSR_KVM_SYSTEM_TIME_NEW)
+		kvmclock_set_system(v, val);
+	else
+		kvmclock_set_wall(v, val);
+	return 0;
+}
+
 static const struct msr_rule rules[] = {
 	{MSR_TSC, rd_tsc, wr_ignore},
 	{MSR_APIC_BASE, rd_apic_base, wr_apic_base},
@@ -135,6 +153,8 @@ static const struct msr_rule rules[] = {
 	{MSR_AMD_HWCR, rd_zero, wr_ignore},
 	{MSR_AMD_INT_PENDING, rd_zero, wr_ignore},
 	{MSR_AMD_DE_CFG, rd_zero, wr_ignore},
+	{MSR_KVM_WALL_CLOCK_NEW, rd_kvmclock, wr_kvmclock},
+	{MSR_KVM_SYSTEM_TIME_NEW, rd_kvmclock, wr_kvmclock},
 };
 
 enum exit_action exit_msr(struct vcpu *v, struct vexit *e)

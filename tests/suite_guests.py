@@ -76,6 +76,11 @@ def define(boot, Fail):
     both('cpuid', vm('cpuid.elf', 'c64', 'mem=16M', 'cpus=2'), vm('cpuid32.elf', 'c32', 'mem=16M'),
          expect=passed('c64', 'c32') + [r'\[c64\] cpuid: \w+, 2 vCPUs', END0])
 
+    # The KVM paravirtual clock: signature, MSRs, the time structure against the guest's TSC
+    # (on two CPUs, so the vCPUs may move while they read it), the wall clock against the RTC.
+    both('kvmclock', '--smp', '2', vm('kvmclock.elf', 'k64', 'mem=16M'),
+         vm('kvmclock32.elf', 'k32', 'mem=16M'), expect=passed('k64', 'k32') + [END0])
+
     # 3. The MSR policy: allowed MSRs read, everything else #GP, EFER/PAT/APIC_BASE rules.
     both('msr', vm('msr.elf', 'm64', 'mem=16M'), vm('msr32.elf', 'm32', 'mem=16M'),
          expect=passed('m64', 'm32') + [r'\[m64\] PASS: rdmsr 0x12345678 raises #GP', END0])

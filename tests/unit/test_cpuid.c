@@ -549,7 +549,9 @@ static void test_hypervisor_leaves(void **state)
 	for (u32 leaf = 0x40000001; leaf < 0x40000010; leaf++)
 		assert_zero(leaf, 0);
 	assert_zero(0x40000011, 0);
-	assert_zero(0x40000100, 0);
+	assert_zero(0x400000ff, 0);
+	assert_zero(0x40000102, 0);
+	assert_zero(0x40000200, 0);
 	assert_zero(0x4fffffff, 0);
 	/* The same whatever the host: these never ask it. */
 	use_host(NULL, 0, 0xffffffff);
@@ -557,6 +559,35 @@ static void test_hypervisor_leaves(void **state)
 	vendor(v, r[EBX], r[ECX], r[EDX]);
 	assert_string_equal(v, "keelkeelkeel");
 	assert_zero(0x40000005, 0);
+}
+
+/* KVM's leaves at 0x40000100, where Linux's scan in steps of 0x100 finds them: the signature
+ * with the range's last leaf, then the clock (bit 3) and its TSC-stable flag (bit 24), and
+ * nothing else (EDX, the hints, is 0). Without a TSC rate keel cannot fill the clock. */
+static void test_kvm_leaves(void **state)
+{
+	(void)state;
+	char v[13];
+	cpuid(0x40000100, 0);
+	assert_int_equal(r[EAX], 0x40000101);
+	assert_int_equal(r[EBX], 0x4b4d564b);
+	assert_int_equal(r[ECX], 0x564b4d56);
+	assert_int_equal(r[EDX], 0x4d);
+	vendor(v, r[EBX], r[ECX], r[EDX]);
+	assert_string_equal(v, "KVMKVMKVM");
+	ctx.tsc_khz = 2400000;
+	cpuid(0x40000101, 0);
+	assert_regs(BIT(3) | BIT(24), 0, 0, 0);
+	ctx.tsc_khz = 0;
+	assert_zero(0x40000101, 0);
+	/* keel's own signature stays at 0x40000000, and no host answer changes either. */
+	use_host(NULL, 0, 0xffffffff);
+	cpuid(0x40000000, 0);
+	vendor(v, r[EBX], r[ECX], r[EDX]);
+	assert_string_equal(v, "keelkeelkeel");
+	cpuid(0x40000100, 0);
+	vendor(v, r[EBX], r[ECX], r[EDX]);
+	assert_string_equal(v, "KVMKVMKVM");
 }
 
 /* ---- extended leaves --------------------------------------------------------------------- */
@@ -724,6 +755,7 @@ int main(void)
 		T(test_tsc_leaves, setup_skylake),
 		T(test_beyond_host_max, setup_skylake),
 		T(test_hypervisor_leaves, setup_skylake),
+		T(test_kvm_leaves, setup_skylake),
 		T(test_ext_max_and_vendor, setup_skylake),
 		T(test_ext1_skylake, setup_skylake),
 		T(test_ext1_zen2, setup_zen2),
