@@ -312,6 +312,13 @@ def define(boot, Fail):
     both('cpustate-move', '--smp', '2', cs('cs-a', '1 nap=300 spin=100'),
          cs('cs-b', '2 nap=300 spin=100'), cs('cs-c', '3 nap=300 spin=100'),
          expect=passed('cs-a', 'cs-b', 'cs-c') + [END0], check=moved)
+    # The paravirtual clock across moves: three VMs on two CPUs nap on their APIC timers while
+    # they read it, so idle CPUs steal their vCPUs; keel refills each structure on its new CPU
+    # and the time must still advance with the TSC, never back.
+    def kc(name):
+        return vm('kvmclock.elf', name, 'mem=16M', 'cmdline="nap=300 ms=100"')
+    both('kvmclock-move', '--smp', '2', kc('kc-a'), kc('kc-b'), kc('kc-c'),
+         expect=passed('kc-a', 'kc-b', 'kc-c') + [END0], check=moved)
     # A VM that masks every interrupt class with CR8 = 15 and leaves it so, beside a VM that
     # sleeps on its APIC timer on the same CPU: the sleeper still wakes (VT-x once gave the
     # guest the host's own TPR).

@@ -6,7 +6,9 @@
  * vCPU may move between host CPUs) within 1%, never backwards; the wall-clock MSR giving the
  * boot time, which with the clock is the CMOS RTC's time within 2 s; both MSRs reading back
  * what was written; and addresses outside RAM (past its end, across it, the local APIC)
- * taken without a fault and without harm. Run with mem=16M. */
+ * taken without a fault and without harm. Run with mem=16M; nap=N sleeps N microseconds on the
+ * APIC timer after each yield of the delay, so that idle host CPUs steal the vCPU (moves). */
+#include "rt/apic.h"
 #include "rt/trap.h"
 
 typedef unsigned long long ull; /* for printf's %ll */
@@ -40,6 +42,30 @@ static u64 rdmsr_or(u32 msr, u64 dflt)
 	u32 lo = 0, hi = 0;
 	u32 vec = TRAP_TRY("rdmsr", : "+a"(lo), "+d"(hi) : "c"(msr));
 	return vec == TRAP_NONE ? (u64)hi << 32 | lo : dflt;
+}
+
+/* nap=N: a one-shot APIC timer wakes the guest from HLT (as cpustate.c's nap). */
+#define NAP_VEC 0xf0
+static volatile u32 naps;
+
+void nap_isr(void);
+void nap_isr(void)
+{
+	naps++;
+	apic_eoi();
+}
+IRQ_STUB(nap_stub, nap_isr);
+
+static void nap(u64 us)
+{
+	u32 n = naps;
+	trap_set_gate(NAP_VEC, nap_stub, 0);
+	apic_write(APIC_SVR, APIC_SVR_ENABLE | 0xff);
+	apic_write(APIC_TMR_DIV, APIC_DIV_1);
+	apic_write(APIC_LVT_TIMER, NAP_VEC); /* one-shot */
+	apic_write(APIC_TMR_INIT, (u32)div64(us * apic_timer_khz(), 1000));
+	while (naps == n)
+		__asm__ volatile("sti; hlt; cli" ::: "memory"); /* STI's shadow covers the HLT */
 }
 
 /* Linux's pvclock_scale_delta, with the 64 x 32 product in two halves (no 128-bit type in a
@@ -78,7 +104,7 @@ static u32 kvm_base(void)
 	return 0;
 }
 
-static void signature(u32 *features)
+static void signature(void)
 {
 	u32 r[4];
 	cpuid(0x40000000u, 0, r);
@@ -86,7 +112,6 @@ static void signature(u32 *features)
 	u32 base = kvm_base();
 	check(base == 0x40000100u, "KVMKVMKVM found at 0x%x", base);
 	cpuid(base + 1, 0, r);
-	*features = r[0];
 	check((r[0] & (1u << 3)) && (r[0] & (1u << 24)),
 	      "features 0x%x: clocksource2 (bit 3), TSC-stable bit (bit 24)", r[0]);
 }
@@ -110,6 +135,7 @@ static void enable(u32 tsc_khz)
  * TSC at CPUID's rate within 1%, and every read be later than the one before. */
 static void advance(u32 tsc_khz)
 {
+	u64 nap_us = cmdline_num("nap", 0), window = cmdline_num("ms", 30);
 	u64 t0, t1, t, prev;
 	u32 v, versions = 0, last;
 	u64 ns0 = clock_ns(&t0, &last);
@@ -117,11 +143,13 @@ static void advance(u32 tsc_khz)
 	prev = ns0;
 	do {
 		hypercall(3, 0, 0, 0, 0); /* yield: with --smp 2 the vCPU may change host CPU */
+		if (nap_us)
+			nap(nap_us);
 		u64 now = clock_ns(&t, &v);
 		forward &= now >= prev;
 		versions += v != last;
 		prev = now, last = v;
-	} while (t - t0 < (u64)tsc_khz * 30); /* 30 ms of TSC */
+	} while (t - t0 < (u64)tsc_khz * window); /* ms=N of TSC, 30 by default */
 	u64 ns1 = clock_ns(&t1, &v);
 	u64 want = div64((t1 - t0) * 1000, tsc_khz) * 1000, got = ns1 - ns0;
 	check(forward && ns1 > ns0, "the clock never went back (%u refills seen)", versions);
@@ -204,13 +232,13 @@ static void bad_addresses(void)
 int guest_main(void)
 {
 	trap_init();
-	u32 features, r[4];
+	u32 r[4];
 	cpuid(0x40000010u, 0, r);
-	u32 tsc_khz = r[0];
-	printf("kvmclock: TSC %u kHz\n", tsc_khz);
-	signature(&features);
-	enable(tsc_khz);
-	advance(tsc_khz);
+	u32 khz = r[0]; /* keel's TSC rate, which the structure's mul and shift must match */
+	printf("kvmclock: TSC %u kHz\n", khz);
+	signature();
+	enable(khz);
+	advance(khz);
 	wall_clock();
 	bad_addresses();
 	return check_done();
