@@ -319,6 +319,18 @@ def define(boot, Fail):
         return vm('kvmclock.elf', name, 'mem=16M', 'cmdline="nap=300 ms=100"')
     both('kvmclock-move', '--smp', '2', kc('kc-a'), kc('kc-b'), kc('kc-c'),
          expect=passed('kc-a', 'kc-b', 'kc-c') + [END0], check=moved)
+    # The guest's TSC: IA32_TSC and TSC_ADJUST writes through the TSC offset, RDTSCP with each
+    # VM's own TSC_AUX (two VMs sharing CPU 0), never back across yields, and across moves for
+    # a third that naps so that idle CPUs steal it. QEMU's qemu64 has no RDTSCP: -cpu max does.
+    def tsc(name, image, tag, *settings):
+        return vm(image, name, 'mem=16M', *settings, f'cmdline="tag={tag}"')
+    tsc_vms = (tsc('t64', 'tsc.elf', 1, 'pin=0'), tsc('t32', 'tsc32.elf', 2, 'pin=0'),
+               vm('tsc.elf', 'tm', 'mem=16M', 'cmdline="tag=3 nap=300"'))
+    both('tsc', '--smp', '2', *tsc_vms, expect=passed('t64', 't32', 'tm') + [END0])
+    boot('guest/tsc-cpu-max[svm]', '--cpu', 'max', '--smp', '2', *tsc_vms,
+         expect=passed('t64', 't32', 'tm') + [r'\[t64\] tsc: \d+ kHz, RDTSCP offered',
+                                              r'\[t32\] PASS: RDTSCP: aux 0x7a000002', END0],
+         reject=[FAIL_LINE], timeout=60)
     # A VM that masks every interrupt class with CR8 = 15 and leaves it so, beside a VM that
     # sleeps on its APIC timer on the same CPU: the sleeper still wakes (VT-x once gave the
     # guest the host's own TPR).

@@ -2,8 +2,8 @@
  * (vm->start_tsc), and every vCPU's structure holds the same pair (tsc_timestamp = the guest
  * TSC at that start, system_time = 0): as KVM's "master clock", the vCPUs can never disagree,
  * and a refill never moves the clock, so the TSC-stable flag holds. The guest's TSC is the
- * host's: neither backend sets a TSC offset, and keel measures one TSC rate (tsc_khz) for
- * every CPU. */
+ * host's plus the vCPU's offset (exit/msr.c: its writes of IA32_TSC and IA32_TSC_ADJUST),
+ * and keel measures one TSC rate (tsc_khz) for every CPU. */
 #include "vm/kvmclock.h"
 #include "drivers/rtc.h"
 #include "drivers/timer.h"
@@ -29,7 +29,7 @@ void kvmclock_fill(struct vcpu *v)
 	/* Version odd, the fields, version even (the reader retries while odd or changed). */
 	t->version = k->version | 1;
 	barrier();
-	t->tsc_timestamp = v->vm->start_tsc;
+	t->tsc_timestamp = v->vm->start_tsc + v->tsc_offset; /* in the guest's TSC */
 	t->system_time = 0;
 	t->tsc_to_system_mul = mul;
 	t->tsc_shift = shift;

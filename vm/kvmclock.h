@@ -44,8 +44,14 @@ void kvmclock_reset(struct vcpu *v);
 /* Fill the time structure again. */
 void kvmclock_fill(struct vcpu *v);
 
-/* Before each entry: refill the structure when the vCPU has moved to another host CPU (the
- * one place its TSC-to-ns relation could change; keel runs with one TSC rate and no offset). */
+/* Before each entry: refill the structure when the vCPU has moved to another host CPU (keel
+ * runs with one TSC rate, so a move changes nothing, but a refill there is cheap insurance) or
+ * its TSC offset changed (kvmclock_tsc_changed). */
+static inline void kvmclock_tsc_changed(struct vcpu *v)
+{
+	v->kvmclock.filled_on = ~0u;
+}
+
 static inline void kvmclock_pre_entry(struct vcpu *v)
 {
 	if (unlikely(v->kvmclock.active && v->kvmclock.filled_on != v->cpu))

@@ -169,6 +169,11 @@ struct vcpu {
 	struct vcpu *home_next;	   /* under home: all vCPUs homed on one CPU */
 	u8 fpu[512] __aligned(16); /* FXSAVE image while the vCPU is off the CPU */
 	u64 dr[4];		   /* DR0-DR3 while the vCPU is off the CPU */
+	/* The guest's TSC (exit/msr.c): RDTSC gives the host's TSC + tsc_offset, which the
+	 * backends load into the VMCB or VMCS before each entry; tsc_adjust is IA32_TSC_ADJUST;
+	 * tsc_aux is IA32_TSC_AUX, loaded into the CPU with DR0-DR3 at each turn (vm/sched.c).
+	 * Only the running CPU writes them. */
+	u64 tsc_offset, tsc_adjust, tsc_aux;
 	struct kvmclock kvmclock;
 };
 
