@@ -14,6 +14,7 @@
 /* Stores the guest sees in program order (x86 keeps stores in order; the compiler must too). */
 #define barrier() __asm__ volatile("" ::: "memory")
 
+/* Write the time structure as Linux's pvclock_clocksource_read expects to find it. */
 void kvmclock_fill(struct vcpu *v)
 {
 	struct kvmclock *k = &v->kvmclock;
@@ -40,6 +41,8 @@ void kvmclock_fill(struct vcpu *v)
 	k->filled_on = v->cpu;
 }
 
+/* Kept as written, for reads; filled only at an address that is one run of RAM (as KVM, a
+ * bad address is no fault: the clock just stays off). */
 void kvmclock_set_system(struct vcpu *v, u64 val)
 {
 	struct kvmclock *k = &v->kvmclock;
@@ -68,6 +71,7 @@ void kvmclock_set_wall(struct vcpu *v, u64 gpa)
 	w->version = version + 1;
 }
 
+/* Forget the addresses: nothing is written into guest RAM until the guest enables it again. */
 void kvmclock_reset(struct vcpu *v)
 {
 	v->kvmclock = (struct kvmclock){.filled_on = ~0u};
