@@ -84,6 +84,7 @@ void cpufeat_detect(void)
 		f->svm = c & BIT(2);
 		f->nx = d & BIT(20);
 		f->pdpe1gb = d & BIT(26);
+		f->rdtscp = d & BIT(27); /* and with it IA32_TSC_AUX */
 	}
 	if (f->max_ext_leaf >= 0x80000004) {
 		u32 *p = (u32 *)f->brand;

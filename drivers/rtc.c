@@ -56,3 +56,9 @@ s64 rtc_unix_now(void)
 {
 	return boot_unix + (s64)tsc_to_us(rdtsc() - boot_tsc) / 1000000;
 }
+
+u64 rtc_unix_ns_at(u64 tsc)
+{
+	u64 since = tsc > boot_tsc ? tsc - boot_tsc : 0;
+	return (u64)boot_unix * 1000000000ull + tsc_to_us(since) * 1000;
+}

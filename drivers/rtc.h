@@ -12,5 +12,7 @@
 void rtc_init(void);
 /* Unix seconds now: the RTC's time at rtc_init() plus the TSC's count since then. */
 s64 rtc_unix_now(void);
+/* Unix time in nanoseconds at host TSC value tsc (at or after rtc_init()). */
+u64 rtc_unix_ns_at(u64 tsc);
 
 #endif

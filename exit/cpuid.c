@@ -2,7 +2,8 @@
  * things keel virtualises or that need nothing from it; the rest read as zero. Leaves keel
  * does not know read as zero. The VMX and SVM bits are hidden, the hypervisor bit is set, and
  * XSAVE (with everything that needs it: AVX, AVX-512, PKU...) is hidden, so leaf 0xD is all
- * zeros, consistent with it; keel switches guests' FPU state with FXSAVE. */
+ * zeros, consistent with it; keel switches guests' FPU state with FXSAVE. KVM's signature and
+ * clock features are at 0x40000100 beside keel's own leaves at 0x40000000. */
 #include "exit/cpuid.h"
 #include "lib/string.h"
 #include "kernel/x86.h"
@@ -23,11 +24,13 @@
 #define L1_EDX_HTT BIT(28)
 /* Leaf 7.0 EBX: FSGSBASE, BMI1, SMEP, BMI2, ERMS, ADX, SMAP, CLFLUSHOPT, SHA. */
 #define L7_EBX (BIT(0) | BIT(3) | BIT(7) | BIT(8) | BIT(9) | BIT(19) | BIT(20) | BIT(23) | BIT(29))
+/* IA32_TSC_ADJUST (bit 1): keel emulates it (exit/msr.c), on any host that has leaf 7. */
+#define L7_EBX_TSC_ADJUST BIT(1)
 /* 0x80000001 ECX: LAHF/SAHF, LZCNT, SSE4A, misaligned SSE, PREFETCHW. Hidden: SVM (2). */
 #define X1_ECX (BIT(0) | BIT(5) | BIT(6) | BIT(7) | BIT(8))
-/* 0x80000001 EDX: SYSCALL, NX, 1 GiB pages, long mode, plus AMD's copies of leaf-1 bits.
- * Hidden: RDTSCP (27: needs TSC_AUX switching). */
-#define X1_EDX (BIT(11) | BIT(20) | BIT(26) | BIT(29) | (L1_EDX & 0x0183f3ffu))
+/* 0x80000001 EDX: SYSCALL, NX, 1 GiB pages, RDTSCP (keel switches TSC_AUX), long mode, plus
+ * AMD's copies of leaf-1 bits. */
+#define X1_EDX (BIT(11) | BIT(20) | BIT(26) | BIT(27) | BIT(29) | (L1_EDX & 0x0183f3ffu))
 
 /* ceil(log2(n)) for n >= 1. */
 static u32 order(u32 n)
@@ -61,7 +64,8 @@ static void basic(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 {
 	u32 h[4];
 	c->host(0, 0, h);
-	if (leaf <= h[0])
+	bool host_has = leaf <= h[0];
+	if (host_has)
 		c->host(leaf, sub, h);
 	else
 		h[0] = h[1] = h[2] = h[3] = 0; /* a leaf the host lacks: nothing to pass on */
@@ -88,8 +92,8 @@ static void basic(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 		}
 		return;
 	case 7:
-		if (sub == 0)
-			r[1] = h[1] & L7_EBX;
+		if (sub == 0 && host_has)
+			r[1] = (h[1] & L7_EBX) | L7_EBX_TSC_ADJUST;
 		return;
 	case 0xb: /* topology: one thread per core, ncpus cores per package */
 		r[2] = sub & 0xff;
@@ -161,6 +165,14 @@ void cpuid_policy(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 	} else if (leaf == 0x40000010u) {
 		r[0] = (u32)c->tsc_khz;
 		r[1] = (u32)c->lapic_khz;
+	} else if (leaf == KVM_CPUID_BASE) {
+		r[0] = KVM_CPUID_FEATURES;
+		memcpy(&r[1], KVM_CPUID_SIGNATURE, 4);
+		memcpy(&r[2], KVM_CPUID_SIGNATURE + 4, 4);
+		memcpy(&r[3], KVM_CPUID_SIGNATURE + 8, 4);
+	} else if (leaf == KVM_CPUID_FEATURES && c->tsc_khz) {
+		/* EDX (hints) 0; the clock needs keel's TSC rate to fill it */
+		r[0] = KVM_FEATURE_CLOCKSOURCE2 | KVM_FEATURE_CLOCKSOURCE_STABLE_BIT;
 	}
 }
 

@@ -7,6 +7,15 @@
 #define KEEL_CPUID_SIGNATURE "keelkeelkeel" /* leaf 0x40000000, EBX:ECX:EDX */
 #define KEEL_CPUID_MAX_HV    0x40000010
 
+/* KVM's paravirtual interface, at the next 0x100-aligned base as QEMU puts it beside Hyper-V's
+ * (Linux scans 0x40000000-0x4000ff00 in steps of 0x100 for its signature): the signature with
+ * the range's last leaf, and the features leaf, offering only the clock (vm/kvmclock.h). */
+#define KVM_CPUID_SIGNATURE		   "KVMKVMKVM\0\0\0" /* leaf 0x40000100, EBX:ECX:EDX */
+#define KVM_CPUID_BASE			   0x40000100
+#define KVM_CPUID_FEATURES		   0x40000101
+#define KVM_FEATURE_CLOCKSOURCE2	   BIT(3)  /* MSRs 0x4b564d00 and 0x4b564d01 */
+#define KVM_FEATURE_CLOCKSOURCE_STABLE_BIT BIT(24) /* the time structure's TSC-stable flag counts */
+
 struct cpuid_ctx {
 	u32 ncpus;   /* the VM's vCPUs */
 	u32 vcpu_id; /* the asking vCPU: its initial APIC ID */

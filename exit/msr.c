@@ -2,14 +2,17 @@
  * not on the list raises #GP in the guest, as on a CPU that lacks it. MSRs whose guest value
  * the hardware switches itself (FS/GS base, SYSCALL and SYSENTER targets) never exit: the
  * backends leave them out of their MSR intercepts. */
+#include "drivers/cpufeat.h"
 #include "drivers/timer.h"
 #include "exit/exit.h"
 #include "kernel/log.h"
+#include "vm/kvmclock.h"
 #include "vm/vm.h"
 #include "kernel/x86.h"
 
 #define MSR_TSC		    0x010
 #define MSR_FEATURE_CTL	    0x03a
+#define MSR_TSC_ADJUST	    0x03b
 #define MSR_BIOS_SIGN	    0x08b
 #define MSR_MTRRCAP	    0x0fe
 #define MSR_MCG_CAP	    0x179
@@ -43,10 +46,62 @@ static int wr_ignore(struct vcpu *v, u32 msr, u64 val)
 	return 0;
 }
 
+/* The guest's TSC: the host's plus the vCPU's offset, as RDTSC shows it (SDM 25.3, APM
+ * 15.30.4: the TSC offset applies to RDTSC, RDTSCP and RDMSR of IA32_TSC alike). */
 static int rd_tsc(struct vcpu *v, u32 msr, u64 *val)
 {
-	(void)v, (void)msr;
-	*val = tsc_now();
+	(void)msr;
+	*val = tsc_now() + v->tsc_offset;
+	return 0;
+}
+
+/* Move this vCPU's TSC by delta: a write of IA32_TSC moves IA32_TSC_ADJUST by as much, and a
+ * write of IA32_TSC_ADJUST moves the TSC (SDM 17.17.3). The backends load the new offset at
+ * the next entry; the paravirtual clock follows. */
+static void tsc_move(struct vcpu *v, u64 delta)
+{
+	v->tsc_offset += delta;
+	v->tsc_adjust += delta;
+	kvmclock_tsc_changed(v);
+}
+
+static int wr_tsc(struct vcpu *v, u32 msr, u64 val)
+{
+	(void)msr;
+	tsc_move(v, val - (tsc_now() + v->tsc_offset));
+	return 0;
+}
+
+static int rd_tsc_adjust(struct vcpu *v, u32 msr, u64 *val)
+{
+	(void)msr;
+	*val = v->tsc_adjust;
+	return 0;
+}
+
+static int wr_tsc_adjust(struct vcpu *v, u32 msr, u64 val)
+{
+	(void)msr;
+	tsc_move(v, val - v->tsc_adjust);
+	return 0;
+}
+
+/* IA32_TSC_AUX (what RDTSCP returns in ECX) exists where RDTSCP does, and CPUID offers it only
+ * then; bits 63:32 are reserved (SDM 17.17.2). keel loads it into the CPU at each of the
+ * vCPU's turns (vm/sched.c), and at once here, since this runs on the vCPU's CPU. */
+static int rd_tsc_aux(struct vcpu *v, u32 msr, u64 *val)
+{
+	(void)msr;
+	*val = v->tsc_aux;
+	return cpu_feat.rdtscp ? 0 : -1;
+}
+
+static int wr_tsc_aux(struct vcpu *v, u32 msr, u64 val)
+{
+	if (!cpu_feat.rdtscp || (val >> 32))
+		return -1;
+	v->tsc_aux = val;
+	wrmsr(msr, val);
 	return 0;
 }
 
@@ -120,8 +175,27 @@ static int wr_pat(struct vcpu *v, u32 msr, u64 val)
 	return 0;
 }
 
+/* The KVM clock's MSRs read back what the guest wrote (a disabled or refused address too). */
+static int rd_kvmclock(struct vcpu *v, u32 msr, u64 *val)
+{
+	*val = msr == MSR_KVM_SYSTEM_TIME_NEW ? v->kvmclock.system_msr : v->kvmclock.wall_msr;
+	return 0;
+}
+
+/* A bad address is no fault: KVM takes any value and leaves the clock off (vm/kvmclock.c). */
+static int wr_kvmclock(struct vcpu *v, u32 msr, u64 val)
+{
+	if (msr == MSR_KVM_SYSTEM_TIME_NEW)
+		kvmclock_set_system(v, val);
+	else
+		kvmclock_set_wall(v, val);
+	return 0;
+}
+
 static const struct msr_rule rules[] = {
-	{MSR_TSC, rd_tsc, wr_ignore},
+	{MSR_TSC, rd_tsc, wr_tsc},
+	{MSR_TSC_ADJUST, rd_tsc_adjust, wr_tsc_adjust},
+	{MSR_TSC_AUX, rd_tsc_aux, wr_tsc_aux},
 	{MSR_APIC_BASE, rd_apic_base, wr_apic_base},
 	{MSR_FEATURE_CTL, rd_feature_ctl, NULL},
 	{MSR_BIOS_SIGN, rd_zero, wr_ignore},
@@ -135,6 +209,8 @@ static const struct msr_rule rules[] = {
 	{MSR_AMD_HWCR, rd_zero, wr_ignore},
 	{MSR_AMD_INT_PENDING, rd_zero, wr_ignore},
 	{MSR_AMD_DE_CFG, rd_zero, wr_ignore},
+	{MSR_KVM_WALL_CLOCK_NEW, rd_kvmclock, wr_kvmclock},
+	{MSR_KVM_SYSTEM_TIME_NEW, rd_kvmclock, wr_kvmclock},
 };
 
 enum exit_action exit_msr(struct vcpu *v, struct vexit *e)

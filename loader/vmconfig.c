@@ -6,6 +6,7 @@
 #include "lib/string.h"
 #include "kernel/log.h"
 #include "kernel/percpu.h"
+#include "vm/kvmclock.h"
 #include "vm/lifecycle.h"
 #include "vm/sched.h"
 #include "vm/virt.h"
@@ -171,6 +172,8 @@ static void vm_restart(struct vm *vm)
 		v->irq_pending = 0;
 		v->nmi_pending = v->init_pending = false;
 		v->sipi_vector = 0;
+		kvmclock_reset(v); /* its structure's address means nothing in cleared RAM */
+		v->tsc_offset = v->tsc_adjust = v->tsc_aux = 0; /* as when the VM started */
 	}
 	vdevs_restart(vm); /* the buses keep their devices; the device lock is never cleared */
 	clear_ram(vm);

@@ -91,14 +91,14 @@ static bool svm_vcpu_init(struct vcpu *v)
 	 * OSXSAVE...: the VMCB does not switch PKRU or XCR0). CR8 exits both ways, as on VT-x, to
 	 * be the virtual local APIC's TPR (V_TPR alone would leave the vLAPIC's priority
 	 * unaware of it; QEMU's TCG also asserts on a CR8 write while V_IRQ is set). RDTSCP
-	 * exits to #UD, as on VT-x without "enable RDTSCP": CPUID hides it, and keel does not
-	 * switch TSC_AUX. */
+	 * runs in the guest: keel loads the vCPU's TSC_AUX at each turn (vm/sched.c), and the
+	 * VMCB's TSC offset applies to it as to RDTSC (APM 15.30.4). */
 	b->intercept_cr = SVM_CR_WRITE(4) | SVM_CR_READ(8) | SVM_CR_WRITE(8);
 	b->intercept1 = SVM_I1_INTR | SVM_I1_CPUID | SVM_I1_HLT | SVM_I1_IOIO | SVM_I1_MSR |
 			SVM_I1_SHUTDOWN | SVM_I1_INVD | SVM_I1_INVLPGA | SVM_I1_TASKSW;
 	b->intercept2 = SVM_I2_VMRUN | SVM_I2_VMMCALL | SVM_I2_VMLOAD | SVM_I2_VMSAVE |
 			SVM_I2_STGI | SVM_I2_CLGI | SVM_I2_SKINIT | SVM_I2_MONITOR | SVM_I2_MWAIT |
-			SVM_I2_MWAIT_C | SVM_I2_XSETBV | SVM_I2_RDTSCP;
+			SVM_I2_MWAIT_C | SVM_I2_XSETBV;
 	b->iopm_pa = iopm_pa;
 	b->msrpm_pa = msrpm_pa;
 	b->vintr = VINTR_MASKING; /* host interrupts stay the host's */
@@ -270,6 +270,7 @@ static enum exit_action svm_vcpu_run(struct vcpu *v)
 			return pre;
 		inject(v, b);
 		b->rax = v->regs.gpr[RAX];
+		b->tsc_offset = v->tsc_offset; /* the guest's IA32_TSC and TSC_ADJUST writes */
 		u64 t0 = rdtsc();
 		svm_world_switch(&v->regs, s->vmcb_pa, sc->host_vmcb_pa);
 		v->guest_tsc += rdtsc() - t0;

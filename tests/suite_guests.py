@@ -76,6 +76,11 @@ def define(boot, Fail):
     both('cpuid', vm('cpuid.elf', 'c64', 'mem=16M', 'cpus=2'), vm('cpuid32.elf', 'c32', 'mem=16M'),
          expect=passed('c64', 'c32') + [r'\[c64\] cpuid: \w+, 2 vCPUs', END0])
 
+    # The KVM paravirtual clock: signature, MSRs, the time structure against the guest's TSC
+    # (on two CPUs, so the vCPUs may move while they read it), the wall clock against the RTC.
+    both('kvmclock', '--smp', '2', vm('kvmclock.elf', 'k64', 'mem=16M'),
+         vm('kvmclock32.elf', 'k32', 'mem=16M'), expect=passed('k64', 'k32') + [END0])
+
     # 3. The MSR policy: allowed MSRs read, everything else #GP, EFER/PAT/APIC_BASE rules.
     both('msr', vm('msr.elf', 'm64', 'mem=16M'), vm('msr32.elf', 'm32', 'mem=16M'),
          expect=passed('m64', 'm32') + [r'\[m64\] PASS: rdmsr 0x12345678 raises #GP', END0])
@@ -307,6 +312,25 @@ def define(boot, Fail):
     both('cpustate-move', '--smp', '2', cs('cs-a', '1 nap=300 spin=100'),
          cs('cs-b', '2 nap=300 spin=100'), cs('cs-c', '3 nap=300 spin=100'),
          expect=passed('cs-a', 'cs-b', 'cs-c') + [END0], check=moved)
+    # The paravirtual clock across moves: three VMs on two CPUs nap on their APIC timers while
+    # they read it, so idle CPUs steal their vCPUs; keel refills each structure on its new CPU
+    # and the time must still advance with the TSC, never back.
+    def kc(name):
+        return vm('kvmclock.elf', name, 'mem=16M', 'cmdline="nap=300 ms=100"')
+    both('kvmclock-move', '--smp', '2', kc('kc-a'), kc('kc-b'), kc('kc-c'),
+         expect=passed('kc-a', 'kc-b', 'kc-c') + [END0], check=moved)
+    # The guest's TSC: IA32_TSC and TSC_ADJUST writes through the TSC offset, RDTSCP with each
+    # VM's own TSC_AUX (two VMs sharing CPU 0), never back across yields, and across moves for
+    # a third that naps so that idle CPUs steal it. QEMU's qemu64 has no RDTSCP: -cpu max does.
+    def tsc(name, image, tag, *settings):
+        return vm(image, name, 'mem=16M', *settings, f'cmdline="tag={tag}"')
+    tsc_vms = (tsc('t64', 'tsc.elf', 1, 'pin=0'), tsc('t32', 'tsc32.elf', 2, 'pin=0'),
+               vm('tsc.elf', 'tm', 'mem=16M', 'cmdline="tag=3 nap=300"'))
+    both('tsc', '--smp', '2', *tsc_vms, expect=passed('t64', 't32', 'tm') + [END0])
+    boot('guest/tsc-cpu-max[svm]', '--cpu', 'max', '--smp', '2', *tsc_vms,
+         expect=passed('t64', 't32', 'tm') + [r'\[t64\] tsc: \d+ kHz, RDTSCP offered',
+                                              r'\[t32\] PASS: RDTSCP: aux 0x7a000002', END0],
+         reject=[FAIL_LINE], timeout=60)
     # A VM that masks every interrupt class with CR8 = 15 and leaves it so, beside a VM that
     # sleeps on its APIC timer on the same CPU: the sleeper still wakes (VT-x once gave the
     # guest the host's own TPR).

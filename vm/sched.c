@@ -11,6 +11,7 @@
  * vCPUs may be homed on. An idle CPU steals work; every 50 ms a CPU also pulls work from the
  * most loaded one when that evens out the weights. */
 #include "vm/sched.h"
+#include "drivers/cpufeat.h"
 #include "drivers/lapic.h"
 #include "drivers/timer.h"
 #include "kernel/log.h"
@@ -470,6 +471,15 @@ static void dr_load(const struct vcpu *v)
 	write_dr3(v->dr[3]);
 }
 
+/* IA32_TSC_AUX is the vCPU's too: neither the VMCS nor the VMCB switches it, and keel never
+ * reads it (no RDTSCP or RDPID of its own). The guest only writes it through an intercepted
+ * WRMSR, so there is nothing to save. */
+static void tsc_aux_load(const struct vcpu *v)
+{
+	if (cpu_feat.rdtscp)
+		wrmsr(MSR_TSC_AUX, v->tsc_aux);
+}
+
 static void dr_save(struct vcpu *v)
 {
 	v->dr[0] = read_dr0();
@@ -517,6 +527,7 @@ static void run(struct cpu *c, struct runq *rq, struct vcpu *v, u64 switch_start
 	__atomic_store_n(&v->running_on, (s32)c->id, __ATOMIC_RELEASE);
 	fxrstor(v->fpu); /* keel never uses the FPU: only guests' state passes through it */
 	dr_load(v);
+	tsc_aux_load(v);
 	v->slice_end = end; /* the backend's own timer (VT-x preemption timer) ends it too */
 	arm(now, end);
 	stats[c->id].switches++;

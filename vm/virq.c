@@ -7,6 +7,7 @@
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/percpu.h"
+#include "vm/kvmclock.h"
 #include "vm/sched.h"
 #include "kernel/spinlock.h"
 #include "vm/virt.h"
@@ -72,6 +73,7 @@ void vcpu_sipi_reset(struct vcpu *v, u8 vector)
 	s.gdtr.limit = 0xffff;
 	s.cr0 = CR0_ET;
 	s.rflags = RFLAGS_FIXED;
+	kvmclock_reset(v); /* as KVM's vCPU reset: the guest enables it again */
 	virt->vcpu_reset(v, &s);
 }
 
@@ -197,6 +199,7 @@ enum exit_action vcpu_pre_entry(struct vcpu *v)
 		vcpu_run_timers(v, rdtsc());
 	if (this_cpu()->need_resched)
 		return EXIT_RESCHED;
+	kvmclock_pre_entry(v);
 	if (v->irq_pending && !v->event.pending &&
 	    __atomic_exchange_n(&v->irq_pending, 0, __ATOMIC_ACQUIRE)) {
 		virt->irq_window(v, false);

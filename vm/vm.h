@@ -111,6 +111,16 @@ struct vm;
 struct virq_ops;
 struct vm_devices;
 
+/* The KVM paravirtual clock's MSRs as this vCPU's guest last wrote them (vm/kvmclock.c). Only
+ * the vCPU's running CPU touches them. */
+struct kvmclock {
+	u64 system_msr; /* MSR_KVM_SYSTEM_TIME_NEW: the time structure's address, bit 0 enable */
+	u64 wall_msr;	/* MSR_KVM_WALL_CLOCK_NEW: the last wall-clock address */
+	u32 version;	/* of the time structure: odd while keel writes it */
+	u32 filled_on;	/* the host CPU it was last filled on (~0: not since it was enabled) */
+	bool active;	/* enabled at an address inside RAM */
+};
+
 /* Which CPU may touch what. A vCPU's guest registers, control block, event and counters are
  * its running CPU's alone. The fields below marked "shared" are read by other CPUs (the
  * scheduler, the stuck-VM check, wakers, IPIs), and each names the lock or protocol that makes
@@ -161,6 +171,12 @@ struct vcpu {
 	struct vcpu *home_next;	   /* under home: all vCPUs homed on one CPU */
 	u8 fpu[512] __aligned(16); /* FXSAVE image while the vCPU is off the CPU */
 	u64 dr[4];		   /* DR0-DR3 while the vCPU is off the CPU */
+	/* The guest's TSC (exit/msr.c): RDTSC gives the host's TSC + tsc_offset, which the
+	 * backends load into the VMCB or VMCS before each entry; tsc_adjust is IA32_TSC_ADJUST;
+	 * tsc_aux is IA32_TSC_AUX, loaded into the CPU with DR0-DR3 at each turn (vm/sched.c).
+	 * Only the running CPU writes them. */
+	u64 tsc_offset, tsc_adjust, tsc_aux;
+	struct kvmclock kvmclock;
 };
 
 enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPED };

@@ -141,6 +141,7 @@ enum vmcs_field {
 #define PIN_PREEMPT_TIMER BIT(6)
 /* Primary processor-based controls (24.6.2) */
 #define PROC_INTR_WINDOW BIT(2)
+#define PROC_TSC_OFFSET	 BIT(3)
 #define PROC_HLT	 BIT(7)
 #define PROC_INVLPG	 BIT(9)
 #define PROC_MWAIT	 BIT(10)

@@ -3,6 +3,7 @@
  * exit table is in vmx_exit.c, the world switch in vmx_entry.S, the EPT format in ept.c.
  * Mirrors svm/svm.c. */
 #include "vmx/vmx.h"
+#include "drivers/cpufeat.h"
 #include "drivers/timer.h"
 #include "lib/string.h"
 #include "kernel/log.h"
@@ -67,21 +68,25 @@ static bool read_caps(void)
 	 * a TPR shadow it is the host's own APIC task priority (SDM 10.8.6.1, 25.1.3). DR7 and
 	 * DEBUGCTL are loaded and saved with the guest's state (the TRUE controls may leave that
 	 * off, and an exit sets DR7 to 0x400 and clears DEBUGCTL: SDM 27.5.1). */
-	bool ok = adjust(c->pin, PIN_EXT_INTR, PIN_PREEMPT_TIMER, &pin_ctls, "pin-based") &&
-		  adjust(c->proc,
-			 PROC_HLT | PROC_UNCOND_IO | PROC_MSR_BITMAPS | PROC_SECONDARY |
-				 PROC_MWAIT | PROC_MONITOR | PROC_CR8_LOAD | PROC_CR8_STORE,
-			 0, &proc_ctls, "processor-based") &&
-		  adjust(c->proc2, PROC2_EPT | PROC2_UNRESTRICTED, PROC2_VPID, &proc2_ctls,
-			 "secondary") &&
-		  adjust(c->exit,
-			 EXIT_HOST_64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT |
-				 EXIT_LOAD_PAT | EXIT_SAVE_DEBUG,
-			 EXIT_SAVE_PREEMPT, &exit_ctls, "VM-exit") &&
-		  adjust(c->entry, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG, 0,
-			 &entry_ctls, "VM-entry");
+	bool ok =
+		adjust(c->pin, PIN_EXT_INTR, PIN_PREEMPT_TIMER, &pin_ctls, "pin-based") &&
+		adjust(c->proc,
+		       PROC_HLT | PROC_UNCOND_IO | PROC_MSR_BITMAPS | PROC_SECONDARY | PROC_MWAIT |
+			       PROC_MONITOR | PROC_CR8_LOAD | PROC_CR8_STORE | PROC_TSC_OFFSET,
+		       0, &proc_ctls, "processor-based") &&
+		adjust(c->proc2, PROC2_EPT | PROC2_UNRESTRICTED, PROC2_VPID | PROC2_RDTSCP,
+		       &proc2_ctls, "secondary") &&
+		adjust(c->exit,
+		       EXIT_HOST_64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT |
+			       EXIT_LOAD_PAT | EXIT_SAVE_DEBUG,
+		       EXIT_SAVE_PREEMPT, &exit_ctls, "VM-exit") &&
+		adjust(c->entry, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG, 0,
+		       &entry_ctls, "VM-entry");
 	if (!ok)
 		return false;
+	if (cpu_feat.rdtscp && !(proc2_ctls & PROC2_RDTSCP))
+		log_warn("vmx: no \"enable RDTSCP\": guests' RDTSCP raises #UD though CPUID shows "
+			 "it");
 	if ((proc_ctls & (PROC_CR3_LOAD | PROC_CR3_STORE | PROC_INVLPG | PROC_RDTSC)) && !true_ctls)
 		log_info("vmx: CR3/INVLPG/RDTSC exiting forced on by the CPU; handled as exits");
 	/* CR bits the guest may not set freely: the fixed ones (shown to it through the read
@@ -252,6 +257,8 @@ static bool vmx_vcpu_init(struct vcpu *v)
 	vmcs_write32(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
 	vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
 	vmcs_write64(VMCS_MSR_BITMAP, msr_bitmap_pa);
+	vmcs_write64(VMCS_TSC_OFFSET, 0);
+	x->tsc_offset = 0;
 	vmcs_write64(VMCS_EPT_POINTER, vmx_eptp(v->vm));
 	if (x->vpid)
 		vmcs_write16(VMCS_VPID, x->vpid);
@@ -561,6 +568,10 @@ static enum exit_action run_loop(struct vcpu *v)
 		if (pre != EXIT_RESUME)
 			return pre;
 		inject(v);
+		if (unlikely(x->tsc_offset != v->tsc_offset)) { /* IA32_TSC, TSC_ADJUST writes */
+			vmcs_write64(VMCS_TSC_OFFSET, v->tsc_offset);
+			x->tsc_offset = v->tsc_offset;
+		}
 		u64 t0 = rdtsc();
 		int failed = vmx_world_switch(&v->regs, x->launched);
 		v->guest_tsc += rdtsc() - t0;

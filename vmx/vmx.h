@@ -25,6 +25,7 @@ struct vmx_vcpu {
 	bool live;
 	u64 msrs[VMX_NMSRS];
 	u64 cr2, dr6;
+	u64 tsc_offset; /* what the VMCS's TSC offset holds */
 };
 
 /* Capabilities read once (appendix A): allowed-0 in the low half, allowed-1 in the high. */

@@ -1,11 +1,13 @@
 /* Guest-reachable CPU state kept per vCPU (README "Guest-reachable CPU state"): run as several
  * VMs sharing host CPUs, each with its own tag=N. Each writes values made from its tag to every
  * writable item keel or the hardware switches (DR0-DR3, DR6, DR7, CR2, CR8, the SYSCALL and
- * SYSENTER MSRs, KernelGSBase, FS/GS base, PAT, x87/SSE state), then yields rounds=N times
+ * SYSENTER MSRs, KernelGSBase, FS/GS base, PAT, TSC_AUX as RDMSR and RDTSCP read it, x87/SSE
+ * state), then yields rounds=N times
  * (spinning spin=N microseconds between yields, so that vCPUs meet and move between CPUs) and
  * after each yield reads every item back: a neighbour's values, or a stale copy from another
  * CPU, fail the check. Then the CR4 bits of features its CPUID lacks must raise #GP (PKE,
- * OSXSAVE...), XSETBV and RDPKRU #UD, and CR8 must refuse reserved bits.
+ * OSXSAVE...), XSETBV and RDPKRU #UD, RDTSCP run where CPUID offers it (#UD elsewhere), and CR8
+ * must refuse reserved bits.
  *
  * hog=1 instead sets CR8 to 15 (every interrupt class masked), spins ms=N milliseconds and
  * exits with CR8 still 15: a VM sleeping on its APIC timer on the same CPU must still wake. */
@@ -15,7 +17,7 @@
 #define HC_YIELD 3
 #define HEX(x)	 ((unsigned long long)(x))
 
-enum kind { K_MSR, K_DR, K_CR2, K_CR8 };
+enum kind { K_MSR, K_DR, K_CR2, K_CR8, K_RDTSCP };
 
 struct item {
 	const char *name;
@@ -47,6 +49,8 @@ static struct item items[] = {
 	{"GS_BASE", K_MSR, 0xc0000101, ~0ull, 0, 0, 0, 0},
 	{"KernelGSBase", K_MSR, 0xc0000102, ~0ull, 0, 0, 0, 0},
 	{"PAT", K_MSR, 0x277, ~0ull, 0, 0, 0, 0},
+	{"TSC_AUX", K_MSR, 0xc0000103, 0xffffffffull, 0, 0, 0, 0},
+	{"RDTSCP's ECX", K_RDTSCP, 0xc0000103, 0xffffffffull, 0, 0, 0, 0},
 };
 #define NITEMS (sizeof(items) / sizeof(items[0]))
 
@@ -100,10 +104,25 @@ static void cr8_write(u64 v)
 	__asm__ volatile("mov %0, %%cr8" ::"r"(v) : "memory");
 }
 
+/* TSC_AUX and RDTSCP exist where CPUID shows RDTSCP (0x80000001 EDX bit 27). */
+static bool has_rdtscp(void)
+{
+	u32 r[4];
+	cpuid(0x80000001u, 0, r);
+	return r[3] & (1u << 27);
+}
+
+/* Whether CPUID offers RDTSCP: without it the TSC_AUX items read and write nothing. */
+static bool rdtscp_ok;
+
 static u64 item_read(const struct item *it)
 {
 	u64 v = 0;
+	u32 lo, hi, aux;
+	if (it->n == 0xc0000103 && !rdtscp_ok)
+		return 0;
 	switch (it->kind) {
+	case K_RDTSCP: __asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux)); return aux;
 	case K_MSR: return rdmsr(it->n);
 	case K_DR: return dr_read(it->n);
 	case K_CR2: __asm__ volatile("mov %%cr2, %0" : "=r"(v)); return v;
@@ -114,7 +133,10 @@ static u64 item_read(const struct item *it)
 
 static void item_write(const struct item *it)
 {
+	if (it->n == 0xc0000103 && !rdtscp_ok)
+		return;
 	switch (it->kind) {
+	case K_RDTSCP: break; /* a second view of TSC_AUX, which its MSR item writes */
 	case K_MSR: wrmsr(it->n, it->val); break;
 	case K_DR: dr_write(it->n, it->val); break;
 	case K_CR2: __asm__ volatile("mov %0, %%cr2" ::"r"(it->val)); break;
@@ -130,6 +152,7 @@ static const u8 pat_types[] = {0, 1, 4, 5, 6, 7};
 static u64 value_for(u64 tag, u64 r, u32 i, const struct item *it)
 {
 	u64 v = 0x00007f0000000000ull | tag << 24 | (u64)i << 16 | (r & 0xfff) << 4;
+	u32 aux = rdtscp_ok ? (u32)(tag << 24 | (r & 0xfff) << 4 | 3) : 0; /* both TSC_AUX views */
 	switch (it->kind) {
 	case K_DR:
 		if (it->n == 6)
@@ -139,12 +162,15 @@ static u64 value_for(u64 tag, u64 r, u32 i, const struct item *it)
 		return v;
 	case K_CR8: return ((tag + r) % 14) + 1; /* 15 would mask the nap's vector */
 	case K_CR2: return v;
+	case K_RDTSCP: return aux;
 	case K_MSR: break;
 	}
 	if (it->n == 0x174)
 		return ((tag & 0xf) << 12 | (r & 0x1ff) << 3);
 	if (it->n == 0xc0000084)
 		return (u32)v;
+	if (it->n == 0xc0000103)
+		return aux;
 	if (it->n == 0x277) { /* entry 0 stays write-back: the guest's own memory type */
 		u64 pat = 6;
 		for (u32 k = 1; k < 8; k++)
@@ -257,6 +283,7 @@ static void state_test(u64 tag)
 {
 	u64 rounds = cmdline_num("rounds", 200), spin = cmdline_num("spin", 200);
 	u64 nap_us = cmdline_num("nap", 0);
+	rdtscp_ok = has_rdtscp();
 	if (nap_us)
 		nap_init();
 	u32 fpu_bad = 0;
@@ -326,9 +353,8 @@ static void cr4_test(void)
 	check(vec == 6, "RDPKRU with CR4.PKE clear raises #UD (%u)", vec);
 	aux = 0;
 	vec = TRAP_TRY("rdtscp", : "=a"(lo), "=d"(hi), "+c"(aux) :);
-	/* QEMU's TCG ignores the RDTSCP intercept: there the host's TSC_AUX shows, never set */
-	check(vec == 6 || (is_amd() && vec == TRAP_NONE && aux == 0),
-	      "RDTSCP (hidden: TSC_AUX is not switched) raises #UD (%u, aux %u)", vec, aux);
+	check(vec == (has_rdtscp() ? TRAP_NONE : 6), "RDTSCP %s (%u)",
+	      has_rdtscp() ? "runs, as CPUID offers it" : "raises #UD, as CPUID hides it", vec);
 }
 
 /* CR8 is TPR[7:4]: it reads back what was written, and bits 63:4 are reserved. */

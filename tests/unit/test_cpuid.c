@@ -147,8 +147,9 @@ static u32 bits(const int *b, size_t n)
 #define L1_ECX_ALLOWED BITS(0, 1, 9, 13, 19, 20, 22, 23, 25, 30) /* SSE3 .. RDRAND */
 #define L1_EDX_ALLOWED BITS(0, 1, 2, 3, 4, 5, 6, 8, 9, 11, 13, 15, 16, 17, 19, 23, 24, 25, 26)
 #define L7_EBX_ALLOWED BITS(0, 3, 7, 8, 9, 19, 20, 23, 29)
+#define L7_EBX_ALWAYS  BITS(1) /* TSC_ADJUST: keel emulates it on any host */
 #define X1_ECX_ALLOWED BITS(0, 5, 6, 7, 8)
-#define X1_EDX_ALLOWED BITS(0, 1, 2, 3, 4, 5, 6, 8, 9, 11, 13, 15, 16, 17, 20, 23, 24, 26, 29)
+#define X1_EDX_ALLOWED BITS(0, 1, 2, 3, 4, 5, 6, 8, 9, 11, 13, 15, 16, 17, 20, 23, 24, 26, 27, 29)
 
 #define HYPERVISOR (1u << 31)
 #define HTT	   (1u << 28)
@@ -310,15 +311,15 @@ static void test_leaf7(void **state)
 {
 	(void)state;
 	cpuid(7, 0);
-	assert_regs(0, 0xd39ffffbu & L7_EBX_ALLOWED, 0, 0);
+	assert_regs(0, (0xd39ffffbu & L7_EBX_ALLOWED) | L7_EBX_ALWAYS, 0, 0);
 	static const struct {
 		int bit;
 		const char *name;
 	} hidden[] = {
-		{1, "TSC_ADJUST"}, {2, "SGX"},	     {4, "HLE"},       {5, "AVX2"},
-		{10, "INVPCID"},   {11, "RTM"},	     {12, "RDT-M"},    {14, "MPX"},
-		{16, "AVX512F"},   {17, "AVX512DQ"}, {18, "RDSEED"},   {25, "Intel PT"},
-		{28, "AVX512CD"},  {30, "AVX512BW"}, {31, "AVX512VL"},
+		{2, "SGX"},	  {4, "HLE"},	    {5, "AVX2"},      {10, "INVPCID"},
+		{11, "RTM"},	  {12, "RDT-M"},    {14, "MPX"},      {16, "AVX512F"},
+		{17, "AVX512DQ"}, {18, "RDSEED"},   {25, "Intel PT"}, {28, "AVX512CD"},
+		{30, "AVX512BW"}, {31, "AVX512VL"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(hidden); i++)
 		if (r[EBX] & (1u << hidden[i].bit))
@@ -334,12 +335,13 @@ static void test_leaf7_masking(void **state)
 {
 	(void)state;
 	cpuid(7, 0);
-	assert_regs(0, L7_EBX_ALLOWED, 0, 0); /* no subleaves, no ECX (PKU, UMIP...), no EDX */
+	assert_regs(0, L7_EBX_ALLOWED | L7_EBX_ALWAYS, 0, 0); /* no ECX (PKU...), no EDX */
 	assert_zero(7, 1);
 	use_host(zen2, ARRAY_SIZE(zen2), 0);
 	cpuid(7, 0);
-	assert_regs(0, 0x219c91a9u & L7_EBX_ALLOWED, 0, 0);
+	assert_regs(0, (0x219c91a9u & L7_EBX_ALLOWED) | L7_EBX_ALWAYS, 0, 0);
 	assert_true(r[EBX] & (1u << 29)); /* SHA, which Zen 2 has */
+	assert_true(r[EBX] & (1u << 1));  /* TSC_ADJUST, which it lacks: keel's own */
 }
 
 static void test_leaf_d(void **state)
@@ -488,7 +490,7 @@ static void test_beyond_host_max(void **state)
 	};
 	use_host(small, ARRAY_SIZE(small), 0xffffffff);
 	cpuid(7, 0);
-	assert_regs(0, L7_EBX_ALLOWED, 0, 0); /* present */
+	assert_regs(0, L7_EBX_ALLOWED | L7_EBX_ALWAYS, 0, 0); /* present */
 	assert_zero(0x10, 0);
 	assert_zero(0xe, 0);
 	cpuid(0x80000000, 0);
@@ -549,7 +551,9 @@ static void test_hypervisor_leaves(void **state)
 	for (u32 leaf = 0x40000001; leaf < 0x40000010; leaf++)
 		assert_zero(leaf, 0);
 	assert_zero(0x40000011, 0);
-	assert_zero(0x40000100, 0);
+	assert_zero(0x400000ff, 0);
+	assert_zero(0x40000102, 0);
+	assert_zero(0x40000200, 0);
 	assert_zero(0x4fffffff, 0);
 	/* The same whatever the host: these never ask it. */
 	use_host(NULL, 0, 0xffffffff);
@@ -557,6 +561,35 @@ static void test_hypervisor_leaves(void **state)
 	vendor(v, r[EBX], r[ECX], r[EDX]);
 	assert_string_equal(v, "keelkeelkeel");
 	assert_zero(0x40000005, 0);
+}
+
+/* KVM's leaves at 0x40000100, where Linux's scan in steps of 0x100 finds them: the signature
+ * with the range's last leaf, then the clock (bit 3) and its TSC-stable flag (bit 24), and
+ * nothing else (EDX, the hints, is 0). Without a TSC rate keel cannot fill the clock. */
+static void test_kvm_leaves(void **state)
+{
+	(void)state;
+	char v[13];
+	cpuid(0x40000100, 0);
+	assert_int_equal(r[EAX], 0x40000101);
+	assert_int_equal(r[EBX], 0x4b4d564b);
+	assert_int_equal(r[ECX], 0x564b4d56);
+	assert_int_equal(r[EDX], 0x4d);
+	vendor(v, r[EBX], r[ECX], r[EDX]);
+	assert_string_equal(v, "KVMKVMKVM");
+	ctx.tsc_khz = 2400000;
+	cpuid(0x40000101, 0);
+	assert_regs(BIT(3) | BIT(24), 0, 0, 0);
+	ctx.tsc_khz = 0;
+	assert_zero(0x40000101, 0);
+	/* keel's own signature stays at 0x40000000, and no host answer changes either. */
+	use_host(NULL, 0, 0xffffffff);
+	cpuid(0x40000000, 0);
+	vendor(v, r[EBX], r[ECX], r[EDX]);
+	assert_string_equal(v, "keelkeelkeel");
+	cpuid(0x40000100, 0);
+	vendor(v, r[EBX], r[ECX], r[EDX]);
+	assert_string_equal(v, "KVMKVMKVM");
 }
 
 /* ---- extended leaves --------------------------------------------------------------------- */
@@ -588,8 +621,8 @@ static void test_ext1_skylake(void **state)
 	assert_true(r[EDX] & (1u << 20));	 /* NX */
 	assert_true(r[EDX] & (1u << 26));	 /* 1 GiB pages */
 	assert_true(r[EDX] & (1u << 29));	 /* long mode */
-	assert_false(r[EDX] & (1u << 27));	 /* RDTSCP */
-	assert_int_equal(r[EDX], BITS(11, 20, 26, 29));
+	assert_true(r[EDX] & (1u << 27));	 /* RDTSCP: keel switches TSC_AUX */
+	assert_int_equal(r[EDX], BITS(11, 20, 26, 27, 29));
 }
 
 static void test_ext1_zen2(void **state)
@@ -600,7 +633,7 @@ static void test_ext1_zen2(void **state)
 	assert_int_equal(r[EBX], 0);	  /* brand ID and package type: not passed on */
 	assert_false(r[ECX] & (1u << 2)); /* SVM */
 	assert_int_equal(r[ECX], 0x75c237ffu & X1_ECX_ALLOWED);
-	assert_false(r[EDX] & (1u << 27)); /* RDTSCP */
+	assert_true(r[EDX] & (1u << 27));  /* RDTSCP */
 	assert_true(r[EDX] & (1u << 11));  /* SYSCALL */
 	assert_true(r[EDX] & (1u << 20));  /* NX */
 	assert_true(r[EDX] & (1u << 29));  /* long mode */
@@ -625,7 +658,7 @@ static void test_ext1_masking(void **state)
 	};
 	use_host(old, ARRAY_SIZE(old), 0);
 	cpuid(0x80000001, 0);
-	assert_regs(0, 0, 0, 0);
+	assert_regs(0, 0, 0, 0x08000000); /* RDTSCP, which the host has */
 }
 
 static void test_ext_other(void **state)
@@ -724,6 +757,7 @@ int main(void)
 		T(test_tsc_leaves, setup_skylake),
 		T(test_beyond_host_max, setup_skylake),
 		T(test_hypervisor_leaves, setup_skylake),
+		T(test_kvm_leaves, setup_skylake),
 		T(test_ext_max_and_vendor, setup_skylake),
 		T(test_ext1_skylake, setup_skylake),
 		T(test_ext1_zen2, setup_zen2),
