@@ -12,6 +12,7 @@
  * hog=1 instead sets CR8 to 15 (every interrupt class masked), spins ms=N milliseconds and
  * exits with CR8 still 15: a VM sleeping on its APIC timer on the same CPU must still wake. */
 #include "rt/apic.h"
+#include "rt/nap.h"
 #include "rt/trap.h"
 
 #define HC_YIELD 3
@@ -250,42 +251,11 @@ static void verify(void)
 	}
 }
 
-/* nap=N: sleep N microseconds on a one-shot APIC timer after each yield, so that host CPUs
- * go idle and steal vCPUs from each other (moves). Vector class 15: CR8 stays below it. */
-#define NAP_VEC 0xf0
-static volatile u32 naps;
-
-void nap_isr(void);
-void nap_isr(void)
-{
-	naps++;
-	apic_eoi();
-}
-IRQ_STUB(nap_stub, nap_isr);
-
-static void nap_init(void)
-{
-	trap_set_gate(NAP_VEC, nap_stub, 0);
-	apic_write(APIC_SVR, APIC_SVR_ENABLE | 0xff);
-	apic_write(APIC_TMR_DIV, APIC_DIV_1);
-	apic_write(APIC_LVT_TIMER, NAP_VEC); /* one-shot */
-}
-
-static void nap(u64 us)
-{
-	u32 n = naps;
-	apic_write(APIC_TMR_INIT, (u32)div64(us * apic_timer_khz(), 1000));
-	while (naps == n)
-		__asm__ volatile("sti; hlt; cli" ::: "memory"); /* STI's shadow covers the HLT */
-}
-
 static void state_test(u64 tag)
 {
 	u64 rounds = cmdline_num("rounds", 200), spin = cmdline_num("spin", 200);
 	u64 nap_us = cmdline_num("nap", 0);
 	rdtscp_ok = has_rdtscp();
-	if (nap_us)
-		nap_init();
 	u32 fpu_bad = 0;
 	for (u64 r = 0; r < rounds; r++) {
 		for (u32 i = 0; i < NITEMS; i++) {

@@ -9,6 +9,7 @@
  * taken without a fault and without harm. Run with mem=16M; nap=N sleeps N microseconds on the
  * APIC timer after each yield of the delay, so that idle host CPUs steal the vCPU (moves). */
 #include "rt/apic.h"
+#include "rt/nap.h"
 #include "rt/trap.h"
 
 typedef unsigned long long ull; /* for printf's %ll */
@@ -42,30 +43,6 @@ static u64 rdmsr_or(u32 msr, u64 dflt)
 	u32 lo = 0, hi = 0;
 	u32 vec = TRAP_TRY("rdmsr", : "+a"(lo), "+d"(hi) : "c"(msr));
 	return vec == TRAP_NONE ? (u64)hi << 32 | lo : dflt;
-}
-
-/* nap=N: a one-shot APIC timer wakes the guest from HLT (as cpustate.c's nap). */
-#define NAP_VEC 0xf0
-static volatile u32 naps;
-
-void nap_isr(void);
-void nap_isr(void)
-{
-	naps++;
-	apic_eoi();
-}
-IRQ_STUB(nap_stub, nap_isr);
-
-static void nap(u64 us)
-{
-	u32 n = naps;
-	trap_set_gate(NAP_VEC, nap_stub, 0);
-	apic_write(APIC_SVR, APIC_SVR_ENABLE | 0xff);
-	apic_write(APIC_TMR_DIV, APIC_DIV_1);
-	apic_write(APIC_LVT_TIMER, NAP_VEC); /* one-shot */
-	apic_write(APIC_TMR_INIT, (u32)div64(us * apic_timer_khz(), 1000));
-	while (naps == n)
-		__asm__ volatile("sti; hlt; cli" ::: "memory"); /* STI's shadow covers the HLT */
 }
 
 /* Linux's pvclock_scale_delta, with the 64 x 32 product in two halves (no 128-bit type in a

@@ -6,6 +6,7 @@
  * RDTSCP, where CPUID offers it, returns TSC_AUX (tag=N makes it this VM's own) and the
  * offset TSC, and TSC_AUX refuses bits 63:32. Run with mem=16M. */
 #include "rt/apic.h"
+#include "rt/nap.h"
 #include "rt/trap.h"
 
 typedef unsigned long long ull; /* for printf's %ll */
@@ -64,30 +65,6 @@ static void tsc_write(void)
 	wrmsr_try(MSR_TSC_ADJUST, BIG);
 	u64 t3 = rdtsc();
 	check(near(t3, t2 + BIG), "TSC_ADJUST 2^40 moves the TSC by 2^40 (0x%llx)", (ull)t3);
-}
-
-/* nap=N: a one-shot APIC timer wakes the guest from HLT (as cpustate.c's nap). */
-#define NAP_VEC 0xf0
-static volatile u32 naps;
-
-void nap_isr(void);
-void nap_isr(void)
-{
-	naps++;
-	apic_eoi();
-}
-IRQ_STUB(nap_stub, nap_isr);
-
-static void nap(u64 us)
-{
-	u32 n = naps;
-	trap_set_gate(NAP_VEC, nap_stub, 0);
-	apic_write(APIC_SVR, APIC_SVR_ENABLE | 0xff);
-	apic_write(APIC_TMR_DIV, APIC_DIV_1);
-	apic_write(APIC_LVT_TIMER, NAP_VEC); /* one-shot */
-	apic_write(APIC_TMR_INIT, (u32)div64(us * apic_timer_khz(), 1000));
-	while (naps == n)
-		__asm__ volatile("sti; hlt; cli" ::: "memory"); /* STI's shadow covers the HLT */
 }
 
 /* Across yields and naps (moves between host CPUs), RDTSC and RDTSCP never go back, and
