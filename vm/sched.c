@@ -11,6 +11,7 @@
  * vCPUs may be homed on. An idle CPU steals work; every 50 ms a CPU also pulls work from the
  * most loaded one when that evens out the weights. */
 #include "vm/sched.h"
+#include "vm/cpustate.h"
 #include "drivers/cpufeat.h"
 #include "drivers/lapic.h"
 #include "drivers/timer.h"
@@ -460,42 +461,6 @@ static void idle(struct runq *rq, u64 next, bool capped)
 	lapic_timer_oneshot(VEC_TIMER, 0);
 }
 
-/* DR0-DR3 belong to the vCPU holding the CPU: neither the VMCS nor the VMCB switches them
- * (SDM 27.3.1, APM 15.5.1), and keel sets no breakpoint of its own (its DR7 is 0x400 after
- * every exit), so they are switched with the FPU, once per turn. */
-static void dr_load(const struct vcpu *v)
-{
-	write_dr0(v->dr[0]);
-	write_dr1(v->dr[1]);
-	write_dr2(v->dr[2]);
-	write_dr3(v->dr[3]);
-}
-
-/* IA32_TSC_AUX is the vCPU's too: neither the VMCS nor the VMCB switches it, and keel never
- * reads it (no RDTSCP or RDPID of its own). The guest only writes it through an intercepted
- * WRMSR, so there is nothing to save. */
-static void tsc_aux_load(const struct vcpu *v)
-{
-	if (cpu_feat.rdtscp)
-		wrmsr(MSR_TSC_AUX, v->tsc_aux);
-}
-
-static void dr_save(struct vcpu *v)
-{
-	v->dr[0] = read_dr0();
-	v->dr[1] = read_dr1();
-	v->dr[2] = read_dr2();
-	v->dr[3] = read_dr3();
-}
-
-/* A guest that reached the host's task priority (CR8) would mask keel's own vectors: keel's
- * TPR is 0 and no guest may change it (VT-x exits on CR8, AMD-V has V_TPR). */
-static void check_host_tpr(void)
-{
-	if (read_cr8())
-		panic("host TPR is %llu after a guest ran", read_cr8());
-}
-
 /* INIT, or HLT with interrupts off, left v to wait for a SIPI: it does so now that it has left
  * its CPU (its run queue's lock held). */
 static void park(struct vcpu *v)
@@ -525,9 +490,7 @@ static void run(struct cpu *c, struct runq *rq, struct vcpu *v, u64 switch_start
 	c->vcpu = v;
 	v->ran_on |= BIT(c->id);
 	__atomic_store_n(&v->running_on, (s32)c->id, __ATOMIC_RELEASE);
-	fxrstor(v->fpu); /* keel never uses the FPU: only guests' state passes through it */
-	dr_load(v);
-	tsc_aux_load(v);
+	vcpu_state_load(v);
 	v->slice_end = end; /* the backend's own timer (VT-x preemption timer) ends it too */
 	arm(now, end);
 	stats[c->id].switches++;
@@ -536,9 +499,7 @@ static void run(struct cpu *c, struct runq *rq, struct vcpu *v, u64 switch_start
 	enum exit_action a = virt->vcpu_run(v);
 	u64 ran = rdtsc() - t0;
 	lapic_timer_oneshot(VEC_TIMER, 0);
-	fxsave(v->fpu); /* saved before v can be stolen by another CPU */
-	dr_save(v);
-	check_host_tpr();
+	vcpu_state_save(v); /* before v can be stolen by another CPU */
 	virt->vcpu_put(v);
 	c->vcpu = NULL;
 	v->vruntime += ran * SCHED_WEIGHT / weight(v);
