@@ -101,6 +101,30 @@ static const char *state_name(const struct vm *vm)
 	return vm->state == VM_STOPPED ? "stopped" : "created";
 }
 
+/* One line per vCPU of vm: what the scheduler and the interrupt path believe about it, for a
+ * guest that looks hung (is it halted with a timer armed? an interrupt pending? still exiting?).
+ * Read without locks: a snapshot for a person, not for a decision. */
+static void show_vcpus(const struct vm *vm)
+{
+	static const char *const states[] = {"runnable", "halted", "wait-sipi", "stopped"};
+	u64 now = rdtsc();
+	for (u32 i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = vm->vcpu[i];
+		u64 total = 0, due = v->next_deadline;
+		for (int k = 0; k < EXIT_KINDS; k++)
+			total += v->exits[k];
+		char timer[32] = "none";
+		if (due)
+			fmt_snprintf(timer, sizeof(timer), "%s%llu us", due < now ? "-" : "+",
+				 tsc_to_us(due < now ? now - due : due - now));
+		log_info("keel: %s vCPU %u: %s, home CPU %u, on CPU %d, irq %u%s, timer %s, "
+			 "%llu exits (%llu hlt, %llu intr)",
+			 vm->name, v->id, states[v->state], v->home, v->running_on, v->irq_pending,
+			 v->nmi_pending ? ", nmi" : "", timer, total, v->exits[EXK_HLT],
+			 v->exits[EXK_INTR]);
+	}
+}
+
 /* keel's prompt: a few commands, one line at a time. */
 static void command(char *s)
 {
@@ -108,7 +132,7 @@ static void command(char *s)
 	if (arg)
 		*arg++ = '\0';
 	if (!strcmp(s, "help") || !strcmp(s, "?")) {
-		log_info("keel: commands: vms, console NAME|N, stop NAME|all, help");
+		log_info("keel: commands: vms, vcpus [NAME], console NAME|N, stop NAME|all, help");
 	} else if (!strcmp(s, "vms")) {
 		u32 n = 0;
 		for (struct vm *vm = vm_list; vm; vm = vm->next, n++)
@@ -116,6 +140,10 @@ static void command(char *s)
 				 state_name(vm), (vm->mem.size / MiB), vm->nvcpus,
 				 vm->nvcpus == 1 ? "" : "s", vm->end ? ": " : "",
 				 vm->end ? vm->why : "");
+	} else if (!strcmp(s, "vcpus")) {
+		for (struct vm *vm = vm_list; vm; vm = vm->next)
+			if (vm->state == VM_RUNNING && (!arg || vm == find_vm(arg)))
+				show_vcpus(vm);
 	} else if (!strcmp(s, "console") && arg) {
 		struct vm *vm = find_vm(arg);
 		if (vm)
