@@ -116,7 +116,7 @@ static void show_vcpus(const struct vm *vm)
 		char timer[32] = "none";
 		if (due)
 			fmt_snprintf(timer, sizeof(timer), "%s%llu us", due < now ? "-" : "+",
-				 tsc_to_us(due < now ? now - due : due - now));
+				     tsc_to_us(due < now ? now - due : due - now));
 		log_info("keel: %s vCPU %u: %s, home CPU %u, on CPU %d, irq %u%s, timer %s, "
 			 "%llu exits (%llu hlt, %llu intr)",
 			 vm->name, v->id, states[v->state], v->home, v->running_on, v->irq_pending,
