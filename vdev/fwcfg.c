@@ -102,6 +102,7 @@ static void fwcfg_reset_op(struct vm *vm, void *dev)
 
 const struct vdev_ops fwcfg_ops = {
 	.name = "fw_cfg",
+	.size = sizeof(struct fwcfg),
 	.read = fwcfg_read,
 	.write = fwcfg_write,
 	.attach = fwcfg_attach,

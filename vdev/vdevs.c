@@ -6,33 +6,25 @@
 #include "lib/string.h"
 #include "mm/mm.h"
 #include "vdev/vdev.h"
+#include "vdev/vrtc.h" /* a restart keeps the CMOS RAM */
 
-/* A device of the platform: its ops and where its state is in struct vm_devices. */
-struct plug {
-	const struct vdev_ops *ops;
-	u32 at;
-};
-
-#define VDEVS_PLUG(ops, decl, field) {&ops, (u32)offsetof(struct vm_devices, field)},
-static const struct plug pc[] = {VDEVS_PC(VDEVS_PLUG)};
+static const struct vdev_ops *const pc[] = {
+#define VDEVS_PLUG(ops) &ops,
+	VDEVS_PC(VDEVS_PLUG)
 #undef VDEVS_PLUG
+};
+_Static_assert(ARRAY_SIZE(pc) <= VM_DEVICES_MAX, "struct vm_devices holds every device");
 
-/* The state of device p in vm. */
-static void *state(struct vm *vm, const struct plug *p)
+/* How many blocks of state device d has: one per vCPU for a per-vCPU device. */
+static u32 copies(const struct vm *vm, const struct vdev_ops *d)
 {
-	return (u8 *)vm->dev + p->at;
+	return d->percpu ? vm->nvcpus : 1;
 }
 
-/* How many records device p saves: one per vCPU for a per-vCPU device. */
-static u32 copies(const struct vm *vm, const struct plug *p)
+/* The state of copy i of device n (vCPU i's, for a per-vCPU device). */
+static void *copy(struct vm *vm, size_t n, u32 i)
 {
-	return p->ops->percpu ? vm->nvcpus : 1;
-}
-
-/* The state of copy i of device p (vCPU i's, for a per-vCPU device). */
-static void *copy(struct vm *vm, const struct plug *p, u32 i)
-{
-	return (u8 *)state(vm, p) + (u64)i * p->ops->size;
+	return (u8 *)vm->dev->d[n].state + (u64)i * pc[n]->size;
 }
 
 /* Each device back to power-on; each disarms its own timers first, so none fires into fresh
@@ -40,29 +32,40 @@ static void *copy(struct vm *vm, const struct plug *p, u32 i)
 void vdevs_reset(struct vm *vm)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(pc); i++)
-		pc[i].ops->reset(vm, state(vm, &pc[i]));
+		pc[i]->reset(vm, vm->dev->d[i].state);
 }
 
 void vdevs_restart(struct vm *vm)
 {
-	u8 cmos[sizeof(vm->dev->rtc.cmos)];
+	struct vrtc *rtc = vm_device(vm, &vrtc_ops);
+	u8 cmos[sizeof(rtc->cmos)];
 	dev_lock(vm);
-	memcpy(cmos, vm->dev->rtc.cmos, sizeof(cmos));
+	memcpy(cmos, rtc->cmos, sizeof(cmos));
 	vdevs_reset(vm);
-	vrtc_keep_ram(&vm->dev->rtc, cmos, vm->mem.low_end, vm->mem.size - vm->mem.low_end);
+	vrtc_keep_ram(rtc, cmos, vm->mem.low_end, vm->mem.size - vm->mem.low_end);
 	dev_unlock(vm);
 }
 
-/* Fresh state for every device (zeroed by kmalloc), each on the buses with its timers, then
- * reset. Freed with the VM's memory if creating it fails (vm_create). */
+/* Fresh state for every device, in one zeroed block sized for this VM's vCPUs, each device on
+ * the buses with its timers, then reset. Freed with the VM's memory if creating it fails
+ * (vm_create). */
 bool vdevs_attach(struct vm *vm)
 {
-	vm->dev = kmalloc(sizeof(*vm->dev));
+	u64 size = ALIGN_UP(sizeof(*vm->dev), 16);
+	for (size_t i = 0; i < ARRAY_SIZE(pc); i++)
+		size += ALIGN_UP((u64)pc[i]->size * copies(vm, pc[i]), 16);
+	vm->dev = kmalloc(size);
 	if (!vm->dev)
 		return false;
+	u8 *state = (u8 *)vm->dev + ALIGN_UP(sizeof(*vm->dev), 16);
+	for (size_t i = 0; i < ARRAY_SIZE(pc); i++) {
+		vm->dev->d[i] = (struct vm_device){pc[i], pc[i]->size ? state : NULL};
+		state += ALIGN_UP((u64)pc[i]->size * copies(vm, pc[i]), 16);
+	}
+	vm->dev->n = ARRAY_SIZE(pc);
 	for (size_t i = 0; i < ARRAY_SIZE(pc); i++)
-		if (!pc[i].ops->attach(vm, state(vm, &pc[i]))) {
-			log_err("vm %s: device %s does not fit", vm->name, pc[i].ops->name);
+		if (!pc[i]->attach(vm, vm->dev->d[i].state)) {
+			log_err("vm %s: device %s does not fit", vm->name, pc[i]->name);
 			return false;
 		}
 	vdevs_reset(vm);
@@ -74,8 +77,8 @@ u64 vdevs_save(struct vm *vm, void *buf, u64 len)
 	u64 at = 0, now = vclock_now();
 	dev_lock(vm); /* console input may reach the UART meanwhile */
 	for (size_t i = 0; i < ARRAY_SIZE(pc); i++)
-		for (u32 c = 0; c < copies(vm, &pc[i]); c++) {
-			u64 n = pc[i].ops->save(copy(vm, &pc[i], c), now, (u8 *)buf + at, len - at);
+		for (u32 c = 0; c < copies(vm, pc[i]); c++) {
+			u64 n = pc[i]->save(copy(vm, i, c), now, (u8 *)buf + at, len - at);
 			if (!n) {
 				dev_unlock(vm);
 				return 0;
@@ -102,10 +105,9 @@ static const char *load_all(struct vm *vm, const u8 *buf, u64 len)
 {
 	u64 at = 0, now = vclock_now();
 	for (size_t i = 0; i < ARRAY_SIZE(pc); i++)
-		for (u32 c = 0; c < copies(vm, &pc[i]); c++) {
+		for (u32 c = 0; c < copies(vm, pc[i]); c++) {
 			u64 n = record_len(buf + at, len - at);
-			const char *why =
-				pc[i].ops->load(vm, copy(vm, &pc[i], c), now, buf + at, n);
+			const char *why = pc[i]->load(vm, copy(vm, i, c), now, buf + at, n);
 			if (why)
 				return why;
 			at += n;

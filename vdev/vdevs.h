@@ -1,50 +1,35 @@
-/* The platform: a PC's virtual devices for one VM. struct vm_devices holds their state (the VM
- * points to it); vdevs.c's table lists them, and the calls below walk that table. */
+/* The platform: a PC's virtual devices for one VM. The table below lists them; the calls below
+ * walk it. Each VM holds its devices' state (struct vm_devices, vm/bus.h). */
 #ifndef KEEL_VDEVS_H
 #define KEEL_VDEVS_H
 
 #include "lib/types.h"
-
-#include "vdev/fwcfg.h"
-#include "vdev/vioapic.h"
-#include "vdev/vkbd.h"
-#include "vdev/vlapic.h"
-#include "vdev/vpci.h"
-#include "vdev/vpic.h"
-#include "vdev/vpit.h"
-#include "vdev/vpm.h"
-#include "vdev/vrtc.h"
-#include "vdev/vuart.h"
 #include "vm/vm.h"
 
-/* The PC's devices, one line each: its ops, its state as a field of struct vm_devices, and
- * that field's name. The order is the order they are reset in and get their timer slots.
- * The local APICs are per vCPU and not under the device lock, except: IRR, ISR and TMR bits
- * change by atomic operations (any CPU requests an interrupt); the timer's fields change under
- * the lock (it may fire on another CPU: vlapic.c, timer_fire); IPI senders read LDR, DFR and
- * SVR without it (a guest reprogramming its destination while another vCPU sends gets the old
- * or the new, as on hardware). The rest are under the VM's device lock (vm->devlock). */
-#define VDEVS_PC(X)                                              \
-	X(vlapic_ops, struct vlapic lapic[VM_MAX_VCPUS], lapic)  \
-	X(vpic_ops, struct vpic pic, pic)                        \
-	X(vpit_ops, struct vpit pit, pit)                        \
-	X(vrtc_ops, struct vrtc rtc, rtc)                        \
-	X(vioapic_ops, struct vioapic ioapic, ioapic)            \
-	X(vpci_ops, struct vpci pci, pci)                        \
-	X(vkbd_ops, struct vkbd kbd, kbd)                        \
-	X(vpm_ops, struct vpm pm, pm)                            \
-	X(vuart_ops, struct vuart uart, uart)                    \
-	X(debugexit_ops, u8 debugexit /* no state */, debugexit) \
-	X(fwcfg_ops, struct fwcfg fwcfg, fwcfg)
+/* The PC's devices, one line each: its ops (struct vdev_ops, vm/bus.h, which also says how
+ * big its state is). The order is the order they are reset in and get their timer slots. A
+ * device finds a neighbour's state with vm_device(). The local APICs are per vCPU and not
+ * under the device lock, except: IRR, ISR and TMR bits change by atomic operations (any CPU
+ * requests an interrupt); the timer's fields change under the lock (it may fire on another
+ * CPU: vlapic.c, timer_fire); IPI senders read LDR, DFR and SVR without it (a guest
+ * reprogramming its destination while another vCPU sends gets the old or the new, as on
+ * hardware). The rest are under the VM's device lock (vm->devlock). */
+// clang-format off
+#define VDEVS_PC(X)      \
+	X(vlapic_ops)    \
+	X(vpic_ops)      \
+	X(vpit_ops)      \
+	X(vrtc_ops)      \
+	X(vioapic_ops)   \
+	X(vpci_ops)      \
+	X(vkbd_ops)      \
+	X(vpm_ops)       \
+	X(vuart_ops)     \
+	X(debugexit_ops) \
+	X(fwcfg_ops)
+// clang-format on
 
-/* Every device's state, one plain struct. */
-#define VDEVS_FIELD(ops, decl, field) decl;
-struct vm_devices {
-	VDEVS_PC(VDEVS_FIELD)
-};
-#undef VDEVS_FIELD
-
-#define VDEVS_OPS(ops, decl, field) extern const struct vdev_ops ops;
+#define VDEVS_OPS(ops) extern const struct vdev_ops ops;
 VDEVS_PC(VDEVS_OPS)
 #undef VDEVS_OPS
 

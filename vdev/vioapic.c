@@ -5,7 +5,6 @@
  * EOI if still asserted. Delivery reaches the local APICs through vlapic_deliver. */
 #include "vdev/vioapic.h"
 #include "vdev/vdev.h"
-#include "vdev/vdevs.h"
 #include "vdev/vlapic.h"
 
 enum { IOREGSEL = 0x00, IOWIN = 0x10 }; /* MMIO offsets (3.1) */
@@ -36,7 +35,7 @@ static bool accepts(const struct vm *vm, u32 t, u32 dest, bool logical)
 {
 	if (!logical)
 		return dest == 0xff || dest == t;
-	const struct vlapic *l = &vm->dev->lapic[t];
+	const struct vlapic *l = (const struct vlapic *)vm_device(vm, &vlapic_ops) + t;
 	u32 ldr = l->ldr >> 24;
 	if ((l->dfr >> 28) == 0xf)
 		return (ldr & dest) != 0;
@@ -74,7 +73,7 @@ static void level_check(struct vm *vm, struct vioapic *io, u32 pin)
 /* A pin changed level: an edge pin fires on the rise, a level pin while high. */
 void vioapic_line(struct vm *vm, u32 gsi, bool level)
 {
-	struct vioapic *io = &vm->dev->ioapic;
+	struct vioapic *io = (struct vioapic *)vm_device(vm, &vioapic_ops);
 	if (gsi >= VIOAPIC_PINS)
 		return;
 	bool was = io->lines & BIT(gsi);
@@ -89,7 +88,7 @@ void vioapic_line(struct vm *vm, u32 gsi, bool level)
 /* A level vector was EOIed: its pins may take the next interrupt (or the same again). */
 void vioapic_eoi(struct vm *vm, u8 vector)
 {
-	struct vioapic *io = &vm->dev->ioapic;
+	struct vioapic *io = (struct vioapic *)vm_device(vm, &vioapic_ops);
 	for (u32 pin = 0; pin < VIOAPIC_PINS; pin++) {
 		if ((u8)io->redir[pin] != vector || !(io->redir[pin] & RTE_REMOTE_IRR))
 			continue;
@@ -232,6 +231,7 @@ static void vioapic_reset_op(struct vm *vm, void *dev)
 
 const struct vdev_ops vioapic_ops = {
 	.name = "ioapic",
+	.size = sizeof(struct vioapic),
 	.read = vioapic_read,
 	.write = vioapic_write,
 	.attach = vioapic_attach,

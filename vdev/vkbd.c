@@ -226,6 +226,7 @@ static void vkbd_reset_op(struct vm *vm, void *dev)
 
 const struct vdev_ops vkbd_ops = {
 	.name = "i8042",
+	.size = sizeof(struct vkbd),
 	.read = vkbd_read,
 	.write = vkbd_write,
 	.attach = vkbd_attach,

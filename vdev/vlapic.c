@@ -4,7 +4,8 @@
  * interrupt controller for keel (virq_ops), with the PIC behind LINT0 in ExtINT mode. */
 #include "vdev/vlapic.h"
 #include "vdev/vdev.h"
-#include "vdev/vdevs.h"
+#include "vdev/vioapic.h" /* the interrupt controller: local APICs, I/O APIC and PIC together */
+#include "vdev/vpic.h"
 
 enum {
 	LAPIC_ID = 0x20,
@@ -36,7 +37,7 @@ enum { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR, LVT_CM
 
 static struct vlapic *lapic(struct vcpu *v)
 {
-	return &v->vm->dev->lapic[v->id];
+	return (struct vlapic *)vm_device(v->vm, &vlapic_ops) + v->id;
 }
 
 /* Highest set bit in a 256-bit vector, or -1. */
@@ -367,7 +368,7 @@ const char *vlapic_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 
 	struct lapic_rec rec;
 	struct vrec_reader r;
 	struct vlapic *to = dev;
-	u64 id = (u64)(to - vm->dev->lapic);
+	u64 id = (u64)(to - (struct vlapic *)vm_device(vm, &vlapic_ops));
 	if (id >= vm->nvcpus)
 		return "no vCPU for this local APIC";
 	if (!vrec_open(&r, buf, len, VREC_LAPIC, 1, &rec, sizeof(rec), now))
@@ -492,7 +493,7 @@ static void vlapic_reset_op(struct vm *vm, void *dev)
 	struct vlapic *l = dev;
 	for (u32 i = 0; i < vm->nvcpus; i++)
 		vcpu_timer_set(vm->vcpu[i], 0, timer_fire, &l[i]);
-	for (u32 i = 0; i < VM_MAX_VCPUS; i++)
+	for (u32 i = 0; i < vm->nvcpus; i++)
 		vlapic_reset(&l[i]);
 	vm_set_irq_controller(vm, &vlapic_irq);
 }

@@ -154,6 +154,7 @@ static void vpci_reset_op(struct vm *vm, void *dev)
 
 const struct vdev_ops vpci_ops = {
 	.name = "pci",
+	.size = sizeof(struct vpci),
 	.read = vpci_read,
 	.write = vpci_write,
 	.attach = vpci_attach,

@@ -4,7 +4,6 @@
  * The contract is vdev/vpic.h; the device state is struct vpic. */
 #include "vdev/vpic.h"
 #include "vdev/vdev.h"
-#include "vdev/vdevs.h"
 
 #define ELCR_MASK_MASTER 0xf8 /* IRQ 0-2 are always edge-triggered (PIIX 4.1.11) */
 #define ELCR_MASK_SLAVE	 0xde /* and so are IRQ 8 and 13 */
@@ -67,7 +66,7 @@ static void update(struct vm *vm, struct vpic *p)
 /* An ISA line changed: latch it into its chip and propagate the outputs. */
 void vpic_line(struct vm *vm, u32 irq, bool level)
 {
-	struct vpic *p = &vm->dev->pic;
+	struct vpic *p = vm_device(vm, &vpic_ops);
 	if (irq >= 16 || irq == 2) /* IRQ2 is the cascade input, not an ISA line */
 		return;
 	chip_input(&p->chip[irq >> 3], (int)(irq & 7), level);
@@ -108,7 +107,7 @@ static int resolve(struct vpic *p, int irq, bool ack)
 /* The vector INTA would fetch now, changing nothing (vlapic asks before each entry). */
 int vpic_peek(struct vm *vm)
 {
-	struct vpic *p = &vm->dev->pic;
+	struct vpic *p = vm_device(vm, &vpic_ops);
 	int irq = chip_irq(&p->chip[0], true);
 	return irq < 0 ? -1 : resolve(p, irq, false);
 }
@@ -116,7 +115,7 @@ int vpic_peek(struct vm *vm)
 /* The INTA cycle itself: resolve, acknowledge on both chips, update the outputs. */
 int vpic_ack(struct vm *vm)
 {
-	struct vpic *p = &vm->dev->pic;
+	struct vpic *p = vm_device(vm, &vpic_ops);
 	int vec = resolve(p, chip_irq(&p->chip[0], true), true);
 	update(vm, p);
 	return vec;
@@ -389,6 +388,7 @@ static void vpic_reset_op(struct vm *vm, void *dev)
 
 const struct vdev_ops vpic_ops = {
 	.name = "pic",
+	.size = sizeof(struct vpic),
 	.read = vpic_read,
 	.write = vpic_write,
 	.attach = vpic_attach,

@@ -440,6 +440,7 @@ static void vpit_reset_op(struct vm *vm, void *dev)
 
 const struct vdev_ops vpit_ops = {
 	.name = "pit",
+	.size = sizeof(struct vpit),
 	.read = vpit_read,
 	.write = vpit_write,
 	.attach = vpit_attach,

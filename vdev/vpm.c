@@ -145,6 +145,7 @@ static void vpm_reset_op(struct vm *vm, void *dev)
 
 const struct vdev_ops vpm_ops = {
 	.name = "acpi-pm",
+	.size = sizeof(struct vpm),
 	.read = vpm_read,
 	.write = vpm_write,
 	.attach = vpm_attach,

@@ -378,6 +378,7 @@ static void vrtc_reset_op(struct vm *vm, void *dev)
 
 const struct vdev_ops vrtc_ops = {
 	.name = "rtc",
+	.size = sizeof(struct vrtc),
 	.read = vrtc_read,
 	.write = vrtc_write,
 	.attach = vrtc_attach,

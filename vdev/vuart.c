@@ -3,11 +3,10 @@
  * is always ready, so a polling guest never waits and an interrupt-driven one gets a
  * "transmitter empty" interrupt after each write. Input arrives from keel's console into a
  * 64-byte FIFO. Loopback mode (MCR bit 4) works as Linux's probe expects. */
+#include "vdev/vuart.h"
 #include "vm/guestout.h"
 #include "vdev/vdev.h"
-#include "vdev/vdevs.h"
 #include "lib/string.h"
-#include "kernel/log.h"
 
 enum { RBR_THR = 0, IER = 1, IIR_FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
 #define LCR_DLAB 0x80
@@ -74,7 +73,7 @@ static u8 rx_pop(struct vuart *u)
  * keel's console offers it again later. In loopback mode the line is cut: it is dropped. */
 static bool vuart_input(struct vm *vm, u8 c)
 {
-	struct vuart *u = &vm->dev->uart;
+	struct vuart *u = vm_device(vm, &vuart_ops);
 	dev_lock(vm);
 	bool taken = (u->mcr & MCR_LOOP) || u->rx_len < VUART_FIFO;
 	if (!(u->mcr & MCR_LOOP) && taken)
@@ -260,6 +259,7 @@ static void vuart_reset_op(struct vm *vm, void *dev)
 
 const struct vdev_ops vuart_ops = {
 	.name = "uart",
+	.size = sizeof(struct vuart),
 	.read = vuart_read,
 	.write = vuart_write,
 	.attach = vuart_attach,

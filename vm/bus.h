@@ -14,7 +14,7 @@ struct vm;
 struct vdev_ops {
 	const char *name;
 	bool percpu; /* per-vCPU state (the local APIC): no VM-wide lock around its accesses */
-	u32 size;    /* a per-vCPU device: bytes of one vCPU's state */
+	u32 size;    /* bytes of its state (a per-vCPU device: of one vCPU's), 0 if it has none */
 	u64 (*read)(struct vcpu *v, void *dev, u64 addr, u8 size);
 	void (*write)(struct vcpu *v, void *dev, u64 addr, u8 size, u64 val);
 	/* Once, in a new VM whose vCPUs exist: put its ports and MMIO ranges on vm's buses and
@@ -28,6 +28,28 @@ struct vdev_ops {
 	/* Rebuild dev from save's record: NULL, or why it was refused (dev unchanged). */
 	const char *(*load)(struct vm *vm, void *dev, u64 now, const void *buf, u64 len);
 };
+
+/* A VM's devices, in the platform's order (vdev/vdevs.c attaches them): each one's ops and
+ * state, ops->size bytes (a per-vCPU device: one such block per vCPU, vCPU 0's first). */
+#define VM_DEVICES_MAX 16
+struct vm_devices {
+	u32 n;
+	struct vm_device {
+		const struct vdev_ops *ops;
+		void *state;
+	} d[VM_DEVICES_MAX];
+};
+
+/* The state of the device with these ops among devs (a per-vCPU device: vCPU 0's), NULL if
+ * there is none: how a device finds a neighbour it works with (the I/O APIC its local APICs),
+ * through vm_device (vm/vm.h). The local APIC is first: it is looked up on every entry. */
+static inline void *vm_devices_find(const struct vm_devices *devs, const struct vdev_ops *ops)
+{
+	for (u32 i = 0; devs && i < devs->n; i++)
+		if (devs->d[i].ops == ops)
+			return devs->d[i].state;
+	return NULL;
+}
 
 #define BUS_MAX_RANGES 24
 

@@ -301,4 +301,10 @@ static inline void vcpu_inject_gp(struct vcpu *v, u32 error)
 	vcpu_inject_exception(v, 13, true, error);
 }
 
+/* The state of vm's device with these ops (vm/bus.h), NULL if vm has none. */
+static inline void *vm_device(const struct vm *vm, const struct vdev_ops *ops)
+{
+	return vm_devices_find(vm->dev, ops);
+}
+
 #endif

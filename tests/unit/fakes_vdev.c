@@ -20,7 +20,11 @@ int fake_ndeliveries;
 
 static struct vm the_vm;
 static struct vcpu the_vcpus[VM_MAX_VCPUS];
+/* The local APIC's ops where a test does not link the real vlapic.c: the I/O APIC finds the
+ * APICs it delivers to by them. */
+__attribute__((weak)) const struct vdev_ops vlapic_ops = {.name = "fake lapic"};
 static struct vm_devices the_devs;
+struct fake_devs fake_dev;
 
 u64 vclock_now(void)
 {
@@ -167,9 +171,22 @@ struct vm *fake_vm(u32 ncpus, u64 ram)
 	vm->nvcpus = ncpus;
 	vm->mem.size = ram;
 	vm->mem.low_end = MIN(ram, GMEM_LOW_MAX);
-	memset(&the_devs, 0, sizeof(the_devs));
+	memset(&fake_dev, 0, sizeof(fake_dev));
+	struct fake_devs *d = &fake_dev;
+	the_devs = (struct vm_devices){
+		10,
+		{{&vlapic_ops, d->lapic},
+		 {&vpic_ops, &d->pic},
+		 {&vpit_ops, &d->pit},
+		 {&vrtc_ops, &d->rtc},
+		 {&vioapic_ops, &d->ioapic},
+		 {&vpci_ops, &d->pci},
+		 {&vkbd_ops, &d->kbd},
+		 {&vpm_ops, &d->pm},
+		 {&vuart_ops, &d->uart},
+		 {&fwcfg_ops, &d->fwcfg}},
+	};
 	vm->dev = &the_devs;
-	struct vm_devices *d = vm->dev;
 	vpic_reset(&d->pic);
 	vpit_reset(&d->pit, fake_now);
 	vrtc_reset(&d->rtc, fake_now, vm->mem.low_end, ram - vm->mem.low_end);

@@ -8,6 +8,32 @@
 #include "vm/virq.h"
 #include "vm/vm.h"
 #include "vdev/vdevs.h"
+#include "vdev/fwcfg.h"
+#include "vdev/vioapic.h"
+#include "vdev/vkbd.h"
+#include "vdev/vlapic.h"
+#include "vdev/vpci.h"
+#include "vdev/vpic.h"
+#include "vdev/vpit.h"
+#include "vdev/vpm.h"
+#include "vdev/vrtc.h"
+#include "vdev/vuart.h"
+
+/* The fake VM's devices, each a field tests reach directly (fake_vm lists them in the VM's
+ * struct vm_devices, so devices find their neighbours with vm_device as in keel). */
+struct fake_devs {
+	struct vlapic lapic[VM_MAX_VCPUS];
+	struct vpic pic;
+	struct vpit pit;
+	struct vrtc rtc;
+	struct vioapic ioapic;
+	struct vpci pci;
+	struct vkbd kbd;
+	struct vpm pm;
+	struct vuart uart;
+	struct fwcfg fwcfg;
+};
+extern struct fake_devs fake_dev;
 
 extern u64 fake_now;  /* vclock_now() */
 extern s64 fake_unix; /* vclock_unix(): 2026-01-01 00:00:00 UTC unless a test says otherwise */

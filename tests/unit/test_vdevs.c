@@ -6,6 +6,9 @@
 #include "tests/unit/fakes_vdev.h"
 #include "mm/mm.h"
 #include "vdev/vdevs.h"
+
+/* vCPU n's local APIC in vm. */
+#define LAPIC(vm, n) ((struct vlapic *)vm_device(vm, &vlapic_ops) + (n))
 #include "vdev/vrecord.h"
 
 #include <stdlib.h>
@@ -56,8 +59,9 @@ static void test_attach(void **state)
 	assert_non_null(vm->irqc);
 	assert_int_equal(vm->vcpu[0]->ntimers, 3);
 	assert_int_equal(vm->vcpu[1]->ntimers, 1);
-	assert_ptr_equal(vm->vcpu[1]->timers[0].dev, &vm->dev->lapic[1]);
-	assert_int_equal(fake_deadline(0, &vm->dev->pit, 0), 0); /* reset: all disarmed */
+	assert_ptr_equal(vm->vcpu[1]->timers[0].dev, LAPIC(vm, 1));
+	assert_int_equal(fake_deadline(0, vm_device(vm, &vpit_ops), 0),
+			 0); /* reset: all disarmed */
 }
 
 /* The record kinds in buf (len bytes), in order; returns how many. */
@@ -78,16 +82,16 @@ static int kinds(const u8 *buf, u64 len, u16 *out, int max)
  * selector set, a byte in the UART's scratch register, an ELCR bit. */
 static void busy(void)
 {
-	fake_write(&vpit_ops, &vm->dev->pit, 0x43, 1, 0x34);
-	fake_write(&vpit_ops, &vm->dev->pit, 0x40, 1, 0x00);
-	fake_write(&vpit_ops, &vm->dev->pit, 0x40, 1, 0x10); /* 4096: 3.4 ms */
-	void *l = vm->dev->lapic;
+	fake_write(&vpit_ops, vm_device(vm, &vpit_ops), 0x43, 1, 0x34);
+	fake_write(&vpit_ops, vm_device(vm, &vpit_ops), 0x40, 1, 0x00);
+	fake_write(&vpit_ops, vm_device(vm, &vpit_ops), 0x40, 1, 0x10); /* 4096: 3.4 ms */
+	void *l = LAPIC(vm, 0);
 	vlapic_ops.write(vm->vcpu[1], l, VLAPIC_BASE + 0xf0, 4, 0x1ff);
 	vlapic_ops.write(vm->vcpu[1], l, VLAPIC_BASE + 0x320, 4, 0x20040);
 	vlapic_ops.write(vm->vcpu[1], l, VLAPIC_BASE + 0x380, 4, 50000);
-	fake_write(&fwcfg_ops, &vm->dev->fwcfg, 0x510, 2, 0x0001);
-	fake_write(&vuart_ops, &vm->dev->uart, 0x3ff, 1, 0x5a);
-	fake_write(&vpic_ops, &vm->dev->pic, 0x4d0, 1, 0x20);
+	fake_write(&fwcfg_ops, vm_device(vm, &fwcfg_ops), 0x510, 2, 0x0001);
+	fake_write(&vuart_ops, vm_device(vm, &vuart_ops), 0x3ff, 1, 0x5a);
+	fake_write(&vpic_ops, vm_device(vm, &vpic_ops), 0x4d0, 1, 0x20);
 	fake_advance(fake_us(777));
 }
 
@@ -96,14 +100,14 @@ static void watch(struct fake_trace *t)
 {
 	u64 start = fake_now;
 	for (int i = 0; i < 20; i++) {
-		fake_note(t, fake_deadline(0, &vm->dev->pit, start));
-		fake_note(t, fake_deadline(1, &vm->dev->lapic[1], start));
+		fake_note(t, fake_deadline(0, vm_device(vm, &vpit_ops), start));
+		fake_note(t, fake_deadline(1, LAPIC(vm, 1), start));
 		fake_note(t, (u64)fake_irq_rises[0]);
 		fake_advance(fake_us(1000));
 	}
-	fake_note(t, fake_read(&vuart_ops, &vm->dev->uart, 0x3ff, 1));
-	fake_note(t, fake_read(&vpic_ops, &vm->dev->pic, 0x4d0, 1));
-	fake_note(t, vlapic_ops.read(vm->vcpu[1], vm->dev->lapic, VLAPIC_BASE + 0x390, 4));
+	fake_note(t, fake_read(&vuart_ops, vm_device(vm, &vuart_ops), 0x3ff, 1));
+	fake_note(t, fake_read(&vpic_ops, vm_device(vm, &vpic_ops), 0x4d0, 1));
+	fake_note(t, vlapic_ops.read(vm->vcpu[1], LAPIC(vm, 0), VLAPIC_BASE + 0x390, 4));
 }
 
 /* Saved whole, loaded whole into a fresh VM at another time: the same records come back

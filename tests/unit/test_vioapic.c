@@ -9,14 +9,14 @@ static struct vm *vm;
 
 static u32 reg(u32 r)
 {
-	fake_write(&vioapic_ops, &vm->dev->ioapic, VIOAPIC_BASE, 4, r);
-	return (u32)fake_read(&vioapic_ops, &vm->dev->ioapic, VIOAPIC_BASE + 0x10, 4);
+	fake_write(&vioapic_ops, &fake_dev.ioapic, VIOAPIC_BASE, 4, r);
+	return (u32)fake_read(&vioapic_ops, &fake_dev.ioapic, VIOAPIC_BASE + 0x10, 4);
 }
 
 static void set_reg(u32 r, u32 val)
 {
-	fake_write(&vioapic_ops, &vm->dev->ioapic, VIOAPIC_BASE, 4, r);
-	fake_write(&vioapic_ops, &vm->dev->ioapic, VIOAPIC_BASE + 0x10, 4, val);
+	fake_write(&vioapic_ops, &fake_dev.ioapic, VIOAPIC_BASE, 4, r);
+	fake_write(&vioapic_ops, &fake_dev.ioapic, VIOAPIC_BASE + 0x10, 4, val);
 }
 
 /* Linux's order: the high dword (destination), then the low one. */
@@ -45,7 +45,7 @@ static int setup(void **state)
 	(void)state;
 	vm = fake_vm(4, 64 * MiB);
 	for (u32 i = 0; i < 4; i++)
-		vm->dev->lapic[i].dfr = 0xffffffff;
+		fake_dev.lapic[i].dfr = 0xffffffff;
 	return 0;
 }
 
@@ -65,10 +65,10 @@ static void test_identification(void **state)
 	}
 	assert_int_equal(reg(0x40), 0); /* past the table */
 	/* IOREGSEL reads back; other widths read all-ones and write nothing. */
-	assert_int_equal(fake_read(&vioapic_ops, &vm->dev->ioapic, VIOAPIC_BASE, 4), 0x40);
-	assert_true(fake_read(&vioapic_ops, &vm->dev->ioapic, VIOAPIC_BASE, 8) == ~0ull);
-	fake_write(&vioapic_ops, &vm->dev->ioapic, VIOAPIC_BASE, 1, 0x01);
-	assert_int_equal(fake_read(&vioapic_ops, &vm->dev->ioapic, VIOAPIC_BASE, 4), 0x40);
+	assert_int_equal(fake_read(&vioapic_ops, &fake_dev.ioapic, VIOAPIC_BASE, 4), 0x40);
+	assert_true(fake_read(&vioapic_ops, &fake_dev.ioapic, VIOAPIC_BASE, 8) == ~0ull);
+	fake_write(&vioapic_ops, &fake_dev.ioapic, VIOAPIC_BASE, 1, 0x01);
+	assert_int_equal(fake_read(&vioapic_ops, &fake_dev.ioapic, VIOAPIC_BASE, 4), 0x40);
 }
 
 static void test_edge(void **state)
@@ -134,7 +134,7 @@ static void test_logical_destinations(void **state)
 {
 	(void)state;
 	for (u32 i = 0; i < 4; i++)
-		vm->dev->lapic[i].ldr = (1u << i) << 24; /* flat: one bit each */
+		fake_dev.lapic[i].ldr = (1u << i) << 24; /* flat: one bit each */
 	route(4, 0x60 | BIT(11) | (0x0aull << 56));	 /* logical, CPUs 1 and 3 */
 	line(4, true);
 	assert_int_equal(fake_ndeliveries, 2);
@@ -146,8 +146,8 @@ static void test_logical_destinations(void **state)
 	assert_int_equal(fake_deliveries[2].vcpu, 1); /* the first that accepts */
 	/* Cluster model: cluster 1, members 0 and 1. */
 	for (u32 i = 0; i < 4; i++) {
-		vm->dev->lapic[i].dfr = 0x0fffffff;
-		vm->dev->lapic[i].ldr = ((i < 2 ? 0x10u : 0x20u) | (1u << (i % 2))) << 24;
+		fake_dev.lapic[i].dfr = 0x0fffffff;
+		fake_dev.lapic[i].ldr = ((i < 2 ? 0x10u : 0x20u) | (1u << (i % 2))) << 24;
 	}
 	route(6, 0x62 | BIT(11) | (0x12ull << 56));
 	line(6, true);
@@ -176,7 +176,7 @@ static void test_broadcast_and_nmi(void **state)
 /* What the I/O APIC does from now on: its registers, deliveries, EOIs and lines. */
 static void watch(struct fake_trace *t)
 {
-	fake_note(t, (u64)fake_read(&vioapic_ops, &vm->dev->ioapic, VIOAPIC_BASE, 4));
+	fake_note(t, (u64)fake_read(&vioapic_ops, &fake_dev.ioapic, VIOAPIC_BASE, 4));
 	for (u32 r = 0; r < 0x40; r++)
 		fake_note(t, reg(r));
 	eoi(0x39);				  /* pin 9 still high: again */
@@ -209,7 +209,7 @@ static void busy(void)
 	line(10, true);
 	line(4, true);
 	assert_int_equal(fake_ndeliveries, 1);
-	fake_write(&vioapic_ops, &vm->dev->ioapic, VIOAPIC_BASE, 4, 0x22);
+	fake_write(&vioapic_ops, &fake_dev.ioapic, VIOAPIC_BASE, 4, 0x22);
 }
 
 static void test_save_load(void **state)
@@ -217,7 +217,7 @@ static void test_save_load(void **state)
 	(void)state;
 	static u8 rec[VREC_MAX];
 	busy();
-	assert_int_equal(fake_save_load(vioapic_save, vioapic_load, &vm->dev->ioapic, rec, watch,
+	assert_int_equal(fake_save_load(vioapic_save, vioapic_load, &fake_dev.ioapic, rec, watch,
 					NULL, 5000),
 			 16 + 208);
 }
@@ -229,11 +229,11 @@ static void test_load_refusals(void **state)
 	(void)state;
 	static u8 rec[VREC_MAX];
 	busy();
-	u64 len = vioapic_save(&vm->dev->ioapic, fake_now, rec, sizeof(rec));
+	u64 len = vioapic_save(&fake_dev.ioapic, fake_now, rec, sizeof(rec));
 	vm = fake_vm(4, 64 * MiB);
-	size_t size = sizeof(vm->dev->ioapic);
-	fake_refusals(vioapic_load, &vm->dev->ioapic, size, rec, len, 16 + 0x10 + 8 + 1, 0x40);
-	fake_refusals(vioapic_load, &vm->dev->ioapic, size, rec, len, 16 + 0x10 + 72 + 1, 0x80);
+	size_t size = sizeof(fake_dev.ioapic);
+	fake_refusals(vioapic_load, &fake_dev.ioapic, size, rec, len, 16 + 0x10 + 8 + 1, 0x40);
+	fake_refusals(vioapic_load, &fake_dev.ioapic, size, rec, len, 16 + 0x10 + 72 + 1, 0x80);
 }
 
 int main(void)

@@ -8,12 +8,12 @@ static struct vm *vm;
 
 static u8 in(u16 port)
 {
-	return (u8)fake_read(&vkbd_ops, &vm->dev->kbd, port, 1);
+	return (u8)fake_read(&vkbd_ops, &fake_dev.kbd, port, 1);
 }
 
 static void out(u16 port, u8 val)
 {
-	fake_write(&vkbd_ops, &vm->dev->kbd, port, 1, val);
+	fake_write(&vkbd_ops, &fake_dev.kbd, port, 1, val);
 }
 
 static int setup(void **state)
@@ -153,7 +153,7 @@ static void test_save_load(void **state)
 	static u8 rec[VREC_MAX];
 	busy();
 	assert_int_equal(
-		fake_save_load(vkbd_save, vkbd_load, &vm->dev->kbd, rec, watch, NULL, 5000),
+		fake_save_load(vkbd_save, vkbd_load, &fake_dev.kbd, rec, watch, NULL, 5000),
 		16 + 8);
 }
 
@@ -164,10 +164,10 @@ static void test_load_refusals(void **state)
 	(void)state;
 	static u8 rec[VREC_MAX];
 	busy();
-	u64 len = vkbd_save(&vm->dev->kbd, fake_now, rec, sizeof(rec));
+	u64 len = vkbd_save(&fake_dev.kbd, fake_now, rec, sizeof(rec));
 	vm = fake_vm(1, 64 * MiB);
-	fake_refusals(vkbd_load, &vm->dev->kbd, sizeof(vm->dev->kbd), rec, len, 16 + 5, 0xaa);
-	fake_refusals(vkbd_load, &vm->dev->kbd, sizeof(vm->dev->kbd), rec, len, 16 + 6, 0);
+	fake_refusals(vkbd_load, &fake_dev.kbd, sizeof(fake_dev.kbd), rec, len, 16 + 5, 0xaa);
+	fake_refusals(vkbd_load, &fake_dev.kbd, sizeof(fake_dev.kbd), rec, len, 16 + 6, 0);
 }
 
 int main(void)

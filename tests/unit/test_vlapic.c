@@ -12,12 +12,12 @@ static struct vm *vm;
 /* Registers are per vCPU and take no device lock: the ops are called as the bus calls them. */
 static u32 rd(u32 off)
 {
-	return (u32)vlapic_ops.read(vm->vcpu[0], vm->dev->lapic, VLAPIC_BASE + off, 4);
+	return (u32)vlapic_ops.read(vm->vcpu[0], fake_dev.lapic, VLAPIC_BASE + off, 4);
 }
 
 static void wr(u32 off, u32 val)
 {
-	vlapic_ops.write(vm->vcpu[0], vm->dev->lapic, VLAPIC_BASE + off, 4, val);
+	vlapic_ops.write(vm->vcpu[0], fake_dev.lapic, VLAPIC_BASE + off, 4, val);
 }
 
 /* What keel would inject into vCPU 0 now, taken (acknowledged) if take. */
@@ -29,8 +29,8 @@ static int inject(bool take)
 
 static void fresh(struct vm *v)
 {
-	assert_true(vlapic_ops.attach(v, v->dev->lapic));
-	vlapic_ops.reset(v, v->dev->lapic);
+	assert_true(vlapic_ops.attach(v, fake_dev.lapic));
+	vlapic_ops.reset(v, fake_dev.lapic);
 }
 
 static int setup(void **state)
@@ -65,13 +65,13 @@ static void test_oneshot_timer(void **state)
 	wr(0x320, 0x40);   /* one-shot, vector 0x40 */
 	wr(0x3e0, 0xb);	   /* divide by 1 */
 	wr(0x380, 100000); /* 1 ms at 100 MHz */
-	assert_int_equal(fake_deadline(0, &vm->dev->lapic[0], fake_now), fake_us(1000));
+	assert_int_equal(fake_deadline(0, &fake_dev.lapic[0], fake_now), fake_us(1000));
 	fake_advance(fake_us(500));
 	assert_int_equal(rd(0x390), 50000);
 	fake_advance(fake_us(500));
 	assert_int_equal(inject(false), 0x40);
 	assert_int_equal(rd(0x390), 0);
-	assert_int_equal(fake_deadline(0, &vm->dev->lapic[0], 0), 0);
+	assert_int_equal(fake_deadline(0, &fake_dev.lapic[0], 0), 0);
 }
 
 /* ---- save and load ---- */
@@ -84,7 +84,7 @@ static void watch(struct fake_trace *t)
 	for (int step = 0; step < 16; step++) {
 		for (u32 off = 0x20; off < 0x400; off += 0x10)
 			fake_note(t, rd(off));
-		fake_note(t, fake_deadline(0, &vm->dev->lapic[0], start));
+		fake_note(t, fake_deadline(0, &fake_dev.lapic[0], start));
 		fake_note(t, (u64)inject(step % 2 == 1));
 		if (step % 3 == 2)
 			wr(0xb0, 0); /* EOI */
@@ -119,10 +119,10 @@ static void test_save_load(void **state)
 	(void)state;
 	static u8 rec[VREC_MAX];
 	busy();
-	u64 len = fake_save_load(vlapic_save, vlapic_load, &vm->dev->lapic[0], rec, watch, fresh,
+	u64 len = fake_save_load(vlapic_save, vlapic_load, &fake_dev.lapic[0], rec, watch, fresh,
 				 5000);
 	assert_int_equal(len, 16 + 176);
-	assert_string_equal(vlapic_load(vm, &vm->dev->lapic[2], fake_now, rec, len),
+	assert_string_equal(vlapic_load(vm, &fake_dev.lapic[2], fake_now, rec, len),
 			    "no vCPU for this local APIC");
 }
 
@@ -133,13 +133,13 @@ static void test_load_refusals(void **state)
 	(void)state;
 	static u8 rec[VREC_MAX];
 	busy();
-	u64 len = vlapic_save(&vm->dev->lapic[0], fake_now, rec, sizeof(rec));
+	u64 len = vlapic_save(&fake_dev.lapic[0], fake_now, rec, sizeof(rec));
 	vm = fake_vm(2, 64 * MiB);
 	fresh(vm);
-	size_t size = sizeof(vm->dev->lapic[0]);
-	fake_refusals(vlapic_load, &vm->dev->lapic[0], size, rec, len, 16 + 0x40, 0x01);
-	fake_refusals(vlapic_load, &vm->dev->lapic[0], size, rec, len, 16 + 0xaf, 0x7f);
-	assert_int_equal(fake_deadline(0, &vm->dev->lapic[0], 0), 0);
+	size_t size = sizeof(fake_dev.lapic[0]);
+	fake_refusals(vlapic_load, &fake_dev.lapic[0], size, rec, len, 16 + 0x40, 0x01);
+	fake_refusals(vlapic_load, &fake_dev.lapic[0], size, rec, len, 16 + 0xaf, 0x7f);
+	assert_int_equal(fake_deadline(0, &fake_dev.lapic[0], 0), 0);
 }
 
 /* Records with random payload bytes changed are refused or, if taken, leave an APIC that
@@ -150,7 +150,7 @@ static void test_damaged_records_are_safe(void **state)
 	static u8 good[VREC_MAX], rec[VREC_MAX];
 	u32 seed = 777, taken = 0;
 	busy();
-	u64 len = vlapic_save(&vm->dev->lapic[0], fake_now, good, sizeof(good));
+	u64 len = vlapic_save(&fake_dev.lapic[0], fake_now, good, sizeof(good));
 	for (int i = 0; i < 1000; i++) {
 		vm = fake_vm(2, 64 * MiB);
 		fresh(vm);
@@ -159,7 +159,7 @@ static void test_damaged_records_are_safe(void **state)
 			seed = seed * 1103515245 + 12345;
 			rec[16 + (seed >> 8) % (len - 16)] = (u8)(seed >> 20);
 		}
-		if (vlapic_load(vm, &vm->dev->lapic[0], fake_now, rec, len))
+		if (vlapic_load(vm, &fake_dev.lapic[0], fake_now, rec, len))
 			continue;
 		taken++;
 		for (int k = 0; k < 4; k++) {

@@ -9,12 +9,12 @@ static struct vm *vm;
 
 static u32 in(u16 port, u8 size)
 {
-	return (u32)fake_read(&vpci_ops, &vm->dev->pci, port, size);
+	return (u32)fake_read(&vpci_ops, &fake_dev.pci, port, size);
 }
 
 static void out(u16 port, u8 size, u32 val)
 {
-	fake_write(&vpci_ops, &vm->dev->pci, port, size, val);
+	fake_write(&vpci_ops, &fake_dev.pci, port, size, val);
 }
 
 static u32 cfg(u32 bdf, u8 reg, u8 size)
@@ -158,7 +158,7 @@ static void test_save_load(void **state)
 	static u8 rec[VREC_MAX];
 	busy();
 	assert_int_equal(
-		fake_save_load(vpci_save, vpci_load, &vm->dev->pci, rec, watch, NULL, 5000),
+		fake_save_load(vpci_save, vpci_load, &fake_dev.pci, rec, watch, NULL, 5000),
 		16 + 200);
 }
 
@@ -168,9 +168,9 @@ static void test_load_refusals(void **state)
 	(void)state;
 	static u8 rec[VREC_MAX];
 	busy();
-	u64 len = vpci_save(&vm->dev->pci, fake_now, rec, sizeof(rec));
+	u64 len = vpci_save(&fake_dev.pci, fake_now, rec, sizeof(rec));
 	vm = fake_vm(1, 64 * MiB);
-	fake_refusals(vpci_load, &vm->dev->pci, sizeof(vm->dev->pci), rec, len, 16 + 3, 0xc0);
+	fake_refusals(vpci_load, &fake_dev.pci, sizeof(fake_dev.pci), rec, len, 16 + 3, 0xc0);
 }
 
 int main(void)

@@ -8,12 +8,12 @@ static struct vm *vm;
 
 static void out(u16 port, u8 val)
 {
-	fake_write(&vpic_ops, &vm->dev->pic, port, 1, val);
+	fake_write(&vpic_ops, &fake_dev.pic, port, 1, val);
 }
 
 static u8 in(u16 port)
 {
-	return (u8)fake_read(&vpic_ops, &vm->dev->pic, port, 1);
+	return (u8)fake_read(&vpic_ops, &fake_dev.pic, port, 1);
 }
 
 static void line(u32 irq, bool level)
@@ -112,7 +112,7 @@ static void test_level_elcr(void **state)
 	out(0x4d1, 0xff);
 	assert_int_equal(in(0x4d0), 0xf8); /* IRQ 0-2 cannot be level */
 	assert_int_equal(in(0x4d1), 0xde); /* nor IRQ 8 and 13 */
-	assert_int_equal(fake_read(&vpic_ops, &vm->dev->pic, 0x4d0, 2), 0xdef8);
+	assert_int_equal(fake_read(&vpic_ops, &fake_dev.pic, 0x4d0, 2), 0xdef8);
 	init(0x01, 0xfb, 0xfd);
 	line(9, true);
 	assert_int_equal(peek(), 0x39);
@@ -275,7 +275,7 @@ static void watch(struct fake_trace *t)
 		fake_note(t, (u64)peek());
 		fake_note(t, (u64)ack());
 		dev_unlock(vm);
-		fake_note(t, vm->dev->pic.output);
+		fake_note(t, fake_dev.pic.output);
 		out(step % 2 ? 0xa0 : 0x20, 0x20); /* non-specific EOI */
 		if (step == 4)
 			out(0x21, 0x00); /* unmask everything */
@@ -310,7 +310,7 @@ static void test_save_load(void **state)
 	static u8 rec[VREC_MAX];
 	busy();
 	assert_int_equal(
-		fake_save_load(vpic_save, vpic_load, &vm->dev->pic, rec, watch, NULL, 5000),
+		fake_save_load(vpic_save, vpic_load, &fake_dev.pic, rec, watch, NULL, 5000),
 		16 + 24);
 }
 
@@ -321,10 +321,10 @@ static void test_load_refusals(void **state)
 	(void)state;
 	static u8 rec[VREC_MAX];
 	busy();
-	u64 len = vpic_save(&vm->dev->pic, fake_now, rec, sizeof(rec));
+	u64 len = vpic_save(&fake_dev.pic, fake_now, rec, sizeof(rec));
 	vm = fake_vm(1, 64 * MiB);
-	fake_refusals(vpic_load, &vm->dev->pic, sizeof(vm->dev->pic), rec, len, 16 + 4, 0x01);
-	fake_refusals(vpic_load, &vm->dev->pic, sizeof(vm->dev->pic), rec, len, 16 + 9 + 5, 0x29);
+	fake_refusals(vpic_load, &fake_dev.pic, sizeof(fake_dev.pic), rec, len, 16 + 4, 0x01);
+	fake_refusals(vpic_load, &fake_dev.pic, sizeof(fake_dev.pic), rec, len, 16 + 9 + 5, 0x29);
 }
 
 int main(void)

@@ -12,12 +12,12 @@ static struct vm *vm;
 
 static void out(u16 port, u8 val)
 {
-	fake_write(&vpit_ops, &vm->dev->pit, port, 1, val);
+	fake_write(&vpit_ops, &fake_dev.pit, port, 1, val);
 }
 
 static u8 in(u16 port)
 {
-	return (u8)fake_read(&vpit_ops, &vm->dev->pit, port, 1);
+	return (u8)fake_read(&vpit_ops, &fake_dev.pit, port, 1);
 }
 
 /* Guest clock ticks for n PIT clocks (rounded up). */
@@ -28,7 +28,7 @@ static u64 clocks(u64 n)
 
 static struct vtimer *timer(void)
 {
-	return fake_timer(0, &vm->dev->pit);
+	return fake_timer(0, &fake_dev.pit);
 }
 
 static u16 latched(u16 port, int ch)
@@ -262,10 +262,10 @@ static void test_irq0_reaches_pic_and_ioapic(void **state)
 	fake_route_irqs = true;
 	const u8 pic[] = {0x11, 0x30, 0x04, 0x01};
 	for (int i = 0; i < 4; i++)
-		fake_write(&vpic_ops, &vm->dev->pic, i ? 0x21 : 0x20, 1, pic[i]);
-	fake_write(&vpic_ops, &vm->dev->pic, 0x21, 1, 0xfe);
+		fake_write(&vpic_ops, &fake_dev.pic, i ? 0x21 : 0x20, 1, pic[i]);
+	fake_write(&vpic_ops, &fake_dev.pic, 0x21, 1, 0xfe);
 	dev_lock(vm);
-	vm->dev->ioapic.redir[2] = 0x31; /* unmasked, edge, vector 0x31, APIC 0 */
+	fake_dev.ioapic.redir[2] = 0x31; /* unmasked, edge, vector 0x31, APIC 0 */
 	dev_unlock(vm);
 	out(0x43, 0x34);
 	out(0x40, 0x00);
@@ -291,7 +291,7 @@ static void behaviour(struct fake_trace *t)
 	u64 start = fake_now;
 	memset(fake_irq_rises, 0, sizeof(fake_irq_rises));
 	for (u64 step = 0; step < 40; step++) {
-		fake_note(t, fake_deadline(0, &vm->dev->pit, start));
+		fake_note(t, fake_deadline(0, &fake_dev.pit, start));
 		for (u16 port = 0x40; port <= 0x42; port++)
 			fake_note(t, in(port));
 		fake_note(t, in(0x61));
@@ -338,16 +338,16 @@ static void test_save_load_each_mode(void **state)
 		fake_now = 1000000;
 		vm = fake_vm(1, 64 * MiB);
 		busy(m);
-		u64 len = vpit_save(&vm->dev->pit, fake_now, rec, sizeof(rec));
+		u64 len = vpit_save(&fake_dev.pit, fake_now, rec, sizeof(rec));
 		assert_int_equal(len, 16 + 144);
-		assert_int_equal(vpit_save(&vm->dev->pit, fake_now, rec, len - 1), 0);
+		assert_int_equal(vpit_save(&fake_dev.pit, fake_now, rec, len - 1), 0);
 		a.n = b.n = 0;
 		behaviour(&a);
 
 		fake_now = 5000;
 		vm = fake_vm(1, 64 * MiB);
-		assert_null(vpit_load(vm, &vm->dev->pit, fake_now, rec, len));
-		assert_int_equal(vpit_save(&vm->dev->pit, fake_now, again, sizeof(again)), len);
+		assert_null(vpit_load(vm, &fake_dev.pit, fake_now, rec, len));
+		assert_int_equal(vpit_save(&fake_dev.pit, fake_now, again, sizeof(again)), len);
 		assert_memory_equal(rec, again, len); /* the same record back */
 		behaviour(&b);
 		fake_same(&a, &b);
@@ -361,11 +361,11 @@ static void test_load_refusals(void **state)
 	(void)state;
 	static u8 rec[VREC_MAX];
 	busy(2);
-	u64 len = vpit_save(&vm->dev->pit, fake_now, rec, sizeof(rec));
+	u64 len = vpit_save(&fake_dev.pit, fake_now, rec, sizeof(rec));
 	vm = fake_vm(1, 64 * MiB);
-	fake_refusals(vpit_load, &vm->dev->pit, sizeof(vm->dev->pit), rec, len, 16 + 0x1e, 6);
-	fake_refusals(vpit_load, &vm->dev->pit, sizeof(vm->dev->pit), rec, len, 16 + 0x1a, 2);
-	assert_int_equal(fake_deadline(0, &vm->dev->pit, 0), 0); /* no timer armed either */
+	fake_refusals(vpit_load, &fake_dev.pit, sizeof(fake_dev.pit), rec, len, 16 + 0x1e, 6);
+	fake_refusals(vpit_load, &fake_dev.pit, sizeof(fake_dev.pit), rec, len, 16 + 0x1a, 2);
+	assert_int_equal(fake_deadline(0, &fake_dev.pit, 0), 0); /* no timer armed either */
 }
 
 int main(void)

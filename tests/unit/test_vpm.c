@@ -8,12 +8,12 @@ static struct vm *vm;
 
 static u32 in(u16 port, u8 size)
 {
-	return (u32)fake_read(&vpm_ops, &vm->dev->pm, port, size);
+	return (u32)fake_read(&vpm_ops, &fake_dev.pm, port, size);
 }
 
 static void out(u16 port, u8 size, u32 val)
 {
-	fake_write(&vpm_ops, &vm->dev->pm, port, size, val);
+	fake_write(&vpm_ops, &fake_dev.pm, port, size, val);
 }
 
 static int setup(void **state)
@@ -65,7 +65,7 @@ static void test_status_enable(void **state)
 	out(0x602, 2, 0xffff);
 	assert_int_equal(in(0x602, 2), 0x0521); /* RTC, PWRBTN, GBL, TMR enables */
 	assert_int_equal(in(0x600, 4), 0x05210000);
-	vm->dev->pm.sts = 0x0100; /* as a power button would */
+	fake_dev.pm.sts = 0x0100; /* as a power button would */
 	out(0x600, 2, 0x0000);
 	assert_int_equal(in(0x600, 2), 0x0100);
 	assert_true(fake_irq_level[9]); /* status and enable: SCI */
@@ -103,7 +103,7 @@ static void busy(void)
 {
 	fake_now += fake_us(777777);
 	dev_lock(vm);
-	vm->dev->pm.sts = 0x0100; /* what a power button event sets */
+	fake_dev.pm.sts = 0x0100; /* what a power button event sets */
 	dev_unlock(vm);
 	out(0x602, 2, 0x0100);
 	out(0x604, 2, 3 << 10 | 1);
@@ -115,7 +115,7 @@ static void test_save_load(void **state)
 	(void)state;
 	static u8 rec[VREC_MAX];
 	busy();
-	assert_int_equal(fake_save_load(vpm_save, vpm_load, &vm->dev->pm, rec, watch, NULL, 5000),
+	assert_int_equal(fake_save_load(vpm_save, vpm_load, &fake_dev.pm, rec, watch, NULL, 5000),
 			 16 + 16);
 }
 
@@ -126,10 +126,10 @@ static void test_load_refusals(void **state)
 	(void)state;
 	static u8 rec[VREC_MAX];
 	busy();
-	u64 len = vpm_save(&vm->dev->pm, fake_now, rec, sizeof(rec));
+	u64 len = vpm_save(&fake_dev.pm, fake_now, rec, sizeof(rec));
 	vm = fake_vm(1, 64 * MiB);
-	fake_refusals(vpm_load, &vm->dev->pm, sizeof(vm->dev->pm), rec, len, 16 + 4, 0);
-	fake_refusals(vpm_load, &vm->dev->pm, sizeof(vm->dev->pm), rec, len, 16 + 6, 0);
+	fake_refusals(vpm_load, &fake_dev.pm, sizeof(fake_dev.pm), rec, len, 16 + 4, 0);
+	fake_refusals(vpm_load, &fake_dev.pm, sizeof(fake_dev.pm), rec, len, 16 + 6, 0);
 }
 
 int main(void)

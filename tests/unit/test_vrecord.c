@@ -40,9 +40,9 @@ static void test_one_shape(void **state)
 					      vkbd_load,  vpm_load};
 	static const u16 kinds[] = {VREC_UART, VREC_DEBUGEXIT, VREC_FWCFG, VREC_PIC, VREC_PIT,
 				    VREC_RTC,  VREC_IOAPIC,    VREC_PCI,   VREC_KBD, VREC_PM};
-	void *devs[] = {&vm->dev->uart, NULL,	       &vm->dev->fwcfg,	 &vm->dev->pic,
-			&vm->dev->pit,	&vm->dev->rtc, &vm->dev->ioapic, &vm->dev->pci,
-			&vm->dev->kbd,	&vm->dev->pm};
+	void *devs[] = {&fake_dev.uart, NULL,	       &fake_dev.fwcfg,	 &fake_dev.pic,
+			&fake_dev.pit,	&fake_dev.rtc, &fake_dev.ioapic, &fake_dev.pci,
+			&fake_dev.kbd,	&fake_dev.pm};
 	static u8 rec[VREC_MAX];
 	for (size_t i = 0; i < ARRAY_SIZE(saves); i++) {
 		struct vrec_header h;
@@ -67,8 +67,8 @@ static void test_header_reasons(void **state)
 {
 	(void)state;
 	static u8 rec[VREC_MAX];
-	u64 len = vpci_save(&vm->dev->pci, fake_now, rec, sizeof(rec));
-	void *d = &vm->dev->pci;
+	u64 len = vpci_save(&fake_dev.pci, fake_now, rec, sizeof(rec));
+	void *d = &fake_dev.pci;
 	assert_string_equal(vpci_load(vm, d, fake_now, rec, 10), "truncated record");
 	assert_string_equal(vpci_load(vm, d, fake_now, rec, len - 1), "truncated record");
 	assert_string_equal(vpci_load(vm, d, fake_now, rec, len + 1), "bytes after the record");
@@ -116,18 +116,18 @@ static void test_pit_across_rates(void **state)
 {
 	(void)state;
 	static u8 rec[VREC_MAX];
-	fake_write(&vpit_ops, &vm->dev->pit, 0x43, 1, 0x34);
-	fake_write(&vpit_ops, &vm->dev->pit, 0x40, 1, 0x00);
-	fake_write(&vpit_ops, &vm->dev->pit, 0x40, 1, 0x80); /* 32768 */
+	fake_write(&vpit_ops, &fake_dev.pit, 0x43, 1, 0x34);
+	fake_write(&vpit_ops, &fake_dev.pit, 0x40, 1, 0x00);
+	fake_write(&vpit_ops, &fake_dev.pit, 0x40, 1, 0x80); /* 32768 */
 	fake_now += fake_us(10000);			     /* 11931 PIT clocks */
-	u64 len = vpit_save(&vm->dev->pit, fake_now, rec, sizeof(rec));
+	u64 len = vpit_save(&fake_dev.pit, fake_now, rec, sizeof(rec));
 	fake_khz = 2000000;
 	vm = fake_vm(2, 64 * MiB);
-	assert_null(vpit_load(vm, &vm->dev->pit, fake_now, rec, len));
+	assert_null(vpit_load(vm, &fake_dev.pit, fake_now, rec, len));
 	fake_now += fake_us(5000); /* 5965 more */
-	fake_write(&vpit_ops, &vm->dev->pit, 0x43, 1, 0x00);
-	u16 n = (u16)fake_read(&vpit_ops, &vm->dev->pit, 0x40, 1);
-	n = (u16)(n | fake_read(&vpit_ops, &vm->dev->pit, 0x40, 1) << 8);
+	fake_write(&vpit_ops, &fake_dev.pit, 0x43, 1, 0x00);
+	u16 n = (u16)fake_read(&vpit_ops, &fake_dev.pit, 0x40, 1);
+	n = (u16)(n | fake_read(&vpit_ops, &fake_dev.pit, 0x40, 1) << 8);
 	assert_in_range(n, 32768 - 17897, 32768 - 17895);
 	fake_khz = 3000000;
 }
@@ -137,19 +137,19 @@ static void test_fwcfg_mid_read(void **state)
 {
 	(void)state;
 	static u8 rec[VREC_MAX];
-	fake_write(&fwcfg_ops, &vm->dev->fwcfg, 0x510, 2, 0x0000);
-	assert_int_equal(fake_read(&fwcfg_ops, &vm->dev->fwcfg, 0x511, 1), 'Q');
-	assert_int_equal(fake_read(&fwcfg_ops, &vm->dev->fwcfg, 0x511, 1), 'E');
-	u64 len = fwcfg_save(&vm->dev->fwcfg, fake_now, rec, sizeof(rec));
+	fake_write(&fwcfg_ops, &fake_dev.fwcfg, 0x510, 2, 0x0000);
+	assert_int_equal(fake_read(&fwcfg_ops, &fake_dev.fwcfg, 0x511, 1), 'Q');
+	assert_int_equal(fake_read(&fwcfg_ops, &fake_dev.fwcfg, 0x511, 1), 'E');
+	u64 len = fwcfg_save(&fake_dev.fwcfg, fake_now, rec, sizeof(rec));
 	assert_int_equal(len, 16 + 8);
 	vm = fake_vm(2, 64 * MiB);
-	assert_null(fwcfg_load(vm, &vm->dev->fwcfg, fake_now, rec, len));
-	assert_int_equal(fake_read(&fwcfg_ops, &vm->dev->fwcfg, 0x510, 2), 0);
-	assert_int_equal(fake_read(&fwcfg_ops, &vm->dev->fwcfg, 0x511, 1), 'M');
-	assert_int_equal(fake_read(&fwcfg_ops, &vm->dev->fwcfg, 0x511, 1), 'U');
-	assert_int_equal(fake_read(&fwcfg_ops, &vm->dev->fwcfg, 0x511, 1), 0); /* past its end */
-	size_t size = sizeof(vm->dev->fwcfg);
-	fake_refusals(fwcfg_load, &vm->dev->fwcfg, size, rec, len, 16 + 4, 9); /* offset 9 */
+	assert_null(fwcfg_load(vm, &fake_dev.fwcfg, fake_now, rec, len));
+	assert_int_equal(fake_read(&fwcfg_ops, &fake_dev.fwcfg, 0x510, 2), 0);
+	assert_int_equal(fake_read(&fwcfg_ops, &fake_dev.fwcfg, 0x511, 1), 'M');
+	assert_int_equal(fake_read(&fwcfg_ops, &fake_dev.fwcfg, 0x511, 1), 'U');
+	assert_int_equal(fake_read(&fwcfg_ops, &fake_dev.fwcfg, 0x511, 1), 0); /* past its end */
+	size_t size = sizeof(fake_dev.fwcfg);
+	fake_refusals(fwcfg_load, &fake_dev.fwcfg, size, rec, len, 16 + 4, 9); /* offset 9 */
 }
 
 /* The debug exit's record is a header alone; a write still ends the VM after a load. */
@@ -189,9 +189,9 @@ static void test_damaged_records_are_safe(void **state)
 	for (size_t d = 0; d < ARRAY_SIZE(saves); d++) {
 		for (int i = 0; i < 300; i++) {
 			vm = fake_vm(2, 64 * MiB);
-			void *devs[] = {&vm->dev->uart, &vm->dev->fwcfg, &vm->dev->pic,
-					&vm->dev->pit,	&vm->dev->rtc,	 &vm->dev->ioapic,
-					&vm->dev->pci,	&vm->dev->kbd,	 &vm->dev->pm};
+			void *devs[] = {&fake_dev.uart, &fake_dev.fwcfg, &fake_dev.pic,
+					&fake_dev.pit,	&fake_dev.rtc,	 &fake_dev.ioapic,
+					&fake_dev.pci,	&fake_dev.kbd,	 &fake_dev.pm};
 			u8 size = ports[d] == VIOAPIC_BASE ? 4 : 1;
 			for (u64 k = 0; k < 6; k++) { /* a device somewhere, not fresh */
 				seed = seed * 1103515245 + 12345;

@@ -12,14 +12,14 @@ static struct vm *vm;
 
 static u8 rd(u8 reg)
 {
-	fake_write(&vrtc_ops, &vm->dev->rtc, 0x70, 1, reg);
-	return (u8)fake_read(&vrtc_ops, &vm->dev->rtc, 0x71, 1);
+	fake_write(&vrtc_ops, &fake_dev.rtc, 0x70, 1, reg);
+	return (u8)fake_read(&vrtc_ops, &fake_dev.rtc, 0x71, 1);
 }
 
 static void wr(u8 reg, u8 val)
 {
-	fake_write(&vrtc_ops, &vm->dev->rtc, 0x70, 1, reg);
-	fake_write(&vrtc_ops, &vm->dev->rtc, 0x71, 1, val);
+	fake_write(&vrtc_ops, &fake_dev.rtc, 0x70, 1, reg);
+	fake_write(&vrtc_ops, &fake_dev.rtc, 0x71, 1, val);
 }
 
 static u64 seconds(u64 s)
@@ -29,7 +29,7 @@ static u64 seconds(u64 s)
 
 static struct vtimer *timer(void)
 {
-	return fake_timer(0, &vm->dev->rtc);
+	return fake_timer(0, &fake_dev.rtc);
 }
 
 /* The time registers as "YYYY-MM-DD hh:mm:ss w" in BCD (register B at reset). */
@@ -59,7 +59,7 @@ static void test_reset_state(void **state)
 	assert_int_equal(rd(RTC_REG_C), 0x00);
 	assert_int_equal(rd(RTC_REG_D), 0x80);
 	assert_int_equal(timer()->deadline, 0); /* no interrupt enabled, no timer */
-	assert_int_equal(fake_read(&vrtc_ops, &vm->dev->rtc, 0x70, 1), 0xff);
+	assert_int_equal(fake_read(&vrtc_ops, &fake_dev.rtc, 0x70, 1), 0xff);
 }
 
 /* A VM starts at the host's time of day (vclock_unix()). */
@@ -250,7 +250,7 @@ static void test_cmos_memory(void **state)
 static void test_keep_ram(void **state)
 {
 	(void)state;
-	struct vrtc *r = &vm->dev->rtc;
+	struct vrtc *r = &fake_dev.rtc;
 	u8 ram[sizeof(r->cmos)];
 	wr(0x7e, 0x4b);
 	wr(0x0f, 0x0a);	     /* the shutdown byte a BIOS reads after a reset */
@@ -272,9 +272,9 @@ static void test_keep_ram(void **state)
 static void test_nmi_bit_and_readonly(void **state)
 {
 	(void)state;
-	fake_write(&vrtc_ops, &vm->dev->rtc, 0x70, 1, 0x80 | RTC_REG_D);
-	assert_int_equal(fake_read(&vrtc_ops, &vm->dev->rtc, 0x71, 1), 0x80);
-	assert_true(vm->dev->rtc.nmi_masked);
+	fake_write(&vrtc_ops, &fake_dev.rtc, 0x70, 1, 0x80 | RTC_REG_D);
+	assert_int_equal(fake_read(&vrtc_ops, &fake_dev.rtc, 0x71, 1), 0x80);
+	assert_true(fake_dev.rtc.nmi_masked);
 	wr(RTC_REG_D, 0x00);
 	assert_int_equal(rd(RTC_REG_D), 0x80);
 	wr(RTC_REG_C, 0xff);
@@ -292,7 +292,7 @@ static void behaviour(struct fake_trace *t)
 	u64 start = fake_now;
 	memset(fake_irq_rises, 0, sizeof(fake_irq_rises));
 	for (u64 step = 0; step < 40; step++) {
-		fake_note(t, fake_deadline(0, &vm->dev->rtc, start));
+		fake_note(t, fake_deadline(0, &fake_dev.rtc, start));
 		fake_note(t, fake_irq_level[8]);
 		fake_note(t, (u64)fake_irq_rises[8]);
 		fake_note(t, rd(RTC_REG_A));
@@ -318,7 +318,7 @@ static void busy(void)
 	wr(RTC_REG_B, 0x62); /* PIE, AIE, 24 h, BCD */
 	wr(0x40, 0x5a);
 	fake_advance(seconds(1) / 10);
-	fake_write(&vrtc_ops, &vm->dev->rtc, 0x70, 1, 0x80); /* NMI masked, seconds */
+	fake_write(&vrtc_ops, &fake_dev.rtc, 0x70, 1, 0x80); /* NMI masked, seconds */
 }
 
 /* Save a busy RTC and watch it; load the record into a fresh VM whose clock is earlier and
@@ -331,7 +331,7 @@ static void test_save_load(void **state)
 	static bool lines[24];
 	busy();
 	assert_true(fake_irq_level[8]);
-	u64 len = vrtc_save(&vm->dev->rtc, fake_now, rec, sizeof(rec));
+	u64 len = vrtc_save(&fake_dev.rtc, fake_now, rec, sizeof(rec));
 	assert_int_equal(len, 16 + 168);
 	memcpy(lines, fake_irq_level, sizeof(lines));
 	behaviour(&a);
@@ -340,8 +340,8 @@ static void test_save_load(void **state)
 	fake_unix = 0;
 	vm = fake_vm(2, 128 * MiB);
 	memcpy(fake_irq_level, lines, sizeof(lines)); /* the PIC's record keeps IRQ 8 high */
-	assert_null(vrtc_load(vm, &vm->dev->rtc, fake_now, rec, len));
-	assert_int_equal(vrtc_save(&vm->dev->rtc, fake_now, again, sizeof(again)), len);
+	assert_null(vrtc_load(vm, &fake_dev.rtc, fake_now, rec, len));
+	assert_int_equal(vrtc_save(&fake_dev.rtc, fake_now, again, sizeof(again)), len);
 	assert_memory_equal(rec, again, len);
 	behaviour(&b);
 	fake_same(&a, &b);
@@ -354,11 +354,11 @@ static void test_load_refusals(void **state)
 	(void)state;
 	static u8 rec[VREC_MAX];
 	busy();
-	u64 len = vrtc_save(&vm->dev->rtc, fake_now, rec, sizeof(rec));
+	u64 len = vrtc_save(&fake_dev.rtc, fake_now, rec, sizeof(rec));
 	vm = fake_vm(2, 128 * MiB);
-	fake_refusals(vrtc_load, &vm->dev->rtc, sizeof(vm->dev->rtc), rec, len, 16 + 0x20 + 0x0d,
+	fake_refusals(vrtc_load, &fake_dev.rtc, sizeof(fake_dev.rtc), rec, len, 16 + 0x20 + 0x0d,
 		      0);
-	fake_refusals(vrtc_load, &vm->dev->rtc, sizeof(vm->dev->rtc), rec, len, 16 + 0xa0, 0x80);
+	fake_refusals(vrtc_load, &fake_dev.rtc, sizeof(fake_dev.rtc), rec, len, 16 + 0xa0, 0x80);
 	assert_int_equal(timer()->deadline, 0);
 }
 

@@ -11,19 +11,19 @@ static struct vm *vm;
 
 static u8 in(u16 port)
 {
-	return (u8)fake_read(&vuart_ops, &vm->dev->uart, port, 1);
+	return (u8)fake_read(&vuart_ops, &fake_dev.uart, port, 1);
 }
 
 static void out(u16 port, u8 val)
 {
-	fake_write(&vuart_ops, &vm->dev->uart, port, 1, val);
+	fake_write(&vuart_ops, &fake_dev.uart, port, 1, val);
 }
 
 static void fresh(struct vm *v)
 {
 	strcpy(v->name, "u");
-	assert_true(vuart_ops.attach(v, &v->dev->uart));
-	vuart_ops.reset(v, &v->dev->uart);
+	assert_true(vuart_ops.attach(v, &fake_dev.uart));
+	vuart_ops.reset(v, &fake_dev.uart);
 }
 
 static int setup(void **state)
@@ -121,7 +121,7 @@ static void test_save_load(void **state)
 	(void)state;
 	static u8 rec[VREC_MAX];
 	busy();
-	u64 len = fake_save_load(vuart_save, vuart_load, &vm->dev->uart, rec, watch, fresh, 5000);
+	u64 len = fake_save_load(vuart_save, vuart_load, &fake_dev.uart, rec, watch, fresh, 5000);
 	assert_int_equal(len, 16 + 480);
 	assert_true(log_contains("[u] hello world!"));
 }
@@ -133,11 +133,11 @@ static void test_load_refusals(void **state)
 	(void)state;
 	static u8 rec[VREC_MAX];
 	busy();
-	u64 len = vuart_save(&vm->dev->uart, fake_now, rec, sizeof(rec));
+	u64 len = vuart_save(&fake_dev.uart, fake_now, rec, sizeof(rec));
 	vm = fake_vm(1, 64 * MiB);
-	size_t size = sizeof(vm->dev->uart);
-	fake_refusals(vuart_load, &vm->dev->uart, size, rec, len, 16 + 0x0b, VUART_FIFO);
-	fake_refusals(vuart_load, &vm->dev->uart, size, rec, len, 16 + 0x01, 0x02);
+	size_t size = sizeof(fake_dev.uart);
+	fake_refusals(vuart_load, &fake_dev.uart, size, rec, len, 16 + 0x0b, VUART_FIFO);
+	fake_refusals(vuart_load, &fake_dev.uart, size, rec, len, 16 + 0x01, 0x02);
 }
 
 int main(void)
