@@ -5,6 +5,7 @@
  * decoder does not know, stops the VM with the reason logged. */
 #include "exit/exit.h"
 #include "exit/access.h"
+#include "exit/alu.h"
 #include "kernel/log.h"
 #include "kernel/x86.h"
 
@@ -83,6 +84,25 @@ static void do_string(struct vcpu *v, const struct insn *in, struct vexit *e)
 	}
 }
 
+/* ALU and bit-test forms: read the device register, compute (exit/alu.c), write back what the
+ * instruction writes and the RFLAGS it leaves. The device sees one read and, unless the
+ * instruction only compares or tests, one write, as from a locked read-modify-write. */
+static void do_alu(struct vcpu *v, const struct insn *in, u64 gpa)
+{
+	u8 rsize = in->op == INSN_BT ? in->reg_size : in->size;
+	struct alu_io io = {
+		.mem = gpa_read(v, gpa, in->size),
+		.reg = in->imm_src ? in->imm : get_reg(v, in, rsize),
+		.rflags = vcpu_get(v, VREG_RFLAGS),
+	};
+	insn_alu(in, &io);
+	if (io.mem_write)
+		gpa_write(v, gpa, in->size, io.mem);
+	if (io.reg_write)
+		set_reg(v, in, in->size, io.reg);
+	vcpu_set(v, VREG_RFLAGS, io.rflags);
+}
+
 /* Perform the decoded access; false for an instruction it cannot (the VM is stopped). */
 static bool emulate(struct vcpu *v, const struct insn *in, u64 gpa, struct vexit *e)
 {
@@ -103,6 +123,8 @@ static bool emulate(struct vcpu *v, const struct insn *in, u64 gpa, struct vexit
 		return true;
 	case INSN_STOS:
 	case INSN_MOVS: do_string(v, in, e); return true;
+	case INSN_ALU:
+	case INSN_BT: do_alu(v, in, gpa); return true;
 	}
 	return false;
 }
