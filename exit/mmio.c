@@ -2,7 +2,9 @@
  * fetch the instruction through the guest's page tables, decode it, perform it on the device)
  * or an access to nothing at all, which behaves like a PC bus with no device there: reads
  * return all ones, writes vanish. Executing from a non-RAM address, or an instruction the
- * decoder does not know, stops the VM with the reason logged. */
+ * decoder does not know, stops the VM with the reason logged; so does an access made while
+ * delivering an event (IDT-vectoring information, SDM 27.2.4; EXITINTINFO, APM 15.7.2), which
+ * the instruction at RIP did not make and must not be performed for it. */
 #include "exit/exit.h"
 #include "exit/access.h"
 #include "exit/alu.h"
@@ -141,6 +143,14 @@ enum exit_action exit_npf(struct vcpu *v, struct vexit *e)
 		vm_stop(vm, VM_END_ERROR, 0, "%s guest-physical %#llx at rip %#llx",
 			e->npf.fetch ? "executed from non-RAM" : "nested page fault on RAM", gpa,
 			vcpu_get(v, VREG_RIP));
+		return EXIT_STOP;
+	}
+	if (v->event.pending) { /* requeued: the CPU was delivering it, not running RIP */
+		vm_stop(vm, VM_END_ERROR, 0,
+			"delivering vector %u touched guest-physical %#llx, which is not RAM (an "
+			"IDT, "
+			"GDT or stack outside RAM): not emulated",
+			v->event.vector, gpa);
 		return EXIT_STOP;
 	}
 	u8 bytes[15];

@@ -30,6 +30,16 @@ def define(boot, Fail):
           expect=[r'vm t64: stopped: triple fault', r'vm ok: exited with status 0', END1],
           status=1)
 
+    # An interrupt delivered through an IDT in device memory (the LAPIC page): the exit names
+    # the gate's address, not an access of the MOV at RIP, which keel must not perform (it did:
+    # it wrote the LAPIC for it and skipped it). The VM stops, logged; the other lives on.
+    three('events-idt-device', vm('events.elf', 'd64', 'mem=16M', 'cmdline="idtdev=1"'),
+          vm('events32.elf', 'd32', 'mem=16M', 'cmdline="idtdev=1"'),
+          expect=[r'vm d64: stopped: delivering vector 80 touched guest-physical 0xfee00500,',
+                  r'vm d32: stopped: delivering vector 80 touched guest-physical 0xfee00280,',
+                  END1],
+          status=1)
+
     # A task switch (JMP to a TSS) is refused with a log line; keel and the other VM live on.
     # QEMU's TCG ignores the task-switch intercept and switches tasks itself: on AMD-V the
     # guest's new task runs instead (seen in the log, the VM passes).
