@@ -281,8 +281,39 @@ static void nmis(void)
 }
 
 #if !defined(__x86_64__)
-static u32 tss_a[26] __attribute__((aligned(128))), tss_b[26] __attribute__((aligned(128)));
-static u8 task_stack[4096] __attribute__((aligned(16)));
+/* TSS A is in TR: ESP0/SS0 for the virtual-8086 monitor, the VME interrupt redirection bitmap
+ * (bytes 104-135, all clear: every INT n goes to the real-mode IVT) and an empty I/O bitmap
+ * at 136 (SDM 20.3.3.5 figure 20-5). TSS B is a task to switch to. */
+static u32 tss_a[36] __attribute__((aligned(128))), tss_b[26] __attribute__((aligned(128)));
+static u8 task_stack[4096] __attribute__((aligned(16))),
+	mon_stack[4096] __attribute__((aligned(16)));
+
+/* An available 32-bit TSS descriptor (type 9), present (SDM 7.2.2). */
+static u64 tss_desc(const u32 *tss, u32 limit)
+{
+	u32 b = (u32)(uintptr_t)tss;
+	return limit | (u64)(b & 0xffffff) << 16 | 0x89ull << 40 | (u64)(b >> 24) << 56;
+}
+
+/* The boot GDT plus TSS A (0x38) and TSS B (0x40); TR := TSS A. */
+static void load_tr(void)
+{
+	static u64 gdt[9] __attribute__((aligned(8)));
+	struct {
+		u16 limit;
+		u32 base;
+	} __attribute__((packed)) gdtr;
+	u16 ss;
+	__asm__ volatile("sgdt %0\nmov %%ss, %1" : "=m"(gdtr), "=r"(ss));
+	memcpy(gdt, (const void *)(uintptr_t)gdtr.base,
+	       gdtr.limit + 1u < 56 ? gdtr.limit + 1u : 56);
+	tss_a[1] = (u32)(uintptr_t)(mon_stack + sizeof(mon_stack)); /* ESP0 */
+	tss_a[2] = ss;						    /* SS0 */
+	tss_a[25] = 136u << 16;					    /* I/O map base */
+	gdt[7] = tss_desc(tss_a, 137), gdt[8] = tss_desc(tss_b, 103);
+	gdtr.limit = sizeof(gdt) - 1, gdtr.base = (u32)(uintptr_t)gdt;
+	__asm__ volatile("lgdt %0\nltr %w1" ::"m"(gdtr), "r"(0x38) : "memory");
+}
 
 /* The new task, on its own stack: the switch happened (AMD-V under QEMU's TCG, which performs
  * it in spite of keel's intercept). */
@@ -292,30 +323,13 @@ static void __attribute__((noreturn, used)) in_task(void)
 	exit(check_done());
 }
 
-/* An available 32-bit TSS descriptor (type 9), present, limit 103 (SDM 7.2.2). */
-static u64 tss_desc(const u32 *tss)
-{
-	u32 b = (u32)(uintptr_t)tss;
-	return 103 | (u64)(b & 0xffffff) << 16 | 0x89ull << 40 | (u64)(b >> 24) << 56;
-}
-
 /* A JMP to a TSS is a task switch: VT-x always exits on it and keel intercepts it on AMD-V
  * (SDM 25.4.2, APM 15.14.1). keel does not emulate task switches: it must stop the VM with a
- * log line, not crash. TR holds TSS A (the outgoing state goes there); TSS B starts
- * in_task with this task's segments (SDM 7.2.1 figure 7-2). */
+ * log line, not crash. The outgoing state goes to TSS A; TSS B starts in_task with this
+ * task's segments (SDM 7.2.1 figure 7-2). */
 static void task_switch(void)
 {
-	static u64 gdt[9] __attribute__((aligned(8)));
-	struct {
-		u16 limit;
-		u32 base;
-	} __attribute__((packed)) gdtr;
-	__asm__ volatile("sgdt %0" : "=m"(gdtr));
-	memcpy(gdt, (const void *)(uintptr_t)gdtr.base,
-	       gdtr.limit + 1u < 56 ? gdtr.limit + 1u : 56);
-	gdt[7] = tss_desc(tss_a), gdt[8] = tss_desc(tss_b);
-	gdtr.limit = sizeof(gdt) - 1, gdtr.base = (u32)(uintptr_t)gdt;
-	__asm__ volatile("lgdt %0\nltr %w1" ::"m"(gdtr), "r"(0x38) : "memory");
+	load_tr();
 	u16 cs, ds, ss;
 	__asm__ volatile("mov %%cs, %0\nmov %%ds, %1\nmov %%ss, %2" : "=r"(cs), "=r"(ds), "=r"(ss));
 	tss_b[8] = (u32)(uintptr_t)in_task;				    /* EIP */
@@ -327,6 +341,88 @@ static void task_switch(void)
 	printf("events: ljmp to a TSS\n");
 	__asm__ volatile("ljmp $0x40, $0" ::: "memory");
 	check(false, "back from a task switch");
+}
+
+/* Virtual-8086 mode (SDM chapter 20): v86_enter(eflags) IRETs to 0000:8000 with VM and the
+ * given IOPL; the monitor's #GP gate (v86_gp) or the DPL-3 gate 0x60 (v86_int) records what
+ * reached it and returns from v86_enter. They run on TSS A's ESP0 stack with DS null, so they
+ * address memory through SS, the flat data segment, and reload the others from it. */
+volatile u32 v86_ret_esp, v86_vec, v86_err, v86_eip, v86_cs, v86_eflags;
+void v86_enter(u32 eflags);
+void v86_gp(void);
+void v86_int(void);
+__asm__(".text\n.globl v86_enter, v86_gp, v86_int\n"
+	"v86_enter:\npush %ebp\npush %ebx\npush %esi\npush %edi\nmov %esp, v86_ret_esp\n"
+	"mov 20(%esp), %eax\nor $0x20002, %eax\n"
+	"push $0\npush $0\npush $0\npush $0\npush $0\npush $0x7000\npush %eax\npush $0\n"
+	"push $0x8000\niret\n"
+	"v86_gp:\nmovl $13, %ss:v86_vec\npopl %ss:v86_err\njmp v86_common\n"
+	"v86_int:\nmovl $0x60, %ss:v86_vec\nmovl $0, %ss:v86_err\n"
+	"v86_common:\nmov 0(%esp), %eax\nmov %eax, %ss:v86_eip\nmov 4(%esp), %eax\n"
+	"mov %eax, %ss:v86_cs\nmov 8(%esp), %eax\nmov %eax, %ss:v86_eflags\n"
+	"mov %ss, %ax\nmov %ax, %ds\nmov %ax, %es\nmov %ax, %fs\nmov %ax, %gs\n"
+	"mov %ss:v86_ret_esp, %esp\npop %edi\npop %esi\npop %ebx\npop %ebp\nret\n");
+
+#define RFL_VM	 (1u << 17)
+#define IOPL3	 (3u << 12)
+#define CR4_VME	 1u
+#define V86_CODE 0x8000u /* int $0x60; hlt */
+#define V86_ISR	 0x9000u /* hlt: the real-mode handler IVT entry 0x60 names */
+
+/* A pointer to low physical memory that the compiler cannot see is constant (it would warn
+ * about page 0). */
+static void *low(uintptr_t a)
+{
+	__asm__("" : "+r"(a));
+	return (void *)a;
+}
+
+/* Run the v86 code once with eflags; true if it came back through a gate with VM set. */
+static bool v86_run(u32 eflags)
+{
+	v86_vec = v86_err = v86_eip = v86_cs = v86_eflags = 0xffffffffu;
+	v86_enter(eflags);
+	return (v86_eflags & RFL_VM) != 0;
+}
+
+/* SDM 20.2.7 / 20.3 (table 20-2): INT n in v86 mode is #GP(0) to the monitor with IOPL < 3 and
+ * no VME; goes through the protected-mode IDT with IOPL 3; with CR4.VME and a clear
+ * redirection bit, through the real-mode IVT at linear 0 (its HLT then #GPs). */
+static void v86(void)
+{
+	volatile u8 *code = low(V86_CODE);
+	code[0] = 0xcd, code[1] = 0x60, code[2] = 0xf4;
+	*(volatile u8 *)low(V86_ISR) = 0xf4;
+	*(volatile u32 *)low(0x60 * 4) = V86_ISR; /* IVT 0x60 = 0000:9000 */
+	load_tr();
+	trap_set_gate(13, v86_gp, 0);
+	trap_set_gate(0x60, v86_int, 3);
+	bool vm = v86_run(0);
+	check(vm && v86_vec == 13 && v86_err == 0 && v86_eip == V86_CODE,
+	      "v86, IOPL 0, no VME: int $0x60 is #GP(0) to the monitor (vector %u, error 0x%x, "
+	      "eip 0x%x)",
+	      v86_vec, v86_err, v86_eip);
+	vm = v86_run(IOPL3);
+	check(vm && v86_vec == 0x60 && v86_eip == V86_CODE + 2,
+	      "v86, IOPL 3: int $0x60 goes through the IDT (vector 0x%x, eip 0x%x)", v86_vec,
+	      v86_eip);
+	u32 r[4];
+	cpuid(1, 0, r);
+	if (!(r[3] & 2)) {
+		printf("SKIP v86 with VME: CPUID does not offer VME\n");
+	} else {
+		uintptr_t cr4;
+		__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+		u32 v = TRAP_TRY("mov %0, %%cr4", : : "r"(cr4 | CR4_VME));
+		check(v == TRAP_NONE, "CR4.VME can be set where CPUID offers VME (%u)", v);
+		vm = v86_run(0);
+		check(vm && v86_vec == 13 && v86_eip == V86_ISR && v86_cs == 0,
+		      "v86, VME, IOPL 0: int $0x60 goes through the IVT to 0000:9000 (vector %u, "
+		      "%x:%x)",
+		      v86_vec, v86_cs, v86_eip);
+		__asm__ volatile("mov %0, %%cr4" ::"r"(cr4));
+	}
+	trap_init();
 }
 #endif
 
@@ -348,5 +444,8 @@ int guest_main(void)
 	double_faults();
 	shadows();
 	nmis();
+#if !defined(__x86_64__)
+	v86();
+#endif
 	return check_done();
 }

@@ -16,7 +16,7 @@ GUESTS_C := hello cpuid msr virt mmio triple bench spin timer smp echo ends chao
 GUESTS_C64 := isolation cpustate
 GUEST_ELFS := $(foreach g,$(GUESTS_C),$(GUEST_DIR)/$(g).elf $(GUEST_DIR)/$(g)32.elf) \
               $(foreach g,$(GUESTS_C64),$(GUEST_DIR)/$(g).elf)
-GUEST_BINS := $(GUEST_DIR)/hello16.bin
+GUEST_BINS := $(GUEST_DIR)/hello16.bin $(GUEST_DIR)/events16.bin
 GUEST_BAD := $(addprefix $(GUEST_DIR)/bad/,empty.img truncated.elf hello.elf.gz hello.elf.bz2)
 
 # The runtime: the entry code, and an archive (so a guest links only what it uses) of the
