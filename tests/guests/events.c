@@ -6,6 +6,7 @@
  * TSS asks keel for a task switch, which it refuses with a log line. */
 #include "rt/apic.h"
 #include "rt/trap.h"
+#include "rt/user.h"
 
 #define VEC_IPI 0x50	    /* the self-IPI that tests the interrupt shadows */
 #define VEC_NP	0x40	    /* a not-present interrupt gate */
@@ -280,6 +281,36 @@ static void nmis(void)
 	      nmi_count, nmi_nested);
 }
 
+#if defined(__x86_64__)
+/* At CPL 3: set EFLAGS.AC, load from an odd address (listed in the exception table), return.
+ * SDM 6.15 "Interrupt 17": #AC(0) needs CR0.AM, EFLAGS.AC and CPL 3. */
+void ac_user(void);
+__asm__(".text\nac_user:\npushfq\norq $0x40000, (%rsp)\npopfq\n1: mov 1(%rsp), %rax\n2:\n"
+	".pushsection extable, \"a\"\n.balign 4\n.long 1b, 2b\n.popsection\nint $0x80\n");
+
+#define CR0_AM (1u << 18)
+
+/* Alignment checking: a misaligned load at CPL 3 with AC set faults only with CR0.AM. */
+static void alignment(void)
+{
+	uintptr_t cr0;
+	user_init();
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	trap_vector = TRAP_NONE;
+	user_run(ac_user);
+	check(trap_vector == TRAP_NONE, "no #AC without CR0.AM (%u)", trap_vector);
+	uintptr_t am;
+	__asm__ volatile("mov %1, %%cr0\nmov %%cr0, %0" : "=r"(am) : "r"(cr0 | CR0_AM));
+	check(am & CR0_AM, "CR0.AM reads back set (cr0 %p)", (void *)am);
+	trap_vector = TRAP_NONE;
+	user_run(ac_user);
+	u32 v = trap_vector, e = (u32)trap_error;
+	__asm__ volatile("mov %0, %%cr0" ::"r"(cr0));
+	CHECK_TCG(v == 17 && e == 0, v == TRAP_NONE, "has no alignment checking",
+		  "#AC(0): misaligned load at CPL 3 with CR0.AM and AC: %u (0x%x)", v, e);
+}
+#endif
+
 #if !defined(__x86_64__)
 /* TSS A is in TR: ESP0/SS0 for the virtual-8086 monitor, the VME interrupt redirection bitmap
  * (bytes 104-135, all clear: every INT n goes to the real-mode IVT) and an empty I/O bitmap
@@ -444,6 +475,9 @@ int guest_main(void)
 	double_faults();
 	shadows();
 	nmis();
+#if defined(__x86_64__)
+	alignment(); /* 32-bit: Bochs triple-faults in the #AC handler (open, see the README) */
+#endif
 #if !defined(__x86_64__)
 	v86();
 #endif
