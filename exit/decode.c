@@ -22,47 +22,81 @@ static const u8 prefix_kinds[256] = {
 #define REX_W 0x08 /* 64-bit operand size */
 
 /* What an opcode needs beyond its byte. */
-#define F_VALID	 0x01 /* an opcode MMIO emulation handles */
-#define F_BYTE	 0x02 /* the memory operand is one byte */
-#define F_WORD	 0x04 /* the memory operand is two bytes (MOVZX/MOVSX from r/m16) */
-#define F_MODRM	 0x08 /* a ModRM byte naming memory, with SIB and displacement */
-#define F_MOFFS	 0x10 /* an address-size offset instead of ModRM (A0-A3) */
-#define F_IMM	 0x20 /* an immediate after the memory operand; ModRM.reg must be 0 */
-#define F_STRING 0x40 /* operands implied by rSI/rDI; REP allowed */
-#define F_MOVSXD 0x80 /* 64-bit mode only (63 is ARPL elsewhere); 4 bytes if REX.W */
+#define F_VALID	 0x01  /* an opcode MMIO emulation handles */
+#define F_BYTE	 0x02  /* the memory operand is one byte */
+#define F_WORD	 0x04  /* the memory operand is two bytes (MOVZX/MOVSX from r/m16) */
+#define F_MODRM	 0x08  /* a ModRM byte naming memory, with SIB and displacement */
+#define F_MOFFS	 0x10  /* an address-size offset instead of ModRM (A0-A3) */
+#define F_IMM	 0x20  /* an immediate after the memory operand; ModRM.reg must be 0 */
+#define F_STRING 0x40  /* operands implied by rSI/rDI; REP allowed */
+#define F_MOVSXD 0x80  /* 64-bit mode only (63 is ARPL elsewhere); 4 bytes if REX.W */
+#define F_GROUP	 0x100 /* ModRM.reg is the ALU operation (80, 81, 83); an immediate follows */
+#define F_IMM8S	 0x200 /* the immediate is one byte, sign-extended to the operand size (83) */
+#define F_BTGRP	 0x400 /* ModRM.reg 4-7 is BT/BTS/BTR/BTC (0F BA); an imm8 follows */
+#define F_TOREG	 0x800 /* the register operand is the destination (02, 03, 0A, ...) */
 
 struct opcode {
-	u8 op; /* enum insn_op */
-	u8 flags;
+	u8 op;	/* enum insn_op */
+	u8 alu; /* enum alu_op or enum bit_op, when not chosen by ModRM.reg */
+	u16 flags;
 };
 
-/* SDM vol. 2 appendix A, one-byte opcode map: the MOV, XCHG, STOS and MOVS forms. */
+/* SDM vol. 2 table A-2: each ALU operation's four ModRM forms at 8 * operation: r/m8 op= r8,
+ * r/m op= r, r8 op= r/m8, r op= r/m. */
+#define ALU_ROW(a)                                                                  \
+	[8 * (a)] = {INSN_ALU, (a), F_VALID | F_BYTE | F_MODRM},                    \
+	     [8 * (a) + 1] = {INSN_ALU, (a), F_VALID | F_MODRM},                    \
+	     [8 * (a) + 2] = {INSN_ALU, (a), F_VALID | F_BYTE | F_MODRM | F_TOREG}, \
+	     [8 * (a) + 3] = {INSN_ALU, (a), F_VALID | F_MODRM | F_TOREG}
+
+/* SDM vol. 2 appendix A, one-byte opcode map: the MOV, XCHG, STOS, MOVS, ALU and TEST forms.
+ * 82 (80's alias, invalid in 64-bit mode) is left out: no compiler emits it. */
 static const struct opcode one_byte[256] = {
-	[0x88] = {INSN_STORE, F_VALID | F_BYTE | F_MODRM},
-	[0x89] = {INSN_STORE, F_VALID | F_MODRM},
-	[0x8a] = {INSN_LOAD, F_VALID | F_BYTE | F_MODRM},
-	[0x8b] = {INSN_LOAD, F_VALID | F_MODRM},
-	[0xa0] = {INSN_LOAD, F_VALID | F_BYTE | F_MOFFS},
-	[0xa1] = {INSN_LOAD, F_VALID | F_MOFFS},
-	[0xa2] = {INSN_STORE, F_VALID | F_BYTE | F_MOFFS},
-	[0xa3] = {INSN_STORE, F_VALID | F_MOFFS},
-	[0xc6] = {INSN_STORE_IMM, F_VALID | F_BYTE | F_MODRM | F_IMM},
-	[0xc7] = {INSN_STORE_IMM, F_VALID | F_MODRM | F_IMM},
-	[0x86] = {INSN_XCHG, F_VALID | F_BYTE | F_MODRM},
-	[0x87] = {INSN_XCHG, F_VALID | F_MODRM},
-	[0xaa] = {INSN_STOS, F_VALID | F_BYTE | F_STRING},
-	[0xab] = {INSN_STOS, F_VALID | F_STRING},
-	[0xa4] = {INSN_MOVS, F_VALID | F_BYTE | F_STRING},
-	[0xa5] = {INSN_MOVS, F_VALID | F_STRING},
-	[0x63] = {INSN_MOVSX, F_VALID | F_MODRM | F_MOVSXD},
+	ALU_ROW(ALU_ADD),
+	ALU_ROW(ALU_OR),
+	ALU_ROW(ALU_ADC),
+	ALU_ROW(ALU_SBB),
+	ALU_ROW(ALU_AND),
+	ALU_ROW(ALU_SUB),
+	ALU_ROW(ALU_XOR),
+	ALU_ROW(ALU_CMP),
+	[0x80] = {INSN_ALU, 0, F_VALID | F_BYTE | F_MODRM | F_GROUP},
+	[0x81] = {INSN_ALU, 0, F_VALID | F_MODRM | F_GROUP},
+	[0x83] = {INSN_ALU, 0, F_VALID | F_MODRM | F_GROUP | F_IMM8S},
+	[0x84] = {INSN_ALU, ALU_TEST, F_VALID | F_BYTE | F_MODRM},
+	[0x85] = {INSN_ALU, ALU_TEST, F_VALID | F_MODRM},
+	[0xf6] = {INSN_ALU, ALU_TEST, F_VALID | F_BYTE | F_MODRM | F_IMM}, /* F6 /0 */
+	[0xf7] = {INSN_ALU, ALU_TEST, F_VALID | F_MODRM | F_IMM},	   /* F7 /0 */
+	[0x88] = {INSN_STORE, 0, F_VALID | F_BYTE | F_MODRM},
+	[0x89] = {INSN_STORE, 0, F_VALID | F_MODRM},
+	[0x8a] = {INSN_LOAD, 0, F_VALID | F_BYTE | F_MODRM},
+	[0x8b] = {INSN_LOAD, 0, F_VALID | F_MODRM},
+	[0xa0] = {INSN_LOAD, 0, F_VALID | F_BYTE | F_MOFFS},
+	[0xa1] = {INSN_LOAD, 0, F_VALID | F_MOFFS},
+	[0xa2] = {INSN_STORE, 0, F_VALID | F_BYTE | F_MOFFS},
+	[0xa3] = {INSN_STORE, 0, F_VALID | F_MOFFS},
+	[0xc6] = {INSN_STORE_IMM, 0, F_VALID | F_BYTE | F_MODRM | F_IMM},
+	[0xc7] = {INSN_STORE_IMM, 0, F_VALID | F_MODRM | F_IMM},
+	[0x86] = {INSN_XCHG, 0, F_VALID | F_BYTE | F_MODRM},
+	[0x87] = {INSN_XCHG, 0, F_VALID | F_MODRM},
+	[0xaa] = {INSN_STOS, 0, F_VALID | F_BYTE | F_STRING},
+	[0xab] = {INSN_STOS, 0, F_VALID | F_STRING},
+	[0xa4] = {INSN_MOVS, 0, F_VALID | F_BYTE | F_STRING},
+	[0xa5] = {INSN_MOVS, 0, F_VALID | F_STRING},
+	[0x63] = {INSN_MOVSX, 0, F_VALID | F_MODRM | F_MOVSXD},
 };
 
-/* The two-byte map (after 0F): MOVZX and MOVSX. */
+/* The two-byte map (after 0F): MOVZX, MOVSX and the bit tests. */
 static const struct opcode two_byte[256] = {
-	[0xb6] = {INSN_MOVZX, F_VALID | F_BYTE | F_MODRM},
-	[0xb7] = {INSN_MOVZX, F_VALID | F_WORD | F_MODRM},
-	[0xbe] = {INSN_MOVSX, F_VALID | F_BYTE | F_MODRM},
-	[0xbf] = {INSN_MOVSX, F_VALID | F_WORD | F_MODRM},
+	[0xb6] = {INSN_MOVZX, 0, F_VALID | F_BYTE | F_MODRM},
+	[0xb7] = {INSN_MOVZX, 0, F_VALID | F_WORD | F_MODRM},
+	[0xbe] = {INSN_MOVSX, 0, F_VALID | F_BYTE | F_MODRM},
+	[0xbf] = {INSN_MOVSX, 0, F_VALID | F_WORD | F_MODRM},
+	[0xa3] = {INSN_BT, BIT_BT, F_VALID | F_MODRM},
+	[0xab] = {INSN_BT, BIT_BTS, F_VALID | F_MODRM},
+	[0xb3] = {INSN_BT, BIT_BTR, F_VALID | F_MODRM},
+	[0xbb] = {INSN_BT, BIT_BTC, F_VALID | F_MODRM},
+	[0xba] = {INSN_BT, 0, F_VALID | F_MODRM | F_BTGRP},
 };
 
 /* Where decoding stands and what the prefixes said. */
@@ -179,7 +213,13 @@ static int read_modrm(struct decoder *d, const struct opcode *o, struct insn *ou
 	if ((modrm >> 6) == 3)
 		return DECODE_UNSUPPORTED; /* register to register: no memory was touched */
 	if ((o->flags & F_IMM) && reg != 0)
-		return DECODE_UNSUPPORTED; /* C6/C7 /1-/7 are not MOV */
+		return DECODE_UNSUPPORTED; /* C6/C7 /1-/7 are not MOV, F6/F7 /1-/7 not TEST */
+	if ((o->flags & F_BTGRP) && reg < 4)
+		return DECODE_UNSUPPORTED; /* 0F BA /0-/3 are reserved */
+	if (o->flags & F_GROUP)
+		out->alu = reg;
+	else if (o->flags & F_BTGRP)
+		out->alu = reg - 4;
 	u8 sib = 0;
 	if (out->addr_size != 2 && (modrm & 7) == 4) {
 		r = need(d, 1);
@@ -192,7 +232,7 @@ static int read_modrm(struct decoder *d, const struct opcode *o, struct insn *ou
 	if (r)
 		return r;
 	d->pos += disp;
-	if (o->flags & F_IMM)
+	if (o->flags & (F_IMM | F_GROUP | F_BTGRP))
 		return DECODE_OK;
 	out->reg = reg | ((d->rex & REX_R) ? 8 : 0);
 	/* SDM 3.4.1.1: without REX, byte registers 4-7 are AH, CH, DH, BH; with any REX they are
@@ -204,16 +244,23 @@ static int read_modrm(struct decoder *d, const struct opcode *o, struct insn *ou
 	return DECODE_OK;
 }
 
-/* Read the C6/C7 immediate: imm8, imm16 or imm32; with REX.W the imm32 is sign-extended. */
-static int read_imm(struct decoder *d, struct insn *out)
+/* Read the immediate: imm8, imm16 or imm32 by operand size, with REX.W the imm32
+ * sign-extended (C6, C7, 80, 81, F6, F7); 83's imm8 sign-extended to the operand size; 0F BA's
+ * imm8 as it is (a bit number). */
+static int read_imm(struct decoder *d, u16 flags, struct insn *out)
 {
-	size_t k = out->size == 8 ? 4 : out->size;
+	bool imm8 = flags & (F_IMM8S | F_BTGRP);
+	size_t k = imm8 ? 1 : out->size == 8 ? 4 : out->size;
 	int r = need(d, k);
 	if (r)
 		return r;
 	out->imm = take(d, k);
-	if (out->size == 8)
+	if (flags & F_IMM8S)
+		out->imm = (u64)(s64)(s8)(u8)out->imm;
+	else if (k == 4)
 		out->imm = (u64)(s64)(s32)(u32)out->imm;
+	if (!(flags & F_BTGRP) && out->size < 8)
+		out->imm &= (1ull << (8 * out->size)) - 1;
 	return DECODE_OK;
 }
 
@@ -222,6 +269,10 @@ static void set_sizes(const struct decoder *d, const struct opcode *o, struct in
 {
 	u8 osize = operand_size(d);
 	out->op = (enum insn_op)o->op;
+	out->alu = o->alu;
+	out->to_reg = o->flags & F_TOREG;
+	out->imm_src = (out->op == INSN_ALU || out->op == INSN_BT) &&
+		       (o->flags & (F_IMM | F_GROUP | F_BTGRP));
 	out->size = (o->flags & F_BYTE) ? 1 : (o->flags & F_WORD) ? 2 : osize;
 	out->reg_size = out->size;
 	if (out->op == INSN_MOVZX || out->op == INSN_MOVSX)
@@ -287,8 +338,8 @@ int decode_insn(const u8 *bytes, size_t n, enum cpu_mode mode, struct insn *out)
 	} else if (o->flags & F_STRING) {
 		out->rep = d.rep; /* the only forms where REP means a count */
 	}
-	if (!r && (o->flags & F_IMM))
-		r = read_imm(&d, out);
+	if (!r && (o->flags & (F_IMM | F_GROUP | F_BTGRP)))
+		r = read_imm(&d, o->flags, out);
 	if (r)
 		return r;
 	out->len = (u8)d.pos;

@@ -4,7 +4,8 @@
  * assists, not with what the instruction does. decode_insn() reads the instruction bytes and
  * says: how long it is, whether it loads or stores, how many bytes, and which register or
  * immediate is involved. It handles the instruction forms compilers and kernels use for device
- * registers (MOV in all its forms, MOVZX/MOVSX, XCHG, STOS, MOVS) in 16-, 32- and 64-bit code,
+ * registers (MOV in all its forms, MOVZX/MOVSX, XCHG, STOS, MOVS, the ALU operations and TEST
+ * with a memory operand, BT/BTS/BTR/BTC) in 16-, 32- and 64-bit code,
  * with every legacy prefix and REX. Anything else is DECODE_UNSUPPORTED: the caller stops the
  * VM with a logged reason instead of guessing. decode_exit_insn() does the same for the
  * instructions that exit by themselves: their length and prefixes. */
@@ -26,7 +27,17 @@ enum insn_op {
 	INSN_XCHG,	/* mem <-> reg: 86, 87 */
 	INSN_STOS,	/* [rDI] <- AL/eAX: AA, AB (REP allowed) */
 	INSN_MOVS,	/* [rDI] <- [rSI]: A4, A5 (REP allowed) */
+	INSN_ALU,	/* ADD/OR/ADC/SBB/AND/SUB/XOR/CMP (00-3B, 80, 81, 83), TEST (84, 85,
+			 * F6 /0, F7 /0): alu says which; see exit/alu.h */
+	INSN_BT,	/* BT/BTS/BTR/BTC m, r (0F A3, AB, B3, BB) and m, imm8 (0F BA /4-/7) */
 };
+
+/* INSN_ALU's operation: the ModRM.reg numbering of opcodes 80-83 (SDM vol. 2 table A-6),
+ * then TEST. */
+enum alu_op { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP, ALU_TEST };
+
+/* INSN_BT's operation: 0F BA's ModRM.reg minus 4. */
+enum bit_op { BIT_BT, BIT_BTS, BIT_BTR, BIT_BTC };
 
 #define DECODE_OK	   0
 #define DECODE_UNSUPPORTED (-1) /* not an instruction MMIO emulation handles */
@@ -41,7 +52,11 @@ struct insn {
 		       * 7 rDI, 8-15 r8-r15 (for STOS/MOVS: 0, i.e. rAX) */
 	bool high8;   /* the register is AH, CH, DH or BH (byte reg 4-7 without REX);
 		       * reg is then 0-3 (the full register whose bits 15:8 are meant) */
-	u64 imm;      /* STORE_IMM: the immediate, sign-extended to size as the CPU does */
+	u64 imm;      /* STORE_IMM, and ALU/BT with imm_src: the immediate, sign-extended to
+		       * size as the CPU does (BT's imm8 is not extended) */
+	u8 alu;	      /* ALU: enum alu_op; BT: enum bit_op */
+	bool to_reg;  /* ALU: the register is the destination (02, 03, 0A, ... 3B) */
+	bool imm_src; /* ALU/BT: the source is imm, not reg (80, 81, 83, F6, F7, 0F BA) */
 	bool rep;     /* F3 (or F2) prefix on STOS/MOVS */
 	u8 addr_size; /* 2, 4 or 8: width of rSI/rDI/rCX arithmetic for STOS/MOVS */
 	u8 seg;	      /* segment override prefix byte (26, 2E, 36, 3E, 64, 65), 0 if none */

@@ -60,6 +60,17 @@ enum exit_action exit_irq_window(struct vcpu *v, struct vexit *e)
 	return EXIT_RESUME;
 }
 
+/* A task switch (CALL, JMP or IRET to a TSS, or a task gate in the IDT): VT-x always exits on
+ * it (SDM 25.4.2) and keel intercepts it on AMD-V (APM 15.14.1). keel does not emulate task
+ * switches (no 64-bit guest can make one): the VM stops, named and logged. */
+enum exit_action exit_task_switch(struct vcpu *v, struct vexit *e)
+{
+	vm_stop(v->vm, VM_END_ERROR, 0,
+		"task switch (exit %#llx, qualification %#llx) at rip %#llx: not emulated",
+		e->reason, e->qual, vcpu_get(v, VREG_RIP));
+	return EXIT_STOP;
+}
+
 /* A host interrupt arrived while the guest ran: vcpu_pre_entry, next, lets keel take it and
  * sees whether the scheduler wants the CPU back. */
 enum exit_action exit_intr(struct vcpu *v, struct vexit *e)

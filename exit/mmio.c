@@ -2,9 +2,12 @@
  * fetch the instruction through the guest's page tables, decode it, perform it on the device)
  * or an access to nothing at all, which behaves like a PC bus with no device there: reads
  * return all ones, writes vanish. Executing from a non-RAM address, or an instruction the
- * decoder does not know, stops the VM with the reason logged. */
+ * decoder does not know, stops the VM with the reason logged; so does an access made while
+ * delivering an event (IDT-vectoring information, SDM 27.2.4; EXITINTINFO, APM 15.7.2), which
+ * the instruction at RIP did not make and must not be performed for it. */
 #include "exit/exit.h"
 #include "exit/access.h"
+#include "exit/alu.h"
 #include "kernel/log.h"
 #include "kernel/x86.h"
 
@@ -83,6 +86,25 @@ static void do_string(struct vcpu *v, const struct insn *in, struct vexit *e)
 	}
 }
 
+/* ALU and bit-test forms: read the device register, compute (exit/alu.c), write back what the
+ * instruction writes and the RFLAGS it leaves. The device sees one read and, unless the
+ * instruction only compares or tests, one write, as from a locked read-modify-write. */
+static void do_alu(struct vcpu *v, const struct insn *in, u64 gpa)
+{
+	u8 rsize = in->op == INSN_BT ? in->reg_size : in->size;
+	struct alu_io io = {
+		.mem = gpa_read(v, gpa, in->size),
+		.reg = in->imm_src ? in->imm : get_reg(v, in, rsize),
+		.rflags = vcpu_get(v, VREG_RFLAGS),
+	};
+	insn_alu(in, &io);
+	if (io.mem_write)
+		gpa_write(v, gpa, in->size, io.mem);
+	if (io.reg_write)
+		set_reg(v, in, in->size, io.reg);
+	vcpu_set(v, VREG_RFLAGS, io.rflags);
+}
+
 /* Perform the decoded access; false for an instruction it cannot (the VM is stopped). */
 static bool emulate(struct vcpu *v, const struct insn *in, u64 gpa, struct vexit *e)
 {
@@ -103,6 +125,8 @@ static bool emulate(struct vcpu *v, const struct insn *in, u64 gpa, struct vexit
 		return true;
 	case INSN_STOS:
 	case INSN_MOVS: do_string(v, in, e); return true;
+	case INSN_ALU:
+	case INSN_BT: do_alu(v, in, gpa); return true;
 	}
 	return false;
 }
@@ -119,6 +143,14 @@ enum exit_action exit_npf(struct vcpu *v, struct vexit *e)
 		vm_stop(vm, VM_END_ERROR, 0, "%s guest-physical %#llx at rip %#llx",
 			e->npf.fetch ? "executed from non-RAM" : "nested page fault on RAM", gpa,
 			vcpu_get(v, VREG_RIP));
+		return EXIT_STOP;
+	}
+	if (v->event.pending) { /* requeued: the CPU was delivering it, not running RIP */
+		vm_stop(vm, VM_END_ERROR, 0,
+			"delivering vector %u touched guest-physical %#llx, which is not RAM (an "
+			"IDT, "
+			"GDT or stack outside RAM): not emulated",
+			v->event.vector, gpa);
 		return EXIT_STOP;
 	}
 	u8 bytes[15];

@@ -126,6 +126,7 @@ static void set_seg(struct vmcb_seg *d, const struct seg *s)
 static void svm_vcpu_reset(struct vcpu *v, const struct vcpu_boot_state *s)
 {
 	struct vmcb *b = svm(v)->vmcb;
+	svm_nmi_reset(v);
 	memcpy(v->regs.gpr, s->gpr, sizeof(v->regs.gpr));
 	set_seg(&b->es, &s->es);
 	set_seg(&b->cs, &s->cs);
@@ -220,37 +221,6 @@ static void assign_asid(struct svm_vcpu *s, struct svm_cpu *sc, u32 cpu)
 	s->vmcb->asid = s->asid;
 }
 
-static void inject(struct vcpu *v, struct vmcb *b)
-{
-	if (!v->event.pending)
-		return;
-	const struct vevent *ev = &v->event;
-	b->eventinj = ev->vector | (u64)ev->type << 8 | EVENT_VALID |
-		      (ev->has_error ? EVENT_HAS_ERROR | (u64)ev->error << 32 : 0);
-	v->event.pending = false;
-}
-
-/* RFLAGS.IF set, no interrupt shadow, nothing being injected. */
-static bool svm_irq_window_open(struct vcpu *v)
-{
-	const struct vmcb *b = svm(v)->vmcb;
-	return (b->rflags & RFLAGS_IF) && !(b->int_state & 1) && !(b->eventinj & EVENT_VALID);
-}
-
-/* A virtual interrupt request with the VINTR intercept: the CPU exits when the guest could
- * take it (APM 15.21.4), without ever delivering it. */
-static void svm_irq_window(struct vcpu *v, bool on)
-{
-	struct vmcb *b = svm(v)->vmcb;
-	if (on) {
-		b->vintr |= VINTR_IRQ | VINTR_IGN_TPR;
-		b->intercept1 |= SVM_I1_VINTR;
-	} else {
-		b->vintr &= ~(u64)(VINTR_IRQ | VINTR_IGN_TPR);
-		b->intercept1 &= ~(u32)SVM_I1_VINTR;
-	}
-}
-
 static void svm_vcpu_put(struct vcpu *v)
 {
 	(void)v; /* a VMCB may run on any CPU next: ASIDs are reassigned there */
@@ -268,7 +238,7 @@ static enum exit_action svm_vcpu_run(struct vcpu *v)
 		enum exit_action pre = vcpu_pre_entry(v);
 		if (pre != EXIT_RESUME)
 			return pre;
-		inject(v, b);
+		svm_inject(v, b);
 		b->rax = v->regs.gpr[RAX];
 		b->tsc_offset = v->tsc_offset; /* the guest's IA32_TSC and TSC_ADJUST writes */
 		u64 t0 = rdtsc();
@@ -296,6 +266,8 @@ const struct virt_ops svm_ops = {
 	.set = svm_set,
 	.irq_window_open = svm_irq_window_open,
 	.irq_window = svm_irq_window,
+	.nmi_window_open = svm_nmi_window_open,
+	.nmi_window = svm_nmi_window,
 	.vcpu_put = svm_vcpu_put,
 	.gmap_changed = svm_gmap_changed,
 	.dump = svm_dump,

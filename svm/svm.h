@@ -18,6 +18,10 @@ struct svm_vcpu {
 	u32 asid;
 	u64 asid_gen; /* 0: needs a new ASID before its next run */
 	u32 asid_cpu;
+	/* NMI blocking, which AMD-V leaves to keel (svm_event.c): from an injected NMI until
+	 * the guest has executed the IRET that the intercept caught at iret_rip. */
+	bool nmi_masked, iret_seen;
+	u64 iret_rip;
 };
 
 extern const struct pt_format npt_format;
@@ -25,6 +29,14 @@ extern const struct pt_format npt_format;
 void svm_world_switch(struct guest_regs *regs, u64 vmcb_pa, u64 host_vmcb_pa);
 enum exit_action svm_handle_exit(struct vcpu *v);
 void svm_dump(struct vcpu *v);
+/* svm_event.c: event injection, the interrupt and NMI windows, the IRET intercept. */
+void svm_inject(struct vcpu *v, struct vmcb *b);
+void svm_nmi_reset(struct vcpu *v);
+bool svm_irq_window_open(struct vcpu *v);
+void svm_irq_window(struct vcpu *v, bool on);
+bool svm_nmi_window_open(struct vcpu *v);
+void svm_nmi_window(struct vcpu *v, bool on);
+enum exit_action svm_iret(struct vcpu *v, struct vexit *e);
 
 static inline struct svm_vcpu *svm(struct vcpu *v)
 {

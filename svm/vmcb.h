@@ -109,6 +109,7 @@ _Static_assert(offsetof(struct vmcb, g_pat) == 0x668, "VMCB g_pat");
 #define SVM_I1_VINTR	BIT(4)
 #define SVM_I1_INVD	BIT(22)
 #define SVM_I1_CPUID	BIT(18)
+#define SVM_I1_IRET	BIT(20)
 #define SVM_I1_HLT	BIT(24)
 #define SVM_I1_IOIO	BIT(27)
 #define SVM_I1_MSR	BIT(28)
@@ -147,6 +148,7 @@ enum {
 	SVM_EXIT_INIT = 0x63,
 	SVM_EXIT_VINTR = 0x64,
 	SVM_EXIT_CPUID = 0x72,
+	SVM_EXIT_IRET = 0x74,
 	SVM_EXIT_INVD = 0x76,
 	SVM_EXIT_HLT = 0x78,
 	SVM_EXIT_INVLPGA = 0x7a,

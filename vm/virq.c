@@ -158,13 +158,27 @@ bool vcpu_irq_waiting(struct vcpu *v)
 	return v->nmi_pending || (v->vm->irqc && v->vm->irqc->pending(v) >= 0);
 }
 
-static void deliver(struct vcpu *v)
+/* An NMI is taken only while NMIs are not blocked: from an NMI's delivery until the next IRET
+ * (SDM 6.7.1, APM 8.2.3), and not in an STI or MOV SS shadow (SDM 26.3.1.5). Until then it
+ * waits, and the backend exits when the window opens; interrupts may still go first. */
+static bool deliver_nmi(struct vcpu *v)
 {
-	if (v->nmi_pending) {
+	if (!v->nmi_pending)
+		return false;
+	if (virt->nmi_window_open(v)) {
 		v->nmi_pending = false;
 		v->event = (struct vevent){true, 2, EVENT_NMI, false, 0};
-		return;
+		return true;
 	}
+	virt->nmi_window(v, true);
+	__atomic_store_n(&v->irq_pending, 1, __ATOMIC_RELAXED);
+	return false;
+}
+
+static void deliver(struct vcpu *v)
+{
+	if (deliver_nmi(v))
+		return;
 	int vec = v->vm->irqc ? v->vm->irqc->pending(v) : -1;
 	if (vec < 0)
 		return;
@@ -203,6 +217,7 @@ enum exit_action vcpu_pre_entry(struct vcpu *v)
 	if (v->irq_pending && !v->event.pending &&
 	    __atomic_exchange_n(&v->irq_pending, 0, __ATOMIC_ACQUIRE)) {
 		virt->irq_window(v, false);
+		virt->nmi_window(v, false);
 		deliver(v);
 	}
 	return EXIT_RESUME;

@@ -32,6 +32,11 @@ struct virt_ops {
 	/* Exit (as exit_irq_window) as soon as the guest can take an interrupt, or stop doing so.
 	 */
 	void (*irq_window)(struct vcpu *v, bool on);
+	/* Can an NMI be injected now (no NMI blocking, no interrupt shadow, nothing injected)? */
+	bool (*nmi_window_open)(struct vcpu *v);
+	/* Exit as soon as the guest can take an NMI (after the handler's IRET), or stop doing so;
+	 * where the backend cannot, the NMI waits for the next exit. */
+	void (*nmi_window)(struct vcpu *v, bool on);
 	/* v leaves this CPU (it may run on another next). */
 	void (*vcpu_put)(struct vcpu *v);
 	/* The guest-physical map changed: drop cached translations of it. */

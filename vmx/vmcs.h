@@ -151,6 +151,7 @@ enum vmcs_field {
 #define PROC_CR3_STORE	 BIT(16)
 #define PROC_CR8_LOAD	 BIT(19)
 #define PROC_CR8_STORE	 BIT(20)
+#define PROC_NMI_WINDOW	 BIT(22)
 #define PROC_MOV_DR	 BIT(23)
 #define PROC_UNCOND_IO	 BIT(24)
 #define PROC_IO_BITMAPS	 BIT(25)
@@ -202,6 +203,8 @@ enum {
 	VMX_EXIT_INIT = 3,
 	VMX_EXIT_SIPI = 4,
 	VMX_EXIT_INTR_WINDOW = 7,
+	VMX_EXIT_NMI_WINDOW = 8,
+	VMX_EXIT_TASK_SWITCH = 9,
 	VMX_EXIT_CPUID = 10,
 	VMX_EXIT_GETSEC = 11,
 	VMX_EXIT_HLT = 12,
@@ -239,6 +242,11 @@ enum {
 /* Interruption information (24.8.3, 24.9.2) */
 #define INTR_INFO_VALID	    BIT(31)
 #define INTR_INFO_HAS_ERROR BIT(11)
+#define INTR_INFO_TYPE(i)   (((i) >> 8) & 7) /* 2: NMI */
+/* Guest interruptibility state (24.4.2) */
+#define INTR_STI    BIT(0)
+#define INTR_MOV_SS BIT(1)
+#define INTR_NMI    BIT(3) /* blocking by NMI (virtual-NMI blocking with virtual NMIs) */
 
 /* Access rights: bit 16 marks an unusable segment (24.4.1). */
 #define AR_UNUSABLE BIT(16)

@@ -16,6 +16,7 @@
 
 struct vmx_caps vmx_caps;
 static u32 pin_ctls, proc_ctls, proc2_ctls, exit_ctls, entry_ctls;
+bool vmx_nmi_window_ok; /* virtual NMIs and NMI-window exiting */
 static u64 cr0_mask, cr4_mask;
 static u64 msr_bitmap_pa;
 static u16 next_vpid = 1;
@@ -46,6 +47,20 @@ static bool adjust(u64 cap, u32 want, u32 optional, u32 *out, const char *what)
 	return true;
 }
 
+/* NMI-window exiting needs virtual NMIs, which need NMI exiting (SDM 26.2.1.1): all three, or
+ * none (an NMI then waits for the guest's next exit). The window bit starts off. */
+static void nmi_window_ctls(const struct vmx_caps *c)
+{
+	u32 pin = PIN_NMI | PIN_VIRTUAL_NMI;
+	if ((pin_ctls & pin) == pin && (c->proc >> 32) & PROC_NMI_WINDOW) {
+		vmx_nmi_window_ok = true;
+	} else {
+		pin_ctls &= ~pin | (u32)c->pin;
+		log_info("vmx: no virtual NMIs: a guest's blocked NMI waits for its next exit");
+	}
+	proc_ctls &= ~(u32)PROC_NMI_WINDOW | (u32)c->proc;
+}
+
 static bool read_caps(void)
 {
 	struct vmx_caps *c = &vmx_caps;
@@ -69,11 +84,12 @@ static bool read_caps(void)
 	 * DEBUGCTL are loaded and saved with the guest's state (the TRUE controls may leave that
 	 * off, and an exit sets DR7 to 0x400 and clears DEBUGCTL: SDM 27.5.1). */
 	bool ok =
-		adjust(c->pin, PIN_EXT_INTR, PIN_PREEMPT_TIMER, &pin_ctls, "pin-based") &&
+		adjust(c->pin, PIN_EXT_INTR, PIN_PREEMPT_TIMER | PIN_NMI | PIN_VIRTUAL_NMI,
+		       &pin_ctls, "pin-based") &&
 		adjust(c->proc,
 		       PROC_HLT | PROC_UNCOND_IO | PROC_MSR_BITMAPS | PROC_SECONDARY | PROC_MWAIT |
 			       PROC_MONITOR | PROC_CR8_LOAD | PROC_CR8_STORE | PROC_TSC_OFFSET,
-		       0, &proc_ctls, "processor-based") &&
+		       PROC_NMI_WINDOW, &proc_ctls, "processor-based") &&
 		adjust(c->proc2, PROC2_EPT | PROC2_UNRESTRICTED, PROC2_VPID | PROC2_RDTSCP,
 		       &proc2_ctls, "secondary") &&
 		adjust(c->exit,
@@ -84,6 +100,7 @@ static bool read_caps(void)
 		       &entry_ctls, "VM-entry");
 	if (!ok)
 		return false;
+	nmi_window_ctls(c);
 	if (cpu_feat.rdtscp && !(proc2_ctls & PROC2_RDTSCP))
 		log_warn("vmx: no \"enable RDTSCP\": guests' RDTSCP raises #UD though CPUID shows "
 			 "it");
@@ -217,6 +234,11 @@ static void load(struct vcpu *v)
 		x->cpu = c->id;
 		host_state(c);
 	}
+}
+
+void vmx_load(struct vcpu *v)
+{
+	load(v);
 }
 
 static bool vmx_vcpu_init(struct vcpu *v)
@@ -494,18 +516,6 @@ static void state_save(struct vcpu *v)
 	x->live = false;
 }
 
-static void inject(struct vcpu *v)
-{
-	if (!v->event.pending)
-		return;
-	const struct vevent *ev = &v->event;
-	vmcs_write32(VMCS_ENTRY_INTR_INFO, ev->vector | (u32)ev->type << 8 | INTR_INFO_VALID |
-						   (ev->has_error ? INTR_INFO_HAS_ERROR : 0));
-	if (ev->has_error)
-		vmcs_write32(VMCS_ENTRY_EXC_ERROR, ev->error);
-	v->event.pending = false;
-}
-
 static const char *insn_error(u32 n)
 {
 	switch (n) {
@@ -516,26 +526,6 @@ static const char *insn_error(u32 n)
 	case 26: return "events blocked by MOV SS";
 	default: return "see SDM 30.4";
 	}
-}
-
-/* RFLAGS.IF set and no STI / MOV SS blocking (SDM 24.4.2). */
-static bool vmx_irq_window_open(struct vcpu *v)
-{
-	load(v);
-	return (vmcs_readn(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
-	       !(vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) & 3) &&
-	       !(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID);
-}
-
-/* Interrupt-window exiting: exit before the first instruction where the guest could take an
- * interrupt (SDM 25.2). */
-static void vmx_irq_window(struct vcpu *v, bool on)
-{
-	load(v);
-	u32 p = vmcs_read32(VMCS_PROC_CTLS);
-	u32 n = on ? p | PROC_INTR_WINDOW : p & ~(u32)PROC_INTR_WINDOW;
-	if (n != p)
-		vmcs_write32(VMCS_PROC_CTLS, n);
 }
 
 /* v leaves this CPU: VMCLEAR writes its VMCS back to memory so any CPU can load it next
@@ -567,7 +557,7 @@ static enum exit_action run_loop(struct vcpu *v)
 		enum exit_action pre = vcpu_pre_entry(v);
 		if (pre != EXIT_RESUME)
 			return pre;
-		inject(v);
+		vmx_inject(v);
 		if (unlikely(x->tsc_offset != v->tsc_offset)) { /* IA32_TSC, TSC_ADJUST writes */
 			vmcs_write64(VMCS_TSC_OFFSET, v->tsc_offset);
 			x->tsc_offset = v->tsc_offset;
@@ -616,6 +606,8 @@ const struct virt_ops vmx_ops = {
 	.set = vmx_set,
 	.irq_window_open = vmx_irq_window_open,
 	.irq_window = vmx_irq_window,
+	.nmi_window_open = vmx_nmi_window_open,
+	.nmi_window = vmx_nmi_window,
 	.vcpu_put = vmx_vcpu_put,
 	.gmap_changed = vmx_gmap_changed,
 	.dump = vmx_dump,

@@ -37,6 +37,16 @@ struct vmx_caps {
 	u32 preempt_shift; /* the preemption timer counts TSC >> this */
 };
 extern struct vmx_caps vmx_caps;
+extern bool vmx_nmi_window_ok;
+
+/* Make v's VMCS current on this CPU (vmx.c). */
+void vmx_load(struct vcpu *v);
+/* vmx_event.c: event injection and the interrupt and NMI windows. */
+void vmx_inject(struct vcpu *v);
+bool vmx_irq_window_open(struct vcpu *v);
+void vmx_irq_window(struct vcpu *v, bool on);
+bool vmx_nmi_window_open(struct vcpu *v);
+void vmx_nmi_window(struct vcpu *v, bool on);
 extern const struct pt_format ept_format;
 
 /* 0 after a VM exit; 1 if VMLAUNCH/VMRESUME itself failed. */

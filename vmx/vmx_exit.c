@@ -63,10 +63,23 @@ static void decode_ept(struct vcpu *v, struct vexit *e)
 	e->npf.fetch = e->qual & BIT(2);
 }
 
+/* Exit reason 0 with an empty exception bitmap: a host NMI, which exits because virtual NMIs
+ * need NMI exiting. keel uses no NMIs of its own; anything else is unexpected. */
+static enum exit_action host_nmi(struct vcpu *v, struct vexit *e)
+{
+	u32 info = vmcs_read32(VMCS_EXIT_INTR_INFO);
+	if ((info & INTR_INFO_VALID) && INTR_INFO_TYPE(info) == 2)
+		return EXIT_RESUME;
+	return exit_unexpected(v, e);
+}
+
 static const struct vmx_exit exits[VMX_EXIT_MAX] = {
 	[VMX_EXIT_EXT_INTR] = {exit_intr, EXK_INTR, NULL},
 	[VMX_EXIT_TRIPLE_FAULT] = {exit_shutdown, EXK_SHUTDOWN, NULL},
+	[VMX_EXIT_EXCEPTION] = {host_nmi, EXK_INTR, NULL},
 	[VMX_EXIT_INTR_WINDOW] = {exit_irq_window, EXK_OTHER, NULL},
+	[VMX_EXIT_NMI_WINDOW] = {exit_irq_window, EXK_OTHER, NULL},
+	[VMX_EXIT_TASK_SWITCH] = {exit_task_switch, EXK_OTHER, NULL},
 	[VMX_EXIT_CPUID] = {exit_cpuid, EXK_CPUID, NULL},
 	[VMX_EXIT_GETSEC] = {exit_virt_insn, EXK_VIRT_INSN, NULL},
 	[VMX_EXIT_HLT] = {exit_hlt, EXK_HLT, NULL},

@@ -1,5 +1,6 @@
 /* MMIO emulation: the local APIC at 0xfee00000 read and written with every instruction form
- * keel's decoder handles (MOV 88/89/8A/8B/C6/C7/A0-A3, MOVZX, MOVSX, XCHG, STOS, MOVS; high-byte
+ * keel's decoder handles (MOV 88/89/8A/8B/C6/C7/A0-A3, MOVZX, MOVSX, XCHG, STOS, MOVS, the ALU
+ * operations, TEST and BT/BTS/BTR with the RFLAGS they leave; high-byte
  * registers, REX, SIB, the direction flag), each checked against the register's known value:
  * ID 0 (vCPU 0), version 0x00050014, TPR and SVR holding what is written, LVTs all 32 bits. */
 #include "rt/rt.h"
@@ -165,6 +166,62 @@ static void strings(void)
 	check(buf[0] == 0 && buf[1] == 0 && n == 0, "rep movsl x2 ID -> RAM %x %x", buf[0], buf[1]);
 }
 
+/* An instruction on TPR, then RFLAGS' CF (bit 0), ZF (bit 6), SF (bit 7), OF (bit 11). */
+#define FLAGS_OF(insn, ...)                             \
+	({                                              \
+		uintptr_t fl_;                          \
+		__asm__ volatile(insn "; pushf; pop %0" \
+				 : "=r"(fl_)            \
+				 : __VA_ARGS__          \
+				 : "memory", "cc");     \
+		(u32) fl_ & 0x8c1u;                     \
+	})
+
+/* ALU, TEST and bit-test forms read-modify-write the register and set RFLAGS as the SDM's
+ * page for each instruction says (the values are checked against a real CPU in test_alu). */
+static void alu_forms(void)
+{
+	volatile u32 *tpr = PTR(TPR);
+	R32(TPR) = 0x20;
+	u32 f = FLAGS_OF("orl $0x10, %1", "m"(*tpr));
+	check(R32(TPR) == 0x30 && f == 0, "orl $0x10 (83 /1) -> TPR 0x%x, flags 0x%x", R32(TPR), f);
+	f = FLAGS_OF("addb $0xd0, %1", "m"(*tpr));
+	check(R32(TPR) == 0 && f == 0x41, "addb $0xd0 (80 /0) -> TPR 0x%x, CF ZF: flags 0x%x",
+	      R32(TPR), f);
+	R32(TPR) = 0x30;
+	u32 x = 0x40;
+	__asm__ volatile("subl %1, %0" : "+r"(x) : "m"(*tpr) : "cc");
+	check(x == 0x10 && R32(TPR) == 0x30, "subl TPR, reg (2B) = 0x%x, TPR kept 0x%x", x,
+	      R32(TPR));
+	f = FLAGS_OF("cmpl $0x30, %1", "m"(*tpr));
+	check(f == 0x40 && R32(TPR) == 0x30, "cmpl $0x30 (83 /7) equal: flags 0x%x", f);
+	f = FLAGS_OF("cmpl %1, %2", "r"(0x31u), "m"(*tpr));
+	check(f == 0x81, "cmpl reg 0x31 (39) below: CF SF flags 0x%x", f);
+	f = FLAGS_OF("testl $0x20, %1", "m"(*tpr));
+	check(f == 0, "testl $0x20 (F7 /0) nonzero: flags 0x%x", f);
+	f = FLAGS_OF("testb %1, %2", "q"((u8)0xc0), "m"(*(volatile u8 *)tpr));
+	check(f == 0x40, "testb reg 0xc0 (84) zero: flags 0x%x", f);
+	f = FLAGS_OF("xorl %1, %2", "r"(0x33u), "m"(*tpr));
+	check(R32(TPR) == 0x03 && f == 0, "xorl reg (31) -> TPR 0x%x, flags 0x%x", R32(TPR), f);
+	f = FLAGS_OF("andw $0x2, %1", "m"(*(volatile u16 *)tpr));
+	check(R32(TPR) == 0x02 && f == 0, "andw $2 (66 83 /4) -> TPR 0x%x, flags 0x%x", R32(TPR),
+	      f);
+	f = FLAGS_OF("btl $1, %1", "m"(*tpr));
+	check(f == 0x1 && R32(TPR) == 0x02, "btl $1 (0F BA /4): CF, flags 0x%x", f);
+	f = FLAGS_OF("btsl $6, %1", "m"(*tpr));
+	check(f == 0 && R32(TPR) == 0x42, "btsl $6 (0F BA /5) -> TPR 0x%x, flags 0x%x", R32(TPR),
+	      f);
+	f = FLAGS_OF("btrl %1, %2", "r"(1u), "m"(*tpr));
+	check(f == 1 && R32(TPR) == 0x40, "btrl reg 1 (0F B3) -> TPR 0x%x, flags 0x%x", R32(TPR),
+	      f);
+	f = FLAGS_OF("btsl %1, %2", "r"(5u), "m"(*tpr));
+	check(f == 0 && R32(TPR) == 0x60, "btsl reg 5 (0F AB) -> TPR 0x%x, flags 0x%x", R32(TPR),
+	      f);
+	f = FLAGS_OF("lock addl %1, %2", "r"(0xffffffa0u), "m"(*tpr));
+	check(R32(TPR) == 0 && f == 0x41, "lock addl -0x60 (F0 01): TPR 0x%x, CF ZF flags 0x%x",
+	      R32(TPR), f);
+}
+
 int guest_main(void)
 {
 	printf("mmio: %d-bit guest\n", (int)sizeof(void *) * 8);
@@ -172,6 +229,7 @@ int guest_main(void)
 	extend_imm_xchg();
 	addressing();
 	strings();
+	alu_forms();
 	R32(TPR) = 0;
 	return check_done();
 }

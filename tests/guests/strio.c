@@ -160,15 +160,15 @@ static void long_mode(void)
 	      "a32 rep insb x%u: ecx %u", BIG, (u32)rcx);
 }
 #else
-/* With tail=ADDR (the end of RAM): an instruction keel cannot emulate (ADD to the LAPIC) in
+/* With tail=ADDR (the end of RAM): an instruction keel cannot emulate (PUSH from the LAPIC) in
  * RAM's last two bytes. keel stops the VM naming the two bytes it could fetch, and zeros for
  * the rest, not bytes of its own stack. Paging is off: linear is physical. */
 static void tail_fetch(u32 end)
 {
 	u8 *p = PTR(end - 2);
-	p[0] = 0x01, p[1] = 0x03; /* add %eax, (%ebx) */
+	p[0] = 0xff, p[1] = 0x33; /* push (%ebx) */
 	__asm__ volatile("call *%0" ::"r"(p), "a"(0), "b"(LAPIC) : "memory");
-	check(false, "the VM should have stopped at the ADD");
+	check(false, "the VM should have stopped at the PUSH");
 }
 
 /* 32-bit code: 0x67 makes CX and DI 16 bits wide, and the upper halves stay as they were. */

@@ -27,7 +27,12 @@
 		.op = o, .len = l, .size = sz, .reg_size = rsz, .reg = r, .addr_size = as, \
 		__VA_ARGS__                                                                \
 	}
-#define IMM(l, sz, v, as) INSN(INSN_STORE_IMM, l, sz, sz, 0, as, .imm = v)
+#define IMM(l, sz, v, as)	  INSN(INSN_STORE_IMM, l, sz, sz, 0, as, .imm = v)
+#define ALU(l, sz, r, a, as, ...) INSN(INSN_ALU, l, sz, sz, r, as, .alu = a, __VA_ARGS__)
+#define ALUI(l, sz, a, as, v, ...) \
+	INSN(INSN_ALU, l, sz, sz, 0, as, .alu = a, .imm_src = true, .imm = v, __VA_ARGS__)
+#define BT(l, sz, r, a, as)  INSN(INSN_BT, l, sz, sz, r, as, .alu = a)
+#define BTI(l, sz, a, as, v) INSN(INSN_BT, l, sz, sz, 0, as, .alu = a, .imm_src = true, .imm = v)
 
 /* One instruction that decodes: its bytes in hex and every field expected. */
 struct good {
@@ -181,6 +186,53 @@ static const struct good goods[] = {
 	 INSN(LD, 9, 8, 8, 0, 8, .seg = 0x65)},
 	{"6 prefixes", L64, "2e 66 67 f3 f0 64 41 89 07", INSN(ST, 9, 2, 2, 0, 4, .seg = 0x64)},
 	{"mov r14,[r9+r10*8+d32]", L64, "4f 8b b4 d1 00 01 00 00", INSN(LD, 8, 8, 8, 14, 8)},
+
+	/* ALU forms with memory (SDM vol. 2 table A-2, group 1 in table A-6); exit/alu.c's own
+	 * test checks what each computes. */
+	{"add [eax],cl", P32, "00 08", ALU(2, 1, 1, ALU_ADD, 4)},
+	{"add [eax],ecx", P32, "01 08", ALU(2, 4, 1, ALU_ADD, 4)},
+	{"add cl,[eax]", P32, "02 08", ALU(2, 1, 1, ALU_ADD, 4, .to_reg = true)},
+	{"add ecx,[eax]", P32, "03 08", ALU(2, 4, 1, ALU_ADD, 4, .to_reg = true)},
+	{"or [bx],ax", R, "09 07", ALU(2, 2, 0, ALU_OR, 2)},
+	{"adc [rax],r9", L64, "4c 11 08", ALU(3, 8, 9, ALU_ADC, 8)},
+	{"sbb [rax],ah", L64, "18 20", ALU(2, 1, 0, ALU_SBB, 8, .high8 = true)},
+	{"and r10d,[rip+d32]", L64, "44 23 15 00 01 00 00",
+	 ALU(7, 4, 10, ALU_AND, 8, .to_reg = true)},
+	{"sub [esp+8],edx", P32, "29 54 24 08", ALU(4, 4, 2, ALU_SUB, 4)},
+	{"xor [rax],dil", L64, "40 30 38", ALU(3, 1, 7, ALU_XOR, 8)},
+	{"cmp eax,[ebx]", P32, "3b 03", ALU(2, 4, 0, ALU_CMP, 4, .to_reg = true)},
+	{"cmp [rbx],ax", L64, "66 39 03", ALU(3, 2, 0, ALU_CMP, 8)},
+	{"lock or [rax],ecx", L64, "f0 09 08", ALU(3, 4, 1, ALU_OR, 8)},
+	{"or byte [eax],0x80", P32, "80 08 80", ALUI(3, 1, ALU_OR, 4, 0x80)},
+	{"and dword [eax+0x300],imm32", P32, "81 a0 00 03 00 00 ff ff fe ff",
+	 ALUI(10, 4, ALU_AND, 4, 0xfffeffff)},
+	{"add qword [rax],imm32<0", L64, "48 81 00 00 00 00 80",
+	 ALUI(7, 8, ALU_ADD, 8, 0xffffffff80000000ull)},
+	{"sub word [bx],imm16", R, "81 2f 34 12", ALUI(4, 2, ALU_SUB, 2, 0x1234)},
+	{"or dword [eax],-1 (83)", P32, "83 08 ff", ALUI(3, 4, ALU_OR, 4, 0xffffffff)},
+	{"and word [rax],-2 (83)", L64, "66 83 20 fe", ALUI(4, 2, ALU_AND, 8, 0xfffe)},
+	{"cmp qword [rax],-1 (83)", L64, "48 83 38 ff", ALUI(4, 8, ALU_CMP, 8, ~0ull)},
+	{"xor dword [rax],0x10 (83)", L64, "83 30 10", ALUI(3, 4, ALU_XOR, 8, 0x10)},
+	{"adc byte [rax],1", L64, "80 10 01", ALUI(3, 1, ALU_ADC, 8, 1)},
+	{"sbb dword [ebp+4],1 (83)", P32, "83 5d 04 01", ALUI(4, 4, ALU_SBB, 4, 1)},
+	{"test [eax],cl", P32, "84 08", ALU(2, 1, 1, ALU_TEST, 4)},
+	{"test [rax],r8", L64, "4c 85 00", ALU(3, 8, 8, ALU_TEST, 8)},
+	{"test byte [eax],0x40", P32, "f6 00 40", ALUI(3, 1, ALU_TEST, 4, 0x40)},
+	{"test dword [eax],imm32", P32, "f7 00 00 00 00 80", ALUI(6, 4, ALU_TEST, 4, 0x80000000)},
+	{"test word [bx],imm16", R, "f7 07 01 80", ALUI(4, 2, ALU_TEST, 2, 0x8001)},
+	{"gs: add [0x10],eax", L64, "65 01 04 25 10 00 00 00",
+	 ALU(8, 4, 0, ALU_ADD, 8, .seg = 0x65)},
+	{"fs: or byte [ebx],1", P32, "64 80 0b 01", ALUI(4, 1, ALU_OR, 4, 1, .seg = 0x64)},
+
+	/* Bit tests (0F A3/AB/B3/BB, and group 8: 0F BA /4-/7 with imm8). */
+	{"bt [eax],ecx", P32, "0f a3 08", BT(3, 4, 1, BIT_BT, 4)},
+	{"bts [rax],rdx", L64, "48 0f ab 10", BT(4, 8, 2, BIT_BTS, 8)},
+	{"btr [bx],ax", R, "0f b3 07", BT(3, 2, 0, BIT_BTR, 2)},
+	{"btc [rax],r9d", L64, "44 0f bb 08", BT(4, 4, 9, BIT_BTC, 8)},
+	{"bt dword [eax],31", P32, "0f ba 20 1f", BTI(4, 4, BIT_BT, 4, 31)},
+	{"bts qword [rax],63", L64, "48 0f ba 28 3f", BTI(5, 8, BIT_BTS, 8, 63)},
+	{"btr word [bx+2],0x8f", R, "0f ba 77 02 8f", BTI(5, 2, BIT_BTR, 2, 0x8f)},
+	{"btc dword [rip+d32],5", L64, "0f ba 3d 00 01 00 00 05", BTI(8, 4, BIT_BTC, 8, 5)},
 };
 
 /* "8b 87 34 12" -> bytes; returns how many. */
@@ -211,6 +263,9 @@ static void check(const struct good *g, const struct insn *got)
 	FIELD(rep);
 	FIELD(addr_size);
 	FIELD(seg);
+	FIELD(alu);
+	FIELD(to_reg);
+	FIELD(imm_src);
 #undef FIELD
 }
 
@@ -274,7 +329,14 @@ struct bad {
 
 static const struct bad bads[] = {
 	{"add eax,ebx", P32, "01 d8"},
-	{"add [rax],eax", L64, "01 00"},
+	{"inc dword [rax] (ff /0)", L64, "ff 00"},
+	{"not byte [rax] (f6 /2)", L64, "f6 10"},
+	{"test alias f7 /1", P32, "f7 08 01 00 00 00"},
+	{"0f ba /3 is reserved", L64, "0f ba 18 01"},
+	{"82 (80's alias) is left out", P32, "82 00 01"},
+	{"bt eax,ecx (register)", P32, "0f a3 c8"},
+	{"test eax,eax", P32, "85 c0"},
+	{"add al,imm8 (04, no memory)", P32, "04 01"},
 	{"push [rax] (ff /6)", L64, "ff 30"},
 	{"push [bx] (ff /6)", R, "ff 37"},
 	{"mov eax,eax", P32, "8b c0"},
