@@ -27,9 +27,9 @@ u64 cpuid_xcr0_offered(const struct cpuid_ctx *c)
 	c->host(1, 0, h);
 	if (!(h[2] & L1_ECX_XSAVE))
 		return 0;
-	u64 want = XCR0_X87 | XCR0_SSE | (h[2] & L1_ECX_AVX ? XCR0_AVX : 0);
+	u64 want = XCR0_X87 | XCR0_SSE | ((h[2] & L1_ECX_AVX) ? XCR0_AVX : 0);
 	c->host(7, 0, h);
-	want |= h[2] & L7_ECX_PKU ? XCR0_PKRU : 0;
+	want |= (h[2] & L7_ECX_PKU) ? XCR0_PKRU : 0;
 	c->host(0xd, 0, h);
 	u64 m = (((u64)h[3] << 32) | h[0]) & want;
 	return (m & (XCR0_X87 | XCR0_SSE)) == (XCR0_X87 | XCR0_SSE) ? m : 0;
@@ -53,7 +53,7 @@ void cpuid_xsave_leaf1(const struct cpuid_ctx *c, const u32 h[4], u32 r[4])
 	if (!x)
 		return;
 	/* OSXSAVE reads CR4.OSXSAVE (SDM vol. 2 CPUID, table 3-10) */
-	r[2] |= L1_ECX_XSAVE | (c->cr4 & CR4_OSXSAVE ? L1_ECX_OSXSAVE : 0);
+	r[2] |= L1_ECX_XSAVE | ((c->cr4 & CR4_OSXSAVE) ? L1_ECX_OSXSAVE : 0);
 	if (x & XCR0_AVX) /* FMA and F16C are VEX-encoded and work on YMM: they need AVX's state */
 		r[2] |= h[2] & (L1_ECX_AVX | L1_ECX_FMA | L1_ECX_F16C);
 }
@@ -64,7 +64,7 @@ void cpuid_xsave_leaf7(const struct cpuid_ctx *c, const u32 h[4], u32 r[4])
 	if (x & XCR0_AVX)
 		r[1] |= h[1] & L7_EBX_AVX2;
 	if (x & XCR0_PKRU) /* OSPKE reads CR4.PKE, as OSXSAVE does CR4.OSXSAVE */
-		r[2] |= L7_ECX_PKU | (c->cr4 & CR4_PKE ? L7_ECX_OSPKE : 0);
+		r[2] |= L7_ECX_PKU | ((c->cr4 & CR4_PKE) ? L7_ECX_OSPKE : 0);
 }
 
 /* The standard-format area for the components in m: up to the end of the last one, whose
@@ -113,7 +113,7 @@ void cpuid_xsave_leaf_d(const struct cpuid_ctx *c, u32 sub, u32 r[4])
 	} else if (sub == 1) {
 		c->host(0xd, 1, h);
 		r[0] = h[0] & LD1_EAX;
-		r[1] = r[0] & BIT(1) ? size_compacted(c, xcr0) : 0;
+		r[1] = (r[0] & BIT(1)) ? size_compacted(c, xcr0) : 0;
 	} else if (sub < 63 && (x & BIT(sub))) {
 		c->host(0xd, sub, h);
 		r[0] = h[0], r[1] = h[1], r[2] = h[2] & LD_ECX_ALIGN; /* user components only */

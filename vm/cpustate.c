@@ -4,6 +4,7 @@
  * priority raised. */
 #include "vm/cpustate.h"
 #include "drivers/cpufeat.h"
+#include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/x86.h"
 #include "lib/string.h"
@@ -54,6 +55,15 @@ void cpustate_cpu_init(void)
 		panic("CPUs differ in their XSAVE state components");
 	xstate_mask = m;
 	xstate_size = size;
+}
+
+void cpustate_report(void)
+{
+	if (xstate_mask)
+		log_info("cpu: extended state: XSAVE components %#llx switched per vCPU (%u bytes)",
+			 xstate_mask, xstate_size);
+	else
+		log_info("cpu: extended state: no XSAVE; x87 and SSE switched with FXSAVE");
 }
 
 /* The state at power-up (SDM vol. 3 table 9-1): XCR0 x87 only, every component in its initial

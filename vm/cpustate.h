@@ -7,6 +7,8 @@
 /* On each CPU at start-up, before any vCPU: XSAVE on (CR4.OSXSAVE) where the host has it,
  * keel's own XCR0 (x87 and SSE), and the components and area size switched per vCPU. */
 void cpustate_cpu_init(void);
+/* Log what cpustate_cpu_init found (once, after the console is up). */
+void cpustate_report(void);
 /* A vCPU's extended state area (64-byte aligned, sized from the host's leaf 0xD), in its
  * power-up state; false if out of memory. vcpu_state_free returns it. */
 bool vcpu_state_init(struct vcpu *v);

@@ -202,12 +202,12 @@ static void round_trip(void)
 	u64 bv = *(u64 *)(area + 512);
 	check(!memcmp(area + 160, x, 16) && (bv & 2), "xsave-xmm0: at 160, XSTATE_BV 0x%llx",
 	      HEX(bv));
-	if (avx)
+	if (avx) {
 		check(!memcmp(area + 576, x + 2, 16) && (bv & 4), "xsave-ymm0-high: at 576");
-	if (avx)
 		__asm__ volatile("vmovdqu %0, %%ymm0" ::"m"(zero));
-	else
+	} else {
 		__asm__ volatile("movdqu %0, %%xmm0" ::"m"(zero));
+	}
 	__asm__ volatile("xrstor64 %0" ::"m"(area), "a"((u32)offered), "d"(0));
 	if (avx)
 		__asm__ volatile("vmovdqu %%ymm0, %0" : "=m"(got));
@@ -227,7 +227,7 @@ static void round_trip(void)
 }
 
 /* SDM vol. 1 14.3: a VEX instruction on YMM is #UD unless XCR0 enables SSE and AVX state. */
-static void avx(void)
+static void avx_checks(void)
 {
 	if (!(offered & 4)) {
 		skip("avx", "CPUID offers no AVX (the host has none)");
@@ -255,7 +255,7 @@ static void avx(void)
 
 /* PKRU (SDM vol. 3 4.6.2): CR4.PKE where CPUID has PKU, OSPKE follows it, RDPKRU starts at 0,
  * WRPKRU sets it, and XSAVE stores it as component 9. */
-static void pku(void)
+static void pku_checks(void)
 {
 	if (!(l7[2] & (1u << 3))) {
 		skip("pku", "CPUID offers no PKU (the host has none)");
@@ -298,7 +298,7 @@ int guest_main(void)
 	xsetbv_faults();
 	xsetbv_good();
 	round_trip();
-	avx();
-	pku();
+	avx_checks();
+	pku_checks();
 	return check_done();
 }
