@@ -67,32 +67,20 @@ void cpuid_xsave_leaf7(const struct cpuid_ctx *c, const u32 h[4], u32 r[4])
 		r[2] |= L7_ECX_PKU | ((c->cr4 & CR4_PKE) ? L7_ECX_OSPKE : 0);
 }
 
-/* The standard-format area for the components in m: up to the end of the last one, whose
- * offset and size the host gives (sub-leaf i EBX, EAX: SDM vol. 1 13.4.3). */
-static u32 size_standard(const struct cpuid_ctx *c, u64 m)
+/* The area for the components in m (SDM vol. 1 13.4.3): in the standard format up to the end
+ * of the last one (sub-leaf i: size EAX at offset EBX); compacted (XSAVEC), packed in order,
+ * each 64-byte aligned where sub-leaf i ECX[1] says so. */
+static u32 area_size(const struct cpuid_ctx *c, u64 m, bool compacted)
 {
 	u32 size = XSAVE_LEGACY, h[4];
 	for (u32 i = 2; i < 63; i++) {
 		if (!(m & BIT(i)))
 			continue;
 		c->host(0xd, i, h);
-		size = MAX(size, h[1] + h[0]);
-	}
-	return size;
-}
-
-/* The compacted format (XSAVEC) for m: the components packed in order, each 64-byte aligned
- * where sub-leaf i ECX[1] says so (SDM vol. 1 13.4.3). */
-static u32 size_compacted(const struct cpuid_ctx *c, u64 m)
-{
-	u32 size = XSAVE_LEGACY, h[4];
-	for (u32 i = 2; i < 63; i++) {
-		if (!(m & BIT(i)))
-			continue;
-		c->host(0xd, i, h);
-		if (h[2] & LD_ECX_ALIGN)
-			size = (size + 63) & ~63u;
-		size += h[0];
+		if (!compacted)
+			size = MAX(size, h[1] + h[0]);
+		else
+			size = ((h[2] & LD_ECX_ALIGN) ? (size + 63) & ~63u : size) + h[0];
 	}
 	return size;
 }
@@ -108,12 +96,12 @@ void cpuid_xsave_leaf_d(const struct cpuid_ctx *c, u32 sub, u32 r[4])
 		return;
 	if (sub == 0) {
 		r[0] = (u32)x, r[3] = (u32)(x >> 32);
-		r[1] = size_standard(c, xcr0);
-		r[2] = size_standard(c, x);
+		r[1] = area_size(c, xcr0, false);
+		r[2] = area_size(c, x, false);
 	} else if (sub == 1) {
 		c->host(0xd, 1, h);
 		r[0] = h[0] & LD1_EAX;
-		r[1] = (r[0] & BIT(1)) ? size_compacted(c, xcr0) : 0;
+		r[1] = (r[0] & BIT(1)) ? area_size(c, xcr0, true) : 0;
 	} else if (sub < 63 && (x & BIT(sub))) {
 		c->host(0xd, sub, h);
 		r[0] = h[0], r[1] = h[1], r[2] = h[2] & LD_ECX_ALIGN; /* user components only */
