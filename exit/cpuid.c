@@ -1,16 +1,17 @@
 /* CPUID policy (pure C, host-tested). Every feature bit a guest sees is on an allow-list of
  * things keel virtualises or that need nothing from it; the rest read as zero. Leaves keel
  * does not know read as zero. The VMX and SVM bits are hidden, the hypervisor bit is set, and
- * XSAVE (with everything that needs it: AVX, AVX-512, PKU...) is hidden, so leaf 0xD is all
- * zeros, consistent with it; keel switches guests' FPU state with FXSAVE. KVM's signature and
+ * XSAVE with AVX and PKU where the host has them (not AVX-512) are offered by cpuid_xsave.c,
+ * with leaf 0xD consistent with them. KVM's signature and
  * clock features are at 0x40000100 beside keel's own leaves at 0x40000000. */
 #include "exit/cpuid.h"
 #include "lib/string.h"
 #include "kernel/x86.h"
 
 /* Leaf 1 ECX: SSE3, PCLMULQDQ, SSSE3, CX16, SSE4.1, SSE4.2, MOVBE, POPCNT, AES, RDRAND.
- * Hidden: VMX (5), SMX (6), x2APIC (21), TSC-deadline (24), XSAVE/OSXSAVE (26, 27), AVX (28),
- * F16C (29), FMA (12), monitor (3), PCID (17), DCA, PDCM, thermal and debug-store bits. */
+ * XSAVE/OSXSAVE (26, 27), AVX (28), F16C (29), FMA (12): cpuid_xsave.c.
+ * Hidden: VMX (5), SMX (6), x2APIC (21), TSC-deadline (24), monitor (3), PCID (17), DCA, PDCM,
+ * thermal and debug-store bits. */
 #define L1_ECX                                                                                  \
 	(BIT(0) | BIT(1) | BIT(9) | BIT(13) | BIT(19) | BIT(20) | BIT(22) | BIT(23) | BIT(25) | \
 	 BIT(30))
@@ -78,6 +79,7 @@ static void basic(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 		r[0] = h[0];
 		r[1] = (c->vcpu_id << 24) | (MAX(c->ncpus, 1u) << 16) | (h[1] & 0xff00);
 		r[2] = (h[2] & L1_ECX) | L1_ECX_HYPERVISOR;
+		cpuid_xsave_leaf1(c, h, r);
 		r[3] = (h[3] & L1_EDX) | (c->ncpus > 1 ? L1_EDX_HTT : 0);
 		return;
 	case 2:
@@ -92,9 +94,12 @@ static void basic(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 		}
 		return;
 	case 7:
-		if (sub == 0 && host_has)
+		if (sub == 0 && host_has) {
 			r[1] = (h[1] & L7_EBX) | L7_EBX_TSC_ADJUST;
+			cpuid_xsave_leaf7(c, h, r);
+		}
 		return;
+	case 0xd: cpuid_xsave_leaf_d(c, sub, r); return;
 	case 0xb: /* topology: one thread per core, ncpus cores per package */
 		r[2] = sub & 0xff;
 		r[3] = c->vcpu_id; /* every subleaf reports the x2APIC id */
@@ -113,7 +118,7 @@ static void basic(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 		r[0] = r[1] = (u32)(c->tsc_khz / 1000);
 		r[2] = 100;
 		return;
-	default: return; /* 5 (monitor), 6 (power), 0xa (PMU), 0xd (XSAVE) and the rest: zero */
+	default: return; /* 5 (monitor), 6 (power), 0xa (PMU) and the rest: zero */
 	}
 }
 

@@ -21,6 +21,7 @@ struct cpuid_ctx {
 	u32 vcpu_id; /* the asking vCPU: its initial APIC ID */
 	u64 tsc_khz;
 	u64 lapic_khz; /* the virtual LAPIC timer's frequency */
+	u64 cr4, xcr0; /* the asking vCPU's (OSXSAVE, OSPKE and leaf 0xD's size follow them) */
 	/* The host's answer for (leaf, sub). */
 	void (*host)(u32 leaf, u32 sub, u32 r[4]);
 };
@@ -31,5 +32,18 @@ void cpuid_policy(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4]);
 /* The CR4 bits a guest may set: those whose feature the policy shows it (SDM 2.5: a CR4 bit
  * of a feature the CPU lacks is reserved, and setting it raises #GP). */
 u64 cpuid_cr4_allowed(const struct cpuid_ctx *c);
+
+/* The XCR0 bits a guest may set (exit/cpuid_xsave.c): x87 and SSE, and AVX and PKRU where
+ * the host has them; 0 on a host without XSAVE, and then XSAVE is not offered. */
+u64 cpuid_xcr0_offered(const struct cpuid_ctx *c);
+/* Can XCR0 hold val (SDM vol. 1 13.3, vol. 2 "XSETBV")? x87 always on, nothing outside
+ * offered, AVX only with SSE, AVX-512's three bits together and with AVX, MPX's and AMX's two
+ * each together. */
+bool cpuid_xcr0_valid(u64 val, u64 offered);
+/* cpuid.c's helpers: the bits of leaves 1 and 7 that follow XSAVE (h: the host's leaf), and
+ * leaf 0xD. */
+void cpuid_xsave_leaf1(const struct cpuid_ctx *c, const u32 h[4], u32 r[4]);
+void cpuid_xsave_leaf7(const struct cpuid_ctx *c, const u32 h[4], u32 r[4]);
+void cpuid_xsave_leaf_d(const struct cpuid_ctx *c, u32 sub, u32 r[4]);
 
 #endif

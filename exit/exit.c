@@ -6,6 +6,7 @@
 #include "exit/cpuid.h"
 #include "kernel/log.h"
 #include "kernel/percpu.h"
+#include "vm/cpustate.h"
 #include "vm/sched.h"
 #include "vm/virq.h"
 #include "vm/virt.h"
@@ -25,6 +26,8 @@ enum exit_action exit_cpuid(struct vcpu *v, struct vexit *e)
 		.vcpu_id = v->id,
 		.tsc_khz = tsc_khz,
 		.lapic_khz = VLAPIC_KHZ,
+		.cr4 = vcpu_get(v, VREG_CR4),
+		.xcr0 = v->xcr0,
 		.host = host_cpuid,
 	};
 	u32 r[4];
@@ -96,15 +99,35 @@ enum exit_action exit_virt_insn(struct vcpu *v, struct vexit *e)
 	return EXIT_RESUME;
 }
 
-/* XSAVE is hidden (cpuid.c): XSETBV faults as on a CPU without it, so guest state keel does
- * not switch (AVX and up) can never be enabled. */
+/* The XCR0 bits guests may set: the same for every VM (they follow the host), computed once. */
+static u64 guest_xcr0_offered(void)
+{
+	static u64 offered;
+	u64 m = __atomic_load_n(&offered, __ATOMIC_RELAXED);
+	if (!m) {
+		struct cpuid_ctx c = {.ncpus = 1, .host = host_cpuid};
+		m = cpuid_xcr0_offered(&c);
+		__atomic_store_n(&offered, m, __ATOMIC_RELAXED);
+	}
+	return m;
+}
+
+/* XSETBV (SDM vol. 2 "XSETBV", APM vol. 3 "XSETBV"): #UD with CR4.OSXSAVE clear; #GP(0) at
+ * CPL > 0, for an XCR other than 0, or a value XCR0 cannot hold (cpuid_xcr0_valid). VT-x
+ * checks CR4 and CPL itself before it exits (SDM 25.1.1); AMD-V may not, so keel checks all. */
 enum exit_action exit_xsetbv(struct vcpu *v, struct vexit *e)
 {
-	(void)e;
-	if (vcpu_get(v, VREG_CR4) & CR4_OSXSAVE)
-		vcpu_inject_gp(v, 0);
-	else
+	u64 *g = v->regs.gpr, val = ((u64)(u32)g[RDX] << 32) | (u32)g[RAX];
+	if (!(vcpu_get(v, VREG_CR4) & CR4_OSXSAVE)) {
 		vcpu_inject_ud(v);
+		return EXIT_RESUME;
+	}
+	if (vcpu_get(v, VREG_CPL) || (u32)g[RCX] || !cpuid_xcr0_valid(val, guest_xcr0_offered())) {
+		vcpu_inject_gp(v, 0);
+		return EXIT_RESUME;
+	}
+	vcpu_xcr0_set(v, val);
+	e->skip = true;
 	return EXIT_RESUME;
 }
 

@@ -8,6 +8,7 @@
 #include "kernel/bootinfo.h"
 #include "kernel/cmdline.h"
 #include "vm/console.h"
+#include "vm/cpustate.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/shutdown.h"
@@ -119,6 +120,7 @@ void kernel_main(u32 magic, u64 info)
 	lapic_init();
 	lapic_calibrate();
 	cpufeat_report();
+	cpustate_report();
 
 	log_info("boot: %d module%s", boot_info.nmods, boot_info.nmods == 1 ? "" : "s");
 	for (int i = 0; i < boot_info.nmods; i++)

@@ -9,6 +9,7 @@
 #include "lib/string.h"
 #include "kernel/log.h"
 #include "kernel/percpu.h"
+#include "vm/cpustate.h"
 #include "vm/sched.h"
 #include "vm/virt.h"
 #include "kernel/x86.h"
@@ -22,10 +23,12 @@ static u64 tramp;	       /* the trampoline page */
 
 void cpu_setup(void)
 {
-	/* keel never uses x87 or SSE itself, but saves and restores guests' with FXSAVE: the FPU
-	 * must be on (no EM, no TS) and FXSAVE must cover the XMM registers (CR4.OSFXSR). */
+	/* keel never uses x87 or SSE itself, but saves and restores guests' with XSAVE (FXSAVE
+	 * without it): the FPU must be on (no EM, no TS) and FXSAVE must cover the XMM registers
+	 * (CR4.OSFXSR); CR4.OSXSAVE and XCR0 are cpustate_cpu_init's. */
 	write_cr0((read_cr0() & ~(CR0_EM | CR0_TS)) | CR0_MP | CR0_NE);
 	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+	cpustate_cpu_init();
 }
 
 static volatile u32 *alive(void)

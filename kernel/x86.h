@@ -131,6 +131,28 @@ static inline void fxrstor(const void *area)
 {
 	__asm__ volatile("fxrstor64 (%0)" ::"r"(area) : "memory");
 }
+/* XSAVE and kin (SDM vol. 1 13.7-13.8): the components in EDX:EAX, the area 64-byte aligned. */
+static inline void xsave(void *area, u64 mask)
+{
+	__asm__ volatile("xsave64 (%0)" ::"r"(area), "a"((u32)mask), "d"((u32)(mask >> 32))
+			 : "memory");
+}
+static inline void xrstor(const void *area, u64 mask)
+{
+	__asm__ volatile("xrstor64 (%0)" ::"r"(area), "a"((u32)mask), "d"((u32)(mask >> 32))
+			 : "memory");
+}
+/* XCR0, the one extended control register (SDM vol. 1 13.3); needs CR4.OSXSAVE. */
+static inline u64 xgetbv(u32 xcr)
+{
+	u32 lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(xcr));
+	return ((u64)hi << 32) | lo;
+}
+static inline void xsetbv(u32 xcr, u64 v)
+{
+	__asm__ volatile("xsetbv" ::"c"(xcr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
+}
 static inline void io_delay(void)
 {
 	outb(0x80, 0); /* POST port: a write takes about 1 us on PC hardware */
@@ -189,6 +211,14 @@ static inline void io_delay(void)
 #define CR4_SMEP       BIT(20)
 #define CR4_SMAP       BIT(21)
 #define CR4_PKE	       BIT(22)
+
+/* XCR0's state components (SDM vol. 1 13.1): x87, SSE, AVX (YMM upper halves), the three
+ * AVX-512 ones, PKRU. */
+#define XCR0_X87    BIT(0)
+#define XCR0_SSE    BIT(1)
+#define XCR0_AVX    BIT(2)
+#define XCR0_AVX512 (BIT(5) | BIT(6) | BIT(7))
+#define XCR0_PKRU   BIT(9)
 
 #define RFLAGS_CF    BIT(0)
 #define RFLAGS_FIXED BIT(1)

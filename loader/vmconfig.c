@@ -8,6 +8,7 @@
 #include "kernel/percpu.h"
 #include "vm/kvmclock.h"
 #include "vm/lifecycle.h"
+#include "vm/cpustate.h"
 #include "vm/sched.h"
 #include "vm/virt.h"
 #include "loader/vmdef.h"
@@ -174,6 +175,7 @@ static void vm_restart(struct vm *vm)
 		v->sipi_vector = 0;
 		kvmclock_reset(v); /* its structure's address means nothing in cleared RAM */
 		v->tsc_offset = v->tsc_adjust = v->tsc_aux = 0; /* as when the VM started */
+		vcpu_state_reset(v); /* XCR0 and the FPU, SSE, AVX and PKRU state: power-up's */
 	}
 	vdevs_restart(vm); /* the buses keep their devices; the device lock is never cleared */
 	clear_ram(vm);

@@ -105,9 +105,6 @@ static bool svm_vcpu_init(struct vcpu *v)
 	b->np_ctl = 1;		  /* nested paging */
 	b->n_cr3 = v->vm->mem.map.root;
 	b->g_pat = 0x0007040600070406ull; /* the PAT's power-on value */
-	/* A valid FXSAVE image for the first switch-in: x87 and SSE defaults. */
-	*(u16 *)v->fpu = 0x037f;
-	*(u32 *)(v->fpu + 24) = 0x1f80;
 	return true;
 }
 

@@ -1,10 +1,131 @@
 /* The guest CPU state that no backend's control block switches and keel switches once per
- * turn: x87/SSE, DR0-DR3, IA32_TSC_AUX (README "Guest-reachable CPU state"); and the check that
- * a guest never leaves keel's own task priority raised. */
+ * turn: the extended state (x87, SSE, AVX, PKRU) with XCR0, DR0-DR3, IA32_TSC_AUX (README
+ * "Guest-reachable CPU state"); and the check that a guest never leaves keel's own task
+ * priority raised. */
 #include "vm/cpustate.h"
 #include "drivers/cpufeat.h"
+#include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/x86.h"
+#include "lib/string.h"
+#include "mm/mm.h"
+
+/* The XSAVE components switched per vCPU: all a guest may enable (exit/cpuid_xsave.c offers
+ * x87, SSE, AVX, PKRU where the host has them), whatever the guest's own XCR0 holds, so a
+ * component it has disabled keeps its own contents and never another VM's; 0 on a host
+ * without XSAVE, where FXSAVE switches x87 and SSE. The area's size is the host's for them. */
+static u64 xstate_mask;
+static u32 xstate_size = 512;
+
+#define XCR0_KEEL  (XCR0_X87 | XCR0_SSE) /* keel's own XCR0: it uses no extended state */
+#define MXCSR_INIT 0x1f80		 /* SDM vol. 1 10.2.3: all exceptions masked */
+#define FCW_INIT   0x037f		 /* SDM vol. 1 8.1.5: FINIT's control word */
+
+/* The area the XSAVE components in m need: the host's size for them (leaf 0xD.0 EBX with XCR0
+ * = m), and no less than the end of each component (sub-leaf i: size EAX at offset EBX), as
+ * some emulators' sizes are too small (README "Extended state"). */
+static u32 xstate_area_size(u64 m)
+{
+	u32 a, b, c, d, size = 576; /* legacy region and XSAVE header (SDM vol. 1 13.4) */
+	xsetbv(0, m);
+	cpuid(0xd, 0, &a, &b, &c, &d);
+	size = MAX(size, b);
+	for (u32 i = 2; i < 63; i++) {
+		if (!(m & BIT(i)))
+			continue;
+		cpuid(0xd, i, &a, &b, &c, &d);
+		size = MAX(size, a + b);
+	}
+	xsetbv(0, XCR0_KEEL);
+	return size;
+}
+
+void cpustate_cpu_init(void)
+{
+	u32 a, b, c, d;
+	cpuid(1, 0, &a, &b, &c, &d);
+	if (!(c & BIT(26))) /* no XSAVE: FXSAVE it is */
+		return;
+	write_cr4(read_cr4() | CR4_OSXSAVE);
+	xsetbv(0, XCR0_KEEL);
+	cpuid(0xd, 0, &a, &b, &c, &d);
+	u64 m = (((u64)d << 32) | a) & (XCR0_X87 | XCR0_SSE | XCR0_AVX | XCR0_PKRU);
+	u32 size = xstate_area_size(m);
+	if (xstate_mask && (m != xstate_mask || size != xstate_size))
+		panic("CPUs differ in their XSAVE state components");
+	xstate_mask = m;
+	xstate_size = size;
+}
+
+void cpustate_report(void)
+{
+	if (xstate_mask)
+		log_info("cpu: extended state: XSAVE components %#llx switched per vCPU (%u bytes)",
+			 xstate_mask, xstate_size);
+	else
+		log_info("cpu: extended state: no XSAVE; x87 and SSE switched with FXSAVE");
+}
+
+/* The state at power-up (SDM vol. 3 table 9-1): XCR0 x87 only, every component in its initial
+ * configuration (XSTATE_BV 0), FCW and MXCSR as FXRSTOR and XRSTOR load them. */
+void vcpu_state_reset(struct vcpu *v)
+{
+	memset(v->xsave, 0, xstate_size);
+	*(u16 *)v->xsave = FCW_INIT;
+	*(u32 *)(v->xsave + 24) = MXCSR_INIT;
+	v->xcr0 = XCR0_X87;
+}
+
+bool vcpu_state_init(struct vcpu *v)
+{
+	v->xsave_mem = kmalloc(xstate_size + 63);
+	if (!v->xsave_mem)
+		return false;
+	v->xsave = (u8 *)(((uintptr_t)v->xsave_mem + 63) & ~(uintptr_t)63); /* SDM 13.4 */
+	vcpu_state_reset(v);
+	return true;
+}
+
+void vcpu_state_free(struct vcpu *v)
+{
+	if (v->xsave_mem)
+		kfree(v->xsave_mem);
+	v->xsave_mem = NULL;
+	v->xsave = NULL;
+}
+
+/* v's extended state into the hardware: every switched component from its area (XRSTOR with
+ * all of them enabled; XSTATE_BV 0 puts a component in its initial state), then its XCR0. */
+static void xstate_load(const struct vcpu *v)
+{
+	if (!xstate_mask) {
+		fxrstor(v->xsave);
+		return;
+	}
+	xsetbv(0, xstate_mask);
+	xrstor(v->xsave, xstate_mask);
+	xsetbv(0, v->xcr0);
+}
+
+/* The reverse: XSAVE with every switched component enabled, then keel's own XCR0. */
+static void xstate_save(struct vcpu *v)
+{
+	if (!xstate_mask) {
+		fxsave(v->xsave);
+		return;
+	}
+	xsetbv(0, xstate_mask);
+	xsave(v->xsave, xstate_mask);
+	xsetbv(0, XCR0_KEEL);
+}
+
+/* XSETBV, checked by exit_xsetbv: v holds this CPU, so its XCR0 goes into the hardware now,
+ * where the guest's XGETBV (never intercepted) and XSAVE read it. */
+void vcpu_xcr0_set(struct vcpu *v, u64 xcr0)
+{
+	v->xcr0 = xcr0;
+	xsetbv(0, xcr0);
+}
 
 /* DR0-DR3 belong to the vCPU holding the CPU: neither the VMCS nor the VMCB switches them
  * (SDM 27.3.1, APM 15.5.1), and keel sets no breakpoint of its own (its DR7 is 0x400 after
@@ -44,14 +165,14 @@ static void check_host_tpr(void)
 
 void vcpu_state_load(const struct vcpu *v)
 {
-	fxrstor(v->fpu); /* keel never uses the FPU: only guests' state passes through it */
+	xstate_load(v); /* keel never uses the FPU: only guests' state passes through it */
 	dr_load(v);
 	tsc_aux_load(v);
 }
 
 void vcpu_state_save(struct vcpu *v)
 {
-	fxsave(v->fpu);
+	xstate_save(v);
 	dr_save(v);
 	check_host_tpr();
 }

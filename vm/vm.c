@@ -1,6 +1,7 @@
 /* VM and vCPU life cycle: creation (memory, devices, backend state), the stop, and the
  * end-of-run summary. */
 #include "vm/vm.h"
+#include "vm/cpustate.h"
 #include "drivers/timer.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
@@ -32,6 +33,7 @@ static void free_vcpus(struct vm *vm)
 	for (u32 i = 0; i < vm->nvcpus; i++) {
 		if (vm->vcpu[i]->arch)
 			virt->vcpu_free(vm->vcpu[i]);
+		vcpu_state_free(vm->vcpu[i]);
 		kfree(vm->vcpu[i]);
 	}
 	vm->nvcpus = 0;
@@ -64,7 +66,7 @@ struct vm *vm_create(const char *name, u64 ram, u32 ncpus, bool (*attach)(struct
 		v->id = i;
 		v->cpu = ~0u;
 		vm->vcpu[vm->nvcpus++] = v;
-		if (!virt->vcpu_init(v)) {
+		if (!vcpu_state_init(v) || !virt->vcpu_init(v)) {
 			v->arch = NULL;
 			goto fail;
 		}

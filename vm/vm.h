@@ -168,9 +168,14 @@ struct vcpu {
 	u64 slice_end;	      /* TSC at which its current turn on the CPU ends */
 	u64 vruntime;	      /* under home while queued: weighted time run, the least runs next */
 	struct vcpu *rq_next; /* under home */
-	struct vcpu *home_next;	   /* under home: all vCPUs homed on one CPU */
-	u8 fpu[512] __aligned(16); /* FXSAVE image while the vCPU is off the CPU */
-	u64 dr[4];		   /* DR0-DR3 while the vCPU is off the CPU */
+	struct vcpu *home_next; /* under home: all vCPUs homed on one CPU */
+	/* Extended state (vm/cpustate.c): the XSAVE image (FXSAVE's on a host without XSAVE)
+	 * while the vCPU is off the CPU, 64-byte aligned inside xsave_mem; xcr0 is the guest's
+	 * XCR0, in the hardware while the vCPU holds its CPU. */
+	u8 *xsave;
+	void *xsave_mem;
+	u64 xcr0;
+	u64 dr[4]; /* DR0-DR3 while the vCPU is off the CPU */
 	/* The guest's TSC (exit/msr.c): RDTSC gives the host's TSC + tsc_offset, which the
 	 * backends load into the VMCB or VMCS before each entry; tsc_adjust is IA32_TSC_ADJUST;
 	 * tsc_aux is IA32_TSC_AUX, loaded into the CPU with DR0-DR3 at each turn (vm/sched.c).

@@ -287,8 +287,6 @@ static bool vmx_vcpu_init(struct vcpu *v)
 	vmcs_writen(VMCS_CR0_MASK, cr0_mask);
 	vmcs_writen(VMCS_CR4_MASK, cr4_mask);
 	vmcs_write64(VMCS_LINK_PTR, ~0ull);
-	*(u16 *)v->fpu = 0x037f; /* FXSAVE image: x87 and SSE defaults */
-	*(u32 *)(v->fpu + 24) = 0x1f80;
 	vmx_vcpu_put(v);
 	return true;
 }

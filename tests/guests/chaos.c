@@ -243,7 +243,7 @@ static void cr4_op(void)
 	__asm__ volatile("mov %0, %%cr4" ::"r"(cr4));
 }
 
-/* XSAVE is never offered, so CR4.OSXSAVE stays clear and XSETBV is #UD. */
+/* CR4.OSXSAVE is only ever flipped and put back (cr4_op), so it is clear here and XSETBV is #UD. */
 static void xsetbv_op(void)
 {
 	u32 vec = TRAP_TRY("xsetbv", ::"c"(below(2) ? 0 : rnd()), "a"(rnd()), "d"(rnd()));

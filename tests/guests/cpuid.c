@@ -1,6 +1,6 @@
 /* CPUID as keel presents it (README "CPUID policy"): the hypervisor bit, keel's signature and
- * TSC-frequency leaf; VMX, SVM, XSAVE (and AVX, leaf 0xD), x2APIC, TSC-deadline, MTRR, MCE and
- * MCA hidden; the topology and the APIC ID agreeing with fw_cfg's vCPU count and the LAPIC. */
+ * TSC-frequency leaf; VMX, SVM, AVX-512, x2APIC, TSC-deadline, MTRR, MCE and MCA hidden; XSAVE,
+ * AVX and leaf 0xD consistent (xsave.c checks them in depth); the topology and the APIC ID agreeing with fw_cfg's vCPU count and the LAPIC. */
 #include "rt/rt.h"
 
 #define BIT(n)	   (1u << (n))
@@ -24,20 +24,28 @@ static void hidden(void)
 	u32 ecx = q(1, 0)[2], edx = r[3];
 	check(ecx & BIT(31), "leaf 1 ECX[31]: hypervisor present");
 	check(!(ecx & BIT(5)), "leaf 1 ECX[5]: VMX hidden");
-	check(!(ecx & BIT(26)), "leaf 1 ECX[26]: XSAVE hidden");
-	check(!(ecx & BIT(27)), "leaf 1 ECX[27]: OSXSAVE hidden");
-	check(!(ecx & BIT(28)), "leaf 1 ECX[28]: AVX hidden");
+	bool xsave = ecx & BIT(26);
+	check(!(ecx & BIT(27)), "leaf 1 ECX[27]: OSXSAVE clear, as CR4.OSXSAVE is");
+	check(xsave || !(ecx & (BIT(12) | BIT(28) | BIT(29))),
+	      "leaf 1 ECX 0x%x: AVX, FMA, F16C only with XSAVE", ecx);
 	check(!(ecx & BIT(21)), "leaf 1 ECX[21]: x2APIC hidden");
 	check(!(ecx & BIT(24)), "leaf 1 ECX[24]: TSC-deadline hidden");
 	check(!(edx & BIT(12)), "leaf 1 EDX[12]: MTRR hidden");
 	check(!(edx & BIT(7)), "leaf 1 EDX[7]: MCE hidden");
 	check(!(edx & BIT(14)), "leaf 1 EDX[14]: MCA hidden");
 	u32 ebx7 = q(7, 0)[1];
-	check(!(ebx7 & (BIT(5) | BIT(16))), "leaf 7 EBX 0x%x: AVX2 and AVX-512 hidden", ebx7);
-	for (u32 sub = 0; sub < 4; sub++) {
+	check(!(ebx7 & BIT(16)) && ((ecx & BIT(28)) || !(ebx7 & BIT(5))),
+	      "leaf 7 EBX 0x%x: AVX-512 hidden, AVX2 only with AVX", ebx7);
+	for (u32 sub = 0; sub < 4 && !xsave; sub++) {
 		q(0xd, sub);
 		check(NO_BITS(r[0] | r[1] | r[2] | r[3]), "leaf 0xD.%u all zero (%x %x %x %x)", sub,
 		      r[0], r[1], r[2], r[3]);
+	}
+	if (xsave) { /* SDM vol. 1 13.2: x87 and SSE always; XCR0 is 1 at reset: 576 bytes */
+		q(0xd, 0);
+		check((r[0] & 3) == 3 && r[1] == 576 && r[2] >= r[1],
+		      "leaf 0xD.0 (%x %x %x %x): x87 and SSE, 576 bytes for XCR0 1", r[0], r[1],
+		      r[2], r[3]);
 	}
 	u32 xmax = q(0x80000000u, 0)[0];
 	check(xmax >= 0x80000001u, "extended leaves up to 0x%x", xmax);

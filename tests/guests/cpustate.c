@@ -1,8 +1,8 @@
 /* Guest-reachable CPU state kept per vCPU (README "Guest-reachable CPU state"): run as several
  * VMs sharing host CPUs, each with its own tag=N. Each writes values made from its tag to every
  * writable item keel or the hardware switches (DR0-DR3, DR6, DR7, CR2, CR8, the SYSCALL and
- * SYSENTER MSRs, KernelGSBase, FS/GS base, PAT, TSC_AUX as RDMSR and RDTSCP read it, x87/SSE
- * state), then yields rounds=N times
+ * SYSENTER MSRs, KernelGSBase, FS/GS base, PAT, TSC_AUX as RDMSR and RDTSCP read it, PKRU
+ * where CPUID offers PKU (SKIP elsewhere), x87/SSE state), then yields rounds=N times
  * (spinning spin=N microseconds between yields, so that vCPUs meet and move between CPUs) and
  * after each yield reads every item back: a neighbour's values, or a stale copy from another
  * CPU, fail the check. Then the CR4 bits of features its CPUID lacks must raise #GP (PKE,
@@ -18,7 +18,7 @@
 #define HC_YIELD 3
 #define HEX(x)	 ((unsigned long long)(x))
 
-enum kind { K_MSR, K_DR, K_CR2, K_CR8, K_RDTSCP };
+enum kind { K_MSR, K_DR, K_CR2, K_CR8, K_RDTSCP, K_PKRU };
 
 struct item {
 	const char *name;
@@ -52,6 +52,7 @@ static struct item items[] = {
 	{"PAT", K_MSR, 0x277, ~0ull, 0, 0, 0, 0},
 	{"TSC_AUX", K_MSR, 0xc0000103, 0xffffffffull, 0, 0, 0, 0},
 	{"RDTSCP's ECX", K_RDTSCP, 0xc0000103, 0xffffffffull, 0, 0, 0, 0},
+	{"PKRU", K_PKRU, 0, 0xffffffffull, 0, 0, 0, 0},
 };
 #define NITEMS (sizeof(items) / sizeof(items[0]))
 
@@ -115,6 +116,28 @@ static bool has_rdtscp(void)
 
 /* Whether CPUID offers RDTSCP: without it the TSC_AUX items read and write nothing. */
 static bool rdtscp_ok;
+/* Whether CPUID offers PKU (leaf 7 ECX bit 3): then CR4.PKE is set and PKRU is an item
+ * (XSAVE component 9, switched per vCPU: issue 11 once saw it leak between VMs). */
+static bool pku_ok;
+
+static u64 pkru_read(void)
+{
+	u32 lo, hi;
+	__asm__ volatile("rdpkru" : "=a"(lo), "=d"(hi) : "c"(0));
+	return lo;
+}
+
+static u64 cr4_read(void)
+{
+	u64 v;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+
+static void pkru_write(u64 v)
+{
+	__asm__ volatile("wrpkru" ::"a"((u32)v), "c"(0), "d"(0));
+}
 
 static u64 item_read(const struct item *it)
 {
@@ -128,6 +151,7 @@ static u64 item_read(const struct item *it)
 	case K_DR: return dr_read(it->n);
 	case K_CR2: __asm__ volatile("mov %%cr2, %0" : "=r"(v)); return v;
 	case K_CR8: return cr8_read();
+	case K_PKRU: return pku_ok ? pkru_read() : 0;
 	}
 	return v;
 }
@@ -142,6 +166,10 @@ static void item_write(const struct item *it)
 	case K_DR: dr_write(it->n, it->val); break;
 	case K_CR2: __asm__ volatile("mov %0, %%cr2" ::"r"(it->val)); break;
 	case K_CR8: cr8_write(it->val); break;
+	case K_PKRU:
+		if (pku_ok)
+			pkru_write(it->val);
+		break;
 	}
 }
 
@@ -164,6 +192,8 @@ static u64 value_for(u64 tag, u64 r, u32 i, const struct item *it)
 	case K_CR8: return ((tag + r) % 14) + 1; /* 15 would mask the nap's vector */
 	case K_CR2: return v;
 	case K_RDTSCP: return aux;
+	case K_PKRU: /* key 0 (the guest's own pages) stays open */
+		return pku_ok ? (u32)(tag << 24 | (r & 0xfff) << 4 | 0xc) : 0;
 	case K_MSR: break;
 	}
 	if (it->n == 0x174)
@@ -256,6 +286,13 @@ static void state_test(u64 tag)
 	u64 rounds = cmdline_num("rounds", 200), spin = cmdline_num("spin", 200);
 	u64 nap_us = cmdline_num("nap", 0);
 	rdtscp_ok = has_rdtscp();
+	u32 l7[4];
+	cpuid(7, 0, l7);
+	pku_ok = l7[2] & (1u << 3);
+	if (pku_ok) {
+		u64 cr4 = cr4_read();
+		__asm__ volatile("mov %0, %%cr4" ::"r"(cr4 | 1ull << 22)); /* CR4.PKE */
+	}
 	u32 fpu_bad = 0;
 	for (u64 r = 0; r < rounds; r++) {
 		for (u32 i = 0; i < NITEMS; i++) {
@@ -272,6 +309,10 @@ static void state_test(u64 tag)
 	}
 	for (u32 i = 0; i < NITEMS; i++) {
 		const struct item *it = &items[i];
+		if (it->kind == K_PKRU && !pku_ok) {
+			printf("SKIP PKRU: CPUID offers no PKU (the host has none)\n");
+			continue;
+		}
 		check(!it->bad,
 		      "%s kept its value over %llu yields (%u wrong, first 0x%llx for 0x%llx)",
 		      it->name, HEX(rounds), it->bad, HEX(it->got), HEX(it->want));
@@ -290,13 +331,6 @@ static const struct {
 	{"SMXE", 14, 1, 2, 6}, {"PCIDE", 17, 1, 2, 17}, {"OSXSAVE", 18, 1, 2, 26},
 	{"PKE", 22, 7, 2, 3},
 };
-
-static u64 cr4_read(void)
-{
-	u64 v;
-	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
-	return v;
-}
 
 /* Bits of features CPUID does not show are refused (#GP) and CR4 keeps its value. */
 static void cr4_test(void)

@@ -148,6 +148,11 @@ static u32 bits(const int *b, size_t n)
 #define L1_EDX_ALLOWED BITS(0, 1, 2, 3, 4, 5, 6, 8, 9, 11, 13, 15, 16, 17, 19, 23, 24, 25, 26)
 #define L7_EBX_ALLOWED BITS(0, 3, 7, 8, 9, 19, 20, 23, 29)
 #define L7_EBX_ALWAYS  BITS(1) /* TSC_ADJUST: keel emulates it on any host */
+/* What follows XSAVE on a host with it (exit/cpuid_xsave.c, test_cpuid_xsave.c): leaf 1 FMA,
+ * XSAVE, AVX, F16C (OSXSAVE follows CR4), leaf 7 AVX2, and PKU where the host has it. */
+#define L1_ECX_XSAVE   BITS(12, 26, 28, 29)
+#define L7_EBX_XSAVE   BITS(5)
+#define L7_ECX_PKU     BITS(3)
 #define X1_ECX_ALLOWED BITS(0, 5, 6, 7, 8)
 #define X1_EDX_ALLOWED BITS(0, 1, 2, 3, 4, 5, 6, 8, 9, 11, 13, 15, 16, 17, 20, 23, 24, 26, 27, 29)
 
@@ -219,17 +224,16 @@ static void test_leaf1_skylake(void **state)
 		int bit;
 		const char *name;
 	} hidden_ecx[] = {
-		{3, "monitor"}, {5, "VMX"},	      {6, "SMX"},    {12, "FMA"},     {17, "PCID"},
-		{21, "x2APIC"}, {24, "TSC-deadline"}, {26, "XSAVE"}, {27, "OSXSAVE"}, {28, "AVX"},
-		{29, "F16C"},	{2, "DTES64"},	      {4, "DS-CPL"}, {7, "EST"},      {8, "TM2"},
-		{15, "PDCM"},	{18, "DCA"},
+		{3, "monitor"},	      {5, "VMX"},      {6, "SMX"},    {17, "PCID"},  {21, "x2APIC"},
+		{24, "TSC-deadline"}, {27, "OSXSAVE"}, {2, "DTES64"}, {4, "DS-CPL"}, {7, "EST"},
+		{8, "TM2"},	      {15, "PDCM"},    {18, "DCA"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(hidden_ecx); i++)
 		if (r[ECX] & (1u << hidden_ecx[i].bit))
 			fail_msg("leaf 1 ECX shows %s", hidden_ecx[i].name);
 	/* What the host has and keel allows gets through. */
-	assert_int_equal(r[ECX], (0x7ffefbffu & L1_ECX_ALLOWED) | HYPERVISOR);
-	assert_int_equal(r[ECX], BITS(0, 1, 9, 13, 19, 20, 22, 23, 25, 30, 31));
+	assert_int_equal(r[ECX], (0x7ffefbffu & L1_ECX_ALLOWED) | L1_ECX_XSAVE | HYPERVISOR);
+	assert_int_equal(r[ECX], BITS(0, 1, 9, 12, 13, 19, 20, 22, 23, 25, 26, 28, 29, 30, 31));
 	static const struct {
 		int bit;
 		const char *name;
@@ -251,7 +255,7 @@ static void test_leaf1_masking(void **state)
 	(void)state;
 	cpuid(1, 0);
 	assert_int_equal(r[EAX], 0xffffffff);
-	assert_int_equal(r[ECX], L1_ECX_ALLOWED | HYPERVISOR);
+	assert_int_equal(r[ECX], L1_ECX_ALLOWED | L1_ECX_XSAVE | HYPERVISOR);
 	assert_int_equal(r[EDX], L1_EDX_ALLOWED);
 	/* EBX: APIC ID 0, one logical processor, the host's CLFLUSH size, no brand index. */
 	assert_int_equal(r[EBX], 0x0001ff00);
@@ -298,10 +302,10 @@ static void test_leaf1_zen2(void **state)
 	(void)state;
 	cpuid(1, 0);
 	assert_int_equal(r[EAX], 0x00830f10);
-	assert_int_equal(r[ECX], (0x7ed8320bu & L1_ECX_ALLOWED) | HYPERVISOR);
+	assert_int_equal(r[ECX], (0x7ed8320bu & L1_ECX_ALLOWED) | L1_ECX_XSAVE | HYPERVISOR);
 	assert_false(r[ECX] & (1u << 3));			/* monitor */
-	assert_false(r[ECX] & (1u << 26));			/* XSAVE */
-	assert_false(r[ECX] & (1u << 28));			/* AVX */
+	assert_true(r[ECX] & (1u << 26));			/* XSAVE */
+	assert_true(r[ECX] & (1u << 28));			/* AVX */
 	assert_true(r[ECX] & (1u << 30));			/* RDRAND */
 	assert_int_equal(r[EDX], 0x178bfbffu & L1_EDX_ALLOWED); /* no HTT with one vCPU */
 	assert_int_equal(r[EBX], 0x00010800);
@@ -311,15 +315,16 @@ static void test_leaf7(void **state)
 {
 	(void)state;
 	cpuid(7, 0);
-	assert_regs(0, (0xd39ffffbu & L7_EBX_ALLOWED) | L7_EBX_ALWAYS, 0, 0);
+	assert_regs(0, (0xd39ffffbu & L7_EBX_ALLOWED) | L7_EBX_ALWAYS | L7_EBX_XSAVE, L7_ECX_PKU,
+		    0);
 	static const struct {
 		int bit;
 		const char *name;
 	} hidden[] = {
-		{2, "SGX"},	  {4, "HLE"},	    {5, "AVX2"},      {10, "INVPCID"},
-		{11, "RTM"},	  {12, "RDT-M"},    {14, "MPX"},      {16, "AVX512F"},
-		{17, "AVX512DQ"}, {18, "RDSEED"},   {25, "Intel PT"}, {28, "AVX512CD"},
-		{30, "AVX512BW"}, {31, "AVX512VL"},
+		{2, "SGX"},	  {4, "HLE"},	    {10, "INVPCID"},  {11, "RTM"},
+		{12, "RDT-M"},	  {14, "MPX"},	    {16, "AVX512F"},  {17, "AVX512DQ"},
+		{18, "RDSEED"},	  {25, "Intel PT"}, {28, "AVX512CD"}, {30, "AVX512BW"},
+		{31, "AVX512VL"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(hidden); i++)
 		if (r[EBX] & (1u << hidden[i].bit))
@@ -335,11 +340,11 @@ static void test_leaf7_masking(void **state)
 {
 	(void)state;
 	cpuid(7, 0);
-	assert_regs(0, L7_EBX_ALLOWED | L7_EBX_ALWAYS, 0, 0); /* no ECX (PKU...), no EDX */
+	assert_regs(0, L7_EBX_ALLOWED | L7_EBX_ALWAYS | L7_EBX_XSAVE, L7_ECX_PKU, 0); /* no EDX */
 	assert_zero(7, 1);
 	use_host(zen2, ARRAY_SIZE(zen2), 0);
 	cpuid(7, 0);
-	assert_regs(0, (0x219c91a9u & L7_EBX_ALLOWED) | L7_EBX_ALWAYS, 0, 0);
+	assert_regs(0, (0x219c91a9u & L7_EBX_ALLOWED) | L7_EBX_ALWAYS | L7_EBX_XSAVE, 0, 0);
 	assert_true(r[EBX] & (1u << 29)); /* SHA, which Zen 2 has */
 	assert_true(r[EBX] & (1u << 1));  /* TSC_ADJUST, which it lacks: keel's own */
 }
@@ -347,14 +352,15 @@ static void test_leaf7_masking(void **state)
 static void test_leaf_d(void **state)
 {
 	(void)state;
-	/* XSAVE is hidden, so its leaf is empty, whatever the host has. */
-	for (u32 sub = 0; sub < 64; sub++)
-		assert_zero(0xd, sub);
-	use_host(NULL, 0, 0xffffffff);
-	for (u32 sub = 0; sub < 64; sub++)
+	/* x87, SSE, AVX and PKRU of Skylake-X's 0x2ff (no MPX, no AVX-512); test_cpuid_xsave.c has
+	 * the rest. Zen 2's 0x207 without PKU in leaf 7 gives x87, SSE, AVX. */
+	cpuid(0xd, 0);
+	assert_int_equal(r[EAX], 0x207);
+	for (u32 sub = 3; sub < 9; sub++)
 		assert_zero(0xd, sub);
 	use_host(zen2, ARRAY_SIZE(zen2), 0);
-	assert_zero(0xd, 0);
+	cpuid(0xd, 0);
+	assert_int_equal(r[EAX], 0x7);
 }
 
 static void test_hidden_basic_leaves(void **state)
@@ -490,7 +496,7 @@ static void test_beyond_host_max(void **state)
 	};
 	use_host(small, ARRAY_SIZE(small), 0xffffffff);
 	cpuid(7, 0);
-	assert_regs(0, L7_EBX_ALLOWED | L7_EBX_ALWAYS, 0, 0); /* present */
+	assert_regs(0, L7_EBX_ALLOWED | L7_EBX_ALWAYS | L7_EBX_XSAVE, L7_ECX_PKU, 0); /* present */
 	assert_zero(0x10, 0);
 	assert_zero(0xe, 0);
 	cpuid(0x80000000, 0);
@@ -729,13 +735,13 @@ static void test_cr4_allowed(void **state)
 {
 	(void)state;
 	u64 m = cpuid_cr4_allowed(&ctx);
-	/* VME PVI TSD DE PSE PAE PGE PCE OSFXSR OSXMMEXCPT FSGSBASE SMEP SMAP (SDM 2.5) */
+	/* VME PVI TSD DE PSE PAE PGE PCE OSFXSR OSXMMEXCPT FSGSBASE OSXSAVE SMEP SMAP PKE (SDM
+	 * 2.5) */
 	u64 want = BIT(0) | BIT(1) | BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(7) | BIT(8) | BIT(9) |
-		   BIT(10) | BIT(16) | BIT(20) | BIT(21);
+		   BIT(10) | BIT(16) | BIT(18) | BIT(20) | BIT(21) | BIT(22);
 	assert_int_equal(m, want);
-	/* never MCE, UMIP, LA57, VMXE, SMXE, PCIDE, OSXSAVE, PKE */
-	assert_false(
-		m & (BIT(6) | BIT(11) | BIT(12) | BIT(13) | BIT(14) | BIT(17) | BIT(18) | BIT(22)));
+	/* never MCE, UMIP, LA57, VMXE, SMXE, PCIDE */
+	assert_false(m & (BIT(6) | BIT(11) | BIT(12) | BIT(13) | BIT(14) | BIT(17)));
 }
 
 #define T(f, s) cmocka_unit_test_setup(f, s)
