@@ -58,6 +58,7 @@ static const struct svm_exit exits[SLOT_NPF + 1] = {
 	[SVM_EXIT_INTR] = {exit_intr, EXK_INTR, false, NULL},
 	[SVM_EXIT_VINTR] = {exit_irq_window, EXK_OTHER, false, NULL},
 	[SVM_EXIT_CPUID] = {exit_cpuid, EXK_CPUID, true, NULL},
+	[SVM_EXIT_RDPMC] = {exit_rdpmc, EXK_OTHER, false, NULL},
 	[SVM_EXIT_INVD] = {exit_ignore, EXK_OTHER, true, NULL},
 	[SVM_EXIT_HLT] = {exit_hlt, EXK_HLT, true, NULL},
 	[SVM_EXIT_IOIO] = {exit_io, EXK_IO, false, decode_io},

@@ -57,8 +57,8 @@ static void readable(void)
 	check(rd(MSR_APIC_BASE) == APIC_BASE_BOOT, "APIC_BASE 0x%llx = 0xfee00900",
 	      (unsigned long long)rd(MSR_APIC_BASE));
 	check(rd(MSR_FEAT_CTL) == 1, "FEATURE_CONTROL = 1 (locked, VMX off)");
-	check(rd(MSR_MTRRCAP) == 0, "MTRRCAP = 0");
-	check(rd(MSR_MISC_EN) == 1, "MISC_ENABLE = 1");
+	check(rd(MSR_MTRRCAP) == 0x508, "MTRRCAP = 0x508 (8 variable, fixed, WC)");
+	check(rd(MSR_MISC_EN) == 0x1801, "MISC_ENABLE = 0x1801 (fast strings, no BTS, no PEBS)");
 	u64 t0 = rd(MSR_TSC), t1 = rd(MSR_TSC);
 	check(t1 > t0, "TSC MSR advances (%llu, %llu)", (unsigned long long)t0,
 	      (unsigned long long)t1);
@@ -72,7 +72,7 @@ static void unknown(void)
 		0xc0011000, /* an AMD model-specific MSR */
 		0x802,	    /* x2APIC ID: x2APIC is hidden */
 		0x6e0,	    /* TSC_DEADLINE: hidden */
-		0x200,	    /* MTRR PHYSBASE0: MTRRs are hidden */
+		0xc1,	    /* IA32_PMC0: no performance counters */
 		0x480,	    /* VMX_BASIC: VMX is hidden */
 		0xc0010114, /* VM_CR: SVM is hidden */
 		0xc0010117, /* VM_HSAVE_PA */
