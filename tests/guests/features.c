@@ -281,32 +281,32 @@ static void fsgsbase(void)
 	__asm__ volatile("mov %0, %%cr4" ::"r"(cr4));
 }
 
-/* RDRAND and RDSEED: CF=1 marks a valid result; retry a few times (SDM vol. 1 7.3.17). */
-static void random_insns(void)
+/* RDRAND (or RDSEED) until CF=1 marks a valid result, a few tries at most (SDM vol. 1
+ * 7.3.17); false if none came. */
+static bool random_try(bool seed, u64 *v)
+{
+	for (int i = 0; i < 1000; i++) {
+		u8 cf;
+		if (seed)
+			__asm__ volatile("rdseed %0; setc %1" : "=r"(*v), "=qm"(cf));
+		else
+			__asm__ volatile("rdrand %0; setc %1" : "=r"(*v), "=qm"(cf));
+		if (cf)
+			return true;
+	}
+	return false;
+}
+
+/* Two results with CF=1, and different (a repeat is a 2^-64 event). */
+static void random_insn(const char *name, bool offered, bool seed, const char *why)
 {
 	u64 a = 0, b = 0;
-	u8 ca = 0, cb = 0;
-	if (has(1, 2, 30)) {
-		for (int i = 0; i < 100 && !ca; i++)
-			__asm__ volatile("rdrand %0; setc %1" : "=r"(a), "=qm"(ca));
-		for (int i = 0; i < 100 && !cb; i++)
-			__asm__ volatile("rdrand %0; setc %1" : "=r"(b), "=qm"(cb));
-		check(ca && cb && a != b, "RDRAND: CF=1, two values differ (0x%llx 0x%llx)", HEX(a),
-		      HEX(b));
-	} else {
-		skip("RDRAND", "CPUID.1:ECX[30] is clear");
+	if (!offered) {
+		skip(name, why);
+		return;
 	}
-	ca = cb = 0;
-	if (has(7, 1, 18)) {
-		for (int i = 0; i < 1000 && !ca; i++)
-			__asm__ volatile("rdseed %0; setc %1" : "=r"(a), "=qm"(ca));
-		for (int i = 0; i < 1000 && !cb; i++)
-			__asm__ volatile("rdseed %0; setc %1" : "=r"(b), "=qm"(cb));
-		check(ca && cb && a != b, "RDSEED: CF=1, two values differ (0x%llx 0x%llx)", HEX(a),
-		      HEX(b));
-	} else {
-		skip("RDSEED", "CPUID.7:EBX[18] is clear");
-	}
+	bool ok = random_try(seed, &a) && random_try(seed, &b);
+	check(ok && a != b, "%s: CF=1, two values differ (0x%llx 0x%llx)", name, HEX(a), HEX(b));
 }
 
 /* Run at CPL 3 by user_run(): SGDT, whose #GP under UMIP resumes at the INT 0x80. */
@@ -350,7 +350,8 @@ int guest_main(void)
 	smep();
 	smap();
 	fsgsbase();
-	random_insns();
+	random_insn("RDRAND", has(1, 2, 30), false, "CPUID.1:ECX[30] is clear");
+	random_insn("RDSEED", has(7, 1, 18), true, "CPUID.7:EBX[18] is clear");
 	umip();
 	return check_done();
 }
