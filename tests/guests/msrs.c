@@ -202,7 +202,9 @@ static void spec_ctrl(void)
  * architectural bits are taken and change nothing, reserved bits #GP. */
 static void debugctl_misc(void)
 {
-	check(rd(MSR_DEBUGCTL) == 0, "DEBUGCTL reads 0");
+	u64 d = ~0ull;
+	u32 vec = rdmsr_try(MSR_DEBUGCTL, &d);
+	check(vec == TRAP_NONE && d == 0, "DEBUGCTL reads 0 (vector %u)", vec);
 	check(wrmsr_try(MSR_DEBUGCTL, 0) == TRAP_NONE, "DEBUGCTL 0 write");
 	check(wrmsr_try(MSR_DEBUGCTL, 3) == TRAP_NONE && rd(MSR_DEBUGCTL) == 0,
 	      "DEBUGCTL LBR|BTF taken and dropped (reads 0x%llx)", HEX(rd(MSR_DEBUGCTL)));
