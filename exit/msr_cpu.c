@@ -135,6 +135,16 @@ static int misc_enable(bool write, u64 *val)
 	return 0;
 }
 
+/* AMD's SYSCFG: Linux reads it beside the MTRRs (MtrrFixDramModEn, MtrrTom2En). 0: no DRAM
+ * attributes in the fixed ranges, no TOM2 (APM vol. 2 7.9.1); writes are dropped, as KVM
+ * does. */
+static int syscfg(bool write, u64 *val)
+{
+	if (!write)
+		*val = 0;
+	return 0;
+}
+
 int msr_cpu_access(struct vcpu *v, u32 msr, bool write, u64 *val)
 {
 	if (mtrr_msr(msr))
@@ -146,6 +156,7 @@ int msr_cpu_access(struct vcpu *v, u32 msr, bool write, u64 *val)
 	case MSR_ARCH_CAP: return arch_cap(write, val);
 	case MSR_DEBUGCTL: return debugctl(write, val);
 	case MSR_MISC_ENABLE: return misc_enable(write, val);
+	case MSR_AMD_SYSCFG: return syscfg(write, val);
 	default: return 1;
 	}
 }

@@ -32,6 +32,15 @@ static bool var_msr(u32 msr)
 	return msr >= MSR_MTRR_PHYSBASE0 && msr < MSR_MTRR_PHYSBASE0 + 2 * MTRR_NVAR;
 }
 
+void mtrr_firmware(struct mtrr_state *m, u32 maxphyaddr)
+{
+	u64 addr = (BIT(maxphyaddr) - 1) & ~0xfffull;
+	*m = (struct mtrr_state){0};
+	m->def_type = DEF_TYPE_E | 6;		       /* WB; fixed ranges off */
+	m->base[0] = 0xc0000000ull;		       /* UC */
+	m->mask[0] = (addr & ~0x3fffffffull) | MASK_V; /* 1 GiB */
+}
+
 bool mtrr_msr(u32 msr)
 {
 	return msr == MSR_MTRRCAP || msr == MSR_MTRR_DEF_TYPE || fixed_index(msr) >= 0 ||

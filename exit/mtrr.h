@@ -14,6 +14,9 @@
 /* VCNT = 8, FIX (bit 8), WC (bit 10); no SMRR (bit 11) (SDM 11.11.1) */
 #define MTRRCAP_VALUE (MTRR_NVAR | BIT(8) | BIT(10))
 
+/* What a PC's firmware leaves for the OS (keel is the firmware of a Linux guest): MTRRs on,
+ * write-back by default, [3 GiB, 4 GiB) uncached for the devices there. */
+void mtrr_firmware(struct mtrr_state *m, u32 maxphyaddr);
 /* Whether msr is one of the MTRR MSRs. */
 bool mtrr_msr(u32 msr);
 /* RDMSR of an MTRR MSR: 0, or -1 for #GP. */

@@ -142,6 +142,10 @@ static void mtrrs(void)
 	check(wrmsr_try(MSR_MTRRCAP, cap) == GP, "MTRRCAP is read-only (#GP)");
 	check(rdmsr_try(0x210, &cap) == GP && rdmsr_try(0x1f2, &cap) == GP,
 	      "PHYSBASE8 and SMRR_PHYSBASE #GP");
+	if (is_amd()) { /* SYSCFG: no DRAM attributes in the fixed ranges, no TOM2 */
+		vec = rdmsr_try(0xc0010010u, &cap);
+		check(vec == TRAP_NONE && cap == 0, "AMD SYSCFG reads 0 (vector %u)", vec);
+	}
 	mtrr_reset();
 	mtrr_def_type();
 	mtrr_fixed();

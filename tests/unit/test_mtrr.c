@@ -80,13 +80,27 @@ static void test_variable(void **state)
 	assert_int_equal(m.mask[0], 0);
 }
 
+/* What keel leaves for a Linux guest as its firmware: on, WB, [3 GiB, 4 GiB) UC; and valid. */
+static void test_firmware(void **state)
+{
+	(void)state;
+	struct mtrr_state m, w = {0};
+	mtrr_firmware(&m, 40);
+	assert_int_equal(m.def_type, 0x806);
+	assert_int_equal(m.base[0], 0xc0000000ull);
+	assert_int_equal(m.mask[0], 0xffc0000800ull);
+	assert_int_equal(mtrr_write(&w, MSR_MTRR_DEF_TYPE, m.def_type, 40), 0);
+	assert_int_equal(mtrr_write(&w, 0x200, m.base[0], 40), 0);
+	assert_int_equal(mtrr_write(&w, 0x201, m.mask[0], 40), 0);
+	assert_memory_equal(&m, &w, sizeof(m));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_reset_and_cap),
-		cmocka_unit_test(test_def_type),
-		cmocka_unit_test(test_fixed),
-		cmocka_unit_test(test_variable),
+		cmocka_unit_test(test_reset_and_cap), cmocka_unit_test(test_def_type),
+		cmocka_unit_test(test_fixed),	      cmocka_unit_test(test_variable),
+		cmocka_unit_test(test_firmware),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
