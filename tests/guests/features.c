@@ -1,7 +1,8 @@
 /* Conformance of the CPU features keel offers when the host has them (issue 13 item 6), each
  * used, not only seen in CPUID: PCID and INVPCID (SDM 4.10.1, vol. 2 INVPCID), SMEP and SMAP
  * (SDM 4.6, 4.7: the page-fault error codes), UMIP (SDM 2.5: SGDT at CPL 3 #GP), FSGSBASE
- * (vol. 2 RDFSBASE/WRGSBASE), RDRAND/RDSEED (CF=1 results), 1 GiB pages (SDM 4.5). A feature
+ * (vol. 2 RDFSBASE/WRGSBASE), RDRAND/RDSEED (CF=1 results), 1 GiB pages (SDM 4.5), and a
+ * hardware breakpoint and watchpoint through DR0-DR7 (SDM 17.2, 17.3.1). A feature
  * CPUID does not offer is checked to be refused (#UD or #GP) and its use prints "SKIP: name:
  * why". 64-bit only: it builds its own mappings beside keel's identity map:
  *   1-2 GiB: one 1 GiB page over physical 0 (pdpt[1]);
@@ -309,6 +310,46 @@ static void random_insn(const char *name, bool offered, bool seed, const char *w
 	check(ok && a != b, "%s: CF=1, two values differ (0x%llx 0x%llx)", name, HEX(a), HEX(b));
 }
 
+/* The instruction breakpoint's target (a fault: #DB before it runs, resumed after it) and the
+ * watched store (a trap: #DB after it, resumed where it left off). */
+void bp_insn(void);
+void wp_store(void);
+__asm__(".text\n.globl bp_insn\nbp_insn: nop\nbp_after: ret\n"
+	".globl wp_store\nwp_store: movq $7, watched(%rip)\nwp_after: ret\n"
+	".pushsection extable, \"a\"\n.balign 4\n"
+	".long bp_insn, bp_after, wp_after, wp_after\n.popsection\n");
+volatile u64 watched;
+
+static u64 dr6_read(void)
+{
+	u64 v;
+	__asm__ volatile("mov %%dr6, %0" : "=r"(v));
+	return v;
+}
+
+/* DR0 on an instruction (R/W0 = 00, LEN0 = 00, L0) and DR1 on a u64 store (R/W1 = 01,
+ * LEN1 = 10, L1): each raises #DB, and DR6 names the one that hit (B0, B1). */
+static void debug_regs(void)
+{
+	__asm__ volatile("mov %0, %%dr6" ::"r"(0xffff0ff0ull));
+	__asm__ volatile("mov %0, %%dr0" ::"r"((u64)(uintptr_t)bp_insn));
+	__asm__ volatile("mov %0, %%dr1" ::"r"((u64)(uintptr_t)&watched));
+	__asm__ volatile("mov %0, %%dr7" ::"r"(BIT(0) | BIT(2) | 1ull << 20 | 2ull << 22));
+	trap_vector = TRAP_NONE;
+	bp_insn();
+	u64 dr6 = dr6_read();
+	check(trap_vector == 1 && (dr6 & 0xf) == 1,
+	      "DR0 instruction breakpoint: #DB (vector %u), DR6 0x%llx", trap_vector, HEX(dr6));
+	__asm__ volatile("mov %0, %%dr6" ::"r"(0xffff0ff0ull));
+	trap_vector = TRAP_NONE;
+	wp_store();
+	dr6 = dr6_read();
+	check(trap_vector == 1 && (dr6 & 0xf) == 2 && watched == 7,
+	      "DR1 write watchpoint: #DB after the store (vector %u), DR6 0x%llx", trap_vector,
+	      HEX(dr6));
+	__asm__ volatile("mov %0, %%dr7" ::"r"(0x400ull));
+}
+
 /* Run at CPL 3 by user_run(): SGDT, whose #GP under UMIP resumes at the INT 0x80. */
 void user_sgdt(void);
 __asm__(".text\nuser_sgdt: xor %eax, %eax\n1: sgdt sgdt_buf(%rip)\n2: int $0x80\n"
@@ -343,6 +384,7 @@ int guest_main(void)
 {
 	trap_init();
 	map_init();
+	debug_regs();
 	gib_pages();
 	pcid();
 	invpcid();
