@@ -1,7 +1,7 @@
 /* MSRs as keel presents them (README "MSR policy"): the allowed ones read without a fault and
  * hold keel's values; any other MSR, read or written, raises #GP; EFER hides SVME and refuses
  * reserved bits; PAT takes only valid memory types; APIC_BASE cannot move. */
-#include "rt/trap.h"
+#include "rt/msr.h"
 
 #define GP	       13
 #define MSR_TSC	       0x10u
@@ -16,21 +16,6 @@
 #define EFER_LMA       (1ull << 10)
 #define EFER_SVME      (1ull << 12)
 #define APIC_BASE_BOOT 0xfee00900ull /* 0xfee00000, enabled (bit 11), BSP (bit 8) */
-
-/* rdmsr; returns the vector it raised or TRAP_NONE. */
-static u32 rdmsr_try(u32 msr, u64 *val)
-{
-	u32 lo = 0, hi = 0;
-	u32 vec = TRAP_TRY("rdmsr", : "+a"(lo), "+d"(hi) : "c"(msr));
-	*val = (u64)hi << 32 | lo;
-	return vec;
-}
-
-/* wrmsr; returns the vector it raised or TRAP_NONE. */
-static u32 wrmsr_try(u32 msr, u64 val)
-{
-	return TRAP_TRY("wrmsr", : : "c"(msr), "a"((u32)val), "d"((u32)(val >> 32)));
-}
 
 static u64 rd(u32 msr)
 {

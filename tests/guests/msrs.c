@@ -3,7 +3,7 @@
  * table 2-2, AMD's 0x80000008 EBX bits), DEBUGCTL (SDM 17.4.1), MISC_ENABLE, TSC_AUX (SDM
  * 17.17.2), and no performance counters: RDPMC and every PMU MSR #GP (SDM 19, APM 13.2). A
  * check of something the host lacks prints "SKIP: name: why". */
-#include "rt/trap.h"
+#include "rt/msr.h"
 
 #define GP	      13
 #define BIT(n)	      (1ull << (n))
@@ -28,19 +28,6 @@ static u32 *q(u32 leaf, u32 sub)
 static void skip(const char *name, const char *why)
 {
 	printf("SKIP: %s: %s\n", name, why);
-}
-
-static u32 rdmsr_try(u32 msr, u64 *val)
-{
-	u32 lo = 0, hi = 0;
-	u32 vec = TRAP_TRY("rdmsr", : "+a"(lo), "+d"(hi) : "c"(msr));
-	*val = (u64)hi << 32 | lo;
-	return vec;
-}
-
-static u32 wrmsr_try(u32 msr, u64 val)
-{
-	return TRAP_TRY("wrmsr", : : "c"(msr), "a"((u32)val), "d"((u32)(val >> 32)));
 }
 
 static u64 rd(u32 msr)
