@@ -52,3 +52,13 @@ def define(boot, Fail):
                  expect=passed(*names[guest]) + [END0],
                  reject=[FAIL_LINE, r'error: exception'], timeout=tmo, needs=needs, cost=cost,
                  check=skips_are(names[guest], SKIPS[cpu][guest]))
+    # Two VMs on one CPU, each with MTRRs (and SPEC_CTRL, on Tiger Lake) of its own, yielding
+    # to each other: what one writes never shows in the other.
+    def kept(name, tag):
+        return vm('msrs.elf', name, 'mem=16M', 'pin=0', f'cmdline="tag={tag}"')
+    for cpu, suffix, cargs in (cpus[0], cpus[3]):
+        tag = 'vmx' if cpu == 'tigerlake' else 'svm'
+        _, bargs, needs, tmo, cost = next(b for b in BACKENDS if b[0] == tag)
+        boot(f'guest/msrs-kept{suffix}[{tag}]', *bargs, *cargs, kept('k1', 5), kept('k2', 2),
+             expect=passed('k1', 'k2') + [END0], reject=[FAIL_LINE, r'error: exception'],
+             timeout=tmo, needs=needs, cost=cost)

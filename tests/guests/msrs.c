@@ -2,7 +2,8 @@
  * guest sees: the MTRRs (SDM vol. 3 11.11), SPEC_CTRL, PRED_CMD and ARCH_CAPABILITIES (SDM vol. 4
  * table 2-2, AMD's 0x80000008 EBX bits), DEBUGCTL (SDM 17.4.1), MISC_ENABLE, TSC_AUX (SDM
  * 17.17.2), and no performance counters: RDPMC and every PMU MSR #GP (SDM 19, APM 13.2). A
- * check of something the host lacks prints "SKIP: name: why". */
+ * check of something the host lacks prints "SKIP: name: why". With tag=N, the vCPU's MTRRs
+ * (and SPEC_CTRL where offered) hold values of its own across yields to a VM sharing its CPU. */
 #include "rt/msr.h"
 
 #define GP	      13
@@ -269,9 +270,40 @@ static void no_pmu(void)
 	}
 }
 
+/* Values from tag written, then read back after each of 20 yields (hypercall 3). */
+static void kept(u64 tag)
+{
+	u32 ibpb, arch_cap;
+	u64 spec = spec_bits(&ibpb, &arch_cap) & tag;
+	u64 base = (tag << 24 & 0xfff000000ull) | 6, mask = 0xfff000800ull;
+	wrmsr_try(0x20e, base);
+	wrmsr_try(0x20f, mask);
+	wrmsr_try(MSR_DEF_TYPE, 0xc00 | (tag & 1 ? 6 : 4));
+	if (spec)
+		wrmsr_try(MSR_SPEC_CTRL, spec);
+	u32 bad = 0;
+	for (int i = 0; i < 20; i++) {
+		hypercall(3, 0, 0, 0, 0);
+		bad += rd(0x20e) != base || rd(0x20f) != mask ||
+		       rd(MSR_DEF_TYPE) != (0xc00 | (tag & 1 ? 6 : 4)) ||
+		       (spec && rd(MSR_SPEC_CTRL) != spec);
+	}
+	check(!bad, "tag %llu: MTRRs%s kept over 20 yields (%u wrong)", HEX(tag),
+	      spec ? " and SPEC_CTRL" : "", bad);
+	wrmsr_try(MSR_DEF_TYPE, 0);
+	wrmsr_try(0x20e, 0);
+	wrmsr_try(0x20f, 0);
+	wrmsr_try(MSR_SPEC_CTRL, 0);
+}
+
 int guest_main(void)
 {
 	trap_init();
+	u64 tag = cmdline_num("tag", 0);
+	if (tag) {
+		kept(tag);
+		return check_done();
+	}
 	mtrrs();
 	spec_ctrl();
 	debugctl_misc();
