@@ -18,12 +18,13 @@
 #define L1_ECX_HYPERVISOR BIT(31)
 /* Leaf 1 EDX: FPU VME DE PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT PSE36 CLFSH MMX FXSR SSE
  * SSE2. Hidden: MCE/MCA (7, 14), DS, ACPI, SS, TM, PBE. HTT (28) is set for SMP; MTRR (12)
- * always: keel emulates the MTRRs (exit/mtrr.c). */
+ * always (exit/mtrr.c). */
 #define L1_EDX                                                                                     \
 	(BIT(0) | BIT(1) | BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(8) | BIT(9) |          \
 	 BIT(11) | BIT(13) | BIT(15) | BIT(16) | BIT(17) | BIT(19) | BIT(23) | BIT(24) | BIT(25) | \
 	 BIT(26))
-#define L1_EDX_HTT  BIT(28)
+#define L1_EDX_HTT BIT(28)
+/* MTRR (12): keel emulates them; AMD's copy in 0x80000001 EDX where the host shows it. */
 #define L1_EDX_MTRR BIT(12)
 /* Leaf 7.0 EBX: FSGSBASE, BMI1, SMEP, BMI2, ERMS, INVPCID, RDSEED, ADX, SMAP, CLFLUSHOPT, SHA. */
 #define L7_EBX                                                                                \
@@ -42,8 +43,7 @@
 #define X1_ECX (BIT(0) | BIT(5) | BIT(6) | BIT(7) | BIT(8))
 /* 0x80000001 EDX: SYSCALL, NX, 1 GiB pages, RDTSCP (keel switches TSC_AUX), long mode, plus
  * AMD's copies of leaf-1 bits. */
-#define X1_EDX \
-	(BIT(11) | BIT(20) | BIT(26) | BIT(27) | BIT(29) | ((L1_EDX | L1_EDX_MTRR) & 0x0183f3ffu))
+#define X1_EDX (BIT(11) | BIT(20) | BIT(26) | BIT(27) | BIT(29) | (L1_EDX & 0x0183f3ffu))
 
 /* ceil(log2(n)) for n >= 1. */
 static u32 order(u32 n)
@@ -145,7 +145,7 @@ static void extended(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 	case 0x80000001:
 		r[0] = h[0];
 		r[2] = h[2] & X1_ECX;
-		r[3] = h[3] & X1_EDX;
+		r[3] = h[3] & (X1_EDX | L1_EDX_MTRR);
 		return;
 	case 0x80000002:
 	case 0x80000003:
@@ -156,9 +156,9 @@ static void extended(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 		r[3] = h[3] & BIT(8); /* invariant TSC */
 		return;
 	case 0x80000008:
-		r[0] = h[0] & 0xffff; /* physical and linear address sizes */
-		r[1] = h[1] & X8_EBX_SPEC;
+		r[0] = h[0] & 0xffff;	      /* physical and linear address sizes */
 		r[2] = MAX(c->ncpus, 1u) - 1; /* AMD: cores per package - 1 */
+		r[1] = h[1] & X8_EBX_SPEC;
 		return;
 	default: return; /* 0x8000000a (SVM) and the rest: zero */
 	}

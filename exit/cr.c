@@ -89,13 +89,12 @@ static bool cr8_access(struct vcpu *v, struct vexit *e)
 static bool cr0_write(struct vcpu *v, u64 val)
 {
 	u64 efer = vcpu_get(v, VREG_EFER), cr4 = vcpu_get(v, VREG_CR4);
-	bool bad = (val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) ||
-		   ((val & CR0_NW) && !(val & CR0_CD)) ||
-		   ((val & CR0_PG) && (efer & EFER_LME) && !(cr4 & CR4_PAE)) ||
-		   (!(val & CR0_PG) && (efer & EFER_LMA) &&
-		    (vcpu_get(v, VREG_CS_ATTR) & SEG_ATTR_L)) ||
-		   (!(val & CR0_PG) && (cr4 & CR4_PCIDE)); /* SDM vol. 2 MOV CR: #GP */
-	if (bad)
+	bool bad =
+		(val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) ||
+		((val & CR0_NW) && !(val & CR0_CD)) ||
+		((val & CR0_PG) && (efer & EFER_LME) && !(cr4 & CR4_PAE)) ||
+		(!(val & CR0_PG) && (efer & EFER_LMA) && (vcpu_get(v, VREG_CS_ATTR) & SEG_ATTR_L));
+	if (bad || (!(val & CR0_PG) && (cr4 & CR4_PCIDE))) /* SDM vol. 2 MOV CR: PCIDE needs PG */
 		return false;
 	vcpu_set(v, VREG_CR0, val | CR0_ET);
 	return true;

@@ -67,22 +67,25 @@ static bool read_caps(void)
 	 * accesses, INVLPG and RDTSC do not: EPT makes them harmless. CR8 exits both ways: without
 	 * a TPR shadow it is the host's own APIC task priority (SDM 10.8.6.1, 25.1.3). DR7 and
 	 * DEBUGCTL are loaded and saved with the guest's state (the TRUE controls may leave that
-	 * off, and an exit sets DR7 to 0x400 and clears DEBUGCTL: SDM 27.5.1). RDPMC exits: no
-	 * counters are offered. INVPCID runs in the guest where the CPU allows it (else #UD). */
-	bool ok = adjust(c->pin, PIN_EXT_INTR, PIN_PREEMPT_TIMER, &pin_ctls, "pin-based") &&
-		  adjust(c->proc,
-			 PROC_HLT | PROC_UNCOND_IO | PROC_MSR_BITMAPS | PROC_SECONDARY |
-				 PROC_MWAIT | PROC_MONITOR | PROC_CR8_LOAD | PROC_CR8_STORE |
-				 PROC_TSC_OFFSET | PROC_RDPMC,
-			 0, &proc_ctls, "processor-based") &&
-		  adjust(c->proc2, PROC2_EPT | PROC2_UNRESTRICTED,
-			 PROC2_VPID | PROC2_RDTSCP | PROC2_INVPCID, &proc2_ctls, "secondary") &&
-		  adjust(c->exit,
-			 EXIT_HOST_64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT |
-				 EXIT_LOAD_PAT | EXIT_SAVE_DEBUG,
-			 EXIT_SAVE_PREEMPT, &exit_ctls, "VM-exit") &&
-		  adjust(c->entry, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG, 0,
-			 &entry_ctls, "VM-entry");
+	 * off, and an exit sets DR7 to 0x400 and clears DEBUGCTL: SDM 27.5.1). */
+	bool ok =
+		adjust(c->pin, PIN_EXT_INTR, PIN_PREEMPT_TIMER, &pin_ctls, "pin-based") &&
+		adjust(c->proc,
+		       PROC_HLT | PROC_UNCOND_IO | PROC_MSR_BITMAPS | PROC_SECONDARY | PROC_MWAIT |
+			       PROC_MONITOR | PROC_CR8_LOAD | PROC_CR8_STORE | PROC_TSC_OFFSET,
+		       0, &proc_ctls, "processor-based") &&
+		adjust(c->proc2, PROC2_EPT | PROC2_UNRESTRICTED, PROC2_VPID | PROC2_RDTSCP,
+		       &proc2_ctls, "secondary") &&
+		adjust(c->exit,
+		       EXIT_HOST_64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT |
+			       EXIT_LOAD_PAT | EXIT_SAVE_DEBUG,
+		       EXIT_SAVE_PREEMPT, &exit_ctls, "VM-exit") &&
+		adjust(c->entry, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG, 0,
+		       &entry_ctls, "VM-entry");
+	/* RDPMC exits: no counters are offered (exit/msr_cpu.c). INVPCID runs in the guest where
+	 * the CPU allows it (else it raises #UD). */
+	ok = ok && adjust(c->proc, proc_ctls | PROC_RDPMC, 0, &proc_ctls, "processor-based") &&
+	     adjust(c->proc2, proc2_ctls, PROC2_INVPCID, &proc2_ctls, "secondary");
 	if (!ok)
 		return false;
 	if (cpu_feat.rdtscp && !(proc2_ctls & PROC2_RDTSCP))
