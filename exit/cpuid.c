@@ -10,23 +10,36 @@
 
 /* Leaf 1 ECX: SSE3, PCLMULQDQ, SSSE3, CX16, SSE4.1, SSE4.2, MOVBE, POPCNT, AES, RDRAND.
  * XSAVE/OSXSAVE (26, 27), AVX (28), F16C (29), FMA (12): cpuid_xsave.c.
- * Hidden: VMX (5), SMX (6), x2APIC (21), TSC-deadline (24), monitor (3), PCID (17), DCA, PDCM,
- * thermal and debug-store bits. */
+ * Hidden: VMX (5), SMX (6), x2APIC (21), TSC-deadline (24), monitor (3), DCA, PDCM (no PMU:
+ * README "MSRs"), thermal and debug-store bits. PCID (17): with the host's, the guest's TLB
+ * tags are its own under EPT and NPT. */
 #define L1_ECX                                                                                  \
 	(BIT(0) | BIT(1) | BIT(9) | BIT(13) | BIT(19) | BIT(20) | BIT(22) | BIT(23) | BIT(25) | \
-	 BIT(30))
+	 BIT(30) | BIT(17))
 #define L1_ECX_HYPERVISOR BIT(31)
 /* Leaf 1 EDX: FPU VME DE PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT PSE36 CLFSH MMX FXSR SSE
- * SSE2. Hidden: MCE/MCA (7, 14), MTRR (12), DS, ACPI, SS, TM, PBE. HTT (28) is set for SMP. */
+ * SSE2. Hidden: MCE/MCA (7, 14), DS, ACPI, SS, TM, PBE. HTT (28) is set for SMP; MTRR (12)
+ * always (exit/mtrr.c). */
 #define L1_EDX                                                                                     \
 	(BIT(0) | BIT(1) | BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(8) | BIT(9) |          \
 	 BIT(11) | BIT(13) | BIT(15) | BIT(16) | BIT(17) | BIT(19) | BIT(23) | BIT(24) | BIT(25) | \
 	 BIT(26))
 #define L1_EDX_HTT BIT(28)
-/* Leaf 7.0 EBX: FSGSBASE, BMI1, SMEP, BMI2, ERMS, ADX, SMAP, CLFLUSHOPT, SHA. */
-#define L7_EBX (BIT(0) | BIT(3) | BIT(7) | BIT(8) | BIT(9) | BIT(19) | BIT(20) | BIT(23) | BIT(29))
+/* MTRR (12): keel emulates them; AMD's copy in 0x80000001 EDX where the host shows it. */
+#define L1_EDX_MTRR BIT(12)
+/* Leaf 7.0 EBX: FSGSBASE, BMI1, SMEP, BMI2, ERMS, INVPCID, RDSEED, ADX, SMAP, CLFLUSHOPT, SHA. */
+#define L7_EBX                                                                                \
+	(BIT(0) | BIT(3) | BIT(7) | BIT(8) | BIT(9) | BIT(10) | BIT(18) | BIT(19) | BIT(20) | \
+	 BIT(23) | BIT(29))
 /* IA32_TSC_ADJUST (bit 1): keel emulates it (exit/msr.c), on any host that has leaf 7. */
 #define L7_EBX_TSC_ADJUST BIT(1)
+/* Leaf 7.0 ECX: UMIP (CR4.UMIP makes SGDT and kin #GP at CPL 3; no exit is involved). */
+#define L7_ECX_UMIP BIT(2)
+/* Leaf 7.0 EDX: IBRS/IBPB (26), STIBP (27), ARCH_CAPABILITIES (29), SSBD (31): keel offers
+ * their MSRs exactly when the host has them (exit/msr_cpu.c). */
+#define L7_EDX_SPEC (BIT(26) | BIT(27) | BIT(29) | BIT(31))
+/* 0x80000008 EBX: AMD's IBPB (12), IBRS (14), STIBP (15), SSBD in SPEC_CTRL (24). */
+#define X8_EBX_SPEC (BIT(12) | BIT(14) | BIT(15) | BIT(24))
 /* 0x80000001 ECX: LAHF/SAHF, LZCNT, SSE4A, misaligned SSE, PREFETCHW. Hidden: SVM (2). */
 #define X1_ECX (BIT(0) | BIT(5) | BIT(6) | BIT(7) | BIT(8))
 /* 0x80000001 EDX: SYSCALL, NX, 1 GiB pages, RDTSCP (keel switches TSC_AUX), long mode, plus
@@ -80,7 +93,7 @@ static void basic(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 		r[1] = (c->vcpu_id << 24) | (MAX(c->ncpus, 1u) << 16) | (h[1] & 0xff00);
 		r[2] = (h[2] & L1_ECX) | L1_ECX_HYPERVISOR;
 		cpuid_xsave_leaf1(c, h, r);
-		r[3] = (h[3] & L1_EDX) | (c->ncpus > 1 ? L1_EDX_HTT : 0);
+		r[3] = (h[3] & L1_EDX) | L1_EDX_MTRR | (c->ncpus > 1 ? L1_EDX_HTT : 0);
 		return;
 	case 2:
 		memcpy(r, h, 16); /* cache descriptors */
@@ -96,6 +109,8 @@ static void basic(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 	case 7:
 		if (sub == 0 && host_has) {
 			r[1] = (h[1] & L7_EBX) | L7_EBX_TSC_ADJUST;
+			r[2] = h[2] & L7_ECX_UMIP;
+			r[3] = h[3] & L7_EDX_SPEC;
 			cpuid_xsave_leaf7(c, h, r);
 		}
 		return;
@@ -134,7 +149,7 @@ static void extended(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 	case 0x80000001:
 		r[0] = h[0];
 		r[2] = h[2] & X1_ECX;
-		r[3] = h[3] & X1_EDX;
+		r[3] = h[3] & (X1_EDX | L1_EDX_MTRR);
 		return;
 	case 0x80000002:
 	case 0x80000003:
@@ -147,6 +162,7 @@ static void extended(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 	case 0x80000008:
 		r[0] = h[0] & 0xffff;	      /* physical and linear address sizes */
 		r[2] = MAX(c->ncpus, 1u) - 1; /* AMD: cores per package - 1 */
+		r[1] = h[1] & X8_EBX_SPEC;
 		return;
 	default: return; /* 0x8000000a (SVM) and the rest: zero */
 	}

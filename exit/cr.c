@@ -94,17 +94,25 @@ static bool cr0_write(struct vcpu *v, u64 val)
 		((val & CR0_NW) && !(val & CR0_CD)) ||
 		((val & CR0_PG) && (efer & EFER_LME) && !(cr4 & CR4_PAE)) ||
 		(!(val & CR0_PG) && (efer & EFER_LMA) && (vcpu_get(v, VREG_CS_ATTR) & SEG_ATTR_L));
-	if (bad)
+	if (bad || (!(val & CR0_PG) && (cr4 & CR4_PCIDE))) /* SDM vol. 2 MOV CR: PCIDE needs PG */
 		return false;
 	vcpu_set(v, VREG_CR0, val | CR0_ET);
 	return true;
+}
+
+/* Setting CR4.PCIDE needs IA-32e mode and CR3[11:0] = 0 (SDM vol. 2 MOV CR, 4.10.1). */
+static bool pcide_ok(struct vcpu *v, u64 val)
+{
+	if (!(val & CR4_PCIDE) || (vcpu_get(v, VREG_CR4) & CR4_PCIDE))
+		return true;
+	return (vcpu_get(v, VREG_EFER) & EFER_LMA) && !(vcpu_get(v, VREG_CR3) & 0xfff);
 }
 
 /* A bit of a feature the guest's CPUID lacks is reserved for it: #GP, as on such a CPU. */
 static bool cr4_write(struct vcpu *v, u64 val)
 {
 	if ((val & ~guest_cr4_allowed()) ||
-	    (!(val & CR4_PAE) && (vcpu_get(v, VREG_EFER) & EFER_LMA)))
+	    (!(val & CR4_PAE) && (vcpu_get(v, VREG_EFER) & EFER_LMA)) || !pcide_ok(v, val))
 		return false;
 	vcpu_set(v, VREG_CR4, val);
 	return true;

@@ -67,6 +67,7 @@ enum exit_action exit_ignore(struct vcpu *v, struct vexit *e);
 enum exit_action exit_timeslice(struct vcpu *v, struct vexit *e);
 enum exit_action exit_irq_window(struct vcpu *v, struct vexit *e);
 enum exit_action exit_task_switch(struct vcpu *v, struct vexit *e);
+enum exit_action exit_rdpmc(struct vcpu *v, struct vexit *e); /* exit/msr_cpu.c */
 /* The CR4 bits a guest may set: those of the features keel's CPUID shows it (exit/cpuid.c). */
 u64 guest_cr4_allowed(void);
 /* An exit keel does not expect: dump the control block and stop that VM. */

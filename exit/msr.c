@@ -5,6 +5,7 @@
 #include "drivers/cpufeat.h"
 #include "drivers/timer.h"
 #include "exit/exit.h"
+#include "exit/msr.h"
 #include "kernel/log.h"
 #include "vm/kvmclock.h"
 #include "vm/vm.h"
@@ -14,11 +15,8 @@
 #define MSR_FEATURE_CTL	    0x03a
 #define MSR_TSC_ADJUST	    0x03b
 #define MSR_BIOS_SIGN	    0x08b
-#define MSR_MTRRCAP	    0x0fe
 #define MSR_MCG_CAP	    0x179
 #define MSR_MCG_STATUS	    0x17a
-#define MSR_MISC_ENABLE	    0x1a0
-#define MSR_MTRR_DEF_TYPE   0x2ff
 #define MSR_AMD_HWCR	    0xc0010015
 #define MSR_AMD_INT_PENDING 0xc0010055 /* C1E message: Linux reads it on family 0xf */
 #define MSR_AMD_DE_CFG	    0xc0011029
@@ -128,13 +126,6 @@ static int rd_feature_ctl(struct vcpu *v, u32 msr, u64 *val)
 	return 0;
 }
 
-static int rd_misc_enable(struct vcpu *v, u32 msr, u64 *val)
-{
-	(void)v, (void)msr;
-	*val = 1; /* fast strings */
-	return 0;
-}
-
 static int rd_efer(struct vcpu *v, u32 msr, u64 *val)
 {
 	(void)msr;
@@ -199,12 +190,9 @@ static const struct msr_rule rules[] = {
 	{MSR_APIC_BASE, rd_apic_base, wr_apic_base},
 	{MSR_FEATURE_CTL, rd_feature_ctl, NULL},
 	{MSR_BIOS_SIGN, rd_zero, wr_ignore},
-	{MSR_MTRRCAP, rd_zero, NULL},
 	{MSR_MCG_CAP, rd_zero, NULL},
 	{MSR_MCG_STATUS, rd_zero, wr_ignore},
-	{MSR_MISC_ENABLE, rd_misc_enable, wr_ignore},
 	{MSR_PAT, rd_pat, wr_pat},
-	{MSR_MTRR_DEF_TYPE, rd_zero, wr_ignore},
 	{MSR_EFER, rd_efer, wr_efer},
 	{MSR_AMD_HWCR, rd_zero, wr_ignore},
 	{MSR_AMD_INT_PENDING, rd_zero, wr_ignore},
@@ -225,10 +213,14 @@ enum exit_action exit_msr(struct vcpu *v, struct vexit *e)
 		u64 val = (v->regs.gpr[RDX] << 32) | (u32)v->regs.gpr[RAX];
 		if (r && r->write)
 			err = r->write(v, msr, val);
+		else if (!r) /* the MTRRs, speculation controls... (exit/msr_cpu.c) */
+			err = msr_cpu_access(v, msr, true, &val) ? -1 : 0;
 	} else {
 		u64 val = 0;
 		if (r && r->read)
 			err = r->read(v, msr, &val);
+		else if (!r)
+			err = msr_cpu_access(v, msr, false, &val) ? -1 : 0;
 		if (!err) {
 			v->regs.gpr[RAX] = (u32)val;
 			v->regs.gpr[RDX] = val >> 32;

@@ -171,6 +171,8 @@ static inline void io_delay(void)
 #define MSR_GS_BASE	    0xc0000101
 #define MSR_KERNEL_GS_BASE  0xc0000102
 #define MSR_PAT		    0x00000277
+#define MSR_SPEC_CTRL	    0x00000048
+#define MSR_PRED_CMD	    0x00000049
 
 #define EFER_SCE  BIT(0)
 #define EFER_LME  BIT(8)

@@ -14,6 +14,8 @@
  * The vCPU starts in long mode at load address + 0x200 with RSI pointing at boot_params and
  * interrupts off. */
 #include "loader/guest_boot.h"
+#include "drivers/cpufeat.h"
+#include "exit/mtrr.h"
 #include "kernel/bootinfo.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
@@ -184,6 +186,10 @@ bool linux_load(struct vm *vm, const struct guest_image *gi, const struct image 
 	s->rip = load + 0x200;
 	s->rsp = 0x7000;
 	s->gpr[RSI] = ZERO_PAGE;
+	/* keel is this guest's firmware: it leaves the MTRRs as a PC's BIOS does (Linux 6.1
+	 * turns its PAT off when they are off), on every vCPU. */
+	for (u32 i = 0; i < vm->nvcpus; i++)
+		mtrr_firmware(&vm->vcpu[i]->msrs.mtrr, cpu_feat.phys_bits);
 	log_info("vm %s: %s: Linux boot protocol %u.%02u, kernel at %#llx, entry %#llx%s%s",
 		 vm->name, gi->image_name, h->version >> 8, h->version & 0xff, load, s->rip,
 		 gi->initrd ? ", initrd " : "", gi->initrd ? gi->initrd_name : "");

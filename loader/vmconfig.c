@@ -176,6 +176,7 @@ static void vm_restart(struct vm *vm)
 		kvmclock_reset(v); /* its structure's address means nothing in cleared RAM */
 		v->tsc_offset = v->tsc_adjust = v->tsc_aux = 0; /* as when the VM started */
 		vcpu_state_reset(v); /* XCR0 and the FPU, SSE, AVX and PKRU state: power-up's */
+		memset(&v->msrs, 0, sizeof(v->msrs));
 	}
 	vdevs_restart(vm); /* the buses keep their devices; the device lock is never cleared */
 	clear_ram(vm);

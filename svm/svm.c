@@ -95,7 +95,8 @@ static bool svm_vcpu_init(struct vcpu *v)
 	 * VMCB's TSC offset applies to it as to RDTSC (APM 15.30.4). */
 	b->intercept_cr = SVM_CR_WRITE(4) | SVM_CR_READ(8) | SVM_CR_WRITE(8);
 	b->intercept1 = SVM_I1_INTR | SVM_I1_CPUID | SVM_I1_HLT | SVM_I1_IOIO | SVM_I1_MSR |
-			SVM_I1_SHUTDOWN | SVM_I1_INVD | SVM_I1_INVLPGA | SVM_I1_TASKSW;
+			SVM_I1_SHUTDOWN | SVM_I1_INVD | SVM_I1_INVLPGA | SVM_I1_TASKSW |
+			SVM_I1_RDPMC; /* no counters are offered: #GP (exit/msr_cpu.c) */
 	b->intercept2 = SVM_I2_VMRUN | SVM_I2_VMMCALL | SVM_I2_VMLOAD | SVM_I2_VMSAVE |
 			SVM_I2_STGI | SVM_I2_CLGI | SVM_I2_SKINIT | SVM_I2_MONITOR | SVM_I2_MWAIT |
 			SVM_I2_MWAIT_C | SVM_I2_XSETBV;

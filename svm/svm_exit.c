@@ -60,6 +60,7 @@ static const struct svm_exit exits[SLOT_NPF + 1] = {
 	[SVM_EXIT_IRET] = {svm_iret, EXK_OTHER, false, NULL},
 	[SVM_EXIT_TASK_SWITCH] = {exit_task_switch, EXK_OTHER, false, NULL},
 	[SVM_EXIT_CPUID] = {exit_cpuid, EXK_CPUID, true, NULL},
+	[SVM_EXIT_RDPMC] = {exit_rdpmc, EXK_OTHER, false, NULL},
 	[SVM_EXIT_INVD] = {exit_ignore, EXK_OTHER, true, NULL},
 	[SVM_EXIT_HLT] = {exit_hlt, EXK_HLT, true, NULL},
 	[SVM_EXIT_IOIO] = {exit_io, EXK_IO, false, decode_io},

@@ -107,6 +107,7 @@ _Static_assert(offsetof(struct vmcb, g_pat) == 0x668, "VMCB g_pat");
 #define SVM_I1_SMI	BIT(2)
 #define SVM_I1_INIT	BIT(3)
 #define SVM_I1_VINTR	BIT(4)
+#define SVM_I1_RDPMC	BIT(15)
 #define SVM_I1_INVD	BIT(22)
 #define SVM_I1_CPUID	BIT(18)
 #define SVM_I1_IRET	BIT(20)
@@ -147,6 +148,7 @@ enum {
 	SVM_EXIT_SMI = 0x62,
 	SVM_EXIT_INIT = 0x63,
 	SVM_EXIT_VINTR = 0x64,
+	SVM_EXIT_RDPMC = 0x6f,
 	SVM_EXIT_CPUID = 0x72,
 	SVM_EXIT_IRET = 0x74,
 	SVM_EXIT_INVD = 0x76,

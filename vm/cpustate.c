@@ -1,7 +1,7 @@
 /* The guest CPU state that no backend's control block switches and keel switches once per
- * turn: the extended state (x87, SSE, AVX, PKRU) with XCR0, DR0-DR3, IA32_TSC_AUX (README
- * "Guest-reachable CPU state"); and the check that a guest never leaves keel's own task
- * priority raised. */
+ * turn: the extended state (x87, SSE, AVX, PKRU) with XCR0, DR0-DR3, IA32_TSC_AUX,
+ * IA32_SPEC_CTRL (README "Guest-reachable CPU state"); and the check that a guest never leaves
+ * keel's own task priority raised. */
 #include "vm/cpustate.h"
 #include "drivers/cpufeat.h"
 #include "kernel/log.h"
@@ -147,6 +147,17 @@ static void tsc_aux_load(const struct vcpu *v)
 		wrmsr(MSR_TSC_AUX, v->tsc_aux);
 }
 
+/* IA32_SPEC_CTRL is the vCPU's (exit/msr_cpu.c): neither the VMCS nor the VMCB switches it
+ * without extra features (AMD's V_SPEC_CTRL, VT-x MSR-load lists), and keel's own value is 0
+ * (the reset value, SDM vol. 4 table 2-2: keel never writes it). The guest only changes it
+ * through an intercepted WRMSR, so it is loaded for the turn and cleared after; keel's exit
+ * handling in between runs with the guest's bits, which only restrict speculation more. */
+static void spec_ctrl_switch(u64 val)
+{
+	if (val)
+		wrmsr(MSR_SPEC_CTRL, val);
+}
+
 static void dr_save(struct vcpu *v)
 {
 	v->dr[0] = read_dr0();
@@ -168,11 +179,14 @@ void vcpu_state_load(const struct vcpu *v)
 	xstate_load(v); /* keel never uses the FPU: only guests' state passes through it */
 	dr_load(v);
 	tsc_aux_load(v);
+	spec_ctrl_switch(v->msrs.spec_ctrl);
 }
 
 void vcpu_state_save(struct vcpu *v)
 {
 	xstate_save(v);
 	dr_save(v);
+	if (v->msrs.spec_ctrl)
+		wrmsr(MSR_SPEC_CTRL, 0);
 	check_host_tpr();
 }

@@ -7,6 +7,7 @@
 #include "kernel/spinlock.h"
 #include "lib/types.h"
 #include "mm/gmem.h"
+#include "vm/vcpumsr.h"
 
 #define VM_NAME_MAX    32
 #define VM_MAX_VCPUS   16 /* the one vCPU limit: per-vCPU device state is sized by it too */
@@ -182,6 +183,7 @@ struct vcpu {
 	 * Only the running CPU writes them. */
 	u64 tsc_offset, tsc_adjust, tsc_aux;
 	struct kvmclock kvmclock;
+	struct vcpu_msrs msrs; /* MTRRs, SPEC_CTRL (exit/msr_cpu.c); only the running CPU */
 };
 
 enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPED };

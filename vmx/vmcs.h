@@ -163,6 +163,7 @@ enum vmcs_field {
 #define PROC2_RDTSCP	   BIT(3)
 #define PROC2_VPID	   BIT(5)
 #define PROC2_UNRESTRICTED BIT(7)
+#define PROC2_INVPCID	   BIT(12)
 /* VM-exit controls (24.7.1) */
 #define EXIT_SAVE_DEBUG	  BIT(2)
 #define EXIT_HOST_64	  BIT(9)
@@ -209,6 +210,7 @@ enum {
 	VMX_EXIT_GETSEC = 11,
 	VMX_EXIT_HLT = 12,
 	VMX_EXIT_INVD = 13,
+	VMX_EXIT_RDPMC = 15,
 	VMX_EXIT_VMCALL = 18,
 	VMX_EXIT_VMCLEAR = 19,
 	VMX_EXIT_VMLAUNCH = 20,

@@ -98,12 +98,20 @@ static bool read_caps(void)
 		       EXIT_SAVE_PREEMPT, &exit_ctls, "VM-exit") &&
 		adjust(c->entry, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG, 0,
 		       &entry_ctls, "VM-entry");
+	/* RDPMC exits: no counters are offered (exit/msr_cpu.c). INVPCID runs in the guest where
+	 * the CPU allows it (else it raises #UD). */
+	ok = ok && adjust(c->proc, proc_ctls | PROC_RDPMC, 0, &proc_ctls, "processor-based") &&
+	     adjust(c->proc2, proc2_ctls, PROC2_INVPCID, &proc2_ctls, "secondary");
 	if (!ok)
 		return false;
 	nmi_window_ctls(c);
 	if (cpu_feat.rdtscp && !(proc2_ctls & PROC2_RDTSCP))
 		log_warn("vmx: no \"enable RDTSCP\": guests' RDTSCP raises #UD though CPUID shows "
 			 "it");
+	u32 l7[4] = {0};
+	cpuid(7, 0, &l7[0], &l7[1], &l7[2], &l7[3]);
+	if ((l7[1] & BIT(10)) && !(proc2_ctls & PROC2_INVPCID))
+		log_warn("vmx: no \"enable INVPCID\": guests' INVPCID raises #UD");
 	if ((proc_ctls & (PROC_CR3_LOAD | PROC_CR3_STORE | PROC_INVLPG | PROC_RDTSC)) && !true_ctls)
 		log_info("vmx: CR3/INVLPG/RDTSC exiting forced on by the CPU; handled as exits");
 	/* CR bits the guest may not set freely: the fixed ones (shown to it through the read

@@ -84,6 +84,7 @@ static const struct vmx_exit exits[VMX_EXIT_MAX] = {
 	[VMX_EXIT_GETSEC] = {exit_virt_insn, EXK_VIRT_INSN, NULL},
 	[VMX_EXIT_HLT] = {exit_hlt, EXK_HLT, NULL},
 	[VMX_EXIT_INVD] = {exit_ignore, EXK_OTHER, NULL},
+	[VMX_EXIT_RDPMC] = {exit_rdpmc, EXK_OTHER, NULL},
 	[VMX_EXIT_VMCALL] = {exit_hypercall, EXK_HYPERCALL, NULL},
 	[VMX_EXIT_VMCLEAR] = {exit_virt_insn, EXK_VIRT_INSN, NULL},
 	[VMX_EXIT_VMLAUNCH] = {exit_virt_insn, EXK_VIRT_INSN, NULL},

@@ -1,7 +1,7 @@
 /* MSRs as keel presents them (README "MSR policy"): the allowed ones read without a fault and
  * hold keel's values; any other MSR, read or written, raises #GP; EFER hides SVME and refuses
  * reserved bits; PAT takes only valid memory types; APIC_BASE cannot move. */
-#include "rt/trap.h"
+#include "rt/msr.h"
 
 #define GP	       13
 #define MSR_TSC	       0x10u
@@ -16,21 +16,6 @@
 #define EFER_LMA       (1ull << 10)
 #define EFER_SVME      (1ull << 12)
 #define APIC_BASE_BOOT 0xfee00900ull /* 0xfee00000, enabled (bit 11), BSP (bit 8) */
-
-/* rdmsr; returns the vector it raised or TRAP_NONE. */
-static u32 rdmsr_try(u32 msr, u64 *val)
-{
-	u32 lo = 0, hi = 0;
-	u32 vec = TRAP_TRY("rdmsr", : "+a"(lo), "+d"(hi) : "c"(msr));
-	*val = (u64)hi << 32 | lo;
-	return vec;
-}
-
-/* wrmsr; returns the vector it raised or TRAP_NONE. */
-static u32 wrmsr_try(u32 msr, u64 val)
-{
-	return TRAP_TRY("wrmsr", : : "c"(msr), "a"((u32)val), "d"((u32)(val >> 32)));
-}
 
 static u64 rd(u32 msr)
 {
@@ -57,8 +42,8 @@ static void readable(void)
 	check(rd(MSR_APIC_BASE) == APIC_BASE_BOOT, "APIC_BASE 0x%llx = 0xfee00900",
 	      (unsigned long long)rd(MSR_APIC_BASE));
 	check(rd(MSR_FEAT_CTL) == 1, "FEATURE_CONTROL = 1 (locked, VMX off)");
-	check(rd(MSR_MTRRCAP) == 0, "MTRRCAP = 0");
-	check(rd(MSR_MISC_EN) == 1, "MISC_ENABLE = 1");
+	check(rd(MSR_MTRRCAP) == 0x508, "MTRRCAP = 0x508 (8 variable, fixed, WC)");
+	check(rd(MSR_MISC_EN) == 0x1801, "MISC_ENABLE = 0x1801 (fast strings, no BTS, no PEBS)");
 	u64 t0 = rd(MSR_TSC), t1 = rd(MSR_TSC);
 	check(t1 > t0, "TSC MSR advances (%llu, %llu)", (unsigned long long)t0,
 	      (unsigned long long)t1);
@@ -72,7 +57,7 @@ static void unknown(void)
 		0xc0011000, /* an AMD model-specific MSR */
 		0x802,	    /* x2APIC ID: x2APIC is hidden */
 		0x6e0,	    /* TSC_DEADLINE: hidden */
-		0x200,	    /* MTRR PHYSBASE0: MTRRs are hidden */
+		0xc1,	    /* IA32_PMC0: no performance counters */
 		0x480,	    /* VMX_BASIC: VMX is hidden */
 		0xc0010114, /* VM_CR: SVM is hidden */
 		0xc0010117, /* VM_HSAVE_PA */

@@ -144,17 +144,21 @@ static u32 bits(const int *b, size_t n)
 #define BITS(...) bits((const int[]){__VA_ARGS__}, sizeof((int[]){__VA_ARGS__}) / sizeof(int))
 
 /* The allow-lists, written out from the SDM / APM bit names rather than copied from keel. */
-#define L1_ECX_ALLOWED BITS(0, 1, 9, 13, 19, 20, 22, 23, 25, 30) /* SSE3 .. RDRAND */
-#define L1_EDX_ALLOWED BITS(0, 1, 2, 3, 4, 5, 6, 8, 9, 11, 13, 15, 16, 17, 19, 23, 24, 25, 26)
-#define L7_EBX_ALLOWED BITS(0, 3, 7, 8, 9, 19, 20, 23, 29)
-#define L7_EBX_ALWAYS  BITS(1) /* TSC_ADJUST: keel emulates it on any host */
+#define L1_ECX_ALLOWED BITS(0, 1, 9, 13, 17, 19, 20, 22, 23, 25, 30) /* SSE3 .. RDRAND */
+#define L1_EDX_ALLOWED BITS(0, 1, 2, 3, 4, 5, 6, 8, 9, 11, 12, 13, 15, 16, 17, 19, 23, 24, 25, 26)
+#define L7_EBX_ALLOWED BITS(0, 3, 7, 8, 9, 10, 18, 19, 20, 23, 29)
+#define L7_EBX_ALWAYS  BITS(1)		    /* TSC_ADJUST: keel emulates it on any host */
+#define L7_ECX_ALLOWED BITS(2)		    /* UMIP */
+#define L7_EDX_ALLOWED BITS(26, 27, 29, 31) /* SPEC_CTRL, STIBP, ARCH_CAPABILITIES, SSBD */
+#define X8_EBX_ALLOWED BITS(12, 14, 15, 24) /* AMD IBPB, IBRS, STIBP, SSBD */
 /* What follows XSAVE on a host with it (exit/cpuid_xsave.c, test_cpuid_xsave.c): leaf 1 FMA,
  * XSAVE, AVX, F16C (OSXSAVE follows CR4), leaf 7 AVX2, and PKU where the host has it. */
 #define L1_ECX_XSAVE   BITS(12, 26, 28, 29)
 #define L7_EBX_XSAVE   BITS(5)
 #define L7_ECX_PKU     BITS(3)
 #define X1_ECX_ALLOWED BITS(0, 5, 6, 7, 8)
-#define X1_EDX_ALLOWED BITS(0, 1, 2, 3, 4, 5, 6, 8, 9, 11, 13, 15, 16, 17, 20, 23, 24, 26, 27, 29)
+#define X1_EDX_ALLOWED \
+	BITS(0, 1, 2, 3, 4, 5, 6, 8, 9, 11, 12, 13, 15, 16, 17, 20, 23, 24, 26, 27, 29)
 
 #define HYPERVISOR (1u << 31)
 #define HTT	   (1u << 28)
@@ -224,22 +228,22 @@ static void test_leaf1_skylake(void **state)
 		int bit;
 		const char *name;
 	} hidden_ecx[] = {
-		{3, "monitor"},	      {5, "VMX"},      {6, "SMX"},    {17, "PCID"},  {21, "x2APIC"},
-		{24, "TSC-deadline"}, {27, "OSXSAVE"}, {2, "DTES64"}, {4, "DS-CPL"}, {7, "EST"},
-		{8, "TM2"},	      {15, "PDCM"},    {18, "DCA"},
+		{3, "monitor"},	      {5, "VMX"},      {6, "SMX"},    {21, "x2APIC"},
+		{24, "TSC-deadline"}, {27, "OSXSAVE"}, {2, "DTES64"}, {4, "DS-CPL"},
+		{7, "EST"},	      {8, "TM2"},      {15, "PDCM"},  {18, "DCA"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(hidden_ecx); i++)
 		if (r[ECX] & (1u << hidden_ecx[i].bit))
 			fail_msg("leaf 1 ECX shows %s", hidden_ecx[i].name);
 	/* What the host has and keel allows gets through. */
 	assert_int_equal(r[ECX], (0x7ffefbffu & L1_ECX_ALLOWED) | L1_ECX_XSAVE | HYPERVISOR);
-	assert_int_equal(r[ECX], BITS(0, 1, 9, 12, 13, 19, 20, 22, 23, 25, 26, 28, 29, 30, 31));
+	assert_int_equal(r[ECX], BITS(0, 1, 9, 12, 13, 17, 19, 20, 22, 23, 25, 26, 28, 29, 30, 31));
 	static const struct {
 		int bit;
 		const char *name;
 	} hidden_edx[] = {
-		{7, "MCE"},   {12, "MTRR"}, {14, "MCA"}, {18, "PSN"}, {21, "DS"},
-		{22, "ACPI"}, {27, "SS"},   {28, "HTT"}, {29, "TM"},  {31, "PBE"},
+		{7, "MCE"}, {14, "MCA"}, {18, "PSN"}, {21, "DS"},  {22, "ACPI"},
+		{27, "SS"}, {28, "HTT"}, {29, "TM"},  {31, "PBE"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(hidden_edx); i++)
 		if (r[EDX] & (1u << hidden_edx[i].bit))
@@ -316,20 +320,19 @@ static void test_leaf7(void **state)
 	(void)state;
 	cpuid(7, 0);
 	assert_regs(0, (0xd39ffffbu & L7_EBX_ALLOWED) | L7_EBX_ALWAYS | L7_EBX_XSAVE, L7_ECX_PKU,
-		    0);
+		    0x9c000000u & L7_EDX_ALLOWED);
 	static const struct {
 		int bit;
 		const char *name;
 	} hidden[] = {
-		{2, "SGX"},	  {4, "HLE"},	    {10, "INVPCID"},  {11, "RTM"},
-		{12, "RDT-M"},	  {14, "MPX"},	    {16, "AVX512F"},  {17, "AVX512DQ"},
-		{18, "RDSEED"},	  {25, "Intel PT"}, {28, "AVX512CD"}, {30, "AVX512BW"},
-		{31, "AVX512VL"},
+		{2, "SGX"},	  {4, "HLE"},	    {11, "RTM"},      {12, "RDT-M"},
+		{14, "MPX"},	  {16, "AVX512F"},  {17, "AVX512DQ"}, {25, "Intel PT"},
+		{28, "AVX512CD"}, {30, "AVX512BW"}, {31, "AVX512VL"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(hidden); i++)
 		if (r[EBX] & (1u << hidden[i].bit))
 			fail_msg("leaf 7 EBX shows %s", hidden[i].name);
-	static const int kept[] = {0, 3, 7, 8, 9, 19, 20, 23}; /* FSGSBASE BMI1 SMEP BMI2 ... */
+	static const int kept[] = {0, 3, 7, 8, 9, 10, 18, 19, 20, 23}; /* FSGSBASE BMI1 SMEP ... */
 	for (size_t i = 0; i < ARRAY_SIZE(kept); i++)
 		assert_true(r[EBX] & (1u << kept[i]));
 	assert_zero(7, 1);
@@ -340,11 +343,13 @@ static void test_leaf7_masking(void **state)
 {
 	(void)state;
 	cpuid(7, 0);
-	assert_regs(0, L7_EBX_ALLOWED | L7_EBX_ALWAYS | L7_EBX_XSAVE, L7_ECX_PKU, 0); /* no EDX */
+	assert_regs(0, L7_EBX_ALLOWED | L7_EBX_ALWAYS | L7_EBX_XSAVE, L7_ECX_ALLOWED | L7_ECX_PKU,
+		    L7_EDX_ALLOWED);
 	assert_zero(7, 1);
 	use_host(zen2, ARRAY_SIZE(zen2), 0);
 	cpuid(7, 0);
-	assert_regs(0, (0x219c91a9u & L7_EBX_ALLOWED) | L7_EBX_ALWAYS | L7_EBX_XSAVE, 0, 0);
+	assert_regs(0, (0x219c91a9u & L7_EBX_ALLOWED) | L7_EBX_ALWAYS | L7_EBX_XSAVE, L7_ECX_ALLOWED,
+		    0);
 	assert_true(r[EBX] & (1u << 29)); /* SHA, which Zen 2 has */
 	assert_true(r[EBX] & (1u << 1));  /* TSC_ADJUST, which it lacks: keel's own */
 }
@@ -496,7 +501,8 @@ static void test_beyond_host_max(void **state)
 	};
 	use_host(small, ARRAY_SIZE(small), 0xffffffff);
 	cpuid(7, 0);
-	assert_regs(0, L7_EBX_ALLOWED | L7_EBX_ALWAYS | L7_EBX_XSAVE, L7_ECX_PKU, 0); /* present */
+	assert_regs(0, L7_EBX_ALLOWED | L7_EBX_ALWAYS | L7_EBX_XSAVE, L7_ECX_ALLOWED | L7_ECX_PKU,
+		    L7_EDX_ALLOWED); /* present */
 	assert_zero(0x10, 0);
 	assert_zero(0xe, 0);
 	cpuid(0x80000000, 0);
@@ -643,7 +649,7 @@ static void test_ext1_zen2(void **state)
 	assert_true(r[EDX] & (1u << 11));  /* SYSCALL */
 	assert_true(r[EDX] & (1u << 20));  /* NX */
 	assert_true(r[EDX] & (1u << 29));  /* long mode */
-	assert_false(r[EDX] & (1u << 12)); /* MTRR */
+	assert_true(r[EDX] & (1u << 12));  /* MTRR: keel emulates them */
 	assert_false(r[EDX] & (1u << 7));  /* MCE */
 	assert_false(r[EDX] & (1u << 14)); /* MCA */
 	assert_false(r[EDX] & (1u << 22)); /* MmxExt */
@@ -696,7 +702,7 @@ static void test_ext_other(void **state)
 	assert_regs(0, 0, 0, 0x100); /* not the host's power bits */
 	ctx.ncpus = 16;
 	cpuid(0x80000008, 0);
-	assert_regs(0x3030, 0, 15, 0); /* not the host's 128 threads or its IBPB bits */
+	assert_regs(0x3030, 0x010cf757u & X8_EBX_ALLOWED, 15, 0); /* not its 128 threads */
 	ctx.ncpus = 1;
 	cpuid(0x80000008, 0);
 	assert_int_equal(r[ECX], 0);
@@ -705,7 +711,7 @@ static void test_ext_other(void **state)
 	cpuid(0x80000007, 0);
 	assert_regs(0, 0, 0, 0x100);
 	cpuid(0x80000008, 0);
-	assert_regs(0xffff, 0, 0, 0);
+	assert_regs(0xffff, X8_EBX_ALLOWED, 0, 0);
 }
 
 static void test_svm_and_unknown_leaves(void **state)
@@ -735,13 +741,13 @@ static void test_cr4_allowed(void **state)
 {
 	(void)state;
 	u64 m = cpuid_cr4_allowed(&ctx);
-	/* VME PVI TSD DE PSE PAE PGE PCE OSFXSR OSXMMEXCPT FSGSBASE OSXSAVE SMEP SMAP PKE (SDM
-	 * 2.5) */
+	/* VME PVI TSD DE PSE PAE PGE PCE OSFXSR OSXMMEXCPT UMIP FSGSBASE PCIDE OSXSAVE SMEP SMAP PKE
+	 * (SDM 2.5) */
 	u64 want = BIT(0) | BIT(1) | BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(7) | BIT(8) | BIT(9) |
-		   BIT(10) | BIT(16) | BIT(18) | BIT(20) | BIT(21) | BIT(22);
+		   BIT(10) | BIT(11) | BIT(16) | BIT(17) | BIT(18) | BIT(20) | BIT(21) | BIT(22);
 	assert_int_equal(m, want);
-	/* never MCE, UMIP, LA57, VMXE, SMXE, PCIDE */
-	assert_false(m & (BIT(6) | BIT(11) | BIT(12) | BIT(13) | BIT(14) | BIT(17)));
+	/* never MCE, LA57, VMXE, SMXE */
+	assert_false(m & (BIT(6) | BIT(12) | BIT(13) | BIT(14)));
 }
 
 #define T(f, s) cmocka_unit_test_setup(f, s)

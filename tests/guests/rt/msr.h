@@ -1,0 +1,22 @@
+/* RDMSR and WRMSR that report the exception they raise, for the guests that probe MSRs. */
+#ifndef GUEST_MSR_H
+#define GUEST_MSR_H
+
+#include "trap.h"
+
+/* rdmsr into *val (0 if it faulted); the vector it raised or TRAP_NONE. */
+static inline u32 rdmsr_try(u32 msr, u64 *val)
+{
+	u32 lo = 0, hi = 0;
+	u32 vec = TRAP_TRY("rdmsr", : "+a"(lo), "+d"(hi) : "c"(msr));
+	*val = (u64)hi << 32 | lo;
+	return vec;
+}
+
+/* wrmsr; the vector it raised or TRAP_NONE. */
+static inline u32 wrmsr_try(u32 msr, u64 val)
+{
+	return TRAP_TRY("wrmsr", : : "c"(msr), "a"((u32)val), "d"((u32)(val >> 32)));
+}
+
+#endif
