@@ -348,8 +348,8 @@ static void test_leaf7_masking(void **state)
 	assert_zero(7, 1);
 	use_host(zen2, ARRAY_SIZE(zen2), 0);
 	cpuid(7, 0);
-	assert_regs(0, (0x219c91a9u & L7_EBX_ALLOWED) | L7_EBX_ALWAYS | L7_EBX_XSAVE, L7_ECX_ALLOWED,
-		    0);
+	assert_regs(0, (0x219c91a9u & L7_EBX_ALLOWED) | L7_EBX_ALWAYS | L7_EBX_XSAVE,
+		    L7_ECX_ALLOWED, 0);
 	assert_true(r[EBX] & (1u << 29)); /* SHA, which Zen 2 has */
 	assert_true(r[EBX] & (1u << 1));  /* TSC_ADJUST, which it lacks: keel's own */
 }
