@@ -75,6 +75,7 @@ void cpufeat_detect(void)
 	if (f->hypervisor) {
 		cpuid(0x40000000, 0, &a, &b, &c, &d);
 		regs_str(f->hv_sig, b, c, d);
+		f->qemu_tcg = !strcmp(f->hv_sig, "TCGTCGTCGTCG");
 	}
 
 	cpuid(0x80000000, 0, &a, &b, &c, &d);

@@ -15,6 +15,7 @@ struct cpu_features {
 	u32 phys_bits;
 	bool nx, x2apic, pdpe1gb, invariant_tsc, tsc_deadline, hypervisor, xsave, rdtscp;
 	char hv_sig[13];
+	bool qemu_tcg; /* under QEMU's TCG ("TCGTCGTCGTCG"): its AMD-V has a quirk keel avoids */
 	/* VT-x (SDM vol. 3 ch. 24, appendix A) */
 	bool vmx, vmx_locked_off, vmx_ept, vmx_ug, vmx_vpid, vmx_true_ctls, vmx_ept_2m, vmx_ept_wb;
 	bool vmx_ept_4level, vmx_preempt_timer;

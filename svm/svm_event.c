@@ -5,6 +5,9 @@
  * AMD-V without vNMI keeps no NMI blocking for an injected NMI: keel does, from the injection
  * to the handler's IRET (APM 15.9 IRET intercept), as the CPU would (APM 8.2.3, SDM 6.7.1). */
 #include "svm/svm.h"
+#include "drivers/cpufeat.h"
+#include "drivers/lapic.h"
+#include "kernel/trap.h"
 #include "kernel/x86.h"
 
 /* An NMI is being injected: NMIs stay blocked until its handler's IRET has run. */
@@ -23,6 +26,18 @@ void svm_nmi_reset(struct vcpu *v)
 	s->vmcb->intercept1 &= ~(u32)SVM_I1_IRET;
 }
 
+/* QEMU's TCG (10.0) delivers an injected external interrupt inside VMRUN but also leaves it as
+ * its CPU's pending exception, and delivers it a second time, inside the handler and with
+ * interrupts off, when its round-robin loop next stops that CPU before the guest exits (a Linux
+ * guest then deadlocks on its IRQ descriptor's lock, or faults with the user's GS base: README
+ * "QEMU's TCG delivers an injected interrupt twice"). Any exit clears it: a host interrupt
+ * pending at VMRUN makes the guest exit right after the delivery, before running its handler. */
+static void tcg_exit_after_delivery(const struct vevent *ev)
+{
+	if (cpu_feat.qemu_tcg && ev->type == EVENT_EXT_INTR)
+		lapic_send_ipi(lapic_id(), ICR_FIXED | VEC_IPI);
+}
+
 /* Write the pending event into EVENTINJ (APM 15.20). */
 void svm_inject(struct vcpu *v, struct vmcb *b)
 {
@@ -31,6 +46,7 @@ void svm_inject(struct vcpu *v, struct vmcb *b)
 	const struct vevent *ev = &v->event;
 	if (ev->type == EVENT_NMI)
 		nmi_mask(v, b);
+	tcg_exit_after_delivery(ev);
 	b->eventinj = ev->vector | (u64)ev->type << 8 | EVENT_VALID |
 		      (ev->has_error ? EVENT_HAS_ERROR | (u64)ev->error << 32 : 0);
 	v->event.pending = false;
