@@ -9,12 +9,14 @@
 #include "kernel/x86.h"
 
 /* Leaf 1 ECX: SSE3, PCLMULQDQ, SSSE3, CX16, SSE4.1, SSE4.2, MOVBE, POPCNT, AES, RDRAND.
- * Hidden: VMX (5), SMX (6), x2APIC (21), TSC-deadline (24), XSAVE/OSXSAVE (26, 27), AVX (28),
+ * Hidden: VMX (5), SMX (6), XSAVE/OSXSAVE (26, 27), AVX (28),
  * F16C (29), FMA (12), monitor (3), PCID (17), DCA, PDCM, thermal and debug-store bits. */
 #define L1_ECX                                                                                  \
 	(BIT(0) | BIT(1) | BIT(9) | BIT(13) | BIT(19) | BIT(20) | BIT(22) | BIT(23) | BIT(25) | \
 	 BIT(30))
 #define L1_ECX_HYPERVISOR BIT(31)
+/* x2APIC (21) and TSC-deadline (24): the virtual local APIC's, on any host (vdev/vlapic*.c). */
+#define L1_ECX_LAPIC (BIT(21) | BIT(24))
 /* Leaf 1 EDX: FPU VME DE PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT PSE36 CLFSH MMX FXSR SSE
  * SSE2. Hidden: MCE/MCA (7, 14), MTRR (12), DS, ACPI, SS, TM, PBE. HTT (28) is set for SMP. */
 #define L1_EDX                                                                                     \
@@ -77,7 +79,7 @@ static void basic(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 	case 1:
 		r[0] = h[0];
 		r[1] = (c->vcpu_id << 24) | (MAX(c->ncpus, 1u) << 16) | (h[1] & 0xff00);
-		r[2] = (h[2] & L1_ECX) | L1_ECX_HYPERVISOR;
+		r[2] = (h[2] & L1_ECX) | L1_ECX_HYPERVISOR | L1_ECX_LAPIC;
 		r[3] = (h[3] & L1_EDX) | (c->ncpus > 1 ? L1_EDX_HTT : 0);
 		return;
 	case 2:

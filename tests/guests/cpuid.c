@@ -1,6 +1,6 @@
 /* CPUID as keel presents it (README "CPUID policy"): the hypervisor bit, keel's signature and
- * TSC-frequency leaf; VMX, SVM, XSAVE (and AVX, leaf 0xD), x2APIC, TSC-deadline, MTRR, MCE and
- * MCA hidden; the topology and the APIC ID agreeing with fw_cfg's vCPU count and the LAPIC. */
+ * TSC-frequency leaf; x2APIC and TSC-deadline offered; VMX, SVM, XSAVE (and AVX, leaf 0xD),
+ * MTRR, MCE and MCA hidden; the topology and the APIC ID agreeing with fw_cfg's vCPU count and the LAPIC. */
 #include "rt/rt.h"
 
 #define BIT(n)	   (1u << (n))
@@ -27,8 +27,8 @@ static void hidden(void)
 	check(!(ecx & BIT(26)), "leaf 1 ECX[26]: XSAVE hidden");
 	check(!(ecx & BIT(27)), "leaf 1 ECX[27]: OSXSAVE hidden");
 	check(!(ecx & BIT(28)), "leaf 1 ECX[28]: AVX hidden");
-	check(!(ecx & BIT(21)), "leaf 1 ECX[21]: x2APIC hidden");
-	check(!(ecx & BIT(24)), "leaf 1 ECX[24]: TSC-deadline hidden");
+	check(ecx & BIT(21), "leaf 1 ECX[21]: x2APIC offered");
+	check(ecx & BIT(24), "leaf 1 ECX[24]: TSC-deadline offered");
 	check(!(edx & BIT(12)), "leaf 1 EDX[12]: MTRR hidden");
 	check(!(edx & BIT(7)), "leaf 1 EDX[7]: MCE hidden");
 	check(!(edx & BIT(14)), "leaf 1 EDX[14]: MCA hidden");

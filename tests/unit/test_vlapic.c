@@ -121,7 +121,7 @@ static void test_save_load(void **state)
 	busy();
 	u64 len = fake_save_load(vlapic_save, vlapic_load, &vm->dev->lapic[0], rec, watch, fresh,
 				 5000);
-	assert_int_equal(len, 16 + 176);
+	assert_int_equal(len, 16 + 192);
 	assert_string_equal(vlapic_load(vm, &vm->dev->lapic[2], fake_now, rec, len),
 			    "no vCPU for this local APIC");
 }
