@@ -320,7 +320,8 @@ void vlapic_reg_set(struct vcpu *v, struct vlapic *l, u32 off, u32 x)
 	switch (off) {
 	case LAPIC_TPR:
 		l->tpr = x & 0xff;
-		vcpu_irq_notify(v); /* a lower TPR may unblock a request */
+		vcpu_set(v, VREG_CR8, l->tpr >> 4); /* where a CR8 read does not exit (TCG) */
+		vcpu_irq_notify(v);		    /* a lower TPR may unblock a request */
 		break;
 	case LAPIC_EOI:
 		eoi(v, l);

@@ -49,9 +49,10 @@ int vlapic_set_base(struct vcpu *v, u64 val)
 	if ((u32)to == from)
 		return 0;
 	dev_lock(v->vm); /* against vlapic_timer_fire on another CPU */
-	if (to == VLAPIC_DISABLED)
+	if (to == VLAPIC_DISABLED) {
 		vlapic_power_on(v, l, VLAPIC_DISABLED);
-	else
+		vcpu_set(v, VREG_CR8, 0); /* TPR 0, where a CR8 read does not exit */
+	} else
 		__atomic_store_n(&l->mode, (u32)to, __ATOMIC_RELEASE);
 	dev_unlock(v->vm);
 	vcpu_irq_notify(v); /* the PIC's virtual wire may have changed */
