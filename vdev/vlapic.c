@@ -181,38 +181,62 @@ static bool matches(struct vcpu *t, u32 dest, bool logical, bool x2)
 	return (ldr >> 4) == (dest >> 4) && (ldr & dest & 0xf); /* cluster model */
 }
 
+/* INIT (11.4.7.3): t's APIC as at power-on but for its ID; IA32_APIC_BASE, and so the mode,
+ * is kept (11.12.5.1: x2APIC mode survives INIT). From the sender's CPU, under the lock its
+ * timer takes; t stops for a SIPI. */
+static void init_reset(struct vcpu *t)
+{
+	struct vlapic *l = lapic(t);
+	dev_lock(t->vm);
+	vlapic_power_on(t, l, l->mode);
+	dev_unlock(t->vm);
+	vcpu_init_signal(t);
+}
+
 /* Deliver one IPI's message to t (11.6.1: delivery modes). */
 static void ipi_to(struct vcpu *t, u32 lo)
 {
 	switch ((lo >> 8) & 7) {
 	case 0: /* fixed */
-	case 1: /* lowest priority: the matching vCPUs all get it */
-		request(t, (u8)lo, false);
-		break;
+	case 1: /* lowest priority: vlapic_ipi picked t */ request(t, (u8)lo, false); break;
 	case 4: vcpu_nmi(t); break;
 	case 5:
 		if (lo & BIT(14)) /* INIT de-assert (level 0) does nothing */
-			vcpu_init_signal(t);
+			init_reset(t);
 		break;
 	case 6: vcpu_sipi(t, (u8)lo); break;
 	default: break; /* SMI, ExtINT and reserved modes: not delivered */
 	}
 }
 
+/* Is t among the IPI's destinations? */
+static bool ipi_dest(struct vcpu *from, struct vcpu *t, u32 lo, u32 dest, bool x2)
+{
+	switch ((lo >> 18) & 3) {
+	case 0: return matches(t, dest, lo & BIT(11), x2);
+	case 1: return t == from;
+	case 2: return lapic(t)->mode != VLAPIC_DISABLED;
+	default: return t != from && lapic(t)->mode != VLAPIC_DISABLED;
+	}
+}
+
+/* Lowest priority goes to one destination only: the one with the lowest TPR, the first of
+ * equals (11.6.2.4: the arbitration among equals is the platform's choice). */
 void vlapic_ipi(struct vcpu *from, u32 lo, u32 dest, bool x2)
 {
-	u32 shorthand = (lo >> 18) & 3;
-	bool logical = lo & BIT(11);
 	struct vm *vm = from->vm;
+	struct vcpu *lowest = NULL;
 	for (u32 i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *t = vm->vcpu[i];
-		bool to = shorthand == 0   ? matches(t, dest, logical, x2)
-			  : shorthand == 1 ? t == from
-			  : shorthand == 2 ? true
-					   : t != from;
-		if (to && lapic(t)->mode != VLAPIC_DISABLED)
+		if (!ipi_dest(from, t, lo, dest, x2))
+			continue;
+		if (((lo >> 8) & 7) != 1)
 			ipi_to(t, lo);
+		else if (!lowest || lapic(t)->tpr < lapic(lowest)->tpr)
+			lowest = t;
 	}
+	if (lowest)
+		ipi_to(lowest, lo);
 }
 
 /* ---- registers ---- */
