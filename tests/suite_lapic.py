@@ -24,3 +24,9 @@ def define(boot, Fail):
     three('lapic', vm('lapic.elf', 'l64', 'mem=16M'), vm('lapic32.elf', 'l32', 'mem=16M'),
           expect=passed('l64', 'l32') + [r'\[l64\] PASS: x2APIC: deadline fires once',
                                          r'\[l32\] PASS: APIC_BASE EXTD without EN #GP', END0])
+
+    # Three vCPUs on two host CPUs, 64-bit and 32-bit guests side by side.
+    three('lapic-smp', vm('lapic-smp.elf', 's64', 'mem=16M', 'cpus=3'),
+          vm('lapic-smp32.elf', 's32', 'mem=16M', 'cpus=3'), args=('--smp', '2'),
+          expect=passed('s64', 's32') + [r'\[s64\] PASS: after INIT: LDR at power-on',
+                                         r'\[s32\] PASS: x2APIC broadcast 0xffffffff', END0])

@@ -2,7 +2,8 @@
  * trampoline to 0x8000 and sends INIT, then two start-up IPIs with vector 0x08, to an APIC id.
  * The trampoline takes the AP to protected mode and (in the ELF64 build) on to long mode on
  * the BSP's page tables, then to ap_main(), which takes the BSP's GDT, segments and IDT and
- * calls the guest's function. One AP at a time: each start reuses the trampoline and stack. */
+ * calls the guest's function. One start at a time (they share the trampoline); APIC ids 1-3
+ * each have a stack of their own. */
 #include "ap.h"
 #include "apic.h"
 
@@ -16,7 +17,8 @@ static struct {
 	uintptr_t base;
 } __attribute__((packed)) idtr, gdtr;
 static u16 bsp_cs, bsp_ds;
-static u8 ap_stack[8192] __attribute__((aligned(16)));
+#define AP_MAX 4 /* APIC ids 1-3 have their own stacks */
+static u8 ap_stack[AP_MAX][8192] __attribute__((aligned(16)));
 
 /* The trampoline, as a blob the BSP copies to TRAMP: it runs at CS:IP 0800:0000, so every
  * address in it is TRAMP + (label - tramp_start). The BSP fills tr_stack (and in 64-bit mode
@@ -133,7 +135,7 @@ void ap_start(u32 id, void (*fn)(void))
 	__asm__ volatile("mov %%cs, %0; mov %%ds, %1" : "=r"(bsp_cs), "=r"(bsp_ds));
 	memcpy((void *)(uintptr_t)TRAMP, tramp_start,
 	       (size_t)((uintptr_t)tramp_end - (uintptr_t)tramp_start));
-	patch(tr_stack, (uintptr_t)(ap_stack + sizeof(ap_stack)));
+	patch(tr_stack, (uintptr_t)(ap_stack[id % AP_MAX] + sizeof(ap_stack[0])));
 #if defined(__x86_64__)
 	uintptr_t cr3, cr4;
 	u32 lo, hi;

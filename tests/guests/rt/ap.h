@@ -6,8 +6,8 @@
 
 /* Start the vCPU with xAPIC id id by INIT, SIPI, SIPI (the BSP's APIC enabled, in xAPIC mode,
  * after trap_init()): it runs fn() on its own stack with the BSP's GDT, segments, IDT and (in
- * 64-bit mode) page tables. fn must not return. One AP at a time: the next start reuses the
- * trampoline and the stack. */
+ * 64-bit mode) page tables. fn must not return. One start at a time (the trampoline is shared:
+ * wait until the AP runs fn), ids 1-3 (each its own stack; a restart of one reuses its stack). */
 void ap_start(u32 id, void (*fn)(void));
 
 #endif
