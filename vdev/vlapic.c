@@ -210,7 +210,7 @@ static void ipi_to(struct vcpu *t, u32 lo)
 }
 
 /* Is t among the IPI's destinations? */
-static bool ipi_dest(struct vcpu *from, struct vcpu *t, u32 lo, u32 dest, bool x2)
+static bool ipi_dest(const struct vcpu *from, struct vcpu *t, u32 lo, u32 dest, bool x2)
 {
 	switch ((lo >> 18) & 3) {
 	case 0: return matches(t, dest, lo & BIT(11), x2);
