@@ -81,6 +81,7 @@ static void basic(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 		r[1] = (c->vcpu_id << 24) | (MAX(c->ncpus, 1u) << 16) | (h[1] & 0xff00);
 		r[2] = (h[2] & L1_ECX) | L1_ECX_HYPERVISOR | L1_ECX_LAPIC;
 		r[3] = (h[3] & L1_EDX) | (c->ncpus > 1 ? L1_EDX_HTT : 0);
+		r[3] &= c->apic_off ? ~BIT(9) : ~0u; /* no APIC while it is disabled */
 		return;
 	case 2:
 		memcpy(r, h, 16); /* cache descriptors */
@@ -131,7 +132,7 @@ static void extended(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 	case 0x80000001:
 		r[0] = h[0];
 		r[2] = h[2] & X1_ECX;
-		r[3] = h[3] & X1_EDX;
+		r[3] = h[3] & X1_EDX & (c->apic_off ? ~BIT(9) : ~0u); /* as leaf 1 */
 		return;
 	case 0x80000002:
 	case 0x80000003:

@@ -21,6 +21,7 @@ struct cpuid_ctx {
 	u32 vcpu_id; /* the asking vCPU: its initial APIC ID */
 	u64 tsc_khz;
 	u64 lapic_khz; /* the virtual LAPIC timer's frequency */
+	bool apic_off; /* IA32_APIC_BASE.EN clear: the APIC flag reads 0 (SDM 11.4.3) */
 	/* The host's answer for (leaf, sub). */
 	void (*host)(u32 leaf, u32 sub, u32 r[4]);
 };

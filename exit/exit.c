@@ -25,6 +25,7 @@ enum exit_action exit_cpuid(struct vcpu *v, struct vexit *e)
 		.vcpu_id = v->id,
 		.tsc_khz = tsc_khz,
 		.lapic_khz = VLAPIC_KHZ,
+		.apic_off = !(vlapic_base(v) & BIT(11)), /* IA32_APIC_BASE.EN */
 		.host = host_cpuid,
 	};
 	u32 r[4];

@@ -169,6 +169,9 @@ static void disable_checks(void)
 	expect("APIC_BASE EN=0 taken", msr_wr(MSR_APIC_BASE, DISABLED), TRAP_NONE);
 	expect("APIC_BASE reads disabled", msr_rd(MSR_APIC_BASE), DISABLED);
 	expect("disabled: version register does not answer", apic_read(APIC_VER), 0xffffffff);
+	u32 r[4];
+	cpuid(1, 0, r);
+	check(!(r[3] & (1u << 9)), "disabled: CPUID.1:EDX[9] APIC reads 0");
 	apic_write(APIC_TPR, 0x70); /* lost */
 	expect("disabled: x2APIC MSR #GP", msr_rd(X2(APIC_ID)), NONE);
 	expect("disabled -> x2APIC #GP", msr_wr(MSR_APIC_BASE, X2APIC), GP);
@@ -182,6 +185,8 @@ static void disable_checks(void)
 	expect("re-enabled: DFR reset", apic_read(APIC_DFR), 0xffffffff);
 	expect("re-enabled: IRR cleared", apic_read(APIC_IRR + 0x20), 0);
 	expect("re-enabled: APIC ID kept", apic_read(APIC_ID), 0);
+	cpuid(1, 0, r);
+	check(r[3] & (1u << 9), "re-enabled: CPUID.1:EDX[9] APIC back");
 	window();
 	expect("re-enabled: the dropped IPI never arrives", hits, 0);
 }

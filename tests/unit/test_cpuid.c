@@ -260,6 +260,15 @@ static void test_leaf1_masking(void **state)
 	cpuid(1, 0);
 	assert_int_equal(r[EDX], L1_EDX_ALLOWED | HTT);
 	assert_int_equal(r[EBX], 0x0304ff00);
+	/* IA32_APIC_BASE.EN clear: no APIC flag, in leaf 1 or AMD's copy (SDM 11.4.3). */
+	ctx.apic_off = true;
+	cpuid(1, 0);
+	assert_int_equal(r[EDX], (L1_EDX_ALLOWED | HTT) & ~(1u << 9));
+	cpuid(0x80000001, 0);
+	assert_false(r[EDX] & (1u << 9));
+	ctx.apic_off = false;
+	cpuid(0x80000001, 0);
+	assert_true(r[EDX] & (1u << 9));
 }
 
 static void test_leaf1_ebx_and_htt(void **state)
