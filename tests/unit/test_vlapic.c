@@ -300,6 +300,10 @@ static void test_tsc_deadline(void **state)
 	assert_int_equal(x2_wr(0x6e0, 0), 0);
 	assert_int_equal(fake_deadline(0, l, 0), 0);
 	assert_int_equal(x2_wr(0x6e0, at + fake_us(1000)), 0);
+	v->tsc_offset += fake_us(400); /* a TSC write: the deadline is 400 us nearer */
+	vlapic_tsc_changed(v);
+	assert_int_equal(fake_deadline(0, l, fake_now),
+			 at + fake_us(1000) - fake_now - v->tsc_offset);
 	wr(0x320, 0x40); /* one-shot again: disarmed */
 	assert_int_equal(fake_deadline(0, l, 0), 0);
 	assert_int_equal(x2_rd(0x6e0), 0);
