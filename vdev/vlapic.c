@@ -94,7 +94,8 @@ void vlapic_deadline_arm(struct vcpu *v, struct vlapic *l)
 	}
 	u64 now = vclock_now(), guest = now + v->tsc_offset;
 	u64 left = l->deadline > guest ? l->deadline - guest : 0;
-	l->tmr_start = left > ~0ull - now ? ~0ull : MAX(now + left, 1ull);
+	/* years away at most, as a record keeps times (and so never past 2^64) */
+	l->tmr_start = MAX(now + MIN(left, (u64)VREC_TIME_MAX), 1ull);
 	l->tmr_period = 0;
 	vcpu_timer_set(v, l->tmr_start, vlapic_timer_fire, l);
 }

@@ -304,6 +304,9 @@ static void test_tsc_deadline(void **state)
 	vlapic_tsc_changed(v);
 	assert_int_equal(fake_deadline(0, l, fake_now),
 			 at + fake_us(1000) - fake_now - v->tsc_offset);
+	assert_int_equal(x2_wr(0x6e0, ~0ull), 0); /* the end of time: armed, years away */
+	assert_int_equal(fake_deadline(0, l, fake_now), VREC_TIME_MAX);
+	assert_int_equal(x2_rd(0x6e0), ~0ull);
 	wr(0x320, 0x40); /* one-shot again: disarmed */
 	assert_int_equal(fake_deadline(0, l, 0), 0);
 	assert_int_equal(x2_rd(0x6e0), 0);
