@@ -72,10 +72,11 @@ $(BUILD)/unit/%: $(BUILD)/host/tests/unit/%.o $(UNIT_OBJS)
 	@mkdir -p $(dir $@)
 	$(call say,HOSTLD,$@)$(CC) $(HCFLAGS) -o $@ $^ -lcmocka
 
-# The local APIC's test links the real vlapic.c (the others get fakes_vdev.c's vlapic_deliver).
-$(BUILD)/unit/test_vlapic: $(BUILD)/host/vdev/vlapic.o
+# The local APIC's test links the real vlapic*.c (the others get fakes_vdev.c's vlapic_deliver).
+VLAPIC_HOST := $(patsubst %.c,$(BUILD)/host/%.o,$(wildcard vdev/vlapic*.c))
+$(BUILD)/unit/test_vlapic: $(VLAPIC_HOST)
 # The platform's walk links the real table and the local APIC it lists.
-$(BUILD)/unit/test_vdevs: $(BUILD)/host/vdev/vdevs.o $(BUILD)/host/vdev/vlapic.o
+$(BUILD)/unit/test_vdevs: $(BUILD)/host/vdev/vdevs.o $(VLAPIC_HOST)
 
 unit: $(UNIT_TESTS)
 

@@ -9,14 +9,17 @@
 #include "kernel/x86.h"
 
 /* Leaf 1 ECX: SSE3, PCLMULQDQ, SSSE3, CX16, SSE4.1, SSE4.2, MOVBE, POPCNT, AES, RDRAND.
- * XSAVE/OSXSAVE (26, 27), AVX (28), F16C (29), FMA (12): cpuid_xsave.c.
- * Hidden: VMX (5), SMX (6), x2APIC (21), TSC-deadline (24), monitor (3), DCA, PDCM (no PMU:
- * README "MSRs"), thermal and debug-store bits. PCID (17): with the host's, the guest's TLB
- * tags are its own under EPT and NPT. */
+ * XSAVE/OSXSAVE (26, 27), AVX (28), F16C (29), FMA (12): cpuid_xsave.c. x2APIC (21) and
+ * TSC-deadline (24) on any host: the virtual local APIC has them.
+ * Hidden: VMX (5), SMX (6), monitor (3), DCA, PDCM (no PMU: README "MSRs"), thermal and
+ * debug-store bits. PCID (17): with the host's, the guest's TLB tags are its own under EPT and
+ * NPT. */
 #define L1_ECX                                                                                  \
 	(BIT(0) | BIT(1) | BIT(9) | BIT(13) | BIT(19) | BIT(20) | BIT(22) | BIT(23) | BIT(25) | \
 	 BIT(30) | BIT(17))
 #define L1_ECX_HYPERVISOR BIT(31)
+/* x2APIC (21) and TSC-deadline (24): the virtual local APIC's, on any host (vdev/vlapic*.c). */
+#define L1_ECX_LAPIC (BIT(21) | BIT(24))
 /* Leaf 1 EDX: FPU VME DE PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT PSE36 CLFSH MMX FXSR SSE
  * SSE2. Hidden: MCE/MCA (7, 14), DS, ACPI, SS, TM, PBE. HTT (28) is set for SMP; MTRR (12)
  * always (exit/mtrr.c). */
@@ -91,9 +94,10 @@ static void basic(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 	case 1:
 		r[0] = h[0];
 		r[1] = (c->vcpu_id << 24) | (MAX(c->ncpus, 1u) << 16) | (h[1] & 0xff00);
-		r[2] = (h[2] & L1_ECX) | L1_ECX_HYPERVISOR;
+		r[2] = (h[2] & L1_ECX) | L1_ECX_HYPERVISOR | L1_ECX_LAPIC;
 		cpuid_xsave_leaf1(c, h, r);
 		r[3] = (h[3] & L1_EDX) | L1_EDX_MTRR | (c->ncpus > 1 ? L1_EDX_HTT : 0);
+		r[3] &= c->apic_off ? ~BIT(9) : ~0u; /* no APIC while it is disabled */
 		return;
 	case 2:
 		memcpy(r, h, 16); /* cache descriptors */
@@ -149,7 +153,7 @@ static void extended(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 	case 0x80000001:
 		r[0] = h[0];
 		r[2] = h[2] & X1_ECX;
-		r[3] = h[3] & (X1_EDX | L1_EDX_MTRR);
+		r[3] = h[3] & (X1_EDX | L1_EDX_MTRR) & (c->apic_off ? ~BIT(9) : ~0u); /* as leaf 1 */
 		return;
 	case 0x80000002:
 	case 0x80000003:

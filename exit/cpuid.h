@@ -22,6 +22,7 @@ struct cpuid_ctx {
 	u64 tsc_khz;
 	u64 lapic_khz; /* the virtual LAPIC timer's frequency */
 	u64 cr4, xcr0; /* the asking vCPU's (OSXSAVE, OSPKE and leaf 0xD's size follow them) */
+	bool apic_off; /* IA32_APIC_BASE.EN clear: the APIC flag reads 0 (SDM 11.4.3) */
 	/* The host's answer for (leaf, sub). */
 	void (*host)(u32 leaf, u32 sub, u32 r[4]);
 };

@@ -10,8 +10,6 @@
 #include "kernel/x86.h"
 #include "vdev/vlapic.h"
 
-#define LAPIC_TPR 0x80 /* the task-priority register's offset (SDM 10.8.3.1) */
-
 static void host_cpuid(u32 leaf, u32 sub, u32 r[4])
 {
 	cpuid(leaf, sub, &r[0], &r[1], &r[2], &r[3]);
@@ -58,30 +56,16 @@ static bool fetch_mov_cr(struct vcpu *v, struct vexit *e)
 	return true;
 }
 
-/* The vCPU's local APIC TPR, through its register like any access (a VM without one has none). */
-static u32 tpr_read(struct vcpu *v)
-{
-	const struct bus_range *r = bus_find(&v->vm->mmio, VLAPIC_BASE + LAPIC_TPR);
-	return r ? (u32)bus_read(v, r, VLAPIC_BASE + LAPIC_TPR, 4) : 0;
-}
-
-static void tpr_write(struct vcpu *v, u32 tpr)
-{
-	const struct bus_range *r = bus_find(&v->vm->mmio, VLAPIC_BASE + LAPIC_TPR);
-	if (r)
-		bus_write(v, r, VLAPIC_BASE + LAPIC_TPR, 4, tpr);
-}
-
 /* CR8 is TPR[7:4]; a write clears TPR[3:0], and bits 63:4 are reserved (SDM 10.8.6.1). */
 static bool cr8_access(struct vcpu *v, struct vexit *e)
 {
 	if (e->cr.read) {
-		gpr_set(v, e->cr.gpr, (tpr_read(v) >> 4) & 0xf);
+		gpr_set(v, e->cr.gpr, (vlapic_tpr(v) >> 4) & 0xf);
 		return true;
 	}
 	if (e->cr.value >> 4)
 		return false;
-	tpr_write(v, (u32)e->cr.value << 4);
+	vlapic_set_tpr(v, (u32)e->cr.value << 4);
 	vcpu_set(v, VREG_CR8, e->cr.value); /* for a backend that keeps its own copy */
 	return true;
 }

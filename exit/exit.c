@@ -28,6 +28,7 @@ enum exit_action exit_cpuid(struct vcpu *v, struct vexit *e)
 		.lapic_khz = VLAPIC_KHZ,
 		.cr4 = vcpu_get(v, VREG_CR4),
 		.xcr0 = v->xcr0,
+		.apic_off = !(vlapic_base(v) & BIT(11)), /* IA32_APIC_BASE.EN */
 		.host = host_cpuid,
 	};
 	u32 r[4];

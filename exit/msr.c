@@ -7,6 +7,7 @@
 #include "exit/exit.h"
 #include "exit/msr.h"
 #include "kernel/log.h"
+#include "vdev/vlapic.h"
 #include "vm/kvmclock.h"
 #include "vm/vm.h"
 #include "kernel/x86.h"
@@ -61,6 +62,7 @@ static void tsc_move(struct vcpu *v, u64 delta)
 	v->tsc_offset += delta;
 	v->tsc_adjust += delta;
 	kvmclock_tsc_changed(v);
+	vlapic_tsc_changed(v); /* a TSC deadline is in the guest's TSC */
 }
 
 static int wr_tsc(struct vcpu *v, u32 msr, u64 val)
@@ -103,20 +105,19 @@ static int wr_tsc_aux(struct vcpu *v, u32 msr, u64 val)
 	return 0;
 }
 
+/* IA32_APIC_BASE and the mode it sets are the local APIC's (vdev/vlapic_msr.c); the bits
+ * from MAXPHYADDR up are reserved (SDM 11.4.4). */
 static int rd_apic_base(struct vcpu *v, u32 msr, u64 *val)
 {
 	(void)msr;
-	*val = 0xfee00000ull | BIT(11) | (v->id == 0 ? BIT(8) : 0); /* enabled, BSP */
+	*val = vlapic_base(v);
 	return 0;
 }
 
-/* Only the value the guest reads back is accepted: keel's APIC does not move or switch to
- * x2APIC mode (CPUID does not offer it). */
 static int wr_apic_base(struct vcpu *v, u32 msr, u64 val)
 {
-	u64 cur;
-	rd_apic_base(v, msr, &cur);
-	return (val & ~BIT(8)) == (cur & ~BIT(8)) ? 0 : -1;
+	(void)msr;
+	return (val >> cpu_feat.phys_bits) ? -1 : vlapic_set_base(v, val);
 }
 
 static int rd_feature_ctl(struct vcpu *v, u32 msr, u64 *val)
@@ -188,6 +189,7 @@ static const struct msr_rule rules[] = {
 	{MSR_TSC_ADJUST, rd_tsc_adjust, wr_tsc_adjust},
 	{MSR_TSC_AUX, rd_tsc_aux, wr_tsc_aux},
 	{MSR_APIC_BASE, rd_apic_base, wr_apic_base},
+	{MSR_TSC_DEADLINE, vlapic_rdmsr, vlapic_wrmsr},
 	{MSR_FEATURE_CTL, rd_feature_ctl, NULL},
 	{MSR_BIOS_SIGN, rd_zero, wr_ignore},
 	{MSR_MCG_CAP, rd_zero, NULL},
@@ -201,6 +203,8 @@ static const struct msr_rule rules[] = {
 	{MSR_KVM_SYSTEM_TIME_NEW, rd_kvmclock, wr_kvmclock},
 };
 
+static const struct msr_rule x2apic_rule = {0, vlapic_rdmsr, vlapic_wrmsr};
+
 enum exit_action exit_msr(struct vcpu *v, struct vexit *e)
 {
 	u32 msr = (u32)v->regs.gpr[RCX];
@@ -208,6 +212,8 @@ enum exit_action exit_msr(struct vcpu *v, struct vexit *e)
 	for (size_t i = 0; i < ARRAY_SIZE(rules); i++)
 		if (rules[i].msr == msr)
 			r = &rules[i];
+	if (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST)
+		r = &x2apic_rule; /* the x2APIC registers: the local APIC decides */
 	int err = -1;
 	if (e->msr.write) {
 		u64 val = (v->regs.gpr[RDX] << 32) | (u32)v->regs.gpr[RAX];

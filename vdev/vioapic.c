@@ -30,12 +30,17 @@ void vioapic_reset(struct vioapic *io)
 
 /* Does the local APIC of vCPU t accept destination dest? Physical: its APIC ID or the
  * broadcast 0xff. Logical: its LDR against dest in the flat or cluster model (SDM vol. 3
- * 11.6.2.2). */
+ * 11.6.2.2); an APIC in x2APIC mode sees the 8 bits as a logical x2APIC ID of cluster 0
+ * (11.12.10.2). A disabled APIC takes nothing (11.4.3). */
 static bool accepts(const struct vm *vm, u32 t, u32 dest, bool logical)
 {
+	const struct vlapic *l = (const struct vlapic *)vm_device(vm, &vlapic_ops) + t;
+	if (l->mode == VLAPIC_DISABLED)
+		return false;
 	if (!logical)
 		return dest == 0xff || dest == t;
-	const struct vlapic *l = (const struct vlapic *)vm_device(vm, &vlapic_ops) + t;
+	if (l->mode == VLAPIC_X2APIC)
+		return (vlapic_x2_ldr(t) >> 16) == 0 && (dest & vlapic_x2_ldr(t));
 	u32 ldr = l->ldr >> 24;
 	if ((l->dfr >> 28) == 0xf)
 		return (ldr & dest) != 0;

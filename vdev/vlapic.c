@@ -1,43 +1,16 @@
 /* Local APIC, one per vCPU, at 0xfee00000 (SDM vol. 3 ch. 11): interrupt requests and
- * priorities, EOI, the timer (one-shot and periodic, on a 100 MHz clock), and IPIs (fixed,
- * NMI, INIT, start-up) by physical or logical destination or shorthand. It is also the vCPU's
- * interrupt controller for keel (virq_ops), with the PIC behind LINT0 in ExtINT mode. */
-#include "vdev/vlapic.h"
-#include "vdev/vdev.h"
+ * priorities, EOI, the timer (one-shot and periodic on a 100 MHz clock, and TSC-deadline),
+ * and IPIs (fixed, NMI, INIT, start-up) by physical or logical destination or shorthand, in
+ * xAPIC or x2APIC format. Its MSRs and modes are in vlapic_msr.c, its records in
+ * vlapic_rec.c. It is also the vCPU's interrupt controller for keel (virq_ops), with the PIC
+ * behind LINT0 in ExtINT mode. */
+#include "vdev/vlapic_int.h"
 #include "vdev/vioapic.h" /* the interrupt controller: local APICs, I/O APIC and PIC together */
 #include "vdev/vpic.h"
 
-enum {
-	LAPIC_ID = 0x20,
-	LAPIC_VER = 0x30,
-	LAPIC_TPR = 0x80,
-	LAPIC_APR = 0x90,
-	LAPIC_PPR = 0xa0,
-	LAPIC_EOI = 0xb0,
-	LAPIC_LDR = 0xd0,
-	LAPIC_DFR = 0xe0,
-	LAPIC_SVR = 0xf0,
-	LAPIC_ISR = 0x100,
-	LAPIC_TMR = 0x180,
-	LAPIC_IRR = 0x200,
-	LAPIC_ESR = 0x280,
-	LAPIC_CMCI = 0x2f0,
-	LAPIC_ICR_LO = 0x300,
-	LAPIC_ICR_HI = 0x310,
-	LAPIC_LVT0 = 0x320,
-	LAPIC_LVT_END = 0x380,
-	LAPIC_TMR_INIT = 0x380,
-	LAPIC_TMR_CUR = 0x390,
-	LAPIC_TMR_DIV = 0x3e0,
-};
-enum { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR, LVT_CMCI };
-#define LVT_MASKED   BIT(16)
-#define LVT_PERIODIC BIT(17)
-#define SVR_ENABLED  BIT(8)
-
 static struct vlapic *lapic(struct vcpu *v)
 {
-	return (struct vlapic *)vm_device(v->vm, &vlapic_ops) + v->id;
+	return vlapic_of(v);
 }
 
 /* Highest set bit in a 256-bit vector, or -1. */
@@ -69,11 +42,12 @@ static u32 ppr(const struct vlapic *l)
 	return (l->tpr & 0xf0) >= isrv ? l->tpr : isrv;
 }
 
-/* Request vector on v's APIC (a fixed interrupt): accepted only while it is enabled. */
+/* Request vector on v's APIC (a fixed interrupt): accepted only while it is enabled, in
+ * IA32_APIC_BASE (SDM 11.4.3) and in the SVR (11.4.7.2). */
 static void request(struct vcpu *v, u8 vector, bool level)
 {
 	struct vlapic *l = lapic(v);
-	if (!(l->svr & SVR_ENABLED) || vector < 16)
+	if (l->mode == VLAPIC_DISABLED || !(l->svr & SVR_ENABLED) || vector < 16)
 		return;
 	if (level)
 		set_bit(l->tmr, vector);
@@ -96,48 +70,82 @@ static u32 divisor(u32 div)
 	return code == 7 ? 1 : 2u << code;
 }
 
-/* The shortest periodic timer period, as KVM's min_timer_period_us: shorter ones run at it. */
-#define VLAPIC_MIN_PERIOD_US 100
-
-static void timer_fire(struct vcpu *v, void *dev);
 static void timer_fire_locked(struct vcpu *v, void *dev);
 
 static void timer_arm(struct vcpu *v, struct vlapic *l, u64 start)
 {
 	if (!l->tmr_init) {
-		vcpu_timer_set(v, 0, timer_fire, l);
+		vcpu_timer_set(v, 0, vlapic_timer_fire, l);
 		return;
 	}
 	l->tmr_start = start;
 	l->tmr_period = (u64)l->tmr_init * divisor(l->tmr_div) * vclock_khz() / VLAPIC_KHZ;
-	if (l->lvt[LVT_TIMER] & LVT_PERIODIC) /* a guest must not make keel take a tick per us */
+	if (TIMER_MODE(l->lvt[LVT_TIMER]) == TIMER_PERIODIC) /* no tick per us for keel */
 		l->tmr_period = MAX(l->tmr_period, vclock_khz() * VLAPIC_MIN_PERIOD_US / 1000);
-	vcpu_timer_set(v, start + MAX(l->tmr_period, 1ull), timer_fire, l);
+	vcpu_timer_set(v, start + MAX(l->tmr_period, 1ull), vlapic_timer_fire, l);
+}
+
+/* IA32_TSC_DEADLINE counts in the guest's TSC, the host's plus v->tsc_offset (the clock timers
+ * count in is the host's TSC): armed at the host time the guest's TSC reaches it, at once if
+ * it has. tmr_start holds that host time (for a record); tmr_period stays 0. */
+void vlapic_deadline_arm(struct vcpu *v, struct vlapic *l)
+{
+	if (!l->deadline) {
+		vcpu_timer_set(v, 0, vlapic_timer_fire, l);
+		return;
+	}
+	u64 now = vclock_now(), guest = now + v->tsc_offset;
+	u64 left = l->deadline > guest ? l->deadline - guest : 0;
+	/* years away at most, as a record keeps times (and so never past 2^64) */
+	l->tmr_start = MAX(now + MIN(left, (u64)VREC_TIME_MAX), 1ull);
+	l->tmr_period = 0;
+	vcpu_timer_set(v, l->tmr_start, vlapic_timer_fire, l);
 }
 
 /* The timer's state is per vCPU, but the timer may fire on the home CPU of a halted vCPU
  * that has just been woken and runs elsewhere: firing and the guest's writes to the timer
  * registers hold the VM's device lock. */
-static void timer_fire(struct vcpu *v, void *dev)
+void vlapic_timer_fire(struct vcpu *v, void *dev)
 {
 	dev_lock(v->vm);
 	timer_fire_locked(v, dev);
 	dev_unlock(v->vm);
 }
 
+/* A TSC deadline fires once and then reads 0 (SDM 11.5.4.1); a count fires at 0 and, if
+ * periodic, reloads. */
 static void timer_fire_locked(struct vcpu *v, void *dev)
 {
 	struct vlapic *l = dev;
-	u32 lvt = l->lvt[LVT_TIMER];
+	u32 lvt = l->lvt[LVT_TIMER], mode = TIMER_MODE(lvt);
+	if (mode == TIMER_DEADLINE && !l->deadline)
+		return; /* disarmed meanwhile */
 	if (!(lvt & LVT_MASKED))
 		request(v, (u8)lvt, false);
-	if (lvt & LVT_PERIODIC) {
+	if (mode == TIMER_DEADLINE) {
+		l->deadline = 0;
+	} else if (mode == TIMER_PERIODIC) {
 		/* Next period from the previous one; if the vCPU fell far behind, from now. */
 		u64 now = vclock_now(), next = l->tmr_start + l->tmr_period;
 		timer_arm(v, l, (s64)(next + l->tmr_period - now) > 0 ? next : now);
 	} else {
 		l->tmr_init = 0; /* one-shot: done; the current count reads 0 */
 	}
+}
+
+/* A write of the LVT timer entry: moving into or out of TSC-deadline mode disarms the timer
+ * (SDM 11.5.4.1), and the count or deadline of the old mode is dropped. */
+static void lvt_timer_write(struct vcpu *v, struct vlapic *l, u32 x)
+{
+	dev_lock(v->vm);
+	bool was = TIMER_MODE(l->lvt[LVT_TIMER]) == TIMER_DEADLINE;
+	l->lvt[LVT_TIMER] = x;
+	if (was != (TIMER_MODE(x) == TIMER_DEADLINE)) {
+		l->tmr_init = 0;
+		l->deadline = 0;
+		vcpu_timer_set(v, 0, vlapic_timer_fire, l);
+	}
+	dev_unlock(v->vm);
 }
 
 static u32 timer_current(const struct vlapic *l)
@@ -152,44 +160,86 @@ static u32 timer_current(const struct vlapic *l)
 
 /* ---- IPIs (11.6) ---- */
 
-static bool matches(struct vcpu *t, u32 dest, bool logical)
+/* Does t's APIC accept dest? Physical: its ID or the broadcast (all ones in the sender's
+ * format). Logical in xAPIC mode: its LDR in the flat or cluster model (11.6.2.2); in x2APIC
+ * mode: cluster and bit of its derived logical ID (11.12.10.2). A logical destination is in
+ * one mode's format: the other mode's APICs do not take it. A disabled APIC takes nothing. */
+static bool matches(struct vcpu *t, u32 dest, bool logical, bool x2)
 {
 	const struct vlapic *l = lapic(t);
+	u32 all = x2 ? 0xffffffffu : 0xffu;
+	if (l->mode == VLAPIC_DISABLED)
+		return false;
 	if (!logical)
-		return dest == 0xff || dest == t->id;
+		return dest == all || dest == t->id;
+	if (x2 != (l->mode == VLAPIC_X2APIC))
+		return false;
+	if (x2) {
+		u32 ldr = vlapic_x2_ldr(t->id);
+		return dest == all || ((dest >> 16) == (ldr >> 16) && (dest & ldr & 0xffff));
+	}
 	u32 ldr = l->ldr >> 24;
 	if ((l->dfr >> 28) == 0xf) /* flat model */
 		return (ldr & dest) != 0;
 	return (ldr >> 4) == (dest >> 4) && (ldr & dest & 0xf); /* cluster model */
 }
 
-static void send_ipi(struct vcpu *from, u32 lo, u32 hi)
+/* INIT (11.4.7.3): t's APIC as at power-on but for its ID; IA32_APIC_BASE, and so the mode,
+ * is kept (11.12.5.1: x2APIC mode survives INIT). From the sender's CPU, under the lock its
+ * timer takes; t stops for a SIPI. */
+static void init_reset(struct vcpu *t)
 {
-	u32 mode = (lo >> 8) & 7, shorthand = (lo >> 18) & 3, dest = hi >> 24;
-	bool logical = lo & BIT(11), assert = lo & BIT(14);
+	struct vlapic *l = lapic(t);
+	dev_lock(t->vm);
+	vlapic_power_on(t, l, l->mode);
+	dev_unlock(t->vm);
+	vcpu_init_signal(t);
+}
+
+/* Deliver one IPI's message to t (11.6.1: delivery modes). */
+static void ipi_to(struct vcpu *t, u32 lo)
+{
+	switch ((lo >> 8) & 7) {
+	case 0: /* fixed */
+	case 1: /* lowest priority: vlapic_ipi picked t */ request(t, (u8)lo, false); break;
+	case 4: vcpu_nmi(t); break;
+	case 5:
+		if (lo & BIT(14)) /* INIT de-assert (level 0) does nothing */
+			init_reset(t);
+		break;
+	case 6: vcpu_sipi(t, (u8)lo); break;
+	default: break; /* SMI, ExtINT and reserved modes: not delivered */
+	}
+}
+
+/* Is t among the IPI's destinations? */
+static bool ipi_dest(const struct vcpu *from, struct vcpu *t, u32 lo, u32 dest, bool x2)
+{
+	switch ((lo >> 18) & 3) {
+	case 0: return matches(t, dest, lo & BIT(11), x2);
+	case 1: return t == from;
+	case 2: return lapic(t)->mode != VLAPIC_DISABLED;
+	default: return t != from && lapic(t)->mode != VLAPIC_DISABLED;
+	}
+}
+
+/* Lowest priority goes to one destination only: the one with the lowest TPR, the first of
+ * equals (11.6.2.4: the arbitration among equals is the platform's choice). */
+void vlapic_ipi(struct vcpu *from, u32 lo, u32 dest, bool x2)
+{
 	struct vm *vm = from->vm;
+	struct vcpu *lowest = NULL;
 	for (u32 i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *t = vm->vcpu[i];
-		bool to = shorthand == 0   ? matches(t, dest, logical)
-			  : shorthand == 1 ? t == from
-			  : shorthand == 2 ? true
-					   : t != from;
-		if (!to)
+		if (!ipi_dest(from, t, lo, dest, x2))
 			continue;
-		switch (mode) {
-		case 0: /* fixed */
-		case 1: /* lowest priority: the matching vCPUs all get it */
-			request(t, (u8)lo, false);
-			break;
-		case 4: vcpu_nmi(t); break;
-		case 5:
-			if (assert) /* INIT de-assert (level 0) does nothing */
-				vcpu_init_signal(t);
-			break;
-		case 6: vcpu_sipi(t, (u8)lo); break;
-		default: break;
-		}
+		if (((lo >> 8) & 7) != 1)
+			ipi_to(t, lo);
+		else if (!lowest || lapic(t)->tpr < lapic(lowest)->tpr)
+			lowest = t;
 	}
+	if (lowest)
+		ipi_to(lowest, lo);
 }
 
 /* ---- registers ---- */
@@ -199,6 +249,17 @@ static u32 *lvt_reg(struct vlapic *l, u64 off)
 	if (off >= LAPIC_LVT0 && off < LAPIC_LVT_END)
 		return &l->lvt[(off - LAPIC_LVT0) >> 4];
 	return off == LAPIC_CMCI ? &l->lvt[LVT_CMCI] : NULL;
+}
+
+u32 vlapic_lvt_bits(int i)
+{
+	switch (i) {
+	case LVT_TIMER: return 0x700ff; /* vector, mask, mode (18:17) */
+	case LVT_LINT0:
+	case LVT_LINT1: return 0x1a7ff; /* and delivery mode, polarity, trigger */
+	case LVT_ERROR: return 0x100ff;
+	default: return 0x107ff; /* thermal, perf, CMCI: vector, delivery mode, mask */
+	}
 }
 
 static void eoi(struct vcpu *v, struct vlapic *l)
@@ -214,13 +275,9 @@ static void eoi(struct vcpu *v, struct vlapic *l)
 	}
 }
 
-static u64 vlapic_read(struct vcpu *v, void *dev, u64 addr, u8 size)
+u32 vlapic_reg(struct vcpu *v, struct vlapic *l, u32 off)
 {
-	struct vlapic *l = (struct vlapic *)dev + v->id;
-	u64 off = addr - VLAPIC_BASE;
-	(void)size;
-	if (off & 0xf)
-		return 0;
+	bool x2 = l->mode == VLAPIC_X2APIC;
 	u32 *r = lvt_reg(l, off);
 	if (r)
 		return *r;
@@ -229,11 +286,11 @@ static u64 vlapic_read(struct vcpu *v, void *dev, u64 addr, u8 size)
 		return __atomic_load_n(&bits[(off & 0x7f) >> 4], __ATOMIC_ACQUIRE);
 	}
 	switch (off) {
-	case LAPIC_ID: return (u64)v->id << 24;
-	case LAPIC_VER: return 0x00050014; /* version 0x14, 6 LVT entries */
+	case LAPIC_ID: return x2 ? v->id : v->id << 24; /* 32-bit x2APIC ID (11.12.5.1) */
+	case LAPIC_VER: return 0x00050014;		/* version 0x14, 6 LVT entries */
 	case LAPIC_TPR: return l->tpr;
 	case LAPIC_PPR: return ppr(l);
-	case LAPIC_LDR: return l->ldr;
+	case LAPIC_LDR: return x2 ? vlapic_x2_ldr(v->id) : l->ldr;
 	case LAPIC_DFR: return l->dfr;
 	case LAPIC_SVR: return l->svr;
 	case LAPIC_ESR: return l->esr;
@@ -246,24 +303,52 @@ static u64 vlapic_read(struct vcpu *v, void *dev, u64 addr, u8 size)
 	}
 }
 
-static void vlapic_write(struct vcpu *v, void *dev, u64 addr, u8 size, u64 val)
+/* Every LVT keeps only its own bits, and stays masked while the SVR's software enable is
+ * clear (11.4.7.2); the timer's entry may change its mode. */
+static void lvt_write(struct vcpu *v, struct vlapic *l, u32 *r, u32 x)
 {
-	struct vlapic *l = (struct vlapic *)dev + v->id;
-	u64 off = addr - VLAPIC_BASE;
-	u32 x = (u32)val;
-	(void)size;
-	if (off & 0xf)
-		return; /* registers sit at 16-byte boundaries: anything else writes nothing */
+	int i = (int)(r - l->lvt);
+	x &= vlapic_lvt_bits(i);
+	if (!(l->svr & SVR_ENABLED))
+		x |= LVT_MASKED;
+	if (i == LVT_TIMER)
+		lvt_timer_write(v, l, x);
+	else
+		*r = x;
+}
+
+/* The SVR: clearing its software enable masks every LVT (11.4.7.2). */
+static void svr_write(struct vlapic *l, u32 x)
+{
+	l->svr = x & SVR_BITS;
+	if (!(l->svr & SVR_ENABLED))
+		for (int i = 0; i < 7; i++)
+			l->lvt[i] |= LVT_MASKED;
+}
+
+/* The initial count starts the count-down; in TSC-deadline mode it is ignored (11.5.4.1). */
+static void init_count_write(struct vcpu *v, struct vlapic *l, u32 x)
+{
+	dev_lock(v->vm); /* against vlapic_timer_fire on another CPU */
+	if (TIMER_MODE(l->lvt[LVT_TIMER]) != TIMER_DEADLINE) {
+		l->tmr_init = x;
+		timer_arm(v, l, vclock_now());
+	}
+	dev_unlock(v->vm);
+}
+
+void vlapic_reg_set(struct vcpu *v, struct vlapic *l, u32 off, u32 x)
+{
 	u32 *r = lvt_reg(l, off);
 	if (r) {
-		/* While the APIC is disabled every LVT stays masked (11.4.7.2). */
-		*r = (l->svr & SVR_ENABLED) ? x : x | LVT_MASKED;
+		lvt_write(v, l, r, x);
 		return;
 	}
 	switch (off) {
 	case LAPIC_TPR:
 		l->tpr = x & 0xff;
-		vcpu_irq_notify(v); /* a lower TPR may unblock a request */
+		vcpu_set(v, VREG_CR8, l->tpr >> 4); /* where a CR8 read does not exit (TCG) */
+		vcpu_irq_notify(v);		    /* a lower TPR may unblock a request */
 		break;
 	case LAPIC_EOI:
 		eoi(v, l);
@@ -271,151 +356,61 @@ static void vlapic_write(struct vcpu *v, void *dev, u64 addr, u8 size, u64 val)
 		break;
 	case LAPIC_LDR: l->ldr = x & 0xff000000u; break;
 	case LAPIC_DFR: l->dfr = x | 0x0fffffffu; break;
-	case LAPIC_SVR:
-		l->svr = x & 0x13ff;
-		if (!(l->svr & SVR_ENABLED))
-			for (int i = 0; i < 7; i++)
-				l->lvt[i] |= LVT_MASKED;
-		break;
+	case LAPIC_SVR: svr_write(l, x); break;
 	case LAPIC_ESR: l->esr = 0; break;
 	case LAPIC_ICR_LO:
 		l->icr_lo = x & ~BIT(12); /* delivery is instant: never "send pending" */
-		send_ipi(v, x, l->icr_hi);
+		vlapic_ipi(v, x, l->icr_hi >> 24, false);
 		break;
 	case LAPIC_ICR_HI: l->icr_hi = x; break;
-	case LAPIC_TMR_INIT:
-		dev_lock(v->vm); /* against timer_fire on another CPU */
-		l->tmr_init = x;
-		timer_arm(v, l, vclock_now());
-		dev_unlock(v->vm);
-		break;
+	case LAPIC_TMR_INIT: init_count_write(v, l, x); break;
 	case LAPIC_TMR_DIV: l->tmr_div = x & 0xb; break;
 	default: break; /* read-only registers */
 	}
 }
 
-/* ---- state records (vdev/vrecord.h): kind VREC_LAPIC, version 1 ---- */
-
-struct lapic_rec {
-	u32 tpr, ldr, dfr, svr;	    /* 0x00 */
-	u32 esr, icr_lo, icr_hi;    /* 0x10 */
-	u32 lvt[7];		    /* 0x1c timer, thermal, perf, LINT0, LINT1, error, CMCI */
-	u32 tmr_init, tmr_div;	    /* 0x38 */
-	u32 irr[8], isr[8], tmr[8]; /* 0x40 256 bits each */
-	s64 tmr_start;		    /* 0xa0 guest clock of the timer's load, from the saver's now */
-	u64 tmr_period;		    /* 0xa8 guest-clock ticks per full count */
-};
-_Static_assert(sizeof(struct lapic_rec) == 176, "local APIC record");
-
-/* Fill the payload above from the device and write it out behind its header. */
-u64 vlapic_save(const void *dev, u64 now, void *buf, u64 len)
+/* The MMIO page answers only in xAPIC mode: disabled, or in x2APIC mode, the APIC does not
+ * respond there (SDM 11.4.3, 11.12.2), and the access reads as nothing at all does (all ones,
+ * as exit/mmio.c answers where no device is). Registers sit at 16-byte boundaries. */
+static u64 vlapic_read(struct vcpu *v, void *dev, u64 addr, u8 size)
 {
-	const struct vlapic *l = dev;
-	struct lapic_rec rec = {
-		.tpr = l->tpr,
-		.ldr = l->ldr,
-		.dfr = l->dfr,
-		.svr = l->svr,
-		.esr = l->esr,
-		.icr_lo = l->icr_lo,
-		.icr_hi = l->icr_hi,
-		.tmr_init = l->tmr_init,
-		.tmr_div = l->tmr_div,
-		.tmr_start = vrec_rel(l->tmr_start, now),
-		.tmr_period = l->tmr_period,
-	};
-	for (int i = 0; i < 7; i++)
-		rec.lvt[i] = l->lvt[i];
-	for (int w = 0; w < 8; w++) {
-		rec.irr[w] = __atomic_load_n(&l->irr[w], __ATOMIC_ACQUIRE);
-		rec.isr[w] = l->isr[w];
-		rec.tmr[w] = l->tmr[w];
-	}
-	return vrec_write(buf, len, VREC_LAPIC, 1, &rec, sizeof(rec));
+	struct vlapic *l = (struct vlapic *)dev + v->id;
+	u64 off = addr - VLAPIC_BASE;
+	if (l->mode != VLAPIC_XAPIC)
+		return size == 8 ? ~0ull : (1ull << (8 * size)) - 1;
+	return off & 0xf ? 0 : vlapic_reg(v, l, (u32)off);
 }
 
-/* The longest period timer_arm can compute, in the record's clock: init (or the largest)
- * times the largest divisor, or the periodic minimum. */
-static u64 period_max(const struct vrec_reader *r, u32 init)
+static void vlapic_write(struct vcpu *v, void *dev, u64 addr, u8 size, u64 val)
 {
-	u64 ticks = (u64)(init ? init : 0xffffffffu) * 128;
-	return MAX(vdev_muldiv(ticks, r->khz, VLAPIC_KHZ),
-		   (u64)r->khz * VLAPIC_MIN_PERIOD_US / 1000);
+	struct vlapic *l = (struct vlapic *)dev + v->id;
+	u64 off = addr - VLAPIC_BASE;
+	(void)size;
+	if (l->mode == VLAPIC_XAPIC && !(off & 0xf))
+		vlapic_reg_set(v, l, (u32)off, (u32)val);
 }
 
-/* The registers as the code leaves them (11.4-11.5): write masks, LVTs masked while the APIC
- * is disabled, no vector below 16 requested. */
-static void check(struct vrec_reader *r, const struct lapic_rec *rec)
+/* CR8 reaches the TPR in every mode, without the MMIO page. */
+u32 vlapic_tpr(struct vcpu *v)
 {
-	bool masked = true;
-	for (int i = 0; i < 7; i++)
-		masked = masked && (rec->lvt[i] & LVT_MASKED);
-	vrec_require(r, rec->tpr <= 0xff && !(rec->ldr & 0x00ffffffu),
-		     "APIC TPR or LDR out of range");
-	vrec_require(r, (rec->dfr & 0x0fffffffu) == 0x0fffffffu && !(rec->svr & ~0x13ffu),
-		     "APIC DFR or SVR out of range");
-	vrec_require(r, !rec->esr && !(rec->icr_lo & BIT(12)) && !(rec->tmr_div & ~0xbu),
-		     "APIC ESR, ICR or divider out of range");
-	vrec_require(r, (rec->svr & SVR_ENABLED) || masked, "APIC disabled with an LVT unmasked");
-	vrec_require(r, !((rec->irr[0] | rec->isr[0] | rec->tmr[0]) & 0xffff),
-		     "APIC vector below 16");
-	vrec_require(r, rec->tmr_period <= period_max(r, rec->tmr_init), "APIC timer out of range");
+	return v->vm->dev ? lapic(v)->tpr : 0;
 }
 
-/* Check the header and every field first; replace the device only if all pass. */
-const char *vlapic_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len)
+void vlapic_set_tpr(struct vcpu *v, u32 tpr)
 {
-	struct lapic_rec rec;
-	struct vrec_reader r;
-	struct vlapic *to = dev;
-	u64 id = (u64)(to - (struct vlapic *)vm_device(vm, &vlapic_ops));
-	if (id >= vm->nvcpus)
-		return "no vCPU for this local APIC";
-	if (!vrec_open(&r, buf, len, VREC_LAPIC, 1, &rec, sizeof(rec), now))
-		return r.why;
-	check(&r, &rec);
-	struct vlapic l = {
-		.tpr = rec.tpr,
-		.ldr = rec.ldr,
-		.dfr = rec.dfr,
-		.svr = rec.svr,
-		.esr = rec.esr,
-		.icr_lo = rec.icr_lo,
-		.icr_hi = rec.icr_hi,
-		.tmr_init = rec.tmr_init,
-		.tmr_div = rec.tmr_div,
-		.tmr_start = vrec_time(&r, rec.tmr_start),
-		.tmr_period = vrec_span(&r, rec.tmr_period),
-	};
-	bool sane = rec.tmr_start >= -VREC_TIME_MAX && rec.tmr_start <= VREC_TIME_MAX && !r.why;
-	s64 at = sane ? rec.tmr_start + (s64)MAX(rec.tmr_period, 1ull) : 0; /* as timer_arm */
-	u64 due = rec.tmr_init ? vrec_deadline(&r, at) : 0;
-	if (r.why)
-		return r.why;
-	bool waiting = false;
-	for (int i = 0; i < 7; i++)
-		l.lvt[i] = rec.lvt[i];
-	for (int w = 0; w < 8; w++) {
-		l.irr[w] = rec.irr[w], l.isr[w] = rec.isr[w], l.tmr[w] = rec.tmr[w];
-		waiting = waiting || rec.irr[w];
-	}
-	*to = l;
-	struct vcpu *v = vm->vcpu[id];
-	vcpu_timer_set(v, due, timer_fire, to);
-	if (waiting)
-		vcpu_irq_notify(v);
-	return NULL;
+	if (v->vm->dev)
+		vlapic_reg_set(v, lapic(v), LAPIC_TPR, tpr);
 }
 
 /* ---- keel's view: what to inject ---- */
 
-/* The PIC reaches vCPU 0 as an ExtINT through LINT0, or directly while its APIC is disabled
- * (the "virtual wire" of the MP spec, 3.6.2.2). ExtINT vectors are returned as 256 + vector. */
+/* The PIC reaches vCPU 0 as an ExtINT through LINT0, or directly while its APIC is disabled,
+ * in the SVR or in IA32_APIC_BASE (the "virtual wire" of the MP spec, 3.6.2.2). ExtINT vectors are returned as 256 + vector. */
 #define EXTINT 256
 static int extint(struct vcpu *v, const struct vlapic *l)
 {
 	u32 lint0 = l->lvt[LVT_LINT0];
-	bool wire = !(l->svr & SVR_ENABLED) ||
+	bool wire = l->mode == VLAPIC_DISABLED || !(l->svr & SVR_ENABLED) ||
 		    (!(lint0 & LVT_MASKED) && ((lint0 >> 8) & 7) == 7 /* ExtINT */);
 	if (v->id != 0 || !wire)
 		return -1;
@@ -467,10 +462,12 @@ static const struct virq_ops vlapic_irq = {
 	.line = vlapic_line,
 };
 
-/* A local APIC at power-on (SDM 10.4.7.1). */
-static void vlapic_reset(struct vlapic *l)
+/* A local APIC at power-on (SDM 11.4.7.1): also what re-enabling a disabled one gives. */
+void vlapic_power_on(struct vcpu *v, struct vlapic *l, u32 mode)
 {
-	*l = (struct vlapic){.dfr = 0xffffffffu, .svr = 0xff};
+	if (v)
+		vcpu_timer_set(v, 0, vlapic_timer_fire, l);
+	*l = (struct vlapic){.mode = mode, .dfr = 0xffffffffu, .svr = 0xff};
 	for (int i = 0; i < 7; i++)
 		l->lvt[i] = LVT_MASKED;
 }
@@ -480,7 +477,7 @@ static bool vlapic_attach(struct vm *vm, void *dev)
 {
 	struct vlapic *l = dev;
 	for (u32 i = 0; i < vm->nvcpus; i++)
-		if (vcpu_timer_alloc(vm->vcpu[i], timer_fire, &l[i]) < 0)
+		if (vcpu_timer_alloc(vm->vcpu[i], vlapic_timer_fire, &l[i]) < 0)
 			return false;
 	vm_set_irq_controller(vm, &vlapic_irq);
 	return bus_add(&vm->mmio, VLAPIC_BASE, PAGE_SIZE, &vlapic_ops, dev);
@@ -492,9 +489,7 @@ static void vlapic_reset_op(struct vm *vm, void *dev)
 {
 	struct vlapic *l = dev;
 	for (u32 i = 0; i < vm->nvcpus; i++)
-		vcpu_timer_set(vm->vcpu[i], 0, timer_fire, &l[i]);
-	for (u32 i = 0; i < vm->nvcpus; i++)
-		vlapic_reset(&l[i]);
+		vlapic_power_on(vm->vcpu[i], &l[i], VLAPIC_XAPIC);
 	vm_set_irq_controller(vm, &vlapic_irq);
 }
 

@@ -12,16 +12,48 @@ struct vdev_ops;
 
 struct vcpu;
 
+/* IA32_APIC_BASE's EN and EXTD bits (SDM 11.12.5): in xAPIC mode (its MMIO page, as at
+ * power-on, and a zeroed struct), off, or in x2APIC mode (MSRs 0x800-0x8ff). EN=0 EXTD=1 is
+ * invalid and never held. */
+enum vlapic_mode { VLAPIC_XAPIC, VLAPIC_DISABLED, VLAPIC_X2APIC };
+
+#define MSR_TSC_DEADLINE 0x6e0
+#define MSR_X2APIC_FIRST 0x800 /* the x2APIC registers, register offset / 16 (SDM 11.12.1.2) */
+#define MSR_X2APIC_LAST	 0x8ff
+
 struct vlapic {
+	u32 mode; /* enum vlapic_mode */
 	u32 tpr, ldr, dfr, svr, esr, icr_lo, icr_hi;
 	u32 lvt[7]; /* timer, thermal, perf, lint0, lint1, error, cmci */
 	u32 tmr_init, tmr_div;
 	u64 tmr_start, tmr_period;  /* host TSC at the load, and ticks per full count */
 	u32 irr[8], isr[8], tmr[8]; /* requests, in service, level-triggered: 256 bits each */
+	u64 deadline; /* IA32_TSC_DEADLINE in the guest's TSC, 0: disarmed (TSC-deadline mode) */
 };
 
 /* Deliver a fixed interrupt to v's local APIC (from the IOAPIC or an IPI). */
 void vlapic_deliver(struct vcpu *v, u8 vector, bool level);
+
+/* The x2APIC ID of a vCPU is its index; its logical ID is derived from it (SDM 11.12.10.2):
+ * cluster (ID[19:4]) in bits 31:16 and one bit (1 << ID[3:0]) in bits 15:0. */
+static inline u32 vlapic_x2_ldr(u32 id)
+{
+	return (id >> 4) << 16 | 1u << (id & 0xf);
+}
+
+/* IA32_APIC_BASE: its value, and a write of it (the mode) that returns 0, or -1 for #GP. The
+ * caller (exit/msr.c) has checked the reserved bits above MAXPHYADDR. On v's own CPU. */
+u64 vlapic_base(struct vcpu *v);
+int vlapic_set_base(struct vcpu *v, u64 val);
+/* RDMSR and WRMSR of IA32_TSC_DEADLINE and the x2APIC registers (0x800-0x8ff): 0, or -1 for
+ * #GP. On v's own CPU. */
+int vlapic_rdmsr(struct vcpu *v, u32 msr, u64 *val);
+int vlapic_wrmsr(struct vcpu *v, u32 msr, u64 val);
+/* The task priority, as CR8 sees it in any mode (SDM 11.8.6.1); 0 in a VM without APICs. */
+u32 vlapic_tpr(struct vcpu *v);
+void vlapic_set_tpr(struct vcpu *v, u32 tpr);
+/* v's TSC offset moved: a TSC deadline, kept in the guest's TSC, is armed again. */
+void vlapic_tsc_changed(struct vcpu *v);
 
 struct vm;
 /* Save one vCPU's local APIC (dev: its struct vlapic in vm->dev->lapic) at guest-clock time now

@@ -1,7 +1,7 @@
 /* CPUID as keel presents it (README "CPUID policy"): the hypervisor bit, keel's signature and
- * TSC-frequency leaf; VMX, SVM, AVX-512, x2APIC, TSC-deadline, MCE and MCA hidden; MTRR
- * offered; XSAVE, AVX and leaf 0xD consistent (xsave.c checks them in depth); the topology and
- * the APIC ID agreeing with fw_cfg's vCPU count and the LAPIC. */
+ * TSC-frequency leaf; x2APIC and TSC-deadline offered; VMX, SVM, AVX-512, MCE and MCA hidden;
+ * MTRR offered; XSAVE, AVX and leaf 0xD consistent (xsave.c checks them in depth); the topology
+ * and the APIC ID agreeing with fw_cfg's vCPU count and the LAPIC. */
 #include "rt/rt.h"
 
 #define BIT(n)	   (1u << (n))
@@ -29,8 +29,8 @@ static void hidden(void)
 	check(!(ecx & BIT(27)), "leaf 1 ECX[27]: OSXSAVE clear, as CR4.OSXSAVE is");
 	check(xsave || !(ecx & (BIT(12) | BIT(28) | BIT(29))),
 	      "leaf 1 ECX 0x%x: AVX, FMA, F16C only with XSAVE", ecx);
-	check(!(ecx & BIT(21)), "leaf 1 ECX[21]: x2APIC hidden");
-	check(!(ecx & BIT(24)), "leaf 1 ECX[24]: TSC-deadline hidden");
+	check(ecx & BIT(21), "leaf 1 ECX[21]: x2APIC offered");
+	check(ecx & BIT(24), "leaf 1 ECX[24]: TSC-deadline offered");
 	check(edx & BIT(12), "leaf 1 EDX[12]: MTRR offered (keel emulates them)");
 	check(!(edx & BIT(7)), "leaf 1 EDX[7]: MCE hidden");
 	check(!(edx & BIT(14)), "leaf 1 EDX[14]: MCA hidden");

@@ -12,7 +12,7 @@ GUEST_LDFLAGS := -z noexecstack --no-warn-rwx-segments
 # Guests in C: GUESTS_C are built both as an ELF64 and as a 32-bit multiboot image;
 # GUESTS_C64 only make sense in 64-bit mode (they need a page table over 4 GiB).
 GUESTS_C := hello cpuid msr virt mmio triple bench spin timer smp echo ends chaos strio prefix print \
-	yield sipi kvmclock tsc events msrs irqonce
+	yield sipi kvmclock tsc events msrs irqonce lapic lapic-smp
 GUESTS_C64 := isolation cpustate xsave avx features
 GUEST_ELFS := $(foreach g,$(GUESTS_C),$(GUEST_DIR)/$(g).elf $(GUEST_DIR)/$(g)32.elf) \
               $(foreach g,$(GUESTS_C64),$(GUEST_DIR)/$(g).elf)
@@ -21,7 +21,7 @@ GUEST_BAD := $(addprefix $(GUEST_DIR)/bad/,empty.img truncated.elf hello.elf.gz 
 
 # The runtime: the entry code, and an archive (so a guest links only what it uses) of the
 # console and libc, checks, exceptions and user mode.
-GUEST_RT := rt.o check.o trap.o user.o
+GUEST_RT := rt.o check.o trap.o user.o ap.o
 GUEST_RT64 := $(GUEST_DIR)/rt/start64.o64 $(GUEST_DIR)/rt64.a
 GUEST_RT32 := $(GUEST_DIR)/rt/start32.o32 $(GUEST_DIR)/rt32.a
 GUEST_HDRS := $(wildcard tests/guests/rt/*.h)

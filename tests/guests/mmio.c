@@ -2,7 +2,8 @@
  * keel's decoder handles (MOV 88/89/8A/8B/C6/C7/A0-A3, MOVZX, MOVSX, XCHG, STOS, MOVS, the ALU
  * operations, TEST and BT/BTS/BTR with the RFLAGS they leave; high-byte
  * registers, REX, SIB, the direction flag), each checked against the register's known value:
- * ID 0 (vCPU 0), version 0x00050014, TPR and SVR holding what is written, LVTs all 32 bits. */
+ * ID 0 (vCPU 0), version 0x00050014, TPR and SVR holding what is written, LINT0 its defined
+ * bits (SDM 11.5.1), LDR bits 31:24. */
 #include "rt/rt.h"
 
 #define LAPIC	0xfee00000u
@@ -11,6 +12,7 @@
 #define TPR	(LAPIC + 0x80)
 #define SVR	(LAPIC + 0xf0)
 #define LINT0	(LAPIC + 0x350)
+#define LDR	(LAPIC + 0xd0)
 #define VERSION 0x00050014u
 
 #define R8(a)  (*(volatile u8 *)(uintptr_t)(a))
@@ -97,9 +99,9 @@ static void addressing(void)
 	check(R32(TPR) == 0x46, "movq r10 (REX.W REX.R) -> TPR 0x%x", R32(TPR));
 	__asm__ volatile("movq $-1, (%0)" ::"r"(PTR(TPR)) : "memory");
 	check(R32(TPR) == 0xff, "movq $-1 (REX.W C7, 8 bytes) -> TPR 0x%x", R32(TPR));
-	R32(LINT0) = 0x80000000u;
-	__asm__ volatile("movslq (%1), %0" : "=r"(q) : "r"(PTR(LINT0)) : "memory");
-	check(q == 0xffffffff80000000ull, "movslq (63) LINT0 = 0x%llx", HEX(q));
+	R32(LDR) = 0x80000000u;
+	__asm__ volatile("movslq (%1), %0" : "=r"(q) : "r"(PTR(LDR)) : "memory");
+	check(q == 0xffffffff80000000ull, "movslq (63) LDR = 0x%llx", HEX(q));
 	__asm__ volatile("movzbq (%1), %0" : "=r"(q) : "r"(PTR(VER)) : "memory");
 	check(q == 0x14, "movzbq (REX.W 0F B6) version = 0x%llx", HEX(q));
 #else

@@ -88,6 +88,12 @@ __attribute__((weak)) void vlapic_deliver(struct vcpu *v, u8 vector, bool level)
 		fake_deliveries[fake_ndeliveries++] = (struct fake_delivery){v->id, vector, level};
 }
 
+/* The backend's copy of CR8 (the local APIC keeps it in step with its TPR): not modelled. */
+void vcpu_set(struct vcpu *v, enum vreg r, u64 val)
+{
+	(void)v, (void)r, (void)val;
+}
+
 int fake_inits, fake_sipis, fake_stops;
 u64 fake_stop_status;
 

@@ -145,6 +145,7 @@ static u32 bits(const int *b, size_t n)
 
 /* The allow-lists, written out from the SDM / APM bit names rather than copied from keel. */
 #define L1_ECX_ALLOWED BITS(0, 1, 9, 13, 17, 19, 20, 22, 23, 25, 30) /* SSE3 .. RDRAND */
+#define L1_ECX_ALWAYS  BITS(21, 24) /* x2APIC, TSC-deadline: keel's virtual APIC, any host */
 #define L1_EDX_ALLOWED BITS(0, 1, 2, 3, 4, 5, 6, 8, 9, 11, 12, 13, 15, 16, 17, 19, 23, 24, 25, 26)
 #define L7_EBX_ALLOWED BITS(0, 3, 7, 8, 9, 10, 18, 19, 20, 23, 29)
 #define L7_EBX_ALWAYS  BITS(1)		    /* TSC_ADJUST: keel emulates it on any host */
@@ -228,16 +229,18 @@ static void test_leaf1_skylake(void **state)
 		int bit;
 		const char *name;
 	} hidden_ecx[] = {
-		{3, "monitor"},	      {5, "VMX"},      {6, "SMX"},    {21, "x2APIC"},
-		{24, "TSC-deadline"}, {27, "OSXSAVE"}, {2, "DTES64"}, {4, "DS-CPL"},
-		{7, "EST"},	      {8, "TM2"},      {15, "PDCM"},  {18, "DCA"},
+		{3, "monitor"}, {5, "VMX"},    {6, "SMX"},  {27, "OSXSAVE"},
+		{2, "DTES64"},	{4, "DS-CPL"}, {7, "EST"},  {8, "TM2"},
+		{15, "PDCM"},	{18, "DCA"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(hidden_ecx); i++)
 		if (r[ECX] & (1u << hidden_ecx[i].bit))
 			fail_msg("leaf 1 ECX shows %s", hidden_ecx[i].name);
 	/* What the host has and keel allows gets through. */
-	assert_int_equal(r[ECX], (0x7ffefbffu & L1_ECX_ALLOWED) | L1_ECX_XSAVE | HYPERVISOR);
-	assert_int_equal(r[ECX], BITS(0, 1, 9, 12, 13, 17, 19, 20, 22, 23, 25, 26, 28, 29, 30, 31));
+	assert_int_equal(r[ECX],
+			 (0x7ffefbffu & L1_ECX_ALLOWED) | L1_ECX_XSAVE | HYPERVISOR | L1_ECX_ALWAYS);
+	assert_int_equal(r[ECX],
+			 BITS(0, 1, 9, 12, 13, 17, 19, 20, 21, 22, 23, 24, 25, 26, 28, 29, 30, 31));
 	static const struct {
 		int bit;
 		const char *name;
@@ -259,7 +262,7 @@ static void test_leaf1_masking(void **state)
 	(void)state;
 	cpuid(1, 0);
 	assert_int_equal(r[EAX], 0xffffffff);
-	assert_int_equal(r[ECX], L1_ECX_ALLOWED | L1_ECX_XSAVE | HYPERVISOR);
+	assert_int_equal(r[ECX], L1_ECX_ALLOWED | L1_ECX_XSAVE | HYPERVISOR | L1_ECX_ALWAYS);
 	assert_int_equal(r[EDX], L1_EDX_ALLOWED);
 	/* EBX: APIC ID 0, one logical processor, the host's CLFLUSH size, no brand index. */
 	assert_int_equal(r[EBX], 0x0001ff00);
@@ -268,6 +271,15 @@ static void test_leaf1_masking(void **state)
 	cpuid(1, 0);
 	assert_int_equal(r[EDX], L1_EDX_ALLOWED | HTT);
 	assert_int_equal(r[EBX], 0x0304ff00);
+	/* IA32_APIC_BASE.EN clear: no APIC flag, in leaf 1 or AMD's copy (SDM 11.4.3). */
+	ctx.apic_off = true;
+	cpuid(1, 0);
+	assert_int_equal(r[EDX], (L1_EDX_ALLOWED | HTT) & ~(1u << 9));
+	cpuid(0x80000001, 0);
+	assert_false(r[EDX] & (1u << 9));
+	ctx.apic_off = false;
+	cpuid(0x80000001, 0);
+	assert_true(r[EDX] & (1u << 9));
 }
 
 static void test_leaf1_ebx_and_htt(void **state)
@@ -306,7 +318,8 @@ static void test_leaf1_zen2(void **state)
 	(void)state;
 	cpuid(1, 0);
 	assert_int_equal(r[EAX], 0x00830f10);
-	assert_int_equal(r[ECX], (0x7ed8320bu & L1_ECX_ALLOWED) | L1_ECX_XSAVE | HYPERVISOR);
+	assert_int_equal(r[ECX],
+			 (0x7ed8320bu & L1_ECX_ALLOWED) | L1_ECX_XSAVE | HYPERVISOR | L1_ECX_ALWAYS);
 	assert_false(r[ECX] & (1u << 3));			/* monitor */
 	assert_true(r[ECX] & (1u << 26));			/* XSAVE */
 	assert_true(r[ECX] & (1u << 28));			/* AVX */
@@ -523,7 +536,7 @@ static void test_beyond_host_max(void **state)
 	assert_zero(7, 0);
 	assert_zero(4, 0);
 	cpuid(1, 0);
-	assert_int_equal(r[ECX], L1_ECX_ALLOWED | HYPERVISOR);
+	assert_int_equal(r[ECX], L1_ECX_ALLOWED | HYPERVISOR | L1_ECX_ALWAYS);
 	cpuid(0x80000001, 0);
 	assert_int_equal(r[EDX], X1_EDX_ALLOWED);
 	assert_zero(0x80000002, 0);
