@@ -153,7 +153,8 @@ static void extended(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 	case 0x80000001:
 		r[0] = h[0];
 		r[2] = h[2] & X1_ECX;
-		r[3] = h[3] & (X1_EDX | L1_EDX_MTRR) & (c->apic_off ? ~BIT(9) : ~0u); /* as leaf 1 */
+		r[3] = h[3] & (X1_EDX | L1_EDX_MTRR) &
+		       (c->apic_off ? ~BIT(9) : ~0u); /* as leaf 1 */
 		return;
 	case 0x80000002:
 	case 0x80000003:

@@ -229,16 +229,15 @@ static void test_leaf1_skylake(void **state)
 		int bit;
 		const char *name;
 	} hidden_ecx[] = {
-		{3, "monitor"}, {5, "VMX"},    {6, "SMX"},  {27, "OSXSAVE"},
-		{2, "DTES64"},	{4, "DS-CPL"}, {7, "EST"},  {8, "TM2"},
-		{15, "PDCM"},	{18, "DCA"},
+		{3, "monitor"}, {5, "VMX"}, {6, "SMX"}, {27, "OSXSAVE"}, {2, "DTES64"},
+		{4, "DS-CPL"},	{7, "EST"}, {8, "TM2"}, {15, "PDCM"},	 {18, "DCA"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(hidden_ecx); i++)
 		if (r[ECX] & (1u << hidden_ecx[i].bit))
 			fail_msg("leaf 1 ECX shows %s", hidden_ecx[i].name);
 	/* What the host has and keel allows gets through. */
-	assert_int_equal(r[ECX],
-			 (0x7ffefbffu & L1_ECX_ALLOWED) | L1_ECX_XSAVE | HYPERVISOR | L1_ECX_ALWAYS);
+	assert_int_equal(r[ECX], (0x7ffefbffu & L1_ECX_ALLOWED) | L1_ECX_XSAVE | HYPERVISOR |
+					 L1_ECX_ALWAYS);
 	assert_int_equal(r[ECX],
 			 BITS(0, 1, 9, 12, 13, 17, 19, 20, 21, 22, 23, 24, 25, 26, 28, 29, 30, 31));
 	static const struct {
@@ -318,8 +317,8 @@ static void test_leaf1_zen2(void **state)
 	(void)state;
 	cpuid(1, 0);
 	assert_int_equal(r[EAX], 0x00830f10);
-	assert_int_equal(r[ECX],
-			 (0x7ed8320bu & L1_ECX_ALLOWED) | L1_ECX_XSAVE | HYPERVISOR | L1_ECX_ALWAYS);
+	assert_int_equal(r[ECX], (0x7ed8320bu & L1_ECX_ALLOWED) | L1_ECX_XSAVE | HYPERVISOR |
+					 L1_ECX_ALWAYS);
 	assert_false(r[ECX] & (1u << 3));			/* monitor */
 	assert_true(r[ECX] & (1u << 26));			/* XSAVE */
 	assert_true(r[ECX] & (1u << 28));			/* AVX */
