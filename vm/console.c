@@ -25,6 +25,7 @@
 #include "kernel/log.h"
 #include "kernel/spinlock.h"
 #include "kernel/trap.h"
+#include "vm/virq.h"
 #include "vm/vm.h"
 #include "kernel/x86.h"
 
@@ -132,7 +133,9 @@ static void command(char *s)
 	if (arg)
 		*arg++ = '\0';
 	if (!strcmp(s, "help") || !strcmp(s, "?")) {
-		log_info("keel: commands: vms, vcpus [NAME], console NAME|N, stop NAME|all, help");
+		log_info("keel: commands: vms, vcpus [NAME], console NAME|N, nmi NAME, stop "
+			 "NAME|all, "
+			 "help");
 	} else if (!strcmp(s, "vms")) {
 		u32 n = 0;
 		for (struct vm *vm = vm_list; vm; vm = vm->next, n++)
@@ -150,6 +153,16 @@ static void command(char *s)
 			switch_to(vm);
 		else
 			log_info("keel: no VM %s", arg);
+	} else if (!strcmp(s, "nmi") && arg) {
+		/* As a front-panel NMI button: a hung guest that panics on an unknown NMI (Linux:
+		 * unknown_nmi_panic) prints where it was. */
+		struct vm *vm = find_vm(arg);
+		if (vm && vm->state == VM_RUNNING && !vm->end) {
+			log_info("keel: NMI to vm %s, vCPU 0", vm->name);
+			vcpu_nmi(vm->vcpu[0]);
+		} else {
+			log_info("keel: no running VM %s", arg);
+		}
 	} else if (!strcmp(s, "stop") && arg) {
 		for (struct vm *vm = vm_list; vm; vm = vm->next)
 			if (!strcmp(arg, "all") || vm == find_vm(arg))
