@@ -14,10 +14,6 @@
 #include "kernel/x86.h"
 #include "mm/mm.h"
 
-struct vmx_caps vmx_caps;
-static u32 pin_ctls, proc_ctls, proc2_ctls, exit_ctls, entry_ctls;
-bool vmx_nmi_window_ok; /* virtual NMIs and NMI-window exiting */
-static u64 cr0_mask, cr4_mask;
 static u64 msr_bitmap_pa;
 static u16 next_vpid = 1;
 
@@ -32,97 +28,6 @@ static const u32 swapped_msrs[VMX_NMSRS] = {
 	[VMX_MSR_LSTAR] = MSR_LSTAR,	    [VMX_MSR_CSTAR] = MSR_CSTAR,
 	[VMX_MSR_SFMASK] = MSR_SFMASK,
 };
-
-/* want | optional, within what the capability allows (allowed-0 bits forced on); false if a
- * wanted bit is not allowed. */
-static bool adjust(u64 cap, u32 want, u32 optional, u32 *out, const char *what)
-{
-	u32 must = (u32)cap, may = (u32)(cap >> 32);
-	u32 v = ((want | optional) & may) | must;
-	if ((v & want) != want) {
-		log_err("vmx: %s controls %#x are not supported", what, want & ~v);
-		return false;
-	}
-	*out = v;
-	return true;
-}
-
-/* NMI-window exiting needs virtual NMIs, which need NMI exiting (SDM 26.2.1.1): all three, or
- * none (an NMI then waits for the guest's next exit). The window bit starts off. */
-static void nmi_window_ctls(const struct vmx_caps *c)
-{
-	u32 pin = PIN_NMI | PIN_VIRTUAL_NMI;
-	if ((pin_ctls & pin) == pin && (c->proc >> 32) & PROC_NMI_WINDOW) {
-		vmx_nmi_window_ok = true;
-	} else {
-		pin_ctls &= ~pin | (u32)c->pin;
-		log_info("vmx: no virtual NMIs: a guest's blocked NMI waits for its next exit");
-	}
-	proc_ctls &= ~(u32)PROC_NMI_WINDOW | (u32)c->proc;
-}
-
-static bool read_caps(void)
-{
-	struct vmx_caps *c = &vmx_caps;
-	u64 basic = rdmsr(MSR_VMX_BASIC);
-	bool true_ctls = basic & BIT(55);
-	c->revision = (u32)basic & 0x7fffffff;
-	c->pin = rdmsr(true_ctls ? MSR_VMX_TRUE_PIN : MSR_VMX_PIN);
-	c->proc = rdmsr(true_ctls ? MSR_VMX_TRUE_PROC : MSR_VMX_PROC);
-	c->exit = rdmsr(true_ctls ? MSR_VMX_TRUE_EXIT : MSR_VMX_EXIT);
-	c->entry = rdmsr(true_ctls ? MSR_VMX_TRUE_ENTRY : MSR_VMX_ENTRY);
-	c->proc2 = rdmsr(MSR_VMX_PROC2);
-	c->cr0_fixed0 = rdmsr(MSR_VMX_CR0_FIXED0);
-	c->cr0_fixed1 = rdmsr(MSR_VMX_CR0_FIXED1);
-	c->cr4_fixed0 = rdmsr(MSR_VMX_CR4_FIXED0);
-	c->cr4_fixed1 = rdmsr(MSR_VMX_CR4_FIXED1);
-	c->ept_vpid = rdmsr(MSR_VMX_EPT_VPID_CAP);
-	c->preempt_shift = rdmsr(MSR_VMX_MISC) & 0x1f;
-	/* Every host interrupt exits; HLT, I/O, MSRs (by bitmap) and MONITOR/MWAIT exit; CR3
-	 * accesses, INVLPG and RDTSC do not: EPT makes them harmless. CR8 exits both ways: without
-	 * a TPR shadow it is the host's own APIC task priority (SDM 10.8.6.1, 25.1.3). DR7 and
-	 * DEBUGCTL are loaded and saved with the guest's state (the TRUE controls may leave that
-	 * off, and an exit sets DR7 to 0x400 and clears DEBUGCTL: SDM 27.5.1). */
-	bool ok =
-		adjust(c->pin, PIN_EXT_INTR, PIN_PREEMPT_TIMER | PIN_NMI | PIN_VIRTUAL_NMI,
-		       &pin_ctls, "pin-based") &&
-		adjust(c->proc,
-		       PROC_HLT | PROC_UNCOND_IO | PROC_MSR_BITMAPS | PROC_SECONDARY | PROC_MWAIT |
-			       PROC_MONITOR | PROC_CR8_LOAD | PROC_CR8_STORE | PROC_TSC_OFFSET,
-		       PROC_NMI_WINDOW, &proc_ctls, "processor-based") &&
-		adjust(c->proc2, PROC2_EPT | PROC2_UNRESTRICTED, PROC2_VPID | PROC2_RDTSCP,
-		       &proc2_ctls, "secondary") &&
-		adjust(c->exit,
-		       EXIT_HOST_64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT |
-			       EXIT_LOAD_PAT | EXIT_SAVE_DEBUG,
-		       EXIT_SAVE_PREEMPT, &exit_ctls, "VM-exit") &&
-		adjust(c->entry, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG, 0,
-		       &entry_ctls, "VM-entry");
-	/* RDPMC exits: no counters are offered (exit/msr_cpu.c). INVPCID runs in the guest where
-	 * the CPU allows it (else it raises #UD). */
-	ok = ok && adjust(c->proc, proc_ctls | PROC_RDPMC, 0, &proc_ctls, "processor-based") &&
-	     adjust(c->proc2, proc2_ctls, PROC2_INVPCID, &proc2_ctls, "secondary");
-	if (!ok)
-		return false;
-	nmi_window_ctls(c);
-	if (cpu_feat.rdtscp && !(proc2_ctls & PROC2_RDTSCP))
-		log_warn("vmx: no \"enable RDTSCP\": guests' RDTSCP raises #UD though CPUID shows "
-			 "it");
-	u32 l7[4] = {0};
-	cpuid(7, 0, &l7[0], &l7[1], &l7[2], &l7[3]);
-	if ((l7[1] & BIT(10)) && !(proc2_ctls & PROC2_INVPCID))
-		log_warn("vmx: no \"enable INVPCID\": guests' INVPCID raises #UD");
-	if ((proc_ctls & (PROC_CR3_LOAD | PROC_CR3_STORE | PROC_INVLPG | PROC_RDTSC)) && !true_ctls)
-		log_info("vmx: CR3/INVLPG/RDTSC exiting forced on by the CPU; handled as exits");
-	/* CR bits the guest may not set freely: the fixed ones (shown to it through the read
-	 * shadows), PE and PG (mode changes update EFER.LMA), PAE (PDPTEs), and every CR4 bit
-	 * of a feature its CPUID does not show (exit_cr refuses them). */
-	cr0_mask = (c->cr0_fixed0 | ~c->cr0_fixed1 | CR0_PE | CR0_PG | CR0_NE) & 0xffffffffull;
-	cr0_mask |= ~0xffffffffull;
-	cr4_mask = c->cr4_fixed0 | ~c->cr4_fixed1 | CR4_PAE | CR4_VMXE | ~guest_cr4_allowed();
-	entry_ctls &= ~(u32)ENTRY_IA32E;
-	return true;
-}
 
 static bool global_maps(void)
 {
@@ -165,7 +70,7 @@ static void vmx_vcpu_put(struct vcpu *v);
 
 static bool vmx_cpu_enable(struct cpu *c)
 {
-	if (!vmx_caps.revision && !read_caps())
+	if (!vmx_caps.revision && !vmx_read_caps())
 		return false;
 	struct vmx_cpu *vc = kmalloc(sizeof(*vc));
 	if (!vc || !global_maps())
@@ -262,10 +167,10 @@ static bool vmx_vcpu_init(struct vcpu *v)
 	x->vmcs_pa = pa;
 	x->cpu = ~0u;
 	x->dr6 = 0xffff0ff0;
-	x->vpid = (proc2_ctls & PROC2_VPID) ? next_vpid++ : 0;
+	x->vpid = (vmx_ctls.proc2 & PROC2_VPID) ? next_vpid++ : 0;
 	if (!next_vpid)
 		next_vpid = 1; /* VPID 0 is the host's */
-	x->entry_ctls = entry_ctls;
+	x->entry_ctls = vmx_ctls.entry;
 	v->arch = x;
 	v->vm->overhead += PAGE_SIZE;
 	*(u32 *)phys_to_virt(pa) = vmx_caps.revision;
@@ -273,10 +178,10 @@ static bool vmx_vcpu_init(struct vcpu *v)
 	struct vmx_cpu *vc = this_cpu()->virt;
 	vc->loaded = NULL;
 	load(v);
-	vmcs_write32(VMCS_PIN_CTLS, pin_ctls);
-	vmcs_write32(VMCS_PROC_CTLS, proc_ctls);
-	vmcs_write32(VMCS_PROC_CTLS2, proc2_ctls);
-	vmcs_write32(VMCS_EXIT_CTLS, exit_ctls);
+	vmcs_write32(VMCS_PIN_CTLS, vmx_ctls.pin);
+	vmcs_write32(VMCS_PROC_CTLS, vmx_ctls.proc);
+	vmcs_write32(VMCS_PROC_CTLS2, vmx_ctls.proc2);
+	vmcs_write32(VMCS_EXIT_CTLS, vmx_ctls.exit);
 	vmcs_write32(VMCS_ENTRY_CTLS, x->entry_ctls);
 	vmcs_write32(VMCS_EXC_BITMAP, 0);
 	vmcs_write32(VMCS_PF_ERR_MASK, 0);
@@ -292,8 +197,8 @@ static bool vmx_vcpu_init(struct vcpu *v)
 	vmcs_write64(VMCS_EPT_POINTER, vmx_eptp(v->vm));
 	if (x->vpid)
 		vmcs_write16(VMCS_VPID, x->vpid);
-	vmcs_writen(VMCS_CR0_MASK, cr0_mask);
-	vmcs_writen(VMCS_CR4_MASK, cr4_mask);
+	vmcs_writen(VMCS_CR0_MASK, vmx_ctls.cr0_mask);
+	vmcs_writen(VMCS_CR4_MASK, vmx_ctls.cr4_mask);
 	vmcs_write64(VMCS_LINK_PTR, ~0ull);
 	vmx_vcpu_put(v);
 	return true;
@@ -354,8 +259,10 @@ static void load_pdptes(struct vcpu *v, u64 cr0, u64 cr4, u64 efer)
 static void sync_mode(struct vcpu *v)
 {
 	struct vmx_vcpu *x = vmx(v);
-	u64 cr0 = guest_cr(vmcs_readn(VMCS_GUEST_CR0), vmcs_readn(VMCS_CR0_SHADOW), cr0_mask);
-	u64 cr4 = guest_cr(vmcs_readn(VMCS_GUEST_CR4), vmcs_readn(VMCS_CR4_SHADOW), cr4_mask);
+	u64 cr0 = guest_cr(vmcs_readn(VMCS_GUEST_CR0), vmcs_readn(VMCS_CR0_SHADOW),
+			   vmx_ctls.cr0_mask);
+	u64 cr4 = guest_cr(vmcs_readn(VMCS_GUEST_CR4), vmcs_readn(VMCS_CR4_SHADOW),
+			   vmx_ctls.cr4_mask);
 	u64 efer = vmcs_read64(VMCS_GUEST_EFER);
 	if ((efer & EFER_LME) && (cr0 & CR0_PG))
 		efer |= EFER_LMA;
@@ -442,11 +349,13 @@ static u64 vmx_get(struct vcpu *v, enum vreg r)
 	case VREG_RSP: return vmcs_readn(VMCS_GUEST_RSP);
 	case VREG_RFLAGS: return vmcs_readn(VMCS_GUEST_RFLAGS);
 	case VREG_CR0:
-		return guest_cr(vmcs_readn(VMCS_GUEST_CR0), vmcs_readn(VMCS_CR0_SHADOW), cr0_mask);
+		return guest_cr(vmcs_readn(VMCS_GUEST_CR0), vmcs_readn(VMCS_CR0_SHADOW),
+				vmx_ctls.cr0_mask);
 	case VREG_CR2: return owns_msrs(v) ? read_cr2() : vmx(v)->cr2;
 	case VREG_CR3: return vmcs_readn(VMCS_GUEST_CR3);
 	case VREG_CR4:
-		return guest_cr(vmcs_readn(VMCS_GUEST_CR4), vmcs_readn(VMCS_CR4_SHADOW), cr4_mask);
+		return guest_cr(vmcs_readn(VMCS_GUEST_CR4), vmcs_readn(VMCS_CR4_SHADOW),
+				vmx_ctls.cr4_mask);
 	case VREG_EFER: return vmcs_read64(VMCS_GUEST_EFER);
 	case VREG_PAT: return vmcs_read64(VMCS_GUEST_PAT);
 	case VREG_CPL: return (vmcs_read32(VMCS_GUEST_SS_AR) >> 5) & 3;
@@ -554,7 +463,7 @@ static enum exit_action run_loop(struct vcpu *v)
 	/* The preemption timer ends the turn exactly when the scheduler wants it ended: a guest
 	 * with interrupts off may not exit on the host's timer interrupt under every
 	 * implementation (Bochs' does not). */
-	if (pin_ctls & PIN_PREEMPT_TIMER) {
+	if (vmx_ctls.pin & PIN_PREEMPT_TIMER) {
 		u64 now = rdtsc(), left = v->slice_end > now ? v->slice_end - now : 0;
 		vmcs_write32(VMCS_PREEMPT_TIMER,
 			     (u32)MIN(left >> vmx_caps.preempt_shift, 0xffffffffull));

@@ -39,6 +39,17 @@ struct vmx_caps {
 extern struct vmx_caps vmx_caps;
 extern bool vmx_nmi_window_ok;
 
+/* The controls every VMCS starts with, and the CR0/CR4 bits the guest may not own (guest/host
+ * masks), chosen by vmx_read_caps from the capability MSRs (vmx_caps.c). */
+struct vmx_ctls {
+	u32 pin, proc, proc2, exit, entry;
+	u64 cr0_mask, cr4_mask;
+};
+extern struct vmx_ctls vmx_ctls;
+/* Read the capability MSRs into vmx_caps and choose vmx_ctls; false (logged) if a control keel
+ * needs is missing. */
+bool vmx_read_caps(void);
+
 /* Make v's VMCS current on this CPU (vmx.c). */
 void vmx_load(struct vcpu *v);
 /* vmx_event.c: event injection and the interrupt and NMI windows. */
