@@ -103,6 +103,22 @@ def tsc_as_keel_measured(Fail):
     return check
 
 
+def cpu_flags(Fail, want, absent=()):
+    """/proc/cpuinfo's flags (the init prints the first CPU's): each of want is there (x2APIC
+    on any host, XSAVE and the AVX family where the host has them: issue 13, item 8), none of
+    absent."""
+    def check(text):
+        m = re.search(r'KEEL-LINUX: flags (.*)', text)
+        if not m:
+            raise Fail('the guest printed no flags line')
+        flags = set(m.group(1).split())
+        missing = [f for f in want if f not in flags]
+        extra = [f for f in absent if f in flags]
+        if missing or extra:
+            raise Fail(f'/proc/cpuinfo lacks {missing} or has {extra}: {sorted(flags)}')
+    return check
+
+
 def clock_as_offered(Fail):
     """Linux ends on kvm-clock, or on the TSC itself where the CPU offers invariant TSC (keel
     logs "invariant tsc yes" and passes the bit on): Linux then rates kvm-clock 299, under the
@@ -128,14 +144,30 @@ def define(boot, Fail):
          *linux_vm('linux', args='keel.input keel.end=reboot'),
          ordered=BOOT, reject=NO_CALIBRATION,
          check=both_checks(same_time_as_host(Fail), tsc_as_keel_measured(Fail),
-                           clock_as_offered(Fail)), timeout=240, cost=15, pre=ready)
+                           clock_as_offered(Fail),
+                           cpu_flags(Fail, ['x2apic', 'tsc_deadline_timer', 'mtrr'],
+                                     ['xsave', 'avx', 'vmx', 'svm'])),
+         timeout=240, cost=15, pre=ready)
+    # QEMU's -cpu max: Linux finds XSAVE and the AVX family the host (TCG) has (its cloud
+    # kernel is built without protection keys, so it shows no pku).
+    boot('linux/cpu-max[svm]', '--smp', '2', '--mem', '512M', '--cpu', 'max',
+         *linux_vm('linux', args='keel.end=poweroff'),
+         expect=[r'\[linux\] KEEL-LINUX: userspace up', r'x86/fpu: Enabled xstate features 0x207',
+                 r'clocksource: Switched to clocksource kvm-clock', r'x2apic enabled',
+                 r'vm linux: powered off by the guest', r'keel: end of run, status 0'],
+         reject=NO_CALIBRATION,
+         check=cpu_flags(Fail, ['x2apic', 'xsave', 'avx', 'avx2', 'fma', 'f16c'],
+                         ['vmx', 'svm', 'avx512f']),
+         timeout=240, cost=15, pre=ready)
     # VT-x under Bochs: the two vCPUs share one host CPU (Bochs with two CPUs is several times
     # slower), which keel's scheduler handles like any other pair.
     boot('linux/boot[vmx]', '--emulator', 'bochs', '--mem', '512M', *send,
          *linux_vm('linux', args='keel.input keel.end=reboot'),
          ordered=BOOT, reject=NO_CALIBRATION,
          check=both_checks(same_time_as_host(Fail), tsc_as_keel_measured(Fail),
-                           clock_as_offered(Fail)),
+                           clock_as_offered(Fail),
+                           cpu_flags(Fail, ['x2apic', 'tsc_deadline_timer', 'xsave', 'avx',
+                                            'avx2'], ['vmx', 'svm'])),
          timeout=600, cost=120,
          needs=['grub-mkrescue'], pre=ready)
     # Two Linux VMs and a test guest at once, each console under its own name; one Linux
