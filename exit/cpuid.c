@@ -77,11 +77,21 @@ static void tsc_ratio(u64 tsc_khz, u64 crystal_khz, u32 *num, u32 *den)
 	*num = 1; /* a TSC beyond 2^32 times the crystal: as close as the format goes */
 }
 
+/* The host's highest leaf from base (0 or 0x80000000): the caller's copy, or asked. */
+static u32 host_max(const struct cpuid_ctx *c, u32 base)
+{
+	u32 known = base ? c->host_max_ext : c->host_max;
+	if (known)
+		return known;
+	u32 h[4];
+	c->host(base, 0, h);
+	return h[0];
+}
+
 static void basic(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 {
 	u32 h[4];
-	c->host(0, 0, h);
-	bool host_has = leaf <= h[0];
+	bool host_has = leaf <= host_max(c, 0);
 	if (host_has)
 		c->host(leaf, sub, h);
 	else
@@ -179,9 +189,7 @@ void cpuid_policy(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 	if (leaf <= 0x16) {
 		basic(c, leaf, sub, r);
 	} else if (leaf >= 0x80000000u && leaf <= 0x80000008u) {
-		u32 h[4];
-		c->host(0x80000000u, 0, h);
-		if (leaf <= h[0])
+		if (leaf <= host_max(c, 0x80000000u))
 			extended(c, leaf, sub, r);
 	} else if (leaf == 0x40000000u) {
 		r[0] = KEEL_CPUID_MAX_HV;

@@ -23,6 +23,8 @@ struct cpuid_ctx {
 	u64 lapic_khz; /* the virtual LAPIC timer's frequency */
 	u64 cr4, xcr0; /* the asking vCPU's (OSXSAVE, OSPKE and leaf 0xD's size follow them) */
 	bool apic_off; /* IA32_APIC_BASE.EN clear: the APIC flag reads 0 (SDM 11.4.3) */
+	/* The host's highest basic and extended leaves, if the caller knows them (0: ask host). */
+	u32 host_max, host_max_ext;
 	/* The host's answer for (leaf, sub). */
 	void (*host)(u32 leaf, u32 sub, u32 r[4]);
 };

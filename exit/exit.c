@@ -1,6 +1,7 @@
 /* The small shared exit handlers: CPUID, HLT, host interrupts, triple faults, virtualisation
  * instructions, XSETBV, and exits keel does not expect (control registers: exit_cr.c). */
 #include "exit/exit.h"
+#include "drivers/cpufeat.h"
 #include "drivers/lapic.h"
 #include "drivers/timer.h"
 #include "exit/cpuid.h"
@@ -21,18 +22,25 @@ static void host_cpuid(u32 leaf, u32 sub, u32 r[4])
 enum exit_action exit_cpuid(struct vcpu *v, struct vexit *e)
 {
 	u64 *g = v->regs.gpr;
+	u32 leaf = (u32)g[RAX];
 	struct cpuid_ctx c = {
 		.ncpus = v->vm->nvcpus,
 		.vcpu_id = v->id,
 		.tsc_khz = tsc_khz,
 		.lapic_khz = VLAPIC_KHZ,
-		.cr4 = vcpu_get(v, VREG_CR4),
-		.xcr0 = v->xcr0,
-		.apic_off = !(vlapic_base(v) & BIT(11)), /* IA32_APIC_BASE.EN */
+		.host_max = cpu_feat.max_leaf,
+		.host_max_ext = cpu_feat.max_ext_leaf,
 		.host = host_cpuid,
 	};
+	/* Only leaves 1, 7, 0xD and 0x80000001 follow the vCPU's CR4, XCR0 and APIC state
+	 * (OSXSAVE, OSPKE, leaf 0xD's size, the APIC flag): read them only for those. */
+	if (leaf == 1 || leaf == 7 || leaf == 0xd || leaf == 0x80000001u) {
+		c.cr4 = vcpu_get(v, VREG_CR4);
+		c.xcr0 = v->xcr0;
+		c.apic_off = !(vlapic_base(v) & BIT(11)); /* IA32_APIC_BASE.EN */
+	}
 	u32 r[4];
-	cpuid_policy(&c, (u32)g[RAX], (u32)g[RCX], r);
+	cpuid_policy(&c, leaf, (u32)g[RCX], r);
 	g[RAX] = r[0], g[RBX] = r[1], g[RCX] = r[2], g[RDX] = r[3];
 	e->skip = true;
 	return EXIT_RESUME;
