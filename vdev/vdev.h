@@ -9,7 +9,9 @@
 #include "lib/types.h"
 
 #include "vdev/vrecord.h" /* state records: vrec_write, vrec_open, ... */
+#include "kernel/log.h"	  /* log_*: what a device reports about its guest */
 #include "vm/bus.h"	  /* struct vdev_ops, bus_add, dev_lock, dev_unlock */
+#include "vm/guestout.h"  /* guest output made safe for keel's terminal (the UART) */
 #include "vm/virq.h"	  /* vm_irq_set, vcpu_timer_alloc, vcpu_timer_set, vclock_now */
 #include "vm/vm.h"	  /* struct vm, struct vcpu, vm_request_reset, vm_request_poweroff */
 

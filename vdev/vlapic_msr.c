@@ -4,7 +4,6 @@
  * maps pass through only the MSRs the VMCB or VMCS switches): the guest never reaches the
  * host's own x2APIC. */
 #include "vdev/vlapic_int.h"
-#include "kernel/log.h"
 
 #define BASE_BSP  BIT(8)
 #define BASE_EXTD BIT(10)

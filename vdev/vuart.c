@@ -4,7 +4,6 @@
  * "transmitter empty" interrupt after each write. Input arrives from keel's console into a
  * 64-byte FIFO. Loopback mode (MCR bit 4) works as Linux's probe expects. */
 #include "vdev/vuart.h"
-#include "vm/guestout.h"
 #include "vdev/vdev.h"
 #include "lib/string.h"
 

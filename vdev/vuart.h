@@ -3,7 +3,7 @@
 #ifndef KEEL_VUART_H
 #define KEEL_VUART_H
 
-#include "vm/guestout.h"
+#include "vdev/vdev.h" /* struct guestout, from vm/guestout.h */
 
 #define VUART_FIFO 64
 
