@@ -236,7 +236,8 @@ static enum exit_action svm_vcpu_run(struct vcpu *v)
 		enum exit_action pre = vcpu_pre_entry(v);
 		if (pre != EXIT_RESUME)
 			return pre;
-		svm_inject(v, b);
+		if (v->event.pending) /* most entries inject nothing */
+			svm_inject(v, b);
 		b->rax = v->regs.gpr[RAX];
 		b->tsc_offset = v->tsc_offset; /* the guest's IA32_TSC and TSC_ADJUST writes */
 		u64 t0 = rdtsc();

@@ -472,7 +472,8 @@ static enum exit_action run_loop(struct vcpu *v)
 		enum exit_action pre = vcpu_pre_entry(v);
 		if (pre != EXIT_RESUME)
 			return pre;
-		vmx_inject(v);
+		if (v->event.pending) /* most entries inject nothing */
+			vmx_inject(v);
 		if (unlikely(x->tsc_offset != v->tsc_offset)) { /* IA32_TSC, TSC_ADJUST writes */
 			vmcs_write64(VMCS_TSC_OFFSET, v->tsc_offset);
 			x->tsc_offset = v->tsc_offset;
