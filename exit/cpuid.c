@@ -210,6 +210,49 @@ void cpuid_policy(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 	}
 }
 
+/* Leaves whose answer follows the asking vCPU (its APIC ID, CR4, XCR0, APIC state) or the
+ * sub-leaf: the policy answers them at each exit. */
+static bool per_vcpu(u32 leaf)
+{
+	return leaf == 1 || leaf == 4 || leaf == 7 || leaf == 0xb || leaf == 0xd ||
+	       leaf == 0x80000001u;
+}
+
+/* Where leaf's answer lives in t, NULL if it is not one the table holds. */
+static u32 *slot(struct cpuid_table *t, u32 leaf)
+{
+	if (per_vcpu(leaf))
+		return NULL;
+	if (leaf < ARRAY_SIZE(t->basic))
+		return t->basic[leaf];
+	if (leaf - 0x80000000u < ARRAY_SIZE(t->ext))
+		return t->ext[leaf - 0x80000000u];
+	if (leaf == 0x40000000u || leaf == 0x40000010u)
+		return t->hv[leaf == 0x40000010u];
+	if (leaf == KVM_CPUID_BASE || leaf == KVM_CPUID_FEATURES)
+		return t->kvm[leaf == KVM_CPUID_FEATURES];
+	return NULL;
+}
+
+static const u32 table_leaves[] = {0x40000000u, 0x40000010u, KVM_CPUID_BASE, KVM_CPUID_FEATURES};
+
+void cpuid_table_fill(struct cpuid_table *t, const struct cpuid_ctx *c)
+{
+	for (u32 leaf = 0; leaf < ARRAY_SIZE(t->basic); leaf++)
+		if (slot(t, leaf))
+			cpuid_policy(c, leaf, 0, slot(t, leaf));
+	for (u32 i = 0; i < ARRAY_SIZE(t->ext); i++)
+		if (slot(t, 0x80000000u + i))
+			cpuid_policy(c, 0x80000000u + i, 0, slot(t, 0x80000000u + i));
+	for (size_t i = 0; i < ARRAY_SIZE(table_leaves); i++)
+		cpuid_policy(c, table_leaves[i], 0, slot(t, table_leaves[i]));
+}
+
+const u32 *cpuid_table_find(const struct cpuid_table *t, u32 leaf)
+{
+	return slot((struct cpuid_table *)t, leaf);
+}
+
 /* Each CR4 bit with the CPUID bit that offers it (SDM 2.5 and the CPUID leaf 1 and 7 tables):
  * leaf, register (0 EAX .. 3 EDX), bit. PCE needs only the architecture. */
 static const struct {

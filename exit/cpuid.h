@@ -29,6 +29,20 @@ struct cpuid_ctx {
 	void (*host)(u32 leaf, u32 sub, u32 r[4]);
 };
 
+/* A VM's answers to the leaves that depend on neither the asking vCPU nor its state (all but
+ * 1, 4, 7, 0xB, 0xD and 0x80000001, which are per vCPU or per sub-leaf), computed once before
+ * its vCPUs run: such a CPUID exit is a look-up, and the VM's CPUID stays what it was when it
+ * started (as a VM that moves to another host must see it). */
+struct cpuid_table {
+	u32 basic[0x17][4]; /* leaves 0-0x16 */
+	u32 hv[2][4];	    /* 0x40000000, 0x40000010 */
+	u32 kvm[2][4];	    /* KVM_CPUID_BASE, KVM_CPUID_FEATURES */
+	u32 ext[9][4];	    /* 0x80000000-0x80000008 */
+};
+void cpuid_table_fill(struct cpuid_table *t, const struct cpuid_ctx *c);
+/* The table's answer to leaf (any sub-leaf), or NULL where the policy must answer. */
+const u32 *cpuid_table_find(const struct cpuid_table *t, u32 leaf);
+
 /* The guest's answer for (leaf, sub) in r[0..3] = EAX, EBX, ECX, EDX. */
 void cpuid_policy(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4]);
 

@@ -6,6 +6,7 @@
 #include "drivers/timer.h"
 #include "exit/cpuid.h"
 #include "kernel/log.h"
+#include "mm/mm.h"
 #include "kernel/percpu.h"
 #include "vm/cpustate.h"
 #include "vm/sched.h"
@@ -19,26 +20,46 @@ static void host_cpuid(u32 leaf, u32 sub, u32 r[4])
 	cpuid(leaf, sub, &r[0], &r[1], &r[2], &r[3]);
 }
 
-enum exit_action exit_cpuid(struct vcpu *v, struct vexit *e)
+/* The context every CPUID answer of v's VM is computed in. */
+static struct cpuid_ctx cpuid_ctx_of(const struct vm *vm, u32 vcpu_id)
 {
-	u64 *g = v->regs.gpr;
-	u32 leaf = (u32)g[RAX];
-	struct cpuid_ctx c = {
-		.ncpus = v->vm->nvcpus,
-		.vcpu_id = v->id,
+	return (struct cpuid_ctx){
+		.ncpus = vm->nvcpus,
+		.vcpu_id = vcpu_id,
 		.tsc_khz = tsc_khz,
 		.lapic_khz = VLAPIC_KHZ,
 		.host_max = cpu_feat.max_leaf,
 		.host_max_ext = cpu_feat.max_ext_leaf,
 		.host = host_cpuid,
 	};
-	/* Only leaves 1, 7, 0xD and 0x80000001 follow the vCPU's CR4, XCR0 and APIC state
-	 * (OSXSAVE, OSPKE, leaf 0xD's size, the APIC flag): read them only for those. */
-	if (leaf == 1 || leaf == 7 || leaf == 0xd || leaf == 0x80000001u) {
-		c.cr4 = vcpu_get(v, VREG_CR4);
-		c.xcr0 = v->xcr0;
-		c.apic_off = !(vlapic_base(v) & BIT(11)); /* IA32_APIC_BASE.EN */
+}
+
+bool exit_vm_attach(struct vm *vm)
+{
+	vm->cpuid = kmalloc(sizeof(*vm->cpuid));
+	if (!vm->cpuid)
+		return false;
+	struct cpuid_ctx c = cpuid_ctx_of(vm, 0);
+	cpuid_table_fill(vm->cpuid, &c);
+	return true;
+}
+
+enum exit_action exit_cpuid(struct vcpu *v, struct vexit *e)
+{
+	u64 *g = v->regs.gpr;
+	u32 leaf = (u32)g[RAX];
+	const u32 *t = v->vm->cpuid ? cpuid_table_find(v->vm->cpuid, leaf) : NULL;
+	if (t) {
+		g[RAX] = t[0], g[RBX] = t[1], g[RCX] = t[2], g[RDX] = t[3];
+		e->skip = true;
+		return EXIT_RESUME;
 	}
+	/* The rest follow the vCPU: its APIC ID, CR4 (OSXSAVE, OSPKE), XCR0 (leaf 0xD's size) and
+	 * APIC state (the APIC flag). */
+	struct cpuid_ctx c = cpuid_ctx_of(v->vm, v->id);
+	c.cr4 = vcpu_get(v, VREG_CR4);
+	c.xcr0 = v->xcr0;
+	c.apic_off = !(vlapic_base(v) & BIT(11)); /* IA32_APIC_BASE.EN */
 	u32 r[4];
 	cpuid_policy(&c, leaf, (u32)g[RCX], r);
 	g[RAX] = r[0], g[RBX] = r[1], g[RCX] = r[2], g[RDX] = r[3];

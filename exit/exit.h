@@ -10,6 +10,7 @@
 #include "lib/types.h"
 
 struct vcpu;
+struct vm;
 
 enum exit_action {
 	EXIT_RESUME,  /* re-enter the guest */
@@ -53,6 +54,9 @@ typedef enum exit_action (*exit_handler_fn)(struct vcpu *v, struct vexit *e);
 
 /* The shared handlers the backends' exit tables point at. */
 enum exit_action exit_cpuid(struct vcpu *v, struct vexit *e);
+/* Give a new VM what the exit handlers keep per VM (its fixed CPUID answers); false if memory
+ * runs out. Before its vCPUs run. */
+bool exit_vm_attach(struct vm *vm);
 enum exit_action exit_msr(struct vcpu *v, struct vexit *e);
 enum exit_action exit_io(struct vcpu *v, struct vexit *e);
 enum exit_action exit_npf(struct vcpu *v, struct vexit *e);

@@ -14,6 +14,7 @@
 #include "loader/vmdef.h"
 #include "mm/mm.h"
 #include "vdev/vdevs.h"
+#include "exit/exit.h"
 
 static const struct vmdef *find_vm(const struct vmdef *defs, const bool *ok, int n,
 				   const char *name)
@@ -101,6 +102,12 @@ oom:
 	return NULL;
 }
 
+/* A new VM's devices, and what the exit handlers keep per VM (its CPUID answers). */
+static bool attach(struct vm *vm)
+{
+	return vdevs_attach(vm) && exit_vm_attach(vm);
+}
+
 static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const bool *ok, int i)
 {
 	const struct vmdef *d = &defs[i];
@@ -116,7 +123,7 @@ static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const
 	struct guest_image *gi = image_of(bi, defs, ok, i);
 	if (!gi)
 		return false;
-	struct vm *vm = vm_create(d->name, d->mem, d->cpus, vdevs_attach);
+	struct vm *vm = vm_create(d->name, d->mem, d->cpus, attach);
 	if (!vm) {
 		image_free(gi);
 		return false;

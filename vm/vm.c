@@ -84,6 +84,7 @@ fail:
 		virt->vm_free(vm);
 	gmem_free(&vm->mem);
 	kfree(vm->dev); /* its devices' state, if attach got that far */
+	kfree(vm->cpuid);
 	kfree(vm);
 	return NULL;
 }

@@ -111,6 +111,7 @@ struct vtimer {
 struct vm;
 struct virq_ops;
 struct vm_devices;
+struct cpuid_table;
 
 /* The KVM paravirtual clock's MSRs as this vCPU's guest last wrote them (vm/kvmclock.c). Only
  * the vCPU's running CPU touches them. */
@@ -208,6 +209,8 @@ struct vm {
 	struct vcpu *vcpu[VM_MAX_VCPUS];
 	struct bus io, mmio;
 	struct vm_devices *dev; /* its devices' state: the platform's (vdev/vdevs.h) */
+	struct cpuid_table
+		*cpuid; /* its fixed CPUID answers, filled before it runs (exit/cpuid.h) */
 	/* held around every access to the VM-wide devices (dev_lock, vm/bus.c) */
 	struct spinlock devlock;
 	u64 unknown_ports[1024]; /* one bit per port: unknown ports are logged once (exit/io.c) */
