@@ -1,9 +1,19 @@
 /* Freestanding memory and string functions; gcc may also emit calls to memcpy and memset. */
 #include "lib/string.h"
 
+/* Long runs go 8 bytes per step (REP MOVSQ/STOSQ): a CPU with fast strings is as quick either
+ * way, but an emulator steps REP one element at a time, and keel zeroes and copies whole guest
+ * RAM and kernels (256 MiB zeroed: 1.3 s byte by byte under QEMU's TCG). */
+#define LONG_RUN 64
+
 void *memcpy(void *dst, const void *src, size_t n)
 {
 	void *d = dst;
+	if (n >= LONG_RUN && !(((uintptr_t)d | (uintptr_t)src) & 7)) {
+		size_t q = n / 8;
+		__asm__ volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(q)::"memory");
+		n &= 7;
+	}
 	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n)::"memory");
 	return dst;
 }
@@ -22,6 +32,12 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
 	void *d = dst;
+	if (n >= LONG_RUN && !((uintptr_t)d & 7)) {
+		size_t q = n / 8;
+		u64 v = 0x0101010101010101ull * (u8)c;
+		__asm__ volatile("rep stosq" : "+D"(d), "+c"(q) : "a"(v) : "memory");
+		n &= 7;
+	}
 	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
 	return dst;
 }
