@@ -13,6 +13,7 @@
  * exits with CR8 still 15: a VM sleeping on its APIC timer on the same CPU must still wake. */
 #include "rt/apic.h"
 #include "rt/nap.h"
+#include "rt/msr.h"
 #include "rt/trap.h"
 
 #define HC_YIELD 3
@@ -55,18 +56,6 @@ static struct item items[] = {
 	{"PKRU", K_PKRU, 0, 0xffffffffull, 0, 0, 0, 0},
 };
 #define NITEMS (sizeof(items) / sizeof(items[0]))
-
-static u64 rdmsr(u32 msr)
-{
-	u32 lo, hi;
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return (u64)hi << 32 | lo;
-}
-
-static void wrmsr(u32 msr, u64 v)
-{
-	__asm__ volatile("wrmsr" ::"c"(msr), "a"((u32)v), "d"((u32)(v >> 32)));
-}
 
 static u64 dr_read(u32 n)
 {
@@ -147,7 +136,7 @@ static u64 item_read(const struct item *it)
 		return 0;
 	switch (it->kind) {
 	case K_RDTSCP: __asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux)); return aux;
-	case K_MSR: return rdmsr(it->n);
+	case K_MSR: return msr_rd(it->n);
 	case K_DR: return dr_read(it->n);
 	case K_CR2: __asm__ volatile("mov %%cr2, %0" : "=r"(v)); return v;
 	case K_CR8: return cr8_read();
@@ -162,7 +151,7 @@ static void item_write(const struct item *it)
 		return;
 	switch (it->kind) {
 	case K_RDTSCP: break; /* a second view of TSC_AUX, which its MSR item writes */
-	case K_MSR: wrmsr(it->n, it->val); break;
+	case K_MSR: msr_wr(it->n, it->val); break;
 	case K_DR: dr_write(it->n, it->val); break;
 	case K_CR2: __asm__ volatile("mov %0, %%cr2" ::"r"(it->val)); break;
 	case K_CR8: cr8_write(it->val); break;

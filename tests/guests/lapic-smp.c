@@ -9,6 +9,7 @@
  * saw X, want Y" (the sets are bit masks of vCPUs). */
 #include "rt/ap.h"
 #include "rt/apic.h"
+#include "rt/msr.h"
 #include "rt/trap.h"
 
 #define NCPU	      3
@@ -40,18 +41,6 @@ static u32 my_id(void)
 	u32 r[4];
 	cpuid(1, 0, r);
 	return r[1] >> 24;
-}
-
-static u64 msr_rd(u32 msr)
-{
-	u32 lo, hi;
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return (u64)hi << 32 | lo;
-}
-
-static void msr_wr(u32 msr, u64 val)
-{
-	__asm__ volatile("wrmsr" ::"c"(msr), "a"((u32)val), "d"((u32)(val >> 32)));
 }
 
 static void eoi(u32 id)
