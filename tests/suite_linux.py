@@ -108,10 +108,17 @@ def cpu_flags(Fail, want, absent=()):
     on any host, XSAVE and the AVX family where the host has them: issue 13, item 8), none of
     absent."""
     def check(text):
-        m = re.search(r'KEEL-LINUX: flags (.*)', text)
-        if not m:
+        lines = text.splitlines()
+        at = next((i for i, l in enumerate(lines) if 'KEEL-LINUX: flags ' in l), None)
+        if at is None:
             raise Fail('the guest printed no flags line')
-        flags = set(m.group(1).split())
+        words = lines[at].split('KEEL-LINUX: flags ', 1)[1]
+        for more in lines[at + 1:]:  # keel logs a long line in parts: "[NAME]+ ..."
+            m = re.match(r'\[[ \d.]+\] \[[^]]+\]\+ (.*)', more)
+            if not m:
+                break
+            words += ' ' + m.group(1)
+        flags = set(words.split())
         missing = [f for f in want if f not in flags]
         extra = [f for f in absent if f in flags]
         if missing or extra:
