@@ -68,4 +68,6 @@ def define(boot, Fail):
              expect=passed('av-a', 'av-b', 'av-c') + [END0] +
              ([r'\[av-c\] PASS: avx-ymm-kept'] if has_avx else [r'\[av-c\] SKIP avx-state']),
              reject=[FAIL_LINE, r'error: exception', r'panic'], timeout=tmo, needs=needs,
-             cost=cost, check=moved)
+             # moves are only asked for where there is AVX state to carry: on a CPU without it
+             # the guests SKIP at once, before a move is likely (seen: 0 moves in 0.8 s)
+             cost=cost, check=moved if has_avx else None)
