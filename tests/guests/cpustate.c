@@ -116,13 +116,6 @@ static u64 pkru_read(void)
 	return lo;
 }
 
-static u64 cr4_read(void)
-{
-	u64 v;
-	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
-	return v;
-}
-
 static void pkru_write(u64 v)
 {
 	__asm__ volatile("wrpkru" ::"a"((u32)v), "c"(0), "d"(0));

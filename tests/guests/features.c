@@ -47,20 +47,6 @@ static void skip(const char *name, const char *why)
 	printf("SKIP: %s: %s\n", name, why);
 }
 
-static u64 cr3_read(void)
-{
-	u64 v;
-	__asm__ volatile("mov %%cr3, %0" : "=r"(v));
-	return v;
-}
-
-static u64 cr4_read(void)
-{
-	u64 v;
-	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
-	return v;
-}
-
 /* MOV to CR4; the vector it raised. */
 static u32 cr4_try(u64 v)
 {

@@ -10,6 +10,7 @@
  * APIC timer after each yield of the delay, so that idle host CPUs steal the vCPU (moves). */
 #include "rt/apic.h"
 #include "rt/nap.h"
+#include "rt/msr.h"
 #include "rt/trap.h"
 
 typedef unsigned long long ull; /* for printf's %ll */
@@ -32,18 +33,6 @@ struct pvclock_wall {
 
 static volatile struct pvclock_time ti __attribute__((aligned(32)));
 static volatile struct pvclock_wall wall __attribute__((aligned(16)));
-
-static u32 wrmsr_try(u32 msr, u64 val)
-{
-	return TRAP_TRY("wrmsr", : : "c"(msr), "a"((u32)val), "d"((u32)(val >> 32)));
-}
-
-static u64 rdmsr_or(u32 msr, u64 dflt)
-{
-	u32 lo = 0, hi = 0;
-	u32 vec = TRAP_TRY("rdmsr", : "+a"(lo), "+d"(hi) : "c"(msr));
-	return vec == TRAP_NONE ? (u64)hi << 32 | lo : dflt;
-}
 
 /* Linux's pvclock_scale_delta, with the 64 x 32 product in two halves (no 128-bit type in a
  * 32-bit guest). */

@@ -7,6 +7,7 @@
  * offset TSC, and TSC_AUX refuses bits 63:32. Run with mem=16M. */
 #include "rt/apic.h"
 #include "rt/nap.h"
+#include "rt/msr.h"
 #include "rt/trap.h"
 
 typedef unsigned long long ull; /* for printf's %ll */
@@ -17,18 +18,6 @@ typedef unsigned long long ull; /* for printf's %ll */
 #define MSR_TSC_AUX    0xc0000103u
 #define MSR_KVM_SYSTEM 0x4b564d01u
 #define BIG	       (1ull << 40) /* a TSC jump far beyond any test's run time */
-
-static u32 wrmsr_try(u32 msr, u64 val)
-{
-	return TRAP_TRY("wrmsr", : : "c"(msr), "a"((u32)val), "d"((u32)(val >> 32)));
-}
-
-static u64 rdmsr_or(u32 msr, u64 dflt)
-{
-	u32 lo = 0, hi = 0;
-	u32 vec = TRAP_TRY("rdmsr", : "+a"(lo), "+d"(hi) : "c"(msr));
-	return vec == TRAP_NONE ? (u64)hi << 32 | lo : dflt;
-}
 
 static u64 rdtscp(u32 *aux)
 {

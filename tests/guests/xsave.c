@@ -22,13 +22,6 @@ static void skip(const char *name, const char *why)
 	printf("SKIP %s: %s\n", name, why);
 }
 
-static u64 cr4_read(void)
-{
-	u64 v;
-	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
-	return v;
-}
-
 static u32 cr4_set(u64 bit)
 {
 	return TRAP_TRY("mov %0, %%cr4", ::"r"(cr4_read() | bit));

@@ -27,6 +27,13 @@ static inline u32 rdmsr_try(u32 msr, u64 *val)
 	return vec;
 }
 
+/* rdmsr, or dflt where it faults (an MSR the CPU may lack). */
+static inline u64 rdmsr_or(u32 msr, u64 dflt)
+{
+	u64 v;
+	return rdmsr_try(msr, &v) == TRAP_NONE ? v : dflt;
+}
+
 /* wrmsr; the vector it raised or TRAP_NONE. */
 static inline u32 wrmsr_try(u32 msr, u64 val)
 {

@@ -51,6 +51,23 @@ static inline void cpuid(u32 leaf, u32 sub, u32 r[4])
 			 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
 			 : "a"(leaf), "c"(sub));
 }
+#ifdef __x86_64__
+/* CR3 and CR4, for the 64-bit guests that change paging or CPU features. */
+static inline u64 cr3_read(void)
+{
+	u64 v;
+	__asm__ volatile("mov %%cr3, %0" : "=r"(v));
+	return v;
+}
+
+static inline u64 cr4_read(void)
+{
+	u64 v;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+#endif
+
 static inline u64 rdtsc(void)
 {
 	u32 lo, hi;
