@@ -125,14 +125,10 @@ static void requeue_event(struct vcpu *v, const struct vmcb *b)
 	u64 ii = b->exitintinfo;
 	if (!(ii & EVENT_VALID))
 		return;
-	/* INT n (type 4), INT3 and INTO (exceptions 3 and 4, which only they raise): RIP is still
-	 * the instruction, which runs again and raises them again; injected, the return address
-	 * would be the instruction itself and the guest would take them twice (APM 15.20). */
-	u8 type = (u8)((ii >> 8) & 7), vec = (u8)ii;
-	if (type == EVENT_SOFT_INT || (type == EVENT_EXCEPTION && (vec == 3 || vec == 4)))
-		return;
-	v->event = (struct vevent){true, (u8)ii, (u8)((ii >> 8) & 7), (ii & EVENT_HAS_ERROR) != 0,
-				   (u32)(ii >> 32)};
+	struct vevent ev = {true, (u8)ii, (u8)((ii >> 8) & 7), (ii & EVENT_HAS_ERROR) != 0,
+			    (u32)(ii >> 32)};
+	if (!vevent_runs_again(&ev))
+		v->event = ev;
 }
 
 enum exit_action svm_handle_exit(struct vcpu *v)

@@ -317,4 +317,15 @@ static inline void *vm_device(const struct vm *vm, const struct vdev_ops *ops)
 	return vm_devices_find(vm->dev, ops);
 }
 
+/* An event that was being delivered when an exit came and that its instruction raises again
+ * when it runs again: INT n (type 4), INT1 (VT-x type 5), INT3 and INTO (VT-x type 6; AMD-V
+ * reports them as exceptions 3 and 4, which only they raise). RIP is still that instruction,
+ * so it is not re-injected (SDM 27.2.4, APM 15.20): injected, the guest would take it twice on
+ * AMD-V, and VT-x would need the instruction's length. */
+static inline bool vevent_runs_again(const struct vevent *e)
+{
+	return (e->type >= EVENT_SOFT_INT && e->type <= 6) ||
+	       (e->type == EVENT_EXCEPTION && (e->vector == 3 || e->vector == 4));
+}
+
 #endif

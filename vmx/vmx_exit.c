@@ -115,15 +115,11 @@ static void requeue_event(struct vcpu *v)
 	u32 ii = vmcs_read32(VMCS_IDT_VECT_INFO);
 	if (!(ii & INTR_INFO_VALID))
 		return;
-	/* A software interrupt (4), privileged software exception (5, INT1) or software exception
-	 * (6, INT3 and INTO): RIP is still the instruction, which runs again and raises it again
-	 * (SDM 27.2.4); injecting it would need the VM-entry instruction length. */
-	u8 type = (u8)((ii >> 8) & 7);
-	if (type >= 4 && type <= 6)
-		return;
 	bool err = ii & INTR_INFO_HAS_ERROR;
-	v->event = (struct vevent){true, (u8)ii, (u8)((ii >> 8) & 7), err,
-				   err ? vmcs_read32(VMCS_IDT_VECT_ERROR) : 0};
+	struct vevent ev = {true, (u8)ii, (u8)((ii >> 8) & 7), err,
+			    err ? vmcs_read32(VMCS_IDT_VECT_ERROR) : 0};
+	if (!vevent_runs_again(&ev))
+		v->event = ev;
 }
 
 /* VM entry failed after VMLAUNCH/VMRESUME accepted it (SDM 26.8): the guest state broke a
