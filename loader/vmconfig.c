@@ -73,6 +73,8 @@ static struct guest_image *image_of(const struct boot_info *bi, const struct vmd
 	for (int j = 0; j < bi->nmods; j++) {
 		if (!ok[j] || defs[j].kind == VMDEF_VM || strcmp(defs[j].name, d->name))
 			continue;
+		if (defs[j].kind == VMDEF_DISK)
+			continue; /* hw_of's */
 		if (defs[j].kind == VMDEF_INITRD) {
 			if (gi->initrd) {
 				log_err("vm %s: a second initrd %s ignored", d->name,
@@ -102,6 +104,52 @@ oom:
 	return NULL;
 }
 
+/* The first NIC's address when mac= does not give one: locally administered, unicast, from
+ * the VM's name (FNV-1a), so a VM keeps it from run to run; NIC n adds n to the last byte. */
+static void default_mac(const char *name, u8 *mac)
+{
+	u32 h = 2166136261u;
+	for (; *name; name++)
+		h = (h ^ (u8)*name) * 16777619u;
+	mac[0] = 0x02;
+	mac[1] = 0x6b; /* 'k' */
+	for (int i = 0; i < 4; i++)
+		mac[2 + i] = (u8)(h >> (8 * i));
+}
+
+/* What VM i has besides CPUs and RAM: its disks in module order, a NIC per switch, its
+ * console and entropy source. False (logged) if it has more disks than it can take. */
+static bool hw_of(const struct boot_info *bi, const struct vmdef *defs, const bool *ok, int i,
+		  struct vm_hw *hw)
+{
+	const struct vmdef *d = &defs[i];
+	*hw = (struct vm_hw){.virtio_console = d->virtio_console, .rng = !d->no_rng};
+	for (int j = 0; j < bi->nmods; j++) {
+		if (!ok[j] || defs[j].kind != VMDEF_DISK || strcmp(defs[j].name, d->name))
+			continue;
+		if (hw->ndisks == VM_DISKS_MAX) {
+			log_err("vm %s: more than %d disks; %s refused", d->name, VM_DISKS_MAX,
+				defs[j].image);
+			return false;
+		}
+		struct vm_disk *k = &hw->disk[hw->ndisks++];
+		k->data = phys_to_virt(bi->mods[j].start);
+		k->len = bi->mods[j].end - bi->mods[j].start;
+		k->ro = defs[j].ro;
+		strlcpy(k->name, defs[j].image[0] ? defs[j].image : "disk", sizeof(k->name));
+	}
+	hw->nnics = d->nnics;
+	for (u32 n = 0; n < d->nnics; n++) {
+		strlcpy(hw->nic[n].sw, d->sw[n], sizeof(hw->nic[n].sw));
+		if (d->has_mac)
+			memcpy(hw->nic[n].mac, d->mac, 6);
+		else
+			default_mac(d->name, hw->nic[n].mac);
+		hw->nic[n].mac[5] = (u8)(hw->nic[n].mac[5] + n);
+	}
+	return true;
+}
+
 /* A new VM's devices, and what the exit handlers keep per VM (its CPUID answers). */
 static bool attach(struct vm *vm)
 {
@@ -120,10 +168,13 @@ static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const
 			d->name, d->pin, online);
 		return false;
 	}
+	struct vm_hw hw;
+	if (!hw_of(bi, defs, ok, i, &hw))
+		return false;
 	struct guest_image *gi = image_of(bi, defs, ok, i);
 	if (!gi)
 		return false;
-	struct vm *vm = vm_create(d->name, d->mem, d->cpus, attach);
+	struct vm *vm = vm_create(d->name, d->mem, d->cpus, &hw, attach);
 	if (!vm) {
 		image_free(gi);
 		return false;

@@ -47,11 +47,79 @@ static bool parse_cpulist(const char *s, size_t n, u64 *mask)
 	return m != 0;
 }
 
+/* One hex digit's value, or -1. */
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* "xx:xx:xx:xx:xx:xx", a unicast address (bit 0 of the first byte clear). */
+static bool parse_mac(const char *s, size_t n, u8 *mac)
+{
+	if (n != 17)
+		return false;
+	for (int i = 0; i < 6; i++) {
+		int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
+		if ((i < 5 && s[3 * i + 2] != ':') || hi < 0 || lo < 0)
+			return false;
+		mac[i] = (u8)(hi << 4 | lo);
+	}
+	return !(mac[0] & 1);
+}
+
 #define FAIL(...)                                                      \
 	do {                                                           \
 		fmt_snprintf(d->error, sizeof(d->error), __VA_ARGS__); \
 		return false;                                          \
 	} while (0)
+
+/* net=SWITCH[,SWITCH...]: names as for VMs, each under VM_SWITCH_MAX bytes. */
+static bool parse_nets(struct vmdef *d, const char *s, size_t n)
+{
+	size_t i = 0;
+	d->nnics = 0;
+	while (i <= n) {
+		size_t j = i;
+		while (j < n && s[j] != ',')
+			j++;
+		if (d->nnics == VM_NICS_MAX || !name_ok(s + i, j - i) || j - i >= VM_SWITCH_MAX)
+			return false;
+		memcpy(d->sw[d->nnics], s + i, j - i);
+		d->sw[d->nnics++][j - i] = '\0';
+		i = j + 1;
+	}
+	return true;
+}
+
+/* The keys for what a VM has besides CPUs and RAM: its NICs, console and entropy source. */
+static bool hw_key(struct vmdef *d, const struct token *t)
+{
+	if (token_is(t, "net")) {
+		if (!parse_nets(d, t->val, t->vlen))
+			FAIL("bad net '%.*s' (1-%d switch names of up to %d letters, digits, '-', "
+			     "'_', '.', separated by ',')",
+			     (int)t->vlen, t->val, VM_NICS_MAX, VM_SWITCH_MAX - 1);
+	} else if (token_is(t, "mac")) {
+		if (!parse_mac(t->val, t->vlen, d->mac))
+			FAIL("bad mac '%.*s' (a unicast address like 02:00:00:00:00:01)",
+			     (int)t->vlen, t->val);
+		d->has_mac = true;
+	} else if (token_is(t, "console")) {
+		if (!token_val_is(t, "uart") && !token_val_is(t, "virtio"))
+			FAIL("bad console '%.*s' (uart or virtio)", (int)t->vlen, t->val);
+		d->virtio_console = token_val_is(t, "virtio");
+	} else if (token_is(t, "rng")) {
+		if (!token_val_is(t, "yes") && !token_val_is(t, "no"))
+			FAIL("bad rng '%.*s' (yes or no)", (int)t->vlen, t->val);
+		d->no_rng = token_val_is(t, "no");
+	} else {
+		FAIL("unknown key '%.*s'", (int)t->klen, t->key);
+	}
+	return true;
+}
 
 static bool key(struct vmdef *d, const struct token *t)
 {
@@ -60,6 +128,10 @@ static bool key(struct vmdef *d, const struct token *t)
 		d->kind = VMDEF_MODULE;
 	} else if (token_is(t, "initrd") && !t->val) {
 		d->kind = VMDEF_INITRD;
+	} else if (token_is(t, "disk") && !t->val) {
+		d->kind = VMDEF_DISK;
+	} else if (token_is(t, "ro") && !t->val) {
+		d->ro = true;
 	} else if (!t->val) {
 		FAIL("unknown flag '%.*s'", (int)t->tlen, t->text);
 	} else if (token_is(t, "vm")) {
@@ -102,7 +174,7 @@ static bool key(struct vmdef *d, const struct token *t)
 		d->cmdline[t->vlen] = '\0';
 		d->has_cmdline = true;
 	} else {
-		FAIL("unknown key '%.*s'", (int)t->klen, t->key);
+		return hw_key(d, t);
 	}
 	return true;
 }
@@ -133,5 +205,11 @@ bool vmdef_parse(const char *str, struct vmdef *d)
 	}
 	if (!d->name[0])
 		FAIL("no vm=NAME");
+	if (d->ro && d->kind != VMDEF_DISK)
+		FAIL("'ro' is for a disk (FILE vm=NAME disk ro)");
+	if (d->kind != VMDEF_VM && (d->nnics || d->has_mac || d->virtio_console || d->no_rng))
+		FAIL("net, mac, console and rng are for a VM's own line, not a module's");
+	if (d->has_mac && !d->nnics)
+		FAIL("mac= without net=");
 	return true;
 }

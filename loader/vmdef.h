@@ -5,6 +5,10 @@
  *           [on_reset=stop|restart] [cmdline="..."]      a VM and its kernel image
  *     FILE  vm=NAME module                                an extra module for VM NAME
  *     FILE  vm=NAME initrd                                the initrd of Linux VM NAME
+ *     FILE  vm=NAME disk [ro]                             the next virtio disk of VM NAME
+ *
+ * and on a VM's line: [net=SWITCH[,SWITCH...]] [mac=XX:XX:XX:XX:XX:XX]
+ *                     [console=uart|virtio] [rng=yes|no]
  */
 #ifndef KEEL_VMDEF_H
 #define KEEL_VMDEF_H
@@ -15,7 +19,7 @@
 #define VMDEF_MEM_MIN	  (1 * MiB)
 #define VMDEF_MEM_MAX	  (1024 * GiB)
 
-enum vmdef_kind { VMDEF_VM, VMDEF_MODULE, VMDEF_INITRD };
+enum vmdef_kind { VMDEF_VM, VMDEF_MODULE, VMDEF_INITRD, VMDEF_DISK };
 
 struct vmdef {
 	enum vmdef_kind kind;
@@ -29,7 +33,14 @@ struct vmdef {
 	bool on_reset_restart;
 	bool has_cmdline;
 	char cmdline[VM_CMDLINE_MAX];
-	char error[192]; /* why the definition is refused; empty if it is valid */
+	bool ro;			     /* a disk: read-only */
+	u32 nnics;			     /* net=: one NIC per switch */
+	char sw[VM_NICS_MAX][VM_SWITCH_MAX]; /* their switches' names */
+	bool has_mac;			     /* mac=: the first NIC's address */
+	u8 mac[6];
+	bool virtio_console; /* console=virtio */
+	bool no_rng;	     /* rng=no */
+	char error[192];     /* why the definition is refused; empty if it is valid */
 };
 
 /* Parse a module string; false (with d->error set) if it is not a valid definition. */

@@ -33,4 +33,93 @@ const char *vpci_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 le
 /* The device (bus accesses, attach, reset, save, load), in the platform's table. */
 extern const struct vdev_ops vpci_ops;
 
+/* ---- functions behind the host bridge (issue 14) ----
+ *
+ * A device that sits on the guest's PCI bus embeds a struct pci_func, builds its configuration
+ * space with the pci_func_* calls when it attaches, and hands it to vpci_add, which gives it
+ * the next free device number on bus 0 (function 0). vpci then answers every configuration
+ * access to it: the header (read-only except the command register, the latency timer, the
+ * interrupt line and the BARs), its capability list, and the MSI-X capability's control word.
+ * At a VM's reset vpci places every BAR in the device window (VPCI_MEM_BASE..VPCI_MEM_END) as a
+ * BIOS would, with memory decoding on; when the guest moves a BAR or turns decoding off, vpci
+ * moves or removes the BAR's range on the VM's MMIO bus. Accesses to a BAR reach the device's
+ * bar_read/bar_write with the offset inside the BAR; an MSI-X table and PBA inside a BAR are
+ * vpci's, never the device's. Everything here runs with the VM's device lock held. */
+
+#define VPCI_SLOTS    32 /* device numbers on bus 0; 0 is the host bridge */
+#define VPCI_BARS     6
+#define VPCI_MEM_BASE 0xc0000000ull /* the window BARs are placed in (and the DSDT's _CRS) */
+#define VPCI_MEM_END  0xfec00000ull /* exclusive: the I/O APIC and local APIC follow */
+#define VPCI_MSIX_MAX 64	    /* vectors per function */
+
+struct pci_func;
+
+/* What vpci calls on a function's device: a BAR access (bar: 0-5, the BAR's first slot for a
+ * 64-bit one; off: from the BAR's base). The device resets its own state through its own
+ * vdev_ops; vpci resets the configuration space, BARs and MSI-X. */
+struct pci_func_ops {
+	u64 (*bar_read)(struct pci_func *f, u32 bar, u64 off, u8 size);
+	void (*bar_write)(struct pci_func *f, u32 bar, u64 off, u8 size, u64 val);
+};
+
+struct msix_entry {
+	u64 addr;
+	u32 data;
+	u32 ctrl; /* bit 0: masked */
+};
+
+struct pci_func {
+	const struct pci_func_ops *ops;
+	void *owner;	   /* the device's state, for its ops */
+	struct vm *vm;	   /* set by vpci_add */
+	u8 slot;	   /* device number on bus 0, set by vpci_add */
+	u8 cap_end;	   /* next free byte for a capability (pci_func_cap) */
+	u8 cfg[256];	   /* configuration space as the guest reads it */
+	u8 reset_cfg[256]; /* the same at power-on (vpci_add copies cfg) */
+	struct pci_bar {
+		u64 size;   /* 0: no BAR here; a power of two, at least 4 KiB */
+		bool is64;  /* 64-bit memory BAR: this slot and the next */
+		u64 mapped; /* its base on the VM's MMIO bus, 0 if not mapped */
+	} bar[VPCI_BARS];
+	/* MSI-X (PCI 3.0 6.8.2), if msix_n: its capability's offset, the BAR and offsets of the
+	 * table and the pending bits, and the vectors themselves. */
+	u8 msix_cap;
+	u8 msix_bar;
+	u16 msix_n;
+	u32 msix_table, msix_pba;
+	struct msix_entry msix[VPCI_MSIX_MAX];
+	u64 msix_pending; /* PBA bits, vectors 0-63 */
+	u8 irq_pin;	  /* INTx pin the function uses (1: INTA), 0: none */
+	bool intx;	  /* the level it drives now */
+};
+
+/* Start a function's configuration space: a type 0 header with these IDs, class code (class,
+ * subclass, programming interface as 0xCCSSPP), revision, and subsystem IDs, INTA# as its
+ * interrupt pin, no capabilities yet. ops and owner are the device's. */
+void pci_func_init(struct pci_func *f, const struct pci_func_ops *ops, void *owner, u16 vendor,
+		   u16 device, u32 class_code, u8 revision, u16 subvendor, u16 subsystem);
+/* Give it a memory BAR of size bytes (a power of two, at least 4 KiB) at slot bar; a 64-bit one
+ * takes slot bar + 1 too. False if the slot is taken or the size is wrong. */
+bool pci_func_bar(struct pci_func *f, u32 bar, u64 size, bool is64);
+/* Append a capability with this ID and body (len bytes after the ID and next-pointer bytes)
+ * to the list: its offset in configuration space, 0 if it does not fit. */
+u8 pci_func_cap(struct pci_func *f, u8 id, const void *body, u8 len);
+/* Give it n MSI-X vectors (at most VPCI_MSIX_MAX), the table at table_off and the pending bits
+ * at pba_off in memory BAR bar (both 8-byte aligned, inside the BAR). False if they do not
+ * fit. */
+bool pci_func_msix(struct pci_func *f, u16 n, u32 bar, u32 table_off, u32 pba_off);
+/* Put f on vm's bus 0, at the next free device number: false (logged) if the bus is full. */
+bool vpci_add(struct vm *vm, struct pci_func *f);
+
+/* MSI-X is enabled and not masked as a whole: the device signals with pci_msix_send. */
+bool pci_msix_enabled(const struct pci_func *f);
+/* Signal vector n: an MSI to the VM's local APICs, or its pending bit if it is masked (sent
+ * once unmasked). A vector past the table, or no MSI-X, is ignored. */
+void pci_msix_send(struct pci_func *f, u16 n);
+/* Drive the function's INTx line (level-triggered, through the I/O APIC pin its slot is
+ * routed to in the DSDT's _PRT), unless the guest set the command register's INTx disable. */
+void pci_intx(struct pci_func *f, bool level);
+/* The I/O APIC pin (GSI) a slot's INTA# is routed to, as the DSDT's _PRT says. */
+u32 vpci_slot_gsi(u32 slot);
+
 #endif

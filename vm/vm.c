@@ -39,7 +39,8 @@ static void free_vcpus(struct vm *vm)
 	vm->nvcpus = 0;
 }
 
-struct vm *vm_create(const char *name, u64 ram, u32 ncpus, bool (*attach)(struct vm *vm))
+struct vm *vm_create(const char *name, u64 ram, u32 ncpus, const struct vm_hw *hw,
+		     bool (*attach)(struct vm *vm))
 {
 	u64 before = heap_bytes_in_use();
 	struct vm *vm = kmalloc(sizeof(*vm));
@@ -48,6 +49,7 @@ struct vm *vm_create(const char *name, u64 ram, u32 ncpus, bool (*attach)(struct
 		return NULL;
 	}
 	strlcpy(vm->name, name, sizeof(vm->name));
+	vm->hw = *hw;
 	vm->id = next_id++;
 	vm->start_tsc = tsc_now();
 	if (!gmem_init(&vm->mem, ram, virt->gmap_format)) {

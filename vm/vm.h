@@ -187,6 +187,29 @@ struct vcpu {
 	struct vcpu_msrs msrs; /* MTRRs, SPEC_CTRL (exit/msr_cpu.c); only the running CPU */
 };
 
+/* What a VM is given besides CPUs and RAM (README "VM definitions"), fixed when it is created:
+ * its disks (multiboot modules, read by its virtio-blk devices), its NICs (one per switch), its
+ * console and its entropy source. */
+#define VM_DISKS_MAX  8
+#define VM_NICS_MAX   4
+#define VM_SWITCH_MAX 16 /* bytes of a switch's name, with its NUL */
+struct vm_hw {
+	u32 ndisks;
+	struct vm_disk {
+		const u8 *data; /* the module's bytes: never written (writes go to a copy) */
+		u64 len;
+		bool ro;
+		char name[64]; /* the module's path, for messages */
+	} disk[VM_DISKS_MAX];
+	u32 nnics;
+	struct vm_nic {
+		char sw[VM_SWITCH_MAX];
+		u8 mac[6];
+	} nic[VM_NICS_MAX];
+	bool virtio_console; /* console=virtio: hvc0 takes keel's console input */
+	bool rng;	     /* a virtio-rng device (rng=no turns it off) */
+};
+
 enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPED };
 
 /* How a VM ended. */
@@ -209,6 +232,7 @@ struct vm {
 	struct vcpu *vcpu[VM_MAX_VCPUS];
 	struct bus io, mmio;
 	struct vm_devices *dev; /* its devices' state: the platform's (vdev/vdevs.h) */
+	struct vm_hw hw;	/* its disks, NICs, console (set before its devices attach) */
 	struct cpuid_table
 		*cpuid; /* its fixed CPUID answers, filled before it runs (exit/cpuid.h) */
 	/* held around every access to the VM-wide devices (dev_lock, vm/bus.c) */
@@ -267,7 +291,8 @@ static inline void vm_wake_end(struct vm *vm)
 }
 
 /* Create a VM with ram bytes of memory and ncpus vCPUs; NULL (logged) if it does not fit. */
-struct vm *vm_create(const char *name, u64 ram, u32 ncpus, bool (*attach)(struct vm *vm));
+struct vm *vm_create(const char *name, u64 ram, u32 ncpus, const struct vm_hw *hw,
+		     bool (*attach)(struct vm *vm));
 void vm_destroy(struct vm *vm);
 /* End the VM: every vCPU stops at its next exit. The first reason given is kept. */
 void vm_stop(struct vm *vm, enum vm_end end, u64 status, const char *fmt, ...) __printf(4, 5);

@@ -365,6 +365,43 @@ static void test_reset_between_parses(void **state)
 	assert_int_equal(d.kind, VMDEF_VM);
 }
 
+/* Disks, NICs, console and entropy source (issue 14). */
+static void test_devices(void **state)
+{
+	(void)state;
+	ok("root.img vm=a disk");
+	assert_int_equal(d.kind, VMDEF_DISK);
+	assert_false(d.ro);
+	ok("root.img vm=a disk ro");
+	assert_true(d.ro);
+	refused("k.elf vm=a ro", "'ro' is for a disk");
+	ok("k.elf vm=a net=lan,dmz mac=02:AB:cd:00:00:01 console=virtio rng=no");
+	assert_int_equal(d.nnics, 2);
+	assert_string_equal(d.sw[0], "lan");
+	assert_string_equal(d.sw[1], "dmz");
+	assert_true(d.has_mac);
+	assert_int_equal(d.mac[1], 0xab);
+	assert_int_equal(d.mac[5], 1);
+	assert_true(d.virtio_console);
+	assert_true(d.no_rng);
+	ok("k.elf vm=a");
+	assert_int_equal(d.nnics, 0);
+	assert_false(d.virtio_console);
+	assert_false(d.no_rng);
+	refused("k.elf vm=a net=", "bad net");
+	refused("k.elf vm=a net=a,,b", "bad net");
+	refused("k.elf vm=a net=a,b,c,d,e", "bad net");
+	refused("k.elf vm=a net=a-switch-name-too-long", "bad net");
+	refused("k.elf vm=a net=a mac=01:00:00:00:00:01", "bad mac");
+	refused("k.elf vm=a net=a mac=02:00:00:00:00", "bad mac");
+	refused("k.elf vm=a net=a mac=02-00-00-00-00-01", "bad mac");
+	refused("k.elf vm=a net=a mac=02:00:00:00:0g:01", "bad mac");
+	refused("k.elf vm=a mac=02:00:00:00:00:01", "mac= without net=");
+	refused("k.elf vm=a console=hvc", "bad console");
+	refused("k.elf vm=a rng=maybe", "bad rng");
+	refused("d.img vm=a disk net=lan", "not a module's");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_key_and_flag),
 		cmocka_unit_test(test_malformed_quotes),
 		cmocka_unit_test(test_reset_between_parses),
+		cmocka_unit_test(test_devices),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
