@@ -19,37 +19,75 @@ static struct vm *vm;
 
 /* ---- guest memory and the request queue ---- */
 
-static u8 ram[256 * KiB]; /* where the requests' buffers live */
-static u32 ram_used;
+void fake_ram(struct vm *vm, u64 ram); /* TEMPORARY: tests/unit/fakes_virtio.h at the merge */
+void *fake_gpa(u64 gpa);
+
+#define QSIZE	 64
+#define RINGS(i) (0x1000ull + 0x3000ull * (i)) /* device i's descriptors, then avail, used */
+#define BUF	 0x10000ull		       /* the requests' buffers from here */
+#define RAM	 (1 * MiB)
+
+static u64 buf_used;
 
 /* Guest memory for len bytes: its guest-physical address. */
 static u64 galloc(u32 len)
 {
-	u64 gpa = (u64)(uintptr_t)ram + ram_used;
-	ram_used += ALIGN_UP(len, 16);
-	assert_true(ram_used <= sizeof(ram));
+	u64 gpa = BUF + buf_used;
+	buf_used += ALIGN_UP(len, 16);
+	assert_true(BUF + buf_used <= RAM);
 	return gpa;
 }
 
 static u8 *host(u64 gpa)
 {
-	return (u8 *)(uintptr_t)gpa;
+	return fake_gpa(gpa);
 }
 
-extern int fake_pushes;
-extern u32 fake_push_len;
+/* The driver's side of device d's queue: the ring set up, DRIVER_OK, no interrupts wanted. */
+static void driver_ok(struct virtio_dev *d)
+{
+	u64 r = RINGS(d->index);
+	d->vq[0] = (struct virtq){.size = QSIZE,
+				  .msix_vector = VIRTIO_NO_VECTOR,
+				  .enabled = true,
+				  .desc = r,
+				  .avail = r + 0x1000,
+				  .used = r + 0x2000};
+	d->status =
+		VIRTIO_S_ACKNOWLEDGE | VIRTIO_S_DRIVER | VIRTIO_S_FEATURES_OK | VIRTIO_S_DRIVER_OK;
+	d->driver_features = d->features | VIRTIO_F_VERSION_1;
+	memset(host(r), 0, 0x3000);
+	*(u16 *)host(r + 0x1000) = 1; /* VIRTQ_AVAIL_F_NO_INTERRUPT */
+}
 
-/* Serve chain c on device d: the status byte (at the end of the writable part), or -1 if
- * nothing was pushed; *used gets the length given back. */
+/* Offer chain c on d's queue (as descriptors 0, 1, ... of its table) and notify the device:
+ * the status byte it wrote at the end of the writable part, or -1 if it gave nothing back;
+ * *used gets the length it gave back. */
 static int serve(struct virtio_dev *d, struct virtq_chain *c, u32 *used)
 {
-	int pushes = fake_pushes;
-	vblk_serve(d, 0, c);
-	if (fake_pushes == pushes)
+	u64 r = RINGS(d->index), avail = r + 0x1000, ring_used = r + 0x2000;
+	u32 n = c->nout + c->nin;
+	for (u32 i = 0; i < n; i++) {
+		u16 flags = (u16)((i + 1 < n ? 1 : 0) | (i >= c->nout ? 2 : 0)),
+		    next = (u16)(i + 1);
+		u8 *x = host(r + 16ull * i);
+		memcpy(x, &c->seg[i].gpa, 8);
+		memcpy(x + 8, &c->seg[i].len, 4);
+		memcpy(x + 12, &flags, 2);
+		memcpy(x + 14, &next, 2);
+	}
+	u16 *aidx = (u16 *)host(avail + 2), uidx = *(u16 *)host(ring_used + 2);
+	*(u16 *)host(avail + 4 + 2ull * (*aidx % QSIZE)) = 0;
+	(*aidx)++;
+	vblk_kind.notify(d, 0);
+	if (*(u16 *)host(ring_used + 2) == uidx)
 		return -1;
+	u32 elem[2];
+	memcpy(elem, host(ring_used + 4 + 8ull * (uidx % QSIZE)), 8);
+	assert_int_equal(elem[0], 0);
 	if (used)
-		*used = fake_push_len;
-	struct virtq_seg *s = &c->seg[c->nout + c->nin - 1];
+		*used = elem[1];
+	struct virtq_seg *s = &c->seg[n - 1];
 	return host(s->gpa)[s->len - 1];
 }
 
@@ -170,7 +208,9 @@ static void attach(u32 i, bool ro, const char *name, u64 len)
 	d->kind = &vblk_kind;
 	d->index = i;
 	d->state = calloc(1, vblk_kind.state_size);
+	d->pci.vm = vm;
 	assert_true(vblk_kind.init(d, i));
+	driver_ok(d);
 }
 
 static struct vblk *blk(u32 i)
@@ -185,7 +225,8 @@ static int setup(void **state)
 	for (u32 i = 0; i < sizeof(img); i++)
 		img[i] = (u8)(i * 7 + i / 4096);
 	memcpy(orig, img, sizeof(img));
-	ram_used = 0;
+	fake_ram(vm, RAM);
+	buf_used = 0;
 	fake_pages_limit = -1;
 	log_reset();
 	attach(0, false, "build/tests/disk.img", sizeof(img));
@@ -419,6 +460,36 @@ static void test_malformed(void **state)
 	assert_true(dev[0].broken);
 }
 
+/* One notify serves every request made available since the last, in order. */
+static void test_batch(void **state)
+{
+	(void)state;
+	u64 r = RINGS(0), avail = r + 0x1000, used = r + 0x2000;
+	u64 st = galloc(3);
+	for (u16 i = 0; i < 3; i++) {
+		struct virtq_chain c;
+		header(&c, i == 1 ? 99 : VBLK_T_FLUSH, 0);
+		u16 f = 1, w = 2, next = (u16)(2 * i + 1);
+		u8 *x = host(r + 32ull * i);
+		memcpy(x, &c.seg[0].gpa, 8);
+		memcpy(x + 8, &c.seg[0].len, 4);
+		memcpy(x + 12, &f, 2);
+		memcpy(x + 14, &next, 2);
+		u64 g = st + i;
+		u32 one = 1;
+		memcpy(x + 16, &g, 8);
+		memcpy(x + 24, &one, 4);
+		memcpy(x + 28, &w, 2);
+		*(u16 *)host(avail + 4 + 2ull * i) = (u16)(2 * i);
+	}
+	*(u16 *)host(avail + 2) = 3;
+	vblk_kind.notify(&dev[0], 0);
+	assert_int_equal(*(u16 *)host(used + 2), 3);
+	for (u32 i = 0; i < 3; i++)
+		assert_int_equal(*(u32 *)host(used + 4 + 8 * i), 2 * i);
+	assert_memory_equal(host(st), "\0\2\0", 3);
+}
+
 /* Two disks on one image: each sees its own writes only, and the image none. */
 static void test_two_disks_one_image(void **state)
 {
@@ -518,6 +589,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flush_id_unsupp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_discard_write_zeroes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_disks_one_image, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_keeps_data, setup, teardown),
