@@ -98,7 +98,7 @@ static void size_bars(u32 dev)
 			continue;
 		u32 size = ~(mask & ~0xfu) + 1;
 		bool is64 = (mask & 6) == 4;
-		printf("pci: 00:%02x.0 BAR%u: %#x bytes at %#x%s%s\n", dev, i, size, old & ~0xfu,
+		printf("pci: 00:%02x.0 BAR%u: 0x%x bytes at 0x%x%s%s\n", dev, i, size, old & ~0xfu,
 		       is64 ? ", 64-bit" : "", mask & 8 ? ", prefetchable" : "");
 		check(!(mask & 1), "BAR%u is a memory BAR", i);
 		check((old & ~0xfu) >= WIN_BASE && (old & ~0xfu) + size <= WIN_END,
@@ -125,7 +125,7 @@ static uintptr_t move_msix_bar(u32 dev, u32 cap)
 	u32 size = ~(cfg_rd(dev, reg) & ~0xfu) + 1;
 	u32 to = (WIN_END - 0x1000000u) & ~(size - 1); /* near the window's top */
 	cfg_wr(dev, reg, to | (cfg_rd(dev, reg) & 0xf));
-	check(bar_addr(dev, bir) == to, "BAR%u moved from %#x to %#x", bir, old, to);
+	check(bar_addr(dev, bir) == to, "BAR%u moved from 0x%x to 0x%x", bir, old, to);
 	check(rd32(to + toff + 12) == 1, "the MSI-X table answers at the new address (masked)");
 	check(rd32(old + toff + 12) == ONES, "the old address reads all-ones");
 	u32 cmd = cfg_rd(dev, 0x04) & 0xffff;
