@@ -2,7 +2,10 @@
  * and move 32-bit registers: ID (0x00), version (0x01), arbitration (0x02) and 24 64-bit
  * redirection entries (0x10 + 2n low, 0x11 + 2n high). Edge pins deliver on a rising edge;
  * level pins deliver while asserted with remote IRR clear, and again after the local APIC's
- * EOI if still asserted. Delivery reaches the local APICs through vlapic_route. */
+ * EOI if still asserted. Delivery reaches the local APICs through vlapic_route. A pin's level
+ * is whether its line is asserted, whatever the entry's polarity bit (kept as written): the
+ * PCI pins 16-23, which Linux programs level and active-low from the DSDT's _PRT, and the ISA
+ * ones, active-high, alike. */
 #include "vdev/vioapic.h"
 #include "vdev/vdev.h"
 #include "vdev/vlapic.h"
