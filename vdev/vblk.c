@@ -226,6 +226,12 @@ static u8 request(struct virtio_dev *d, const struct virtq_chain *c, u32 type, u
 	}
 }
 
+/* keel's pages under the disk, its private blocks and the tree's: part of the VM's overhead. */
+static u64 disk_pages(const struct vblk *b)
+{
+	return b->disk.private + b->disk.nodes;
+}
+
 bool vblk_serve(struct virtio_dev *d, u16 q, const struct virtq_chain *c)
 {
 	/* 5.2.6: a header to read and a status byte to write, last; without them the driver
@@ -240,7 +246,9 @@ bool vblk_serve(struct virtio_dev *d, u16 q, const struct virtq_chain *c)
 	u64 sector;
 	memcpy(&type, hdr, 4);
 	memcpy(&sector, hdr + 8, 8);
+	u64 pages = disk_pages(d->state);
 	u8 status = request(d, c, type, sector, &written);
+	d->vm->overhead += (disk_pages(d->state) - pages) * VDISK_BLOCK; /* may go down: mod 2^64 */
 	virtq_write(d, c, c->in_len - 1, &status, 1);
 	virtq_push(d, q, c, written + 1);
 	return true;

@@ -5,7 +5,6 @@
 #include "tests/unit/fakes_vdev.h"
 #include "vdev/vblk.h"
 #include "vdev/virtio_kinds.h"
-
 #include <stdlib.h>
 #include <string.h>
 
@@ -298,6 +297,7 @@ static void test_read_write(void **state)
 	assert_int_equal(rd(&dev[0], 31, buf, 512), VBLK_S_OK);
 	assert_memory_equal(buf, img + 31 * 512, 512); /* block 3 after the write */
 	assert_int_equal(blk(0)->disk.private, 4);
+	assert_int_equal(vm->overhead, fake_pages_live * 4096); /* 4 blocks and the tree's page */
 	assert_memory_equal(img, orig, sizeof(img));
 	/* A second write to a private block takes no new page. */
 	long pages = fake_pages_live;
