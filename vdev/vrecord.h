@@ -11,7 +11,7 @@
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "records are little-endian");
 
 #define VREC_MAGIC 0x5645444bu /* "KDEV" as bytes */
-#define VREC_MAX   1024	       /* no device's record is larger: a caller's buffer of this fits */
+#define VREC_MAX   8192	       /* no device's record is larger: a caller's buffer of this fits */
 
 /* Which device a record holds. Never renumbered: records outlive keel runs. */
 enum vrec_kind {
@@ -26,6 +26,7 @@ enum vrec_kind {
 	VREC_KBD = 9,
 	VREC_PM = 10,
 	VREC_LAPIC = 11,
+	VREC_VIRTIO = 12,
 };
 
 struct vrec_header {
