@@ -129,7 +129,8 @@ static void check_dev(struct vrec_reader *r, const struct virtio_dev *d, const u
 	}
 }
 
-/* Device d from its checked part at p; INTx driven again as its ISR says. */
+/* Device d from its checked part at p. No interrupt line moves: the PCI bus's record holds the
+ * INTx level (README "Device state records"). */
 static u32 load_dev(struct virtio_dev *d, const u8 *p)
 {
 	struct rec_dev x;
@@ -158,8 +159,6 @@ static u32 load_dev(struct virtio_dev *d, const u8 *p)
 					  .used_idx = rq.used_idx,
 					  .signalled = rq.signalled};
 	}
-	if (d->isr && !pci_msix_enabled(&d->pci))
-		pci_intx(&d->pci, true);
 	return at;
 }
 
