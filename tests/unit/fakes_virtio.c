@@ -22,7 +22,7 @@ void fake_ram(struct vm *vm, u64 size)
 {
 	free(ram);
 	ram = calloc(1, size);
-	chunk = (struct gmem_chunk){0, (u64)(uintptr_t)ram, size};
+	chunk = (struct gmem_chunk){.gpa = 0, .hpa = (u64)(uintptr_t)ram, .len = size};
 	vm->mem.size = vm->mem.low_end = size;
 	vm->mem.nchunks = 1;
 	vm->mem.chunks = &chunk;
@@ -123,7 +123,7 @@ bool __wrap_pci_func_bar(struct pci_func *f, u32 bar, u64 size, bool is64)
 {
 	if (bar + is64 >= VPCI_BARS || f->bar[bar].size || size < 4096 || (size & (size - 1)))
 		return false;
-	f->bar[bar] = (struct pci_bar){size, is64, 0};
+	f->bar[bar] = (struct pci_bar){.size = size, .is64 = is64};
 	return true;
 }
 
