@@ -3,6 +3,7 @@
  * written, partial blocks, two disks on one image), running out of keel's memory, and a reset
  * that keeps the disk's contents. */
 #include "tests/unit/fakes_vdev.h"
+#include "tests/unit/fakes_virtio.h"
 #include "vdev/vblk.h"
 #include "vdev/virtio_kinds.h"
 #include <stdlib.h>
@@ -17,9 +18,6 @@ static struct virtio_dev dev[2];
 static struct vm *vm;
 
 /* ---- guest memory and the request queue ---- */
-
-void fake_ram(struct vm *vm, u64 ram); /* TEMPORARY: tests/unit/fakes_virtio.h at the merge */
-void *fake_gpa(u64 gpa);
 
 #define QSIZE	 64
 #define RINGS(i) (0x1000ull + 0x3000ull * (i)) /* device i's descriptors, then avail, used */
