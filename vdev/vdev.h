@@ -16,6 +16,7 @@
 #include "vm/guestout.h"  /* guest output made safe for keel's terminal (the UART) */
 #include "vm/virq.h"	  /* vm_irq_set, vcpu_timer_alloc, vcpu_timer_set, vclock_now */
 #include "vm/vm.h"	  /* struct vm, struct vcpu, vm_request_reset, vm_request_poweroff */
+#include "mm/mm.h"	  /* page_alloc, page_free: a disk's copy-on-write blocks (vdev/vdisk.c) */
 
 /* a * b / c, exact, for device clock conversions (guest clock ticks to a device's clock and
  * back): no overflow while a % c * b fits in 64 bits, true for every clock here. */

@@ -1,6 +1,7 @@
 /* Test doubles; see fakes.h. */
 #include "tests/unit/fakes.h"
 #include "kernel/log.h"
+#include "mm/mm.h"
 #include "mm/pagetable.h"
 
 #include <stdio.h>
@@ -75,4 +76,15 @@ u64 pt_alloc_table_page(void)
 void pt_free_table_page(u64 pa)
 {
 	fake_page_free(pa, 1);
+}
+
+/* keel's page allocator (mm/mm.h) for the code under test: fake_page_alloc's pages, counted. */
+u64 page_alloc(u64 npages)
+{
+	return fake_page_alloc(npages);
+}
+
+void page_free(u64 pa, u64 npages)
+{
+	fake_page_free(pa, npages);
 }
