@@ -78,6 +78,13 @@ $(BUILD)/unit/test_vlapic: $(VLAPIC_HOST)
 # The platform's walk links the real table and the local APIC it lists.
 $(BUILD)/unit/test_vdevs: $(BUILD)/host/vdev/vdevs.o $(VLAPIC_HOST)
 
+# The virtio console's test drives the kind alone over a fake transport of its own: it links
+# no vdev/virtio*.c or vdev/virtq*.c.
+VCONS_HOST := $(filter-out $(BUILD)/host/vdev/virtio% $(BUILD)/host/vdev/virtq%,$(UNIT_OBJS))
+$(BUILD)/unit/test_vcons: $(BUILD)/host/tests/unit/test_vcons.o $(VCONS_HOST)
+	@mkdir -p $(dir $@)
+	$(call say,HOSTLD,$@)$(CC) $(HCFLAGS) -o $@ $^ -lcmocka
+
 unit: $(UNIT_TESTS)
 
 # ---- the doors ----------------------------------------------------------------------------
