@@ -145,6 +145,7 @@ static void vcons_reset(struct virtio_dev *d)
 static bool vcons_init(struct virtio_dev *d, u32 index)
 {
 	(void)index;
+	memset(d->state, 0, sizeof(struct vcons)); /* whatever the transport's allocator gives */
 	d->features = F_EMERG_WRITE;
 	d->config[CFG_MAX_PORTS] = 1; /* max_nr_ports: read only with MULTIPORT, but true */
 	vm_set_console_input(d->vm, vcons_input);
