@@ -426,7 +426,7 @@ static void run_attack(struct vdev *d, const struct attack *a)
 		return;
 	a->fn(d);
 	if (a->must_fail)
-		check(needs_reset(d), "%s: %s: DEVICE_NEEDS_RESET (status %#x)", k, a->name,
+		check(needs_reset(d), "%s: %s: DEVICE_NEEDS_RESET (status 0x%x)", k, a->name,
 		      r8(d->common + STATUS));
 	check(setup(d, F_VERSION_1, (uintptr_t)desc) && works(d), "%s: works after %s and a reset",
 	      k, a->name);
@@ -466,11 +466,32 @@ static void attack(struct vdev *d, u32 notifies)
 	reset(d);
 }
 
+/* The end of RAM below 4 GiB: the multiboot memory map's last entry there, usable or not
+ * (keel reserves its page tables at the top of RAM, which are RAM all the same). */
+static u64 low_ram_end(void)
+{
+	u64 end = 0x100000 + (u64)boot_mbi->mem_upper * 1024;
+	if (!(boot_mbi->flags & (1u << 6)))
+		return end;
+	for (u32 at = 0; at + 24 <= boot_mbi->mmap_length;) {
+		const u8 *e = (const u8 *)(uintptr_t)(boot_mbi->mmap_addr + at);
+		u32 size;
+		u64 base, len;
+		memcpy(&size, e, 4);
+		memcpy(&base, e + 4, 8);
+		memcpy(&len, e + 12, 8);
+		if (base < 0x100000000ull && base + len > end)
+			end = base + len;
+		at += size + 4;
+	}
+	return end;
+}
+
 int guest_main(void)
 {
 	bool seen[5] = {false};
 	u32 notifies = (u32)cmdline_num("storm", 100000);
-	ram_end = 0x100000 + (u64)boot_mbi->mem_upper * 1024;
+	ram_end = low_ram_end();
 	for (u8 slot = 1; slot < 32; slot++) {
 		u32 id = cfg32(slot, 0);
 		if ((id & 0xffff) != VENDOR || (id >> 16) < 0x1040)
