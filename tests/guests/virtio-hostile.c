@@ -242,14 +242,16 @@ static void submit(struct vdev *d, u16 head)
 	kick(d);
 }
 
-/* The device used a buffer: true and its written length in *len. */
+/* The device used the buffer at head 0 (the only one this driver makes available at a time):
+ * true and its written length in *len. */
 static bool wait_used(struct vdev *d, u32 *len)
 {
 	for (int i = 0; i < SPIN; i++) {
 		if (used.idx != d->last_used) {
+			u32 id = used.ring[d->last_used % d->qsz].id;
 			*len = used.ring[d->last_used % d->qsz].len;
 			d->last_used++;
-			return true;
+			return id == 0;
 		}
 		__asm__ volatile("pause" ::: "memory");
 	}
@@ -271,14 +273,10 @@ static bool works(struct vdev *d)
 {
 	static const char line[] = "virtio-hostile: hvc0 works\n";
 	u32 len = 0;
-	if (d->id == 2) { /* virtio-blk: read sector 0 (5.2.6) */
-		static struct {
-			u32 type, reserved;
-			u64 sector;
-		} hdr;
-		hdr.type = 0; /* VIRTIO_BLK_T_IN */
+	if (d->id == 2) {	   /* virtio-blk: read sector 0 (5.2.6) */
+		static u32 hdr[4]; /* type (VIRTIO_BLK_T_IN: 0), reserved, sector 0 (le64) */
 		buf[0] = 0xff;
-		put(0, &hdr, sizeof(hdr), D_NEXT, 1);
+		put(0, hdr, sizeof(hdr), D_NEXT, 1);
 		put(1, data, sizeof(data), D_WRITE | D_NEXT, 2);
 		put(2, buf, 1, D_WRITE, 0);
 		submit(d, 0);
@@ -456,8 +454,8 @@ static void attack(struct vdev *d, u32 notifies)
 	d->dir = d->id == 4 ? D_WRITE : 0;
 	u16 cmd = (u16)cfg32(d->slot, 4);
 	cfg_w16(d->slot, 4, cmd | 6); /* memory space and bus master */
-	printf("%s at 00:%02x.0, %u queues\n", kind_name(d->id), d->slot,
-	       setup(d, F_VERSION_1, (uintptr_t)desc) ? r16(d->common + NUM_QUEUES) : 0);
+	u32 nq = setup(d, F_VERSION_1, (uintptr_t)desc) ? r16(d->common + NUM_QUEUES) : 0;
+	printf("%s at 00:%02x.0, %u queues\n", kind_name(d->id), d->slot, nq);
 	if (!check(works(d), "%s: works before any attack", kind_name(d->id)))
 		return;
 	for (u32 i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++)
