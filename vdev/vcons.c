@@ -73,6 +73,7 @@ static bool vcons_input(struct vm *vm, u8 b)
 	if (c && taken) {
 		c->rx[(c->rx_head + c->rx_len++) % RX_BUF] = b;
 		deliver(d);
+		update_wakes(d); /* a lying receive buffer ends the wait */
 	}
 	dev_unlock(vm);
 	return taken;

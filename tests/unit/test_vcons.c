@@ -277,8 +277,11 @@ static void test_rx_buffer_not_writable(void **state_)
 	(void)state_;
 	struct vm *vm = setup(true);
 	offer(RXQ, "ro", 0);
+	vcons_kind.notify(&dev, RXQ);
+	assert_true(vm->console_wakes);
 	type(vm, "x");
 	assert_true(dev.broken);
+	assert_false(vm->console_wakes);
 	assert_true(log_contains("vm vm: virtio-console 0: receive buffer 0 has no writable part"));
 }
 
