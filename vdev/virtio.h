@@ -109,6 +109,9 @@ struct virtio_dev {
 	void *state;   /* the kind's own, state_size bytes */
 };
 
+/* vm's device number index of this kind, NULL if it has none: for a kind that acts outside
+ * a guest access (console input), under the device lock. */
+struct virtio_dev *virtio_find(struct vm *vm, const struct virtio_kind *kind, u32 index);
 /* The device works (DRIVER_OK, not broken) and queue q is enabled. */
 bool virtio_queue_ready(const struct virtio_dev *d, u16 q);
 /* Mark the device DEVICE_NEEDS_RESET with a configuration-change interrupt, and log once why

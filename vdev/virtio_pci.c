@@ -273,3 +273,12 @@ const struct vdev_ops virtio_ops = {
 	.save = virtio_save,
 	.load = virtio_load,
 };
+
+struct virtio_dev *virtio_find(struct vm *vm, const struct virtio_kind *kind, u32 index)
+{
+	const struct virtio_devs *s = vm_device(vm, &virtio_ops);
+	for (u32 i = 0; s && i < s->n; i++)
+		if (s->d[i]->kind == kind && s->d[i]->index == index)
+			return s->d[i];
+	return NULL;
+}

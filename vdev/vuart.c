@@ -46,7 +46,8 @@ static bool wakes(const struct vuart *u)
 static void update_irq(struct vm *vm, const struct vuart *u)
 {
 	vm_irq_set(vm, IRQ, !(iir(u) & 1) && (u->mcr & MCR_OUT2));
-	vm->console_wakes = wakes(u);
+	if (!vm->hw.virtio_console) /* else hvc0 has keel's console (vdev/vcons.c) */
+		vm->console_wakes = wakes(u);
 }
 
 static void rx_push(struct vuart *u, u8 c)
@@ -239,7 +240,8 @@ const char *vuart_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 l
 	};
 	memcpy(u->rx, rec.rx, sizeof(u->rx));
 	memcpy(u->out.buf, rec.out, sizeof(u->out.buf));
-	vm->console_wakes = wakes(u);
+	if (!vm->hw.virtio_console)
+		vm->console_wakes = wakes(u);
 	return NULL;
 }
 
@@ -249,11 +251,12 @@ static bool vuart_attach(struct vm *vm, void *dev)
 	return bus_add(&vm->io, 0x3f8, 8, &vuart_ops, dev);
 }
 
-/* Power-on state. */
+/* Power-on state; keel's console input comes here unless hvc0 takes it (console=virtio). */
 static void vuart_reset_op(struct vm *vm, void *dev)
 {
 	*(struct vuart *)dev = (struct vuart){0};
-	vm_set_console_input(vm, vuart_input);
+	if (!vm->hw.virtio_console)
+		vm_set_console_input(vm, vuart_input);
 }
 
 const struct vdev_ops vuart_ops = {

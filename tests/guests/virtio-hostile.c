@@ -1,0 +1,509 @@
+/* A hostile virtio driver (issue 14 items 2 and 7): for every virtio function on PCI bus 0
+ * (vendor 0x1af4, found through 0xcf8/0xcfc), find its COMMON and NOTIFY structures through its
+ * vendor capabilities (virtio 1.2, 4.1.4), negotiate VERSION_1, and break the split-virtqueue
+ * rules (2.7) one at a time on the queue the device reads on a notify: a descriptor loop, a
+ * buffer outside RAM and one wrapping past 2^64, avail idx far past the ring, a head and a
+ * next index past the queue, indirect tables nested, cut short, longer than the queue, and
+ * used without the feature, a huge length, a zero length, rings outside RAM. After each the
+ * device must show DEVICE_NEEDS_RESET (2.1.2) where the rules were broken, and must work
+ * again once reset (status 0). Last, a storm of storm=N notifies (default 100000) with
+ * nothing in the ring: the device must still work without a reset.
+ *
+ * "Works" is one good request of the device's kind: a sector read (virtio-blk), a frame sent
+ * (virtio-net), a line written (virtio-console), random bytes (virtio-rng). A kind absent from
+ * the bus prints "SKIP: NAME: why" instead of its checks. */
+#include "rt/rt.h"
+
+#define PCI_ADDR 0xcf8
+#define PCI_DATA 0xcfc
+#define VENDOR	 0x1af4
+#define QSZ	 16 /* the queue size this driver asks for */
+#define SPIN	 2000000
+
+/* Common configuration structure (4.1.4.3). */
+enum {
+	DFSELECT = 0x00,
+	DF = 0x04,
+	GFSELECT = 0x08,
+	GF = 0x0c,
+	NUM_QUEUES = 0x12,
+	STATUS = 0x14,
+	Q_SELECT = 0x16,
+	Q_SIZE = 0x18,
+	Q_ENABLE = 0x1c,
+	Q_NOTIFY_OFF = 0x1e,
+	Q_DESC = 0x20,
+	Q_DRIVER = 0x28,
+	Q_DEVICE = 0x30,
+};
+#define S_ACK	      1
+#define S_DRIVER      2
+#define S_DRIVER_OK   4
+#define S_FEATURES_OK 8
+#define S_NEEDS_RESET 0x40
+#define F_INDIRECT    (1ull << 28)
+#define F_VERSION_1   (1ull << 32)
+#define D_NEXT	      1 /* 2.7.5 */
+#define D_WRITE	      2
+#define D_INDIRECT    4
+
+struct desc {
+	u64 addr;
+	u32 len;
+	u16 flags, next;
+};
+static struct desc desc[QSZ] __attribute__((aligned(4096)));
+static volatile struct {
+	u16 flags, idx, ring[QSZ], used_event;
+} avail __attribute__((aligned(4096)));
+static volatile struct {
+	u16 flags, idx;
+	struct {
+		u32 id, len;
+	} ring[QSZ];
+	u16 avail_event;
+} used __attribute__((aligned(4096)));
+static struct desc ind[128] __attribute__((aligned(16)));
+static struct desc ind2[2] __attribute__((aligned(16)));
+static u8 buf[4096] __attribute__((aligned(4096)));
+static u8 data[512] __attribute__((aligned(512)));
+
+/* One virtio function as this driver found it. */
+struct vdev {
+	u8 slot;
+	u16 id; /* device ID: PCI device ID - 0x1040 (4.1.2.1) */
+	uintptr_t common, notify;
+	u32 notify_mult;
+	u16 q, qsz, notify_off, avail_idx, last_used;
+	u16 dir; /* D_WRITE if the attacked queue's buffers are device-writable */
+};
+
+static u64 ram_end;
+
+#define HEX(x) ((unsigned long long)(x))
+
+/* ---- PCI configuration mechanism #1 (PCI 3.0, 3.2.2.3.2) ---- */
+
+static u32 cfg32(u8 slot, u8 off)
+{
+	outl(PCI_ADDR, 0x80000000u | (u32)slot << 11 | (off & 0xfc));
+	return inl(PCI_DATA);
+}
+
+static u8 cfg8(u8 slot, u8 off)
+{
+	return (u8)(cfg32(slot, off) >> (8 * (off & 3)));
+}
+
+static void cfg_w16(u8 slot, u8 off, u16 v)
+{
+	outl(PCI_ADDR, 0x80000000u | (u32)slot << 11 | (off & 0xfc));
+	outw((u16)(PCI_DATA + (off & 2)), v);
+}
+
+/* A memory BAR's base as placed (a 64-bit BAR takes the next slot's dword too). */
+static u64 bar_base(u8 slot, u8 bar)
+{
+	u32 lo = cfg32(slot, (u8)(0x10 + 4 * bar));
+	u64 base = lo & ~0xfu;
+	if ((lo & 6) == 4)
+		base |= (u64)cfg32(slot, (u8)(0x14 + 4 * bar)) << 32;
+	return base;
+}
+
+/* ---- MMIO ---- */
+
+static u8 r8(uintptr_t a)
+{
+	return *(volatile u8 *)a;
+}
+static u16 r16(uintptr_t a)
+{
+	return *(volatile u16 *)a;
+}
+static u32 r32(uintptr_t a)
+{
+	return *(volatile u32 *)a;
+}
+static void w8(uintptr_t a, u8 v)
+{
+	*(volatile u8 *)a = v;
+}
+static void w16(uintptr_t a, u16 v)
+{
+	*(volatile u16 *)a = v;
+}
+static void w32(uintptr_t a, u32 v)
+{
+	*(volatile u32 *)a = v;
+}
+/* 64-bit fields as two 32-bit writes, low first (4.1.3.1). */
+static void w64(uintptr_t a, u64 v)
+{
+	w32(a, (u32)v);
+	w32(a + 4, (u32)(v >> 32));
+}
+
+static const char *kind_name(u16 id)
+{
+	switch (id) {
+	case 1: return "virtio-net";
+	case 2: return "virtio-blk";
+	case 3: return "virtio-console";
+	case 4: return "virtio-rng";
+	default: return "virtio-other";
+	}
+}
+
+/* Walk the capability list (PCI 3.0, 6.7) for the vendor capabilities of 4.1.4: COMMON (1)
+ * and NOTIFY (2), each a BAR, an offset and (NOTIFY) a multiplier. */
+static bool find_caps(struct vdev *d)
+{
+	if (!(cfg32(d->slot, 4) & (1u << 20))) /* status: capability list */
+		return false;
+	for (u8 p = cfg8(d->slot, 0x34) & 0xfc, n = 0; p && n < 48;
+	     p = cfg8(d->slot, p + 1) & 0xfc, n++) {
+		if (cfg8(d->slot, p) != 0x09)
+			continue;
+		u8 type = cfg8(d->slot, p + 3), bar = cfg8(d->slot, p + 4);
+		uintptr_t at = (uintptr_t)(bar_base(d->slot, bar) + cfg32(d->slot, p + 8));
+		if (type == 1 && !d->common)
+			d->common = at;
+		if (type == 2 && !d->notify) {
+			d->notify = at;
+			d->notify_mult = cfg32(d->slot, p + 16);
+		}
+	}
+	return d->common && d->notify;
+}
+
+/* ---- the driver side of one queue ---- */
+
+/* Reset and wait for status to read 0 (4.1.4.3.2). */
+static bool reset(struct vdev *d)
+{
+	w8(d->common + STATUS, 0);
+	for (int i = 0; i < 1000; i++)
+		if (!r8(d->common + STATUS))
+			return true;
+	return false;
+}
+
+/* Initialise the device (3.1.1) with these features and queue d->q's rings at desc_at,
+ * &avail and &used; false if a step is refused. */
+static bool setup(struct vdev *d, u64 features, u64 desc_at)
+{
+	uintptr_t c = d->common;
+	if (!reset(d))
+		return false;
+	w8(c + STATUS, S_ACK);
+	w8(c + STATUS, S_ACK | S_DRIVER);
+	w32(c + DFSELECT, 1);
+	if (!(r32(c + DF) & 1)) /* VERSION_1 */
+		return false;
+	w32(c + GFSELECT, 0);
+	w32(c + GF, (u32)features);
+	w32(c + GFSELECT, 1);
+	w32(c + GF, (u32)(features >> 32));
+	w8(c + STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
+	if (!(r8(c + STATUS) & S_FEATURES_OK))
+		return false;
+	w16(c + Q_SELECT, d->q);
+	u16 max = r16(c + Q_SIZE);
+	if (!max)
+		return false;
+	d->qsz = max < QSZ ? max : QSZ;
+	w16(c + Q_SIZE, d->qsz);
+	memset(desc, 0, sizeof(desc));
+	memset((void *)&avail, 0, sizeof(avail));
+	memset((void *)&used, 0, sizeof(used));
+	d->avail_idx = d->last_used = 0;
+	w64(c + Q_DESC, desc_at);
+	w64(c + Q_DRIVER, (uintptr_t)&avail);
+	w64(c + Q_DEVICE, (uintptr_t)&used);
+	d->notify_off = r16(c + Q_NOTIFY_OFF);
+	w16(c + Q_ENABLE, 1);
+	w8(c + STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+	return true;
+}
+
+static void kick(struct vdev *d)
+{
+	w16(d->notify + (uintptr_t)d->notify_off * d->notify_mult, d->q);
+}
+
+/* Make head available (2.7.13) and notify. */
+static void submit(struct vdev *d, u16 head)
+{
+	avail.ring[d->avail_idx % d->qsz] = head;
+	__asm__ volatile("" ::: "memory");
+	avail.idx = ++d->avail_idx;
+	__asm__ volatile("" ::: "memory");
+	kick(d);
+}
+
+/* The device used the buffer at head 0 (the only one this driver makes available at a time):
+ * true and its written length in *len. */
+static bool wait_used(struct vdev *d, u32 *len)
+{
+	for (int i = 0; i < SPIN; i++) {
+		if (used.idx != d->last_used) {
+			u32 id = used.ring[d->last_used % d->qsz].id;
+			*len = used.ring[d->last_used % d->qsz].len;
+			d->last_used++;
+			return id == 0;
+		}
+		__asm__ volatile("pause" ::: "memory");
+	}
+	return false;
+}
+
+static bool needs_reset(struct vdev *d)
+{
+	return r8(d->common + STATUS) & S_NEEDS_RESET;
+}
+
+static void put(u16 i, const void *p, u32 len, u16 flags, u16 next)
+{
+	desc[i] = (struct desc){(uintptr_t)p, len, flags, next};
+}
+
+/* One good request of the device's kind, answered as the kind answers it. */
+static bool works(struct vdev *d)
+{
+	static const char line[] = "virtio-hostile: hvc0 works\n";
+	u32 len = 0;
+	if (d->id == 2) {	   /* virtio-blk: read sector 0 (5.2.6) */
+		static u32 hdr[4]; /* type (VIRTIO_BLK_T_IN: 0), reserved, sector 0 (le64) */
+		buf[0] = 0xff;
+		put(0, hdr, sizeof(hdr), D_NEXT, 1);
+		put(1, data, sizeof(data), D_WRITE | D_NEXT, 2);
+		put(2, buf, 1, D_WRITE, 0);
+		submit(d, 0);
+		return wait_used(d, &len) && buf[0] == 0 && !needs_reset(d);
+	}
+	if (d->id == 1) { /* virtio-net: a broadcast frame after the 12-byte header (5.1.6) */
+		memset(buf, 0, 12 + 60);
+		memset(buf + 12, 0xff, 6);
+		buf[12 + 6] = 0x02; /* source 02:00:00:00:00:99, locally administered */
+		buf[12 + 11] = 0x99;
+		buf[12 + 12] = 0x88; /* ethertype 0x88b5: local experimental */
+		buf[12 + 13] = 0xb5;
+		put(0, buf, 12 + 60, 0, 0);
+	} else if (d->id == 3) { /* virtio-console: a line on transmitq0 (5.3.6) */
+		put(0, line, sizeof(line) - 1, 0, 0);
+	} else { /* virtio-rng: bytes into a writable buffer (5.4.6) */
+		put(0, buf, 64, D_WRITE, 0);
+	}
+	submit(d, 0);
+	return wait_used(d, &len) && (d->id != 4 || (len > 0 && len <= 64)) && !needs_reset(d);
+}
+
+/* ---- the attacks: each fills the ring and submits; true if the device must fail ---- */
+
+typedef void attack_fn(struct vdev *d);
+
+static void a_loop(struct vdev *d)
+{
+	put(0, buf, 16, D_NEXT | d->dir, 1);
+	put(1, buf + 16, 16, D_NEXT | d->dir, 0);
+	submit(d, 0);
+}
+
+static void a_outside(struct vdev *d)
+{
+	desc[0] = (struct desc){ram_end, 512, d->dir, 0};
+	submit(d, 0);
+}
+
+static void a_wrap(struct vdev *d)
+{
+	desc[0] = (struct desc){0xfffffffffffff000ull, 0x2000, d->dir, 0};
+	submit(d, 0);
+}
+
+static void a_avail_far(struct vdev *d)
+{
+	put(0, buf, 16, d->dir, 0);
+	avail.ring[0] = 0;
+	avail.idx = (u16)(d->avail_idx + d->qsz + 7);
+	kick(d);
+}
+
+static void a_head(struct vdev *d)
+{
+	submit(d, (u16)(d->qsz + 3));
+}
+
+static void a_next(struct vdev *d)
+{
+	put(0, buf, 16, D_NEXT | d->dir, (u16)(d->qsz + 1));
+	submit(d, 0);
+}
+
+static void a_nested(struct vdev *d)
+{
+	desc[0] = (struct desc){(uintptr_t)ind, 2 * sizeof(struct desc), D_INDIRECT, 0};
+	ind[0] = (struct desc){(uintptr_t)ind2, sizeof(ind2), D_INDIRECT, 0};
+	ind2[0] = (struct desc){(uintptr_t)buf, 16, d->dir, 0};
+	submit(d, 0);
+}
+
+static void a_indirect_short(struct vdev *d)
+{
+	desc[0] = (struct desc){(uintptr_t)ind, 24, D_INDIRECT, 0}; /* not a multiple of 16 */
+	ind[0] = (struct desc){(uintptr_t)buf, 16, d->dir, 0};
+	submit(d, 0);
+}
+
+/* Set up without INDIRECT_DESC, so a valid indirect table is against the rules (2.7.5.3.1). */
+static void a_indirect_unnegotiated(struct vdev *d)
+{
+	desc[0] = (struct desc){(uintptr_t)ind, sizeof(struct desc), D_INDIRECT, 0};
+	ind[0] = (struct desc){(uintptr_t)buf, 16, d->dir, 0};
+	submit(d, 0);
+}
+
+/* An indirect chain of 128 descriptors: longer than the queue (2.7.5.3.1). */
+static void a_long_chain(struct vdev *d)
+{
+	for (u16 i = 0; i < 128; i++)
+		ind[i] = (struct desc){(uintptr_t)buf + i, 1,
+				       (u16)(d->dir | (i < 127 ? D_NEXT : 0)), (u16)(i + 1)};
+	desc[0] = (struct desc){(uintptr_t)ind, sizeof(ind), D_INDIRECT, 0};
+	submit(d, 0);
+}
+
+static void a_huge(struct vdev *d)
+{
+	put(0, buf, 0xffffffffu, d->dir, 0);
+	submit(d, 0);
+}
+
+static void a_zero(struct vdev *d)
+{
+	put(0, buf, 0, d->dir, 0);
+	submit(d, 0);
+}
+
+/* The rings were set up outside RAM (see run_attack): any notify must fail the device. */
+static void a_rings(struct vdev *d)
+{
+	kick(d);
+}
+
+struct attack {
+	const char *name;
+	attack_fn *fn;
+	bool must_fail;
+	u64 features; /* on top of VERSION_1 */
+	bool rings_outside;
+};
+static const struct attack attacks[] = {
+	{"descriptor loop", a_loop, true, 0, false},
+	{"buffer outside RAM", a_outside, true, 0, false},
+	{"buffer wrapping past 2^64", a_wrap, true, 0, false},
+	{"avail idx past the ring", a_avail_far, true, 0, false},
+	{"head index past the queue", a_head, true, 0, false},
+	{"next index past the queue", a_next, true, 0, false},
+	{"nested indirect tables", a_nested, true, F_INDIRECT, false},
+	{"indirect table of 24 bytes", a_indirect_short, true, F_INDIRECT, false},
+	{"indirect without the feature", a_indirect_unnegotiated, true, 0, false},
+	{"chain of 128 descriptors", a_long_chain, true, F_INDIRECT, false},
+	{"buffer of 4 GiB", a_huge, true, 0, false},
+	{"zero-length buffer", a_zero, false, 0, false},
+	{"rings outside RAM", a_rings, true, 0, true},
+};
+
+/* One attack on a freshly set-up device, then a reset and a good request. */
+static void run_attack(struct vdev *d, const struct attack *a)
+{
+	const char *k = kind_name(d->id);
+	u64 at = a->rings_outside ? ram_end + 0x100000 : (uintptr_t)desc;
+	if (!check(setup(d, F_VERSION_1 | a->features, at), "%s: set up for %s", k, a->name))
+		return;
+	a->fn(d);
+	if (a->must_fail)
+		check(needs_reset(d), "%s: %s: DEVICE_NEEDS_RESET (status 0x%x)", k, a->name,
+		      r8(d->common + STATUS));
+	check(setup(d, F_VERSION_1, (uintptr_t)desc) && works(d), "%s: works after %s and a reset",
+	      k, a->name);
+}
+
+/* Many notifies with nothing new in the ring: nothing happens, and the device still works. */
+static void storm(struct vdev *d, u32 n)
+{
+	const char *k = kind_name(d->id);
+	if (!check(setup(d, F_VERSION_1, (uintptr_t)desc), "%s: set up for the storm", k))
+		return;
+	for (u32 i = 0; i < n; i++)
+		kick(d);
+	check(!needs_reset(d) && works(d), "%s: works after %u notifies, no reset", k, n);
+}
+
+/* The queue a device reads when notified: transmitq for net and console (5.1.2, 5.3.2),
+ * requestq / the one queue otherwise. */
+static u16 attack_queue(u16 id)
+{
+	return id == 1 || id == 3 ? 1 : 0;
+}
+
+static void attack(struct vdev *d, u32 notifies)
+{
+	d->q = attack_queue(d->id);
+	d->dir = d->id == 4 ? D_WRITE : 0;
+	u16 cmd = (u16)cfg32(d->slot, 4);
+	cfg_w16(d->slot, 4, cmd | 6); /* memory space and bus master */
+	u32 nq = setup(d, F_VERSION_1, (uintptr_t)desc) ? r16(d->common + NUM_QUEUES) : 0;
+	printf("%s at 00:%02x.0, %u queues\n", kind_name(d->id), d->slot, nq);
+	if (!check(works(d), "%s: works before any attack", kind_name(d->id)))
+		return;
+	for (u32 i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++)
+		run_attack(d, &attacks[i]);
+	storm(d, notifies);
+	reset(d);
+}
+
+/* The end of RAM below 4 GiB: the multiboot memory map's last entry there, usable or not
+ * (keel reserves its page tables at the top of RAM, which are RAM all the same). */
+static u64 low_ram_end(void)
+{
+	u64 end = 0x100000 + (u64)boot_mbi->mem_upper * 1024;
+	if (!(boot_mbi->flags & (1u << 6)))
+		return end;
+	for (u32 at = 0; at + 24 <= boot_mbi->mmap_length;) {
+		const u8 *e = (const u8 *)(uintptr_t)(boot_mbi->mmap_addr + at);
+		u32 size;
+		u64 base, len;
+		memcpy(&size, e, 4);
+		memcpy(&base, e + 4, 8);
+		memcpy(&len, e + 12, 8);
+		if (base < 0x100000000ull && base + len > end)
+			end = base + len;
+		at += size + 4;
+	}
+	return end;
+}
+
+int guest_main(void)
+{
+	bool seen[5] = {false};
+	u32 notifies = (u32)cmdline_num("storm", 100000);
+	ram_end = low_ram_end();
+	for (u8 slot = 1; slot < 32; slot++) {
+		u32 id = cfg32(slot, 0);
+		if ((id & 0xffff) != VENDOR || (id >> 16) < 0x1040)
+			continue;
+		struct vdev d = {.slot = slot, .id = (u16)((id >> 16) - 0x1040)};
+		if (!check(find_caps(&d), "%s at 00:%02x.0: COMMON and NOTIFY capabilities",
+			   kind_name(d.id), slot))
+			continue;
+		if (d.id < 5)
+			seen[d.id] = true;
+		attack(&d, notifies);
+	}
+	for (u16 id = 1; id < 5; id++)
+		if (!seen[id])
+			printf("SKIP: %s: not on bus 0\n", kind_name(id));
+	return check_done();
+}
