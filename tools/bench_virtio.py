@@ -1,0 +1,125 @@
+"""virtio benchmarks for tools/bench (issue 14 item 8): disk throughput (64 MiB with direct I/O)
+and VM-to-VM TCP throughput through keel's switch, each side by side with the same guest on
+bare QEMU TCG using QEMU's own virtio devices (two QEMUs joined by a socket backend on
+127.0.0.1 only), and the exits keel takes per MiB moved. The guests run Debian's kernel with
+the test initramfs (tools/linux-guest); their scripts are tests/linux/bench-*.sh."""
+import os
+import re
+import subprocess
+import threading
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LINUX = os.path.join(ROOT, 'build', 'linux')
+KERNEL, INITRD = os.path.join(LINUX, 'vmlinuz'), os.path.join(LINUX, 'initrd.gz')
+WORK = os.path.join(ROOT, 'build', 'bench')
+DISK_MIB = 72  # the 64 MiB written and read, and room
+QEMU = ['qemu-system-x86_64', '-accel', 'tcg', '-cpu', 'qemu64', '-m', '256M', '-nodefaults',
+        '-display', 'none', '-serial', 'stdio', '-no-reboot']
+MACS = ['02:6b:00:00:00:01', '02:6b:00:00:00:02']
+
+
+def link_local(mac):
+    """The IPv6 link-local address Linux gives a NIC with this MAC (EUI-64, RFC 4291 2.5.1)."""
+    b = [int(x, 16) for x in mac.split(':')]
+    b[0] ^= 2
+    e = b[:3] + [0xff, 0xfe] + b[3:]
+    return 'fe80::' + ':'.join(f'{e[i] << 8 | e[i + 1]:x}' for i in range(0, 8, 2))
+
+
+def mib_per_s(line):
+    """MiB/s from busybox dd's last line: "N bytes (...) copied, S seconds, ..."."""
+    m = re.search(r'(\d+) bytes .*copied, ([\d.]+) seconds', line or '')
+    if not m or float(m.group(2)) <= 0:
+        return None
+    return int(m.group(1)) / float(m.group(2)) / (1 << 20)
+
+
+def summary_exits(log, vm):
+    m = re.search(rf'summary: vm {vm}: .*?; (\d+) exits', log)
+    return int(m.group(1)) if m else None
+
+
+def bare(append, devices, timeout=300, marker=r'KEEL-LINUX: (poweroff|reboot)'):
+    """Boot the kernel on bare QEMU with these -device/-drive/-netdev arguments; its log."""
+    cmd = QEMU + devices + ['-kernel', KERNEL, '-initrd', INITRD, '-append', append]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out = []
+    timer = threading.Timer(timeout, p.kill)
+    timer.start()
+    for line in p.stdout:
+        out.append(line)
+        if re.search(marker, line):
+            p.kill()
+            break
+    p.wait()
+    timer.cancel()
+    return ''.join(out)
+
+
+def disk_image():
+    os.makedirs(WORK, exist_ok=True)
+    path = os.path.join(WORK, 'disk.img')
+    if not os.path.exists(path) or os.path.getsize(path) != DISK_MIB << 20:
+        with open(path, 'wb') as f:
+            f.truncate(DISK_MIB << 20)
+    return path
+
+
+def bench_disk(row, run_timed, n):
+    img = disk_image()
+    vm = lambda test: [f'{KERNEL} vm=linux mem=256M cmdline="console=ttyS0 keel.test={test}"',
+                       f'{INITRD} vm=linux initrd', f'{img} vm=linux disk']
+    _, log = run_timed(['--mem', '1G'] + vm('bench-blk'), r'keel: end of run', 600)
+    _, idle = run_timed(['--mem', '1G'] + vm('none'), r'keel: end of run', 600)
+    qlog = bare('console=ttyS0 keel.test=bench-blk',
+                ['-drive', f'file={img},if=none,id=d0,format=raw,snapshot=on',
+                 '-device', 'virtio-blk-pci,drive=d0'])
+    for op in ('write', 'read'):
+        pat = rf'KEEL-LINUX: bench-blk {op} (.*)'
+        k = mib_per_s((re.search(pat, log) or [None, None])[1])
+        q = mib_per_s((re.search(pat, qlog) or [None, None])[1])
+        row('virtio', f'disk {op}, 64 MiB direct I/O, under keel', k or 'FAILED', 'MiB/s',
+            'virtio-blk served by keel (QEMU TCG, AMD-V)')
+        row('virtio', f'disk {op}, 64 MiB direct I/O, bare QEMU', q or 'FAILED', 'MiB/s',
+            "QEMU's virtio-blk-pci, raw image")
+        if k and q:
+            row('virtio', f'disk {op}, bare QEMU / keel', q / k, 'x', 'target: within 2x')
+    a, b = summary_exits(log, 'linux'), summary_exits(idle, 'linux')
+    if a and b:
+        row('virtio', 'disk: exits per MiB moved', (a - b) / 128, 'exits/MiB',
+            'a boot with the 128 MiB of I/O less one without')
+
+
+def bench_net(row, run_timed, n):
+    peers = [link_local(m) for m in MACS]
+    vms = []
+    for i, (name, role) in enumerate((('tx', 'serve'), ('rx', 'fetch'))):
+        args = f'console=ttyS0 keel.test=bench-net keel.role={role} keel.peer={peers[1 - i]}'
+        vms += [f'{KERNEL} vm={name} mem=200M net=bench mac={MACS[i]} cmdline="{args}"',
+                f'{INITRD} vm={name} initrd']
+    _, log = run_timed(['--smp', '2', '--mem', '1G'] + vms, r'keel: end of run', 600)
+    port = 20000 + os.getpid() % 20000
+    logs = {}
+
+    def one(i, role, backend):
+        args = f'console=ttyS0 keel.test=bench-net keel.role={role} keel.peer={peers[1 - i]}'
+        logs[role] = bare(args, ['-netdev', f'socket,id=n0,{backend}',
+                                 '-device', f'virtio-net-pci,netdev=n0,mac={MACS[i]}'])
+    t = threading.Thread(target=one, args=(0, 'serve', f'listen=127.0.0.1:{port}'))
+    t.start()
+    one(1, 'fetch', f'connect=127.0.0.1:{port}')
+    t.join()
+    pat = r'\[rx\] KEEL-LINUX: bench-net fetch (.*)'
+    k = mib_per_s((re.search(pat, log) or [None, None])[1])
+    q = mib_per_s((re.search(r'KEEL-LINUX: bench-net fetch (.*)', logs.get('fetch', '')) or
+                   [None, None])[1])
+    row('virtio', 'VM-to-VM TCP, 64 MiB, under keel', k or 'FAILED', 'MiB/s',
+        "two VMs on one keel switch (QEMU TCG, AMD-V, 2 host CPUs)")
+    row('virtio', 'VM-to-VM TCP, 64 MiB, two bare QEMUs', q or 'FAILED', 'MiB/s',
+        'virtio-net-pci joined by -netdev socket on 127.0.0.1')
+    if k and q:
+        row('virtio', 'VM-to-VM TCP, bare QEMU / keel', q / k, 'x', 'target: within 2x')
+    ex = [summary_exits(log, v) for v in ('tx', 'rx')]
+    if all(ex):
+        row('virtio', 'net: exits per MiB moved (both VMs, boot included)', sum(ex) / 64,
+            'exits/MiB', 'upper bound: the boots are counted too')
