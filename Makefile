@@ -73,7 +73,7 @@ $(BUILD)/unit/%: $(BUILD)/host/tests/unit/%.o $(UNIT_OBJS)
 	$(call say,HOSTLD,$@)$(CC) $(HCFLAGS) -o $@ $^ -lcmocka
 
 # The local APIC's test links the real vlapic*.c (the others get fakes_vdev.c's vlapic_deliver).
-VLAPIC_HOST := $(patsubst %.c,$(BUILD)/host/%.o,$(wildcard vdev/vlapic*.c))
+VLAPIC_HOST := $(patsubst %.c,$(BUILD)/host/%.o,$(VLAPIC_SRCS))
 $(BUILD)/unit/test_vlapic: $(VLAPIC_HOST)
 # The platform's walk links the real table and the local APIC it lists.
 $(BUILD)/unit/test_vdevs: $(BUILD)/host/vdev/vdevs.o $(VLAPIC_HOST)

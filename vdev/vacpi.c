@@ -5,6 +5,7 @@
  * APIC pin 2, the SCI on pin 9, level-triggered. */
 #include "vdev/vacpi.h"
 #include "lib/string.h"
+#include "vdev/aml.h"
 #include "vdev/vioapic.h"
 #include "vdev/vlapic.h"
 #include "vdev/vpm.h"
@@ -26,17 +27,6 @@
 #define FADT_RESET_REG_SUP  BIT(10)
 #define BOOT_LEGACY_DEVICES BIT(0) /* ISA devices: the UART, RTC, PIC, PIT */
 #define BOOT_VGA_ABSENT	    BIT(2)
-
-/* The DSDT's AML: Name (_S5, Package (4) {0, 0, 0, 0}), the S5 sleep type (ACPI 6.5 7.4.2,
- * AML grammar 20.2.5): what OSPM writes to SLP_TYP to power off (vdev/vpm.c: VPM_S5_TYP). */
-static const u8 dsdt_aml[] = {
-	0x08,			/* NameOp */
-	'_',  'S',  '5',  '_',	/* NameSeg "_S5_" */
-	0x12,			/* PackageOp */
-	0x06,			/* PkgLength: 6 bytes, from this byte to the package's end */
-	0x04,			/* NumElements */
-	0x00, 0x00, 0x00, 0x00, /* ZeroOp x4: SLP_TYPa, SLP_TYPb, reserved, reserved */
-};
 
 /* The byte that makes n bytes sum to zero (5.2.6: Checksum). */
 static u8 checksum(const void *p, size_t n)
@@ -147,7 +137,10 @@ size_t vacpi_build(u8 *buf, size_t cap, u64 base_gpa, const struct vacpi_config 
 	size_t rsdt = place(&used, sizeof(struct acpi_header) + 2 * 4, 16, cap);
 	size_t xsdt = place(&used, sizeof(struct acpi_header) + 2 * 8, 16, cap);
 	size_t fadt_at = place(&used, sizeof(struct acpi_fadt), 16, cap);
-	size_t dsdt = place(&used, sizeof(struct acpi_header) + sizeof(dsdt_aml), 16, cap);
+	struct aml measure = {0};
+	vacpi_dsdt(&measure);
+	size_t dsdt_len = sizeof(struct acpi_header) + measure.len;
+	size_t dsdt = place(&used, dsdt_len, 16, cap);
 	size_t madt_at = place(&used, madt_len, 16, cap);
 	if (!facs || !rsdt || !xsdt || !fadt_at || !dsdt || !madt_at || base_gpa + used > 4 * GiB)
 		return 0; /* the RSDT and FADT hold 32-bit addresses */
@@ -158,8 +151,9 @@ size_t vacpi_build(u8 *buf, size_t cap, u64 base_gpa, const struct vacpi_config 
 	memcpy(fs->sig, "FACS", 4);
 	fs->length = sizeof(*fs);
 	fs->version = 2;
-	memcpy(buf + dsdt + sizeof(struct acpi_header), dsdt_aml, sizeof(dsdt_aml));
-	header(buf + dsdt, "DSDT", sizeof(struct acpi_header) + sizeof(dsdt_aml), 2);
+	struct aml aml = {buf + dsdt + sizeof(struct acpi_header), 0, (u32)measure.len, false};
+	vacpi_dsdt(&aml);
+	header(buf + dsdt, "DSDT", dsdt_len, 2);
 	fadt((struct acpi_fadt *)(buf + fadt_at), gpa + (u32)facs, gpa + (u32)dsdt);
 	madt(buf + madt_at, ncpus);
 

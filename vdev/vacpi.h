@@ -16,6 +16,11 @@ struct vacpi_config {
  * fit in cap or cfg is unusable (no vCPU, or more than 254). */
 size_t vacpi_build(u8 *buf, size_t cap, u64 base_gpa, const struct vacpi_config *cfg);
 
+struct aml;
+/* The DSDT's AML (vacpi_dsdt.c): the S5 sleep type and the PCI root bridge with its resources
+ * and interrupt routing. */
+void vacpi_dsdt(struct aml *a);
+
 /* ---- table layouts (ACPI 6.5 section given on each) ---- */
 
 struct acpi_rsdp {	 /* 5.2.5.3 */

@@ -2,7 +2,10 @@
  * and move 32-bit registers: ID (0x00), version (0x01), arbitration (0x02) and 24 64-bit
  * redirection entries (0x10 + 2n low, 0x11 + 2n high). Edge pins deliver on a rising edge;
  * level pins deliver while asserted with remote IRR clear, and again after the local APIC's
- * EOI if still asserted. Delivery reaches the local APICs through vlapic_deliver. */
+ * EOI if still asserted. Delivery reaches the local APICs through vlapic_route. A pin's level
+ * is whether its line is asserted, whatever the entry's polarity bit (kept as written): the
+ * PCI pins 16-23, which Linux programs level and active-low from the DSDT's _PRT, and the ISA
+ * ones, active-high, alike. */
 #include "vdev/vioapic.h"
 #include "vdev/vdev.h"
 #include "vdev/vlapic.h"
@@ -18,7 +21,6 @@ enum { IOAPICID = 0x00, IOAPICVER = 0x01, IOAPICARB = 0x02, IOREDTBL = 0x10 }; /
 #define RTE_LEVEL      BIT(15) /* trigger mode */
 #define RTE_MASKED     BIT(16)
 #define RTE_WRITABLE   0xff0000000001afffull /* dest, mask, trigger, polarity, mode, vector */
-enum { DM_FIXED = 0, DM_LOWEST = 1, DM_NMI = 4 };
 
 /* Every pin masked; the ID register follows the vCPU count until written. */
 void vioapic_reset(struct vioapic *io)
@@ -28,41 +30,11 @@ void vioapic_reset(struct vioapic *io)
 		io->redir[i] = RTE_MASKED;
 }
 
-/* Does the local APIC of vCPU t accept destination dest? Physical: its APIC ID or the
- * broadcast 0xff. Logical: its LDR against dest in the flat or cluster model (SDM vol. 3
- * 11.6.2.2); an APIC in x2APIC mode sees the 8 bits as a logical x2APIC ID of cluster 0
- * (11.12.10.2). A disabled APIC takes nothing (11.4.3). */
-static bool accepts(const struct vm *vm, u32 t, u32 dest, bool logical)
-{
-	const struct vlapic *l = (const struct vlapic *)vm_device(vm, &vlapic_ops) + t;
-	if (l->mode == VLAPIC_DISABLED)
-		return false;
-	if (!logical)
-		return dest == 0xff || dest == t;
-	if (l->mode == VLAPIC_X2APIC)
-		return (vlapic_x2_ldr(t) >> 16) == 0 && (dest & vlapic_x2_ldr(t));
-	u32 ldr = l->ldr >> 24;
-	if ((l->dfr >> 28) == 0xf)
-		return (ldr & dest) != 0;
-	return (ldr >> 4) == (dest >> 4) && (ldr & dest & 0xf);
-}
-
-/* Send entry e's interrupt. Lowest priority goes to the first vCPU that accepts it (allowed:
- * the arbitration among equals is the chipset's choice). Other modes (SMI, INIT, ExtINT)
- * are not routed through this I/O APIC: Linux never programs them. */
+/* Send entry e's interrupt to the local APICs it names (3.2.4: destination bits 63:56,
+ * destination mode bit 11, delivery mode bits 10:8, vector 7:0). */
 static void deliver(struct vm *vm, u64 e)
 {
-	u32 mode = (e >> 8) & 7, dest = (u32)(e >> 56);
-	for (u32 i = 0; i < vm->nvcpus; i++) {
-		if (!accepts(vm, i, dest, e & RTE_LOGICAL))
-			continue;
-		if (mode == DM_NMI)
-			vcpu_nmi(vm->vcpu[i]);
-		else if (mode == DM_FIXED || mode == DM_LOWEST)
-			vlapic_deliver(vm->vcpu[i], (u8)e, e & RTE_LEVEL);
-		if (mode == DM_LOWEST)
-			return;
-	}
+	vlapic_route(vm, (u32)(e >> 56), e & RTE_LOGICAL, (e >> 8) & 7, (u8)e, e & RTE_LEVEL);
 }
 
 /* A level pin that is asserted, unmasked and not already waiting for its EOI fires. */

@@ -34,6 +34,15 @@ struct vlapic {
 /* Deliver a fixed interrupt to v's local APIC (from the IOAPIC or an IPI). */
 void vlapic_deliver(struct vcpu *v, u8 vector, bool level);
 
+struct vm;
+/* Delivery modes an interrupt message may carry (SDM vol. 3 11.6.1, 11.11.2). */
+enum { VLAPIC_DM_FIXED = 0, VLAPIC_DM_LOWEST = 1, VLAPIC_DM_NMI = 4 };
+/* Send an interrupt message from the I/O APIC or an MSI (vlapic_route.c): an 8-bit
+ * destination, physical or logical, with its delivery mode, vector and trigger (level: the
+ * EOI goes back to the I/O APIC). Other modes (SMI, INIT, ExtINT) are dropped. Device lock
+ * held. */
+void vlapic_route(struct vm *vm, u32 dest, bool logical, u32 mode, u8 vector, bool level);
+
 /* The x2APIC ID of a vCPU is its index; its logical ID is derived from it (SDM 11.12.10.2):
  * cluster (ID[19:4]) in bits 31:16 and one bit (1 << ID[3:0]) in bits 15:0. */
 static inline u32 vlapic_x2_ldr(u32 id)

@@ -7,8 +7,10 @@
 #include "lib/types.h"
 
 struct vdev_ops;
+struct pci_func;
 
 #define VPCI_CHIPSET 0x40 /* host bridge registers from here to 0xff are the chipset's */
+#define VPCI_SLOTS   32	  /* device numbers on bus 0; 0 is the host bridge */
 
 struct vpci {
 	u32 addr;    /* CONFIG_ADDRESS: enable, bus, device, function, register */
@@ -16,6 +18,9 @@ struct vpci {
 	u16 command; /* host bridge command register */
 	u8 latency;  /* host bridge latency timer */
 	u8 chipset[256 - VPCI_CHIPSET]; /* 0x40-0xff: PAM, DRB, SMRAM...: kept as written */
+	/* The functions on bus 0 by device number (slot 0 is the bridge above, never here): set
+	 * by vpci_add at attach, kept across resets; each lives in its device's state. */
+	struct pci_func *func[VPCI_SLOTS];
 };
 
 /* Power-on state: CONFIG_ADDRESS 0, the bridge decoding memory and mastering. */
@@ -46,13 +51,26 @@ extern const struct vdev_ops vpci_ops;
  * bar_read/bar_write with the offset inside the BAR; an MSI-X table and PBA inside a BAR are
  * vpci's, never the device's. Everything here runs with the VM's device lock held. */
 
-#define VPCI_SLOTS    32 /* device numbers on bus 0; 0 is the host bridge */
 #define VPCI_BARS     6
 #define VPCI_MEM_BASE 0xc0000000ull /* the window BARs are placed in (and the DSDT's _CRS) */
 #define VPCI_MEM_END  0xfec00000ull /* exclusive: the I/O APIC and local APIC follow */
 #define VPCI_MSIX_MAX 64	    /* vectors per function */
 
-struct pci_func;
+/* Configuration space offsets and bits (PCI 3.0 6.1, 6.2). */
+#define PCI_COMMAND	   0x04
+#define PCI_STATUS	   0x06
+#define PCI_CMD_MEM	   BIT(1)  /* memory space decoding */
+#define PCI_CMD_MASTER	   BIT(2)  /* bus master (DMA, MSI) */
+#define PCI_CMD_INTX_OFF   BIT(10) /* INTx emulation disable */
+#define PCI_STATUS_INTX	   BIT(3)  /* the function's INTx is asserted */
+#define PCI_STATUS_CAPS	   BIT(4)  /* a capability list at 0x34 */
+#define PCI_BAR0	   0x10
+#define PCI_CAP_PTR	   0x34
+#define PCI_INT_LINE	   0x3c
+#define PCI_INT_PIN	   0x3d
+#define PCI_CAP_MSIX	   0x11
+#define PCI_MSIX_ENABLE	   BIT(15) /* in Message Control */
+#define PCI_MSIX_FUNC_MASK BIT(14)
 
 /* What vpci calls on a function's device: a BAR access (bar: 0-5, the BAR's first slot for a
  * 64-bit one; off: from the BAR's base). The device resets its own state through its own
@@ -77,9 +95,10 @@ struct pci_func {
 	u8 cfg[256];	   /* configuration space as the guest reads it */
 	u8 reset_cfg[256]; /* the same at power-on (vpci_add copies cfg) */
 	struct pci_bar {
-		u64 size;   /* 0: no BAR here; a power of two, at least 4 KiB */
-		bool is64;  /* 64-bit memory BAR: this slot and the next */
-		u64 mapped; /* its base on the VM's MMIO bus, 0 if not mapped */
+		u64 size;     /* 0: no BAR here; a power of two, at least 4 KiB */
+		bool is64;    /* 64-bit memory BAR: this slot and the next */
+		u64 mapped;   /* its base on the VM's MMIO bus, 0 if not mapped */
+		bool refused; /* the guest placed it over RAM or another range: logged once */
 	} bar[VPCI_BARS];
 	/* MSI-X (PCI 3.0 6.8.2), if msix_n: its capability's offset, the BAR and offsets of the
 	 * table and the pending bits, and the vectors themselves. */

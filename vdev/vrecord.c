@@ -13,7 +13,7 @@ u64 vrec_write(void *buf, u64 len, u16 kind, u16 version, const void *payload, u
 	if (len < sizeof(h) + size)
 		return 0;
 	memcpy(buf, &h, sizeof(h));
-	if (size) /* a device with no state passes no payload */
+	if (size && payload) /* no payload: none (size 0), or the caller writes it after */
 		memcpy((u8 *)buf + sizeof(h), payload, size);
 	return sizeof(h) + size;
 }
@@ -58,7 +58,7 @@ bool vrec_open(struct vrec_reader *r, const void *buf, u64 len, u16 kind, u16 ve
 	if (r->why)
 		return false;
 	r->khz = h.clock_khz;
-	if (size)
+	if (size && payload)
 		memcpy(payload, (const u8 *)buf + sizeof(h), size);
 	return true;
 }

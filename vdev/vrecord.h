@@ -11,7 +11,9 @@
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "records are little-endian");
 
 #define VREC_MAGIC 0x5645444bu /* "KDEV" as bytes */
-#define VREC_MAX   1024	       /* no device's record is larger: a caller's buffer of this fits */
+/* No device's record is larger: a caller's buffer of this fits. The largest is the PCI bus's
+ * with a VM's every virtio function (vdev/vpci_rec.c: 14 functions of 9 vectors, ~2.8 KiB). */
+#define VREC_MAX 4096
 
 /* Which device a record holds. Never renumbered: records outlive keel runs. */
 enum vrec_kind {
@@ -44,7 +46,7 @@ _Static_assert(sizeof(struct vrec_header) == 16, "record header");
 #define VREC_TICKS_MAX (1ull << 48)
 
 /* Write a record of size payload bytes into buf (len bytes): returns the bytes written, or 0
- * if it does not fit. */
+ * if it does not fit. payload NULL: the caller writes the payload after the header itself. */
 u64 vrec_write(void *buf, u64 len, u16 kind, u16 version, const void *payload, u32 size);
 
 /* A guest-clock time as a record keeps it: its distance from the saver's now. */
@@ -70,7 +72,8 @@ struct vrec_reader {
 };
 
 /* Check that buf (len bytes) is one whole record of kind and version whose payload is size
- * bytes, and copy the payload out (buf may be unaligned). False, with r->why, if not. */
+ * bytes, and copy the payload out (buf may be unaligned; payload NULL: the caller reads it
+ * from buf after the header). False, with r->why, if not. */
 bool vrec_open(struct vrec_reader *r, const void *buf, u64 len, u16 kind, u16 version,
 	       void *payload, u32 size, u64 now);
 /* Refuse the record, for why, unless ok (the first reason is kept). */

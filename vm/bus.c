@@ -1,25 +1,7 @@
-/* Device buses: a short array searched linearly (a VM has a dozen ranges at most). */
+/* Device buses: a short array searched linearly (a VM has a few dozen ranges at most). The
+ * ranges themselves (add, remove, find) are in vm/busmap.c. */
 #include "vm/bus.h"
 #include "vm/vm.h"
-
-bool bus_add(struct bus *b, u64 base, u64 len, const struct vdev_ops *ops, void *dev)
-{
-	if (b->n == BUS_MAX_RANGES || !len)
-		return false;
-	for (int i = 0; i < b->n; i++)
-		if (base < b->r[i].base + b->r[i].len && b->r[i].base < base + len)
-			return false;
-	b->r[b->n++] = (struct bus_range){base, len, ops, dev};
-	return true;
-}
-
-const struct bus_range *bus_find(const struct bus *b, u64 addr)
-{
-	for (int i = 0; i < b->n; i++)
-		if (addr - b->r[i].base < b->r[i].len)
-			return &b->r[i];
-	return NULL;
-}
 
 void dev_lock(struct vm *vm)
 {

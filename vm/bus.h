@@ -51,21 +51,31 @@ static inline void *vm_devices_find(const struct vm_devices *devs, const struct 
 	return NULL;
 }
 
-#define BUS_MAX_RANGES 24
+/* The fixed devices take a dozen ranges; PCI BARs (vdev/vpci.h) up to two per function. */
+#define BUS_MAX_RANGES 64
 
+/* A slot of the bus. Slots are never freed: a removed range keeps its slot with len 0, and
+ * only the same (ops, dev) may take that slot again, so a slot's ops and dev always belong
+ * together. */
 struct bus_range {
-	u64 base, len;
+	u64 base, len; /* len 0: removed */
 	const struct vdev_ops *ops;
 	void *dev;
 };
 
+/* Changes (bus_add, bus_remove) happen before the VM runs or under its device lock; lookups
+ * (bus_find) run on any vCPU with no lock. A lookup racing a change sees the range as it was
+ * or as it is, or (a range moved while it looked) the new base with the old length: a device
+ * whose ranges move (PCI BARs) checks the address again under the device lock. */
 struct bus {
-	int n;
+	int n; /* slots used: published with a release store after the slot is filled */
 	struct bus_range r[BUS_MAX_RANGES];
 };
 
 /* Add a device on [base, base+len); false if it overlaps another or the bus is full. */
 bool bus_add(struct bus *b, u64 base, u64 len, const struct vdev_ops *ops, void *dev);
+/* Remove (ops, dev)'s range that starts at base; false if there is none. */
+bool bus_remove(struct bus *b, u64 base, const struct vdev_ops *ops, const void *dev);
 /* The range holding addr, or NULL. */
 const struct bus_range *bus_find(const struct bus *b, u64 addr);
 /* Read or write through a range, with the VM's device lock held unless it is per-vCPU. */

@@ -155,15 +155,6 @@ void vcpu_timer_set(struct vcpu *v, u64 deadline, vtimer_fn *fire, void *dev)
 	slot_of(v, fire, dev)->deadline = deadline;
 }
 
-int fake_bus_ranges;
-
-bool bus_add(struct bus *b, u64 base, u64 len, const struct vdev_ops *ops, void *dev)
-{
-	(void)b, (void)base, (void)len, (void)ops, (void)dev;
-	fake_bus_ranges++;
-	return true;
-}
-
 struct vm *fake_vm(u32 ncpus, u64 ram)
 {
 	struct vm *vm = &the_vm;
@@ -205,7 +196,7 @@ struct vm *fake_vm(u32 ncpus, u64 ram)
 	memset(fake_irq_level, 0, sizeof(fake_irq_level));
 	memset(fake_irq_rises, 0, sizeof(fake_irq_rises));
 	fake_resets = fake_poweroffs = fake_nmis = fake_notifies = fake_ndeliveries = 0;
-	fake_inits = fake_sipis = fake_stops = fake_bus_ranges = 0;
+	fake_inits = fake_sipis = fake_stops = 0;
 	return vm;
 }
 
@@ -305,7 +296,7 @@ static void refused(fake_load_fn *load, void *dev, size_t size, const u8 *buf, u
 void fake_refusals(fake_load_fn *load, void *dev, size_t size, const u8 *rec, u64 len, u64 bad_off,
 		   u8 bad)
 {
-	static u8 copy[2048];
+	static u8 copy[VREC_MAX + 1];
 	assert_true(len + 1 <= sizeof(copy) && bad_off < len);
 	const u64 offs[3] = {0, 4, 6}; /* magic, kind, version */
 	for (int i = 0; i < 3; i++) {
@@ -329,7 +320,7 @@ u64 fake_save_load(fake_save_fn *save, fake_load_fn *load, void *dev, u8 *rec,
 		   void (*watch)(struct fake_trace *t), void (*fresh)(struct vm *vm), u64 now2)
 {
 	static struct fake_trace a, b;
-	static u8 again[2048];
+	static u8 again[VREC_MAX];
 	bool lines[24];
 	u32 ncpus = the_vm.nvcpus;
 	u64 ram = the_vm.mem.size;

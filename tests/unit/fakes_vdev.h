@@ -43,7 +43,6 @@ extern bool fake_route_irqs; /* vm_irq_set also drives the PIC and I/O APIC, as 
 extern bool fake_irq_level[24];
 extern int fake_irq_rises[24];
 extern int fake_resets, fake_poweroffs, fake_nmis, fake_notifies;
-extern int fake_bus_ranges;		       /* bus_add calls */
 extern int fake_inits, fake_sipis, fake_stops; /* INIT and SIPI signals, vm_stop calls */
 extern u64 fake_stop_status;
 

@@ -159,7 +159,7 @@ static void test_save_load(void **state)
 	busy();
 	assert_int_equal(
 		fake_save_load(vpci_save, vpci_load, &fake_dev.pci, rec, watch, NULL, 5000),
-		16 + 200);
+		16 + 208);
 }
 
 /* Damaged records are refused and change nothing; so is a reserved address bit. */
