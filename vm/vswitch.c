@@ -179,7 +179,7 @@ static bool deliver(struct vsw_port *d, const struct vsw_meta *m, const u8 *fram
 	bool was_empty = !d->q.frames;
 	*queued = q_put(&d->q, m, frame, len);
 	if (!*queued) {
-		d->drops++;
+		__atomic_fetch_add(&d->drops, 1, __ATOMIC_RELAXED); /* its owner counts too */
 		return false;
 	}
 	d->rx++;
@@ -195,7 +195,7 @@ u32 vsw_send(struct vsw_port *p, const struct vsw_meta *m, const u8 *frame, u32 
 	u64 now = vclock_now();
 	spin_lock(&sw->lock);
 	if (!frame_ok(m, len)) {
-		p->errors++;
+		__atomic_fetch_add(&p->errors, 1, __ATOMIC_RELAXED);
 		spin_unlock(&sw->lock);
 		return 0;
 	}

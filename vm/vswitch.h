@@ -23,7 +23,7 @@
 #define VSW_FRAME_MAX	 1514	     /* MTU 1500 and the Ethernet header, no FCS */
 #define VSW_MTU		 1500	     /* what NICs tell their drivers */
 #define VSW_QUEUE_FRAMES 256	     /* frames one port's queue holds at most */
-#define VSW_QUEUE_BYTES	 (128 * KiB) /* its ring: frames with 8 bytes each of metadata */
+#define VSW_QUEUE_BYTES	 (256 * KiB) /* its ring: frames with 8 bytes each of metadata */
 #define VSW_PORTS_MAX	 32
 #define VSW_MACS_MAX	 64 /* learned addresses per switch; the oldest gives way */
 #define VSW_AGEING_S	 300
