@@ -60,7 +60,7 @@ include tests/guests/guests.mk
 # ---- host unit tests (cmocka) -------------------------------------------------------------
 HCFLAGS := -std=gnu11 -O1 -g -I. $(WARN) -Wno-missing-prototypes -fsanitize=address,undefined \
            -fno-sanitize-recover=all -MMD -MP
-UNIT_SRCS += tests/unit/fakes_vdev.c $(UNIT_EXTRA)
+UNIT_SRCS += tests/unit/fakes_vdev.c tests/unit/fakes_virtio.c $(UNIT_EXTRA)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 UNIT_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(UNIT_SRCS) tests/unit/fakes.c)
 
@@ -77,6 +77,12 @@ VLAPIC_HOST := $(patsubst %.c,$(BUILD)/host/%.o,$(VLAPIC_SRCS))
 $(BUILD)/unit/test_vlapic: $(VLAPIC_HOST)
 # The platform's walk links the real table and the local APIC it lists.
 $(BUILD)/unit/test_vdevs: $(BUILD)/host/vdev/vdevs.o $(VLAPIC_HOST)
+
+# The virtio transport's tests see its PCI calls through fakes_virtio.c, whatever vpci.c does.
+PCI_WRAP := pci_func_init pci_func_bar pci_func_cap pci_func_msix vpci_add pci_msix_enabled \
+            pci_msix_send pci_intx
+comma := ,
+$(BUILD)/unit/test_virtio $(BUILD)/unit/test_virtq: HCFLAGS += $(addprefix -Wl$(comma)--wrap=,$(PCI_WRAP))
 
 unit: $(UNIT_TESTS)
 

@@ -71,11 +71,16 @@ void cpufeat_detect(void)
 	f->x2apic = c & BIT(21);
 	f->tsc_deadline = c & BIT(24);
 	f->xsave = c & BIT(26);
+	f->rdrand = c & BIT(30);
 	f->hypervisor = c & BIT(31);
 	if (f->hypervisor) {
 		cpuid(0x40000000, 0, &a, &b, &c, &d);
 		regs_str(f->hv_sig, b, c, d);
 		f->qemu_tcg = !strcmp(f->hv_sig, "TCGTCGTCGTCG");
+	}
+	if (f->max_leaf >= 7) {
+		cpuid(7, 0, &a, &b, &c, &d);
+		f->rdseed = b & BIT(18); /* SDM vol. 2 CPUID: leaf 7 EBX bit 18 */
 	}
 
 	cpuid(0x80000000, 0, &a, &b, &c, &d);

@@ -14,6 +14,7 @@ struct cpu_features {
 	u32 max_leaf, max_ext_leaf;
 	u32 phys_bits;
 	bool nx, x2apic, pdpe1gb, invariant_tsc, tsc_deadline, hypervisor, xsave, rdtscp;
+	bool rdrand, rdseed; /* hardware random numbers: guests' virtio-rng (vm/entropy.c) */
 	char hv_sig[13];
 	bool qemu_tcg; /* under QEMU's TCG ("TCGTCGTCGTCG"): its AMD-V has a quirk keel avoids */
 	/* VT-x (SDM vol. 3 ch. 24, appendix A) */

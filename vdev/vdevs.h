@@ -22,6 +22,7 @@
 	X(vrtc_ops)      \
 	X(vioapic_ops)   \
 	X(vpci_ops)      \
+	X(virtio_ops)    \
 	X(vkbd_ops)      \
 	X(vpm_ops)       \
 	X(vuart_ops)     \

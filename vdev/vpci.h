@@ -78,6 +78,12 @@ extern const struct vdev_ops vpci_ops;
 struct pci_func_ops {
 	u64 (*bar_read)(struct pci_func *f, u32 bar, u64 off, u8 size);
 	void (*bar_write)(struct pci_func *f, u32 bar, u64 off, u8 size, u64 val);
+	/* Optional (NULL: reads come from cfg, writes are dropped): an access of size bytes at off
+	 * that lies inside a capability the device added with pci_func_cap, for a capability with
+	 * writable fields (virtio's PCI_CFG window, virtio 1.2 4.1.4.9). The device keeps cfg
+	 * up to date; the read's value is what the guest gets. */
+	u32 (*cfg_read)(struct pci_func *f, u32 off, u8 size);
+	void (*cfg_write)(struct pci_func *f, u32 off, u8 size, u32 val);
 };
 
 struct msix_entry {

@@ -110,10 +110,19 @@ u64 pcif_bar_addr(const struct pci_func *f, u32 i)
 	return f->bar[i].is64 ? lo | (u64)cfg32(f, PCI_BAR0 + 4 * (i + 1)) << 32 : lo;
 }
 
+/* An access at off is to a capability the device added and answers itself (vpci.h: cfg_read,
+ * cfg_write): past the header and outside the MSI-X capability, which is vpci's. */
+static bool device_cap(const struct pci_func *f, u32 off)
+{
+	return off >= 0x40 && !(f->msix_n && off >= f->msix_cap && off < f->msix_cap + 12u);
+}
+
 /* Status bit 3 follows the function's INTx level, whatever the command register says (6.2.3). */
-u32 pcif_cfg_read(const struct pci_func *f, u32 off, u8 size)
+u32 pcif_cfg_read(struct pci_func *f, u32 off, u8 size)
 {
 	u32 val = 0;
+	if (f->ops && f->ops->cfg_read && device_cap(f, off))
+		return f->ops->cfg_read(f, off, size);
 	for (u8 i = 0; i < size; i++) {
 		u32 at = off + i;
 		u8 b = f->cfg[at];
@@ -186,6 +195,11 @@ void pcif_cfg_write(struct pci_func *f, u32 off, u8 size, u32 val)
 {
 	u32 shift = 8 * (off & 3);
 	u32 mask = (size == 4 ? ~0u : (1u << (8 * size)) - 1) << shift;
+	if (device_cap(f, off)) {
+		if (f->ops && f->ops->cfg_write)
+			f->ops->cfg_write(f, off, size, val);
+		return;
+	}
 	reg_write(f, off & 0xfc, val << shift, mask);
 }
 

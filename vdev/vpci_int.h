@@ -51,7 +51,7 @@ static inline u16 msix_ctrl(const struct pci_func *f)
 }
 
 /* Read size bytes (1-4, inside one dword) of f's configuration space at off. */
-u32 pcif_cfg_read(const struct pci_func *f, u32 off, u8 size);
+u32 pcif_cfg_read(struct pci_func *f, u32 off, u8 size);
 /* Write them: the writable bits only, with what follows (BAR moves, interrupts). */
 void pcif_cfg_write(struct pci_func *f, u32 off, u8 size, u32 val);
 /* f's configuration space, MSI-X vectors and INTx back to power-on (no bus change). */

@@ -11,9 +11,10 @@
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "records are little-endian");
 
 #define VREC_MAGIC 0x5645444bu /* "KDEV" as bytes */
-/* No device's record is larger: a caller's buffer of this fits. The largest is the PCI bus's
- * with a VM's every virtio function (vdev/vpci_rec.c: 14 functions of 9 vectors, ~2.8 KiB). */
-#define VREC_MAX 4096
+/* No device's record is larger: a caller's buffer of this fits. The largest are the PCI bus's
+ * with a VM's every virtio function (vdev/vpci_rec.c: 14 functions of 9 vectors, ~2.8 KiB) and
+ * the virtio transport's (vdev/virtio_rec.c: 16 devices of 8 queues at most, ~6.5 KiB). */
+#define VREC_MAX 8192
 
 /* Which device a record holds. Never renumbered: records outlive keel runs. */
 enum vrec_kind {
@@ -28,6 +29,7 @@ enum vrec_kind {
 	VREC_KBD = 9,
 	VREC_PM = 10,
 	VREC_LAPIC = 11,
+	VREC_VIRTIO = 12,
 };
 
 struct vrec_header {

@@ -117,9 +117,9 @@ static void test_save_load_round_trip(void **state)
 	(void)state;
 	static u8 buf[16 * VREC_MAX], again[16 * VREC_MAX];
 	static struct fake_trace a, b;
-	static const u16 order[] = {VREC_LAPIC, VREC_LAPIC,  VREC_PIC,	     VREC_PIT,
-				    VREC_RTC,	VREC_IOAPIC, VREC_PCI,	     VREC_KBD,
-				    VREC_PM,	VREC_UART,   VREC_DEBUGEXIT, VREC_FWCFG};
+	static const u16 order[] = {VREC_LAPIC,	 VREC_LAPIC,	 VREC_PIC,    VREC_PIT, VREC_RTC,
+				    VREC_IOAPIC, VREC_PCI,	 VREC_VIRTIO, VREC_KBD, VREC_PM,
+				    VREC_UART,	 VREC_DEBUGEXIT, VREC_FWCFG};
 	u16 got[16];
 	bool lines[24];
 	busy();

@@ -6,6 +6,23 @@
  * refusals. */
 #include "tests/unit/pci_fake.h"
 
+static u32 hook_off, hook_val;
+static u8 hook_size;
+static int hook_calls;
+
+static u32 fn_cfg_read(struct pci_func *f, u32 off, u8 size)
+{
+	(void)f;
+	hook_calls++, hook_off = off, hook_size = size;
+	return 0xabcd0000u | off;
+}
+
+static void fn_cfg_write(struct pci_func *f, u32 off, u8 size, u32 val)
+{
+	(void)f;
+	hook_calls++, hook_off = off, hook_size = size, hook_val = val;
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -49,6 +66,32 @@ static void test_header_and_caps(void **state)
 	assert_int_equal(cfg(DEV1, 0x40, 4), 0x20104809);
 	out(0xcf8, 4, 0x80000000u | DEV1 << 8);
 	assert_int_equal(in(0xcfe, 4), 0xffff1044);
+}
+
+/* vpci.h: a device with cfg_read/cfg_write answers accesses to the capabilities it added (the
+ * virtio PCI_CFG window); the header and the MSI-X capability stay vpci's. */
+static void test_device_capability_hooks(void **state)
+{
+	static const struct pci_func_ops hooked = {.bar_read = fn_read,
+						   .bar_write = fn_write,
+						   .cfg_read = fn_cfg_read,
+						   .cfg_write = fn_cfg_write};
+	(void)state;
+	fn.ops = &hooked;
+	hook_calls = 0;
+	assert_int_equal(cfg(DEV1, 0x44, 4), 0xabcd0044);
+	assert_int_equal(hook_size, 4);
+	cfg_write(DEV1, 0x42, 2, 0x1234);
+	assert_int_equal(hook_off, 0x42);
+	assert_int_equal(hook_size, 2);
+	assert_int_equal(hook_val, 0x1234);
+	assert_int_equal(hook_calls, 2);
+	assert_int_equal(cfg(DEV1, 0x00, 4), 0x10441af4);
+	assert_int_equal(cfg(DEV1, 0x48, 4), 0x00030011); /* MSI-X */
+	cfg_write(DEV1, 0x4a, 2, 0x8000);		  /* MSI-X enable: vpci's */
+	assert_int_equal(cfg(DEV1, 0x48, 4), 0x80030011);
+	assert_int_equal(hook_calls, 2);
+	fn.ops = &fn_ops;
 }
 
 /* The writable registers: command (with INTx disable), latency timer, interrupt line. */
@@ -156,6 +199,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_header_and_caps, setup),
+		cmocka_unit_test_setup(test_device_capability_hooks, setup),
 		cmocka_unit_test_setup(test_writable, setup),
 		cmocka_unit_test_setup(test_bar_sizing, setup),
 		cmocka_unit_test_setup(test_placement, setup),
