@@ -78,11 +78,12 @@ $(BUILD)/unit/test_vlapic: $(VLAPIC_HOST)
 # The platform's walk links the real table and the local APIC it lists.
 $(BUILD)/unit/test_vdevs: $(BUILD)/host/vdev/vdevs.o $(VLAPIC_HOST)
 
-# The virtio transport's tests see its PCI calls through fakes_virtio.c, whatever vpci.c does.
+# The virtio transport's tests and virtio-net's see its PCI calls through fakes_virtio.c,
+# whatever vpci.c does.
 PCI_WRAP := pci_func_init pci_func_bar pci_func_cap pci_func_msix vpci_add pci_msix_enabled \
             pci_msix_send pci_intx
 comma := ,
-$(BUILD)/unit/test_virtio $(BUILD)/unit/test_virtq: HCFLAGS += $(addprefix -Wl$(comma)--wrap=,$(PCI_WRAP))
+$(BUILD)/unit/test_virtio $(BUILD)/unit/test_virtq $(BUILD)/unit/test_vnet: HCFLAGS += $(addprefix -Wl$(comma)--wrap=,$(PCI_WRAP))
 # The virtio console's test drives the kind alone over a fake transport of its own: it links
 # no vdev/virtio*.c or vdev/virtq*.c.
 VCONS_HOST := $(filter-out $(BUILD)/host/vdev/virtio% $(BUILD)/host/vdev/virtq%,$(UNIT_OBJS))

@@ -1,15 +1,253 @@
-/* virtio-net: not served yet (a stub the transport links against). */
+/* virtio-net (virtio 1.2 5.1): one NIC per net=SW of a VM, a port on keel's switch SW
+ * (vm/vswitch.h), with the MAC from mac= or the VM's name. One receive queue and one transmit
+ * queue, no control queue. The driver may leave checksums to the device (F_CSUM): a receiver
+ * that takes partial checksums (F_GUEST_CSUM) gets the frame as it was sent, any other gets
+ * it with the checksum filled in by keel.
+ *
+ * Transmit runs on the sending vCPU's notify, under its VM's device lock: each chain's frame
+ * goes into the switch, which copies it to the destination ports' queues. Receive runs on
+ * this VM's vCPU 0 from a timer the switch's receive function arms for "now" (any CPU may arm
+ * it); the timer takes this VM's device lock and moves queued frames into receive buffers. A
+ * guest with no receive buffers leaves frames in its port's queue, where the next ones are
+ * dropped and counted once it is full. The port joins its switch at the driver's first notify. */
+#include "vdev/vdev.h"
 #include "vdev/virtio_kinds.h"
+#include "lib/fmt.h"
+#include "lib/string.h"
+#include "vm/vswitch.h"
 
-static u32 none(const struct vm *vm)
+/* Feature bits (5.1.3). */
+#define NET_F_CSUM	 BIT(0)
+#define NET_F_GUEST_CSUM BIT(1)
+#define NET_F_MTU	 BIT(3)
+#define NET_F_MAC	 BIT(5)
+#define NET_F_STATUS	 BIT(16)
+#define NET_S_LINK_UP	 1
+
+#define RXQ 0 /* receiveq1 (5.1.2) */
+#define TXQ 1 /* transmitq1 */
+
+/* The header before every frame on both queues (5.1.6): 12 bytes with VERSION_1. */
+struct virtio_net_hdr {
+	u8 flags;	 /* 0x00: NEEDS_CSUM 1, DATA_VALID 2 */
+	u8 gso_type;	 /* 0x01: GSO_NONE 0 (keel offers no segmentation offload) */
+	u16 hdr_len;	 /* 0x02 */
+	u16 gso_size;	 /* 0x04 */
+	u16 csum_start;	 /* 0x06 */
+	u16 csum_offset; /* 0x08 */
+	u16 num_buffers; /* 0x0a: 1, keel does not merge receive buffers */
+} __packed;
+_Static_assert(sizeof(struct virtio_net_hdr) == 12, "virtio 1.2 5.1.6");
+#define HDR_F_NEEDS_CSUM 1
+
+/* The device configuration (5.1.4), little-endian. */
+struct virtio_net_config {
+	u8 mac[6];		 /* 0x00 */
+	u16 status;		 /* 0x06 */
+	u16 max_virtqueue_pairs; /* 0x08 */
+	u16 mtu;		 /* 0x0a */
+} __packed;
+
+/* One NIC: its switch, its port and the port's queue, the chain and frame being moved. */
+struct vnet {
+	struct virtio_dev *d;
+	struct vswitch *sw;
+	bool joined, join_failed; /* the port is on the switch; or could not be put there */
+	struct vsw_port port;
+	struct virtq_chain chain;
+	u8 frame[VSW_FRAME_MAX];
+	u8 ring[VSW_QUEUE_BYTES];
+};
+
+static struct vnet *vnet_of(const struct virtio_dev *d)
 {
-	(void)vm;
-	return 0;
+	return d->state;
+}
+
+static u32 vnet_count(const struct vm *vm)
+{
+	return vm->hw.nnics;
+}
+
+/* ---- transmit (5.1.6.2) ---- */
+
+/* Send one transmit chain's frame into the switch. A chain too short for the header breaks
+ * the rules (5.1.6.2: the header comes first), so the device stops; a frame the switch cannot
+ * carry (runt, larger than the MTU, a segmentation request keel did not offer, a checksum
+ * outside it) is dropped and counted, as a NIC drops a bad frame. */
+static void tx_one(struct vnet *n, const struct virtq_chain *c)
+{
+	struct virtio_net_hdr h;
+	if (!virtq_read(n->d, c, 0, &h, sizeof(h))) {
+		virtio_fail(n->d, "a transmit chain of %u bytes has no room for its header",
+			    c->out_len);
+		return;
+	}
+	u32 len = c->out_len - (u32)sizeof(h);
+	struct vsw_meta m = {(h.flags & HDR_F_NEEDS_CSUM) != 0, h.csum_start, h.csum_offset};
+	bool ok = len <= VSW_FRAME_MAX && h.gso_type == 0 &&
+		  (!m.needs_csum || (n->d->driver_features & NET_F_CSUM));
+	if (!ok || !virtq_read(n->d, c, sizeof(h), n->frame, len)) {
+		__atomic_fetch_add(&n->port.errors, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	if (n->joined)
+		vsw_send(&n->port, &m, n->frame, len);
+}
+
+/* Send every frame the driver has made available, each chain given back as read. */
+static void vnet_tx(struct vnet *n)
+{
+	struct virtio_dev *d = n->d;
+	if (!virtio_queue_ready(d, TXQ))
+		return;
+	while (!d->broken && virtq_pop(d, TXQ, &n->chain) == 1) {
+		tx_one(n, &n->chain);
+		if (!d->broken)
+			virtq_push(d, TXQ, &n->chain, 0);
+	}
+	if (!d->broken)
+		virtq_signal(d, TXQ);
+}
+
+/* ---- receive (5.1.6.3, 5.1.6.4) ---- */
+
+/* A frame taken from the port went nowhere: count it with the switch's drops, which other CPUs
+ * add to as well. */
+static void rx_lost(struct vnet *n)
+{
+	__atomic_fetch_add(&n->port.drops, 1, __ATOMIC_RELAXED);
+}
+
+/* Write one frame (len bytes of n->frame) into the next receive chain: false if the driver
+ * has none after all (a broken ring), the frame lost. A buffer too small for it (the driver
+ * SHOULD give 1526 bytes or more, 5.1.6.3.1) loses the frame too; both are counted. */
+static bool rx_one(struct vnet *n, u32 len, const struct vsw_meta *m)
+{
+	struct virtio_dev *d = n->d;
+	if (virtq_pop(d, RXQ, &n->chain) != 1) {
+		rx_lost(n);
+		return false;
+	}
+	struct virtio_net_hdr h = {.num_buffers = 1};
+	if (m->needs_csum && (d->driver_features & NET_F_GUEST_CSUM)) {
+		h.flags = HDR_F_NEEDS_CSUM; /* 5.1.6.4: the driver finishes it */
+		h.csum_start = m->csum_start;
+		h.csum_offset = m->csum_offset;
+	} else if (!vsw_csum_fill(n->frame, len, m)) {
+		len = 0; /* the switch checked the offsets: never here */
+	}
+	u32 written = 0;
+	if (len && n->chain.in_len >= sizeof(h) + len &&
+	    virtq_write(d, &n->chain, 0, &h, sizeof(h)) &&
+	    virtq_write(d, &n->chain, sizeof(h), n->frame, len))
+		written = (u32)sizeof(h) + len;
+	else
+		rx_lost(n);
+	virtq_push(d, RXQ, &n->chain, written);
+	return true;
+}
+
+/* Move queued frames into receive buffers while there are both, then interrupt the driver.
+ * Device lock held. */
+static void vnet_rx(struct vnet *n)
+{
+	struct virtio_dev *d = n->d;
+	if (!virtio_queue_ready(d, RXQ))
+		return;
+	bool any = false;
+	while (n->joined && !d->broken && vsw_pending(&n->port) && virtq_has_avail(d, RXQ)) {
+		struct vsw_meta m;
+		u32 len = vsw_recv(&n->port, &m, n->frame);
+		if (!len || !rx_one(n, len, &m))
+			break;
+		any = true;
+	}
+	if (any && !d->broken)
+		virtq_signal(d, RXQ);
+}
+
+/* The receive timer, on vCPU 0 of this NIC's VM: frames are waiting. */
+static void vnet_fire(struct vcpu *v, void *dev)
+{
+	struct vnet *n = dev;
+	dev_lock(v->vm);
+	vnet_rx(n);
+	dev_unlock(v->vm);
+}
+
+/* The switch queued frames for this NIC (on the sender's CPU): have vCPU 0 take them now. A
+ * VM not yet running, or stopped, takes them later or never, and its queue fills. */
+static void vnet_receive(struct vsw_port *p)
+{
+	struct vnet *n = p->owner;
+	struct vm *vm = n->d->vm;
+	if (vm->state == VM_RUNNING && !vm->end)
+		vcpu_timer_set(vm->vcpu[0], vclock_now(), vnet_fire, n);
+}
+
+/* ---- the kind's hooks ---- */
+
+/* The NIC's port joins its switch when the driver first notifies a queue: the device is
+ * whole then and its VM running, and a VM whose creation failed after its devices were made
+ * (their memory freed) leaves nothing behind on the switch. Device lock held. */
+static void vnet_join(struct vnet *n)
+{
+	struct virtio_dev *d = n->d;
+	char name[24];
+	if (n->joined || n->join_failed)
+		return;
+	fmt_snprintf(name, sizeof(name), "%s.%u", d->vm->name, d->index);
+	n->joined = vsw_attach(n->sw, &n->port, name, n->ring, sizeof(n->ring), vnet_receive, n);
+	n->join_failed = !n->joined;
+}
+
+static bool vnet_init(struct virtio_dev *d, u32 index)
+{
+	struct vnet *n = vnet_of(d);
+	const struct vm_nic *nic = &d->vm->hw.nic[index];
+	n->d = d;
+	d->features = NET_F_CSUM | NET_F_GUEST_CSUM | NET_F_MTU | NET_F_MAC | NET_F_STATUS;
+	struct virtio_net_config cfg = {
+		.status = NET_S_LINK_UP, .max_virtqueue_pairs = 1, .mtu = VSW_MTU};
+	memcpy(cfg.mac, nic->mac, 6);
+	memcpy(d->config, &cfg, sizeof(cfg));
+	n->sw = vswitch_get(nic->sw);
+	if (!n->sw || vcpu_timer_alloc(d->vm->vcpu[0], vnet_fire, n) < 0)
+		return false;
+	log_info("vm %s: virtio-net %u: %02x:%02x:%02x:%02x:%02x:%02x on switch %s", d->vm->name,
+		 index, nic->mac[0], nic->mac[1], nic->mac[2], nic->mac[3], nic->mac[4],
+		 nic->mac[5], nic->sw);
+	return true;
+}
+
+/* The driver reset the device (or the VM restarted): its queues are gone, and so are the
+ * frames that waited for them. */
+static void vnet_reset(struct virtio_dev *d)
+{
+	if (vnet_of(d)->joined)
+		vsw_flush(&vnet_of(d)->port);
+}
+
+static void vnet_notify(struct virtio_dev *d, u16 q)
+{
+	vnet_join(vnet_of(d));
+	if (q == TXQ)
+		vnet_tx(vnet_of(d));
+	else if (q == RXQ)
+		vnet_rx(vnet_of(d)); /* new receive buffers: frames may be waiting */
 }
 
 const struct virtio_kind vnet_kind = {
 	.name = "virtio-net",
 	.id = VIRTIO_ID_NET,
-	.class_code = 0x020000,
-	.count = none,
+	.class_code = 0x020000, /* network controller, Ethernet */
+	.nqueues = 2,
+	.queue_size = 256,
+	.state_size = sizeof(struct vnet),
+	.config_size = sizeof(struct virtio_net_config),
+	.count = vnet_count,
+	.init = vnet_init,
+	.reset = vnet_reset,
+	.notify = vnet_notify,
 };

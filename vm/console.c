@@ -27,6 +27,7 @@
 #include "kernel/trap.h"
 #include "vm/virq.h"
 #include "vm/vm.h"
+#include "vm/vswitch.h"
 #include "kernel/x86.h"
 
 #define CTRL_A	  0x01
@@ -143,6 +144,7 @@ static void command(char *s)
 				 state_name(vm), (vm->mem.size / MiB), vm->nvcpus,
 				 vm->nvcpus == 1 ? "" : "s", vm->end ? ": " : "",
 				 vm->end ? vm->why : "");
+		vswitch_show("keel: ");
 	} else if (!strcmp(s, "vcpus")) {
 		for (struct vm *vm = vm_list; vm; vm = vm->next)
 			if (vm->state == VM_RUNNING && (!arg || vm == find_vm(arg)))

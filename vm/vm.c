@@ -11,6 +11,7 @@
 #include "kernel/spinlock.h"
 #include "vm/virt.h"
 #include "mm/mm.h"
+#include "vm/vswitch.h"
 
 /* The names of the exit kinds each vCPU counts, for the summary. */
 const char *const exit_kind_names[EXIT_KINDS] = {
@@ -219,6 +220,7 @@ int vm_summary(void)
 		if (!clean)
 			status = KEEL_VM_FAILED;
 	}
+	vswitch_show("summary: ");
 	struct sched_stats st;
 	sched_stats(&st);
 	log_info("summary: scheduler: %llu vCPU switches, %llu ns between guests on average, "

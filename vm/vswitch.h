@@ -1,0 +1,102 @@
+/* keel's Ethernet switches: learning L2 switches between VMs' NICs (README "Networks").
+ *
+ * A switch is made by name on first use (net=SW on a VM line). Each NIC is a port: a bounded
+ * queue of frames waiting for its owner, and a receive function the switch calls when frames
+ * arrive in an empty queue. A frame sent on a port goes, by its destination MAC, to the one
+ * port that address was last seen on (learned in the last VSW_AGEING_S seconds), or to every
+ * other port when it is broadcast, multicast or unknown: never back to the sender. A port whose
+ * queue is full (in frames or in bytes) loses the frame and counts it, so no VM can take more
+ * of keel's memory or hold up another port.
+ *
+ * Locks: the switch's own spin lock is a leaf, held only to learn, look up and copy frames in
+ * or out of queues. A sender (holding its own VM's device lock) never takes another VM's: the
+ * receive functions run after the switch lock is dropped, and only arm a timer of their VM
+ * (vcpu_timer_set), whose callback takes that VM's device lock on its own CPU and drains. A
+ * port stays on its switch for the rest of the run, as its VM's devices do. */
+#ifndef KEEL_VSWITCH_H
+#define KEEL_VSWITCH_H
+
+#include "lib/types.h"
+#include "kernel/spinlock.h"
+
+#define VSW_FRAME_MIN	 14	     /* an Ethernet header: anything shorter is a runt */
+#define VSW_FRAME_MAX	 1514	     /* MTU 1500 and the Ethernet header, no FCS */
+#define VSW_MTU		 1500	     /* what NICs tell their drivers */
+#define VSW_QUEUE_FRAMES 256	     /* frames one port's queue holds at most */
+#define VSW_QUEUE_BYTES	 (256 * KiB) /* its ring: frames with 8 bytes each of metadata */
+#define VSW_PORTS_MAX	 32
+#define VSW_MACS_MAX	 64 /* learned addresses per switch; the oldest gives way */
+#define VSW_AGEING_S	 300
+#define VSW_SWITCHES_MAX 16
+#define VSW_NAME_MAX	 16 /* a switch's name with its NUL (VM_SWITCH_MAX) */
+
+/* What travels with a frame besides its bytes: a checksum the sender left for the network to
+ * fill, from csum_start to the end, stored at csum_start + csum_offset (virtio 1.2 5.1.6.2). */
+struct vsw_meta {
+	bool needs_csum;
+	u16 csum_start, csum_offset;
+};
+
+/* A ring of frames (power-of-two bytes, given by the port's owner), each an 8-byte record
+ * header and its bytes rounded up to 8: head and tail count bytes and never wrap back. */
+struct vsw_queue {
+	u8 *buf;
+	u32 size;
+	u32 head, tail; /* next byte to take, next byte to fill */
+	u32 frames;
+};
+
+struct vswitch;
+
+struct vsw_port {
+	struct vswitch *sw;
+	u32 index;     /* in sw->port[] */
+	char name[24]; /* for counters and logs: "VM.N", the VM's NIC N */
+	/* Frames arrived while the queue was empty: the owner will take them (vsw_recv). Called
+	 * on the sender's CPU, with no switch lock and no device lock but the sender's own. */
+	void (*receive)(struct vsw_port *p);
+	void *owner;
+	struct vsw_queue q;
+	/* Counters (read without the lock for display): frames sent into the switch, frames
+	 * queued for the owner, frames lost at its full queue, frames it sent that were refused
+	 * (a runt, an oversize frame, a checksum offset outside the frame). */
+	u64 tx, rx, tx_bytes, rx_bytes, drops, errors;
+};
+
+struct vswitch {
+	char name[VSW_NAME_MAX];
+	struct spinlock lock;
+	u32 nports;
+	struct vsw_port *port[VSW_PORTS_MAX];
+	struct vsw_mac {
+		u8 addr[6];
+		u8 port; /* index in port[] */
+		bool used;
+		u64 seen; /* vclock_now() when last a source */
+	} mac[VSW_MACS_MAX];
+};
+
+/* The switch with this name, made on first use: NULL (logged) if there are too many. */
+struct vswitch *vswitch_get(const char *name);
+/* An empty switch with this name (vswitch_get's, and unit tests' own). */
+void vswitch_init(struct vswitch *sw, const char *name);
+/* Set up a port over a ring of size bytes (a power of two, a multiple of 8) and put it on sw:
+ * false (logged) if sw has VSW_PORTS_MAX ports. */
+bool vsw_attach(struct vswitch *sw, struct vsw_port *p, const char *name, u8 *ring, u32 size,
+		void (*receive)(struct vsw_port *p), void *owner);
+/* Send a frame of len bytes from port p: the number of ports it was queued on. A runt or
+ * oversize frame, or a checksum request outside it, is refused and counted. */
+u32 vsw_send(struct vsw_port *p, const struct vsw_meta *m, const u8 *frame, u32 len);
+/* Take the oldest frame queued for p into buf (VSW_FRAME_MAX bytes): its length, 0 if none. */
+u32 vsw_recv(struct vsw_port *p, struct vsw_meta *m, u8 *buf);
+/* Frames are queued for p. */
+bool vsw_pending(struct vsw_port *p);
+/* Drop every frame queued for p (its device was reset). */
+void vsw_flush(struct vsw_port *p);
+/* Fill a checksum the sender left (m->needs_csum) into the frame: false if the offsets do not
+ * fit in len bytes. RFC 1071's sum from csum_start to the end, its complement stored. */
+bool vsw_csum_fill(u8 *frame, u32 len, const struct vsw_meta *m);
+/* Log every switch's ports and their counters, each line opening with prefix. */
+void vswitch_show(const char *prefix);
+
+#endif
