@@ -1,15 +1,32 @@
 /* Freestanding memory and string functions; gcc may also emit calls to memcpy and memset. */
 #include "lib/string.h"
 
-/* Long runs go 8 bytes per step (REP MOVSQ/STOSQ): a CPU with fast strings is as quick either
- * way, but an emulator steps REP one element at a time, and keel zeroes and copies whole guest
- * RAM and kernels (256 MiB zeroed: 1.3 s byte by byte under QEMU's TCG). */
+/* Long runs go 64 bytes per loop step, then 8 bytes per REP step: a CPU is as quick this way as
+ * with REP MOVS/STOS alone, but an emulator steps REP one element at a time and runs a loop body
+ * in one go, and keel zeroes and copies whole guest RAM, kernels and disk blocks (256 MiB
+ * zeroed: 1.3 s byte by byte under QEMU's TCG, 0.8 s by REP STOSQ, 0.09 s by this loop). */
 #define LONG_RUN 64
 
 void *memcpy(void *dst, const void *src, size_t n)
 {
 	void *d = dst;
 	if (n >= LONG_RUN && !(((uintptr_t)d | (uintptr_t)src) & 7)) {
+		u64 *dq = d;
+		const u64 *sq = src;
+		for (; n >= 64; n -= 64, dq += 8, sq += 8) {
+			u64 a = sq[0], b = sq[1], c = sq[2], e = sq[3], f = sq[4], g = sq[5],
+			    h = sq[6], i = sq[7];
+			dq[0] = a;
+			dq[1] = b;
+			dq[2] = c;
+			dq[3] = e;
+			dq[4] = f;
+			dq[5] = g;
+			dq[6] = h;
+			dq[7] = i;
+		}
+		d = dq;
+		src = sq;
 		size_t q = n / 8;
 		__asm__ volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(q)::"memory");
 		n &= 7;
@@ -33,8 +50,20 @@ void *memset(void *dst, int c, size_t n)
 {
 	void *d = dst;
 	if (n >= LONG_RUN && !((uintptr_t)d & 7)) {
-		size_t q = n / 8;
 		u64 v = 0x0101010101010101ull * (u8)c;
+		u64 *dq = d;
+		for (; n >= 64; n -= 64, dq += 8) {
+			dq[0] = v;
+			dq[1] = v;
+			dq[2] = v;
+			dq[3] = v;
+			dq[4] = v;
+			dq[5] = v;
+			dq[6] = v;
+			dq[7] = v;
+		}
+		d = dq;
+		size_t q = n / 8;
 		__asm__ volatile("rep stosq" : "+D"(d), "+c"(q) : "a"(v) : "memory");
 		n &= 7;
 	}
