@@ -1,7 +1,9 @@
 """virtio devices that keel serves itself (issue 14), found and used by Debian's kernel with its
 own modules (the test kit puts them in the initramfs; tests/linux/init loads them and runs
 tests/linux/NAME.sh for keel.test=NAME). Without the kernel (no network) they are skipped."""
-from suite_linux import have_linux, linux_vm, NO_CALIBRATION
+import suite_virtio_blk as blk
+import suite_virtio_cons as cons
+from suite_linux import INITRD, KERNEL, have_linux, linux_vm, NO_CALIBRATION
 
 # What every virtio boot must show, and never: a device keel marked broken is a failure.
 UP = [r'\[linux\] KEEL-LINUX: userspace up']
@@ -28,7 +30,28 @@ def define(boot, Fail):
          ordered=UP + [r'\[linux\] KEEL-LINUX: rng ok',
                        r'\[linux\] KEEL-LINUX: rng interrupts: [1-9]\d* IO-APIC.*virtio0'] + DOWN,
          reject=NO_CALIBRATION + BROKEN, timeout=240, cost=15, pre=ready)
-    boot('linux/virtio-rng[vmx]', '--emulator', 'bochs', '--mem', '512M', *rng,
-         ordered=UP + [r'\[linux\] KEEL-LINUX: rng ok', MSIX] + DOWN,
-         reject=NO_CALIBRATION + BROKEN, timeout=600, cost=120,
-         needs=['grub-mkrescue'], pre=ready)
+    # VT-x under Bochs, where each Linux boot costs a minute or more: one VM with the rng, a
+    # disk and hvc0, running rng.sh, blk.sh (one boot: write, drop the caches, mount again)
+    # and console.sh in turn, with what each of linux/virtio-rng[svm], linux/virtio-blk[svm]
+    # and virtio/console[svm] checks of them.
+    def ready_all():
+        have_linux(boot.Skip)
+        blk.make_image(boot.Skip)
+    name = 'vmx'
+    args = (f'console=ttyS0 keel.test=rng,blk,console keel.end=poweroff keel.blk={name} '
+            f'keel.sha={blk.SHA} keel.blk_end=remount keel.bulk=hvc0')
+    boot('linux/virtio[vmx]', '--emulator', 'bochs', '--mem', '512M',
+         '--send', 'type on hvc0=hello from keel\\r',
+         f'{KERNEL} vm={name} mem=256M console=virtio cmdline="{args}"',
+         f'{INITRD} vm={name} initrd', f'{blk.IMAGE} vm={name} disk',
+         ordered=blk.first_boot(name)[:1] +
+         [rf'\[{name}\] KEEL-LINUX: rng ok',
+          MSIX.replace('linux', name).replace('virtio0', r'virtio\d+')] +
+         blk.first_boot(name)[1:] +
+         [rf'\[{name}\] KEEL-LINUX: blk found the written file \(written by {name}\)',
+          rf'\[{name}\] KEEL-LINUX: blk vda sha256 ok'] + cons.hvc_lines(name) +
+         [r'keel: end of run, status 0'],
+         reject=NO_CALIBRATION + BROKEN + blk.REJECT +
+         [rf'\[{name}\] KEEL-LINUX: hvc0 read nothing'],
+         check=cons.bulk_whole(Fail, name), timeout=900, cost=200,
+         needs=['grub-mkrescue'], pre=ready_all)

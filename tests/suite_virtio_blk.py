@@ -90,10 +90,4 @@ def define(boot, Fail):
          expect=first_boot('blk2') + [found('blk2'), r'vm blk2: powered off by the guest',
                                       r'keel: end of run, status 0'],
          reject=REJECT, timeout=400, cost=30, pre=ready)
-    # VT-x under Bochs, lean: one VM, one disk, one boot (write, drop the caches, mount again).
-    boot('linux/virtio-blk[vmx]', '--emulator', 'bochs', '--mem', '512M',
-         *blk_vm('blk', 'remount', mem='256M'),
-         ordered=first_boot('blk') +
-         [found('blk'), r'\[blk\] KEEL-LINUX: blk vda sha256 ok',
-          r'vm blk: powered off by the guest', r'keel: end of run, status 0'],
-         reject=REJECT, timeout=600, cost=120, needs=['grub-mkrescue'], pre=ready)
+    # VT-x: linux/virtio[vmx] (tests/suite_virtio.py), one Bochs boot for every device.

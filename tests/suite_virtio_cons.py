@@ -5,7 +5,7 @@ virtio/console: Debian's kernel with console=virtio on its VM definition finds h
 typed on keel's console is read from hvc0 (keel's input goes to hvc0, not the UART), and 64
 KiB written through hvc0 costs a few MMIO exits where the same bytes through ttyS0 cost one
 port exit or more each. [svm] runs the two side by side in one keel and compares keel's
-end-of-run exit counts (never times); [vmx] runs the hvc0 VM alone under Bochs.
+end-of-run exit counts (never times); on [vmx], linux/virtio[vmx] (suite_virtio.py) checks hvc0.
 
 virtio/hostile: tests/guests/virtio-hostile.c breaks the split-virtqueue rules on every
 virtio device of its VM (a disk, a NIC, hvc0 and the default rng) while another guest keeps
@@ -109,12 +109,7 @@ def define(boot, Fail):
          reject=[r'\[hvc\] KEEL-LINUX: no hvc0', r'\[hvc\] KEEL-LINUX: hvc0 read nothing',
                  r'vm hvc: virtio-console'],
          check=fewer_exits(Fail), timeout=400, cost=30, pre=ready)
-    boot('virtio/console[vmx]', '--emulator', 'bochs', '--mem', '512M', *send,
-         *linux('hvc', '256M', 'console=virtio', 'keel.bulk=hvc0'),
-         ordered=hvc_lines('hvc') + [END0],
-         reject=[r'\[hvc\] KEEL-LINUX: hvc0 read nothing', r'vm hvc: virtio-console'],
-         check=bulk_whole(Fail, 'hvc'), timeout=600, cost=120, needs=['grub-mkrescue'],
-         pre=ready)
+    # VT-x: linux/virtio[vmx] (tests/suite_virtio.py), one Bochs boot for every device.
 
     # The hostile VM next to one that prints all along; under Bochs a shorter storm. QEMU's
     # -cpu max, for RDRAND: keel serves virtio-rng only from the host's RDRAND or RDSEED.

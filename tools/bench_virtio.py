@@ -5,8 +5,10 @@ bare QEMU TCG using QEMU's own virtio devices (two QEMUs joined by a socket back
 the test initramfs (tools/linux-guest); their scripts are tests/linux/bench-*.sh."""
 import os
 import re
+import socket
 import subprocess
 import threading
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LINUX = os.path.join(ROOT, 'build', 'linux')
@@ -105,8 +107,16 @@ def bench_net(row, run_timed, n):
         args = f'console=ttyS0 keel.test=bench-net keel.role={role} keel.peer={peers[1 - i]}'
         logs[role] = bare(args, ['-netdev', f'socket,id=n0,{backend}',
                                  '-device', f'virtio-net-pci,netdev=n0,mac={MACS[i]}'])
+    # The fetching guest listens inside; its QEMU connects to the serving guest's QEMU, which
+    # must listen first (QEMU gives up at once on a refused connect).
     t = threading.Thread(target=one, args=(0, 'serve', f'listen=127.0.0.1:{port}'))
     t.start()
+    for _ in range(100):
+        try:
+            socket.create_connection(('127.0.0.1', port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
     one(1, 'fetch', f'connect=127.0.0.1:{port}')
     t.join()
     pat = r'\[rx\] KEEL-LINUX: bench-net fetch (.*)'
