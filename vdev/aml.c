@@ -19,16 +19,25 @@ enum {
 	AML_ONES = 0xff,
 };
 
-void aml_bytes(struct aml *a, const void *p, u32 n)
+/* Room for n more bytes in the buffer: false when only measuring (the length grows) or when
+ * they do not fit (the writer is then full for good). */
+static bool room(struct aml *a, u32 n)
 {
 	if (!a->buf) {
 		a->len += n;
-		return;
+		return false;
 	}
 	if (a->full || a->cap - a->len < n) {
 		a->full = true;
-		return;
+		return false;
 	}
+	return true;
+}
+
+void aml_bytes(struct aml *a, const void *p, u32 n)
+{
+	if (!room(a, n))
+		return;
 	memcpy(a->buf + a->len, p, n);
 	a->len += n;
 }
@@ -93,14 +102,8 @@ void aml_close(struct aml *a, u32 at)
 		for (u32 i = 1; i < n; i++)
 			pl[i] = (u8)(total >> (4 + 8 * (i - 1)));
 	}
-	if (!a->buf) {
-		a->len += n;
+	if (!room(a, n))
 		return;
-	}
-	if (a->full || a->cap - a->len < n) {
-		a->full = true;
-		return;
-	}
 	memmove(a->buf + at + n, a->buf + at, body);
 	memcpy(a->buf + at, pl, n);
 	a->len += n;
