@@ -43,10 +43,18 @@ static bool wakes(const struct vuart *u)
 }
 
 /* Drive IRQ 4 from the interrupt state; OUT2 must be set for the line to reach the PIC. */
+static bool vuart_input(struct vm *vm, u8 c);
+
+/* keel's console input for this VM comes to the UART, not to hvc0 (vdev/vcons.c). */
+static bool has_console(const struct vm *vm)
+{
+	return vm->console_input == vuart_input;
+}
+
 static void update_irq(struct vm *vm, const struct vuart *u)
 {
 	vm_irq_set(vm, IRQ, !(iir(u) & 1) && (u->mcr & MCR_OUT2));
-	if (!vm->hw.virtio_console) /* else hvc0 has keel's console (vdev/vcons.c) */
+	if (has_console(vm))
 		vm->console_wakes = wakes(u);
 }
 
@@ -240,23 +248,24 @@ const char *vuart_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 l
 	};
 	memcpy(u->rx, rec.rx, sizeof(u->rx));
 	memcpy(u->out.buf, rec.out, sizeof(u->out.buf));
-	if (!vm->hw.virtio_console)
+	if (has_console(vm))
 		vm->console_wakes = wakes(u);
 	return NULL;
 }
 
-/* Its ports on the buses. */
+/* Its ports on the buses, and keel's console input for the VM unless hvc0 took it first. */
 static bool vuart_attach(struct vm *vm, void *dev)
 {
+	if (!vm->console_input) /* hvc0, attached before, keeps it (console=virtio) */
+		vm_set_console_input(vm, vuart_input);
 	return bus_add(&vm->io, 0x3f8, 8, &vuart_ops, dev);
 }
 
-/* Power-on state; keel's console input comes here unless hvc0 takes it (console=virtio). */
+/* Power-on state. */
 static void vuart_reset_op(struct vm *vm, void *dev)
 {
+	(void)vm;
 	*(struct vuart *)dev = (struct vuart){0};
-	if (!vm->hw.virtio_console)
-		vm_set_console_input(vm, vuart_input);
 }
 
 const struct vdev_ops vuart_ops = {
