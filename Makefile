@@ -24,7 +24,7 @@ KLDFLAGS := -T linker.ld -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-se
 
 # keel's objects: each folder lists its own in objects.mk (boot/ first: the multiboot headers
 # must open the image). UNIT_SRCS are the pure-logic sources the host unit tests link.
-FOLDERS := boot kernel lib mm drivers vm exit vdev loader svm vmx
+FOLDERS := boot kernel lib mm drivers vm exit vdev loader mgmt svm vmx
 KOBJS :=
 UNIT_SRCS :=
 include $(addsuffix /objects.mk,$(FOLDERS))

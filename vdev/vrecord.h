@@ -30,6 +30,7 @@ enum vrec_kind {
 	VREC_PM = 10,
 	VREC_LAPIC = 11,
 	VREC_VIRTIO = 12,
+	VREC_VCPU = 13, /* a vCPU (vm/vcpu_rec.c) */
 };
 
 struct vrec_header {

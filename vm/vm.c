@@ -161,6 +161,7 @@ void vm_stop(struct vm *vm, enum vm_end end, u64 status, const char *fmt, ...)
 		log_info("vm %s: %s", vm->name, vm->why); /* a clean end the guest asked for */
 	else
 		log_warn("vm %s: stopped: %s", vm->name, vm->why);
+	vm_event(vm, VM_EV_END);
 }
 
 void vm_count_refused(void)
@@ -228,4 +229,17 @@ int vm_summary(void)
 		 st.switches, (st.switches ? tsc_to_us(st.switch_tsc * 1000 / st.switches) : 0),
 		 st.migrations);
 	return status;
+}
+
+static void (*event_sink)(struct vm *vm, enum vm_event e);
+
+void vm_set_event_sink(void (*sink)(struct vm *vm, enum vm_event e))
+{
+	event_sink = sink;
+}
+
+void vm_event(struct vm *vm, enum vm_event e)
+{
+	if (event_sink)
+		event_sink(vm, e);
 }

@@ -312,6 +312,19 @@ static inline void vm_set_console_input(struct vm *vm, bool (*input)(struct vm *
 	vm->console_input = input;
 }
 
+/* What happened to a VM, for the management API's events (mgmt/api.c). */
+enum vm_event {
+	VM_EV_END,	/* it ended (vm->end and vm->why say how): triple fault, power-off, ... */
+	VM_EV_RESET,	/* the guest reset it and it restarts (on_reset=restart, system_reset) */
+	VM_EV_PAUSED,	/* vm_pause */
+	VM_EV_RESUMED,	/* vm_resume */
+	VM_EV_POWERDOWN /* its power button was pressed (system_powerdown) */
+};
+/* Report e about vm to the sink the API registered (none: nothing). Any CPU; the sink only
+ * queues it. */
+void vm_event(struct vm *vm, enum vm_event e);
+void vm_set_event_sink(void (*sink)(struct vm *vm, enum vm_event e));
+
 /* True once every vCPU of vm has stopped. */
 bool vm_all_vcpus_stopped(const struct vm *vm);
 /* True when no vCPU of vm can run again by itself: each is stopped or waits for a SIPI. */

@@ -1,0 +1,34 @@
+/* A VM's memory in its snapshots (README "Snapshots"): copy-before-write through the nested
+ * page table. Taking a snapshot copies nothing: it write-protects the VM's RAM, and the first
+ * write to each page after it (by the guest, through a nested page fault, or by keel itself,
+ * through gmem's write hook) first copies the page's old contents into the newest snapshot.
+ * A snapshot's memory is therefore, page by page, the first copy found in it or a newer
+ * snapshot, else the VM's RAM as it is. Rolling back restores only the pages that differ: on
+ * the first load of a snapshot the pages written since it was taken, after that the pages
+ * written since the last load. Every call here but the fault hook needs the VM paused. */
+#ifndef KEEL_SNAPMEM_H
+#define KEEL_SNAPMEM_H
+
+#include "vm/vm.h"
+
+struct snapmem; /* one snapshot's memory */
+
+/* A new snapshot of vm's RAM, the newest: NULL if keel has no memory for its bookkeeping. */
+struct snapmem *snapmem_take(struct vm *vm);
+/* Roll vm's RAM back to s (one of vm's): false if keel ran out of memory (RAM unchanged). */
+bool snapmem_restore(struct vm *vm, struct snapmem *s);
+/* Forget s, keeping every other snapshot of vm whole. */
+void snapmem_drop(struct vm *vm, struct snapmem *s);
+/* Forget every snapshot of vm (vm_destroy): its RAM is writable again. */
+void snapmem_drop_all(struct vm *vm);
+/* The 4 KiB page at gpa (page-aligned RAM) as snapshot s holds it, into buf: false if gpa is
+ * not RAM. For clones and export. */
+bool snapmem_read_page(struct vm *vm, const struct snapmem *s, u64 gpa, void *buf);
+/* Pages s holds copies of, and pages written since the last snapshot or load (statistics). */
+u64 snapmem_pages(const struct snapmem *s);
+u64 snapmem_dirty_pages(const struct vm *vm);
+/* A guest write to RAM at gpa faulted (exit_npf): true if it was a write-protected page of a
+ * VM with snapshots, now copied and writable (the vCPU retries the write). Any vCPU, any CPU. */
+bool snapmem_write_fault(struct vm *vm, u64 gpa);
+
+#endif

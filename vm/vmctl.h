@@ -1,0 +1,19 @@
+/* Controlling a running VM from outside it (the management commands, mgmt/): pause and resume,
+ * and its share of the CPUs changed while it runs (README "Management API"). Called on CPU 0,
+ * from a command, never from a vCPU's exit path. */
+#ifndef KEEL_VMCTL_H
+#define KEEL_VMCTL_H
+
+#include "vm/vm.h"
+
+/* Pause vm: each vCPU leaves its CPU and none runs again until vm_resume; the VM's virtual
+ * timers do not fire meanwhile, and those that came due fire on resume (as a real machine's
+ * would once it runs again). Returns once none of its vCPUs runs: NULL, or why not (vm is not
+ * running, or already paused). A paused VM's state can be read and written (snapshots). */
+const char *vm_pause(struct vm *vm);
+/* Let a paused VM run again: NULL, or why not (it is not paused). */
+const char *vm_resume(struct vm *vm);
+/* True while vm is paused. */
+bool vm_is_paused(const struct vm *vm);
+
+#endif
