@@ -200,12 +200,27 @@ static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const
 		 vm->name, (d->mem / MiB), vm->nvcpus, vm->nvcpus == 1 ? "" : "s", vm->weight,
 		 vm->cap ? ", capped" : "", vm->pin, (vm->overhead / KiB),
 		 vm->cmdline[0] ? ", cmdline " : "", vm->cmdline);
-	vm->state = VM_RUNNING;
-	vm->start_tsc = tsc_now();
-	vm_lifecycle_add(vm);
-	for (u32 c = 0; c < vm->nvcpus; c++)
-		sched_add(vm->vcpu[c]);
+	vm_launch(vm);
 	return true;
+}
+
+struct vm *vm_create_like(const struct vm *src, const char *name)
+{
+	struct vm_hw hw = src->hw;
+	for (u32 n = 0; n < hw.nnics; n++) { /* its own addresses, from its own name */
+		default_mac(name, hw.nic[n].mac);
+		hw.nic[n].mac[5] = (u8)(hw.nic[n].mac[5] + n);
+	}
+	struct vm *vm = vm_create(name, src->mem.size, src->nvcpus, &hw, attach);
+	if (!vm)
+		return NULL;
+	vm->weight = src->weight;
+	vm->cap = src->cap;
+	vm->pin = src->pin;
+	strlcpy(vm->cmdline, src->cmdline, sizeof(vm->cmdline));
+	vm->on_reset_restart = src->on_reset_restart;
+	vm->image = src->image; /* shared: images live as long as keel's run */
+	return vm;
 }
 
 /* README "VM definitions": a restart loads the image into cleared RAM, as at the VM's start

@@ -2,9 +2,14 @@
 #define KEEL_VMCONFIG_H
 
 #include "kernel/bootinfo.h"
+#include "vm/vm.h"
 
 /* Create and load the VMs the boot modules define (README "VM definitions"); a bad
  * definition is logged and skipped. Returns how many VMs are ready to run. */
 int vms_from_modules(const struct boot_info *bi);
+/* A new VM made like src (its RAM size, vCPUs, devices, disks over the same images, NICs on
+ * the same switches with addresses from its own name, weight, cap, pin, image), named name,
+ * not started: NULL (logged) if it does not fit. */
+struct vm *vm_create_like(const struct vm *src, const char *name);
 
 #endif

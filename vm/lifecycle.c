@@ -17,6 +17,15 @@ void vm_lifecycle_add(struct vm *vm)
 	__atomic_fetch_add(&vms_running, 1, __ATOMIC_RELAXED);
 }
 
+void vm_launch(struct vm *vm)
+{
+	vm->state = VM_RUNNING;
+	vm->start_tsc = tsc_now();
+	vm_lifecycle_add(vm);
+	for (u32 c = 0; c < vm->nvcpus; c++)
+		sched_add(vm->vcpu[c]);
+}
+
 /* A guest reset with on_reset=restart: once none of the VM's vCPUs runs, take them all off
  * the run queues and load the VM again (vm_reload makes vCPU 0 runnable). */
 static void try_restart(struct vm *vm)
