@@ -156,13 +156,20 @@ static bool attach(struct vm *vm)
 	return vdevs_attach(vm) && exit_vm_attach(vm);
 }
 
-static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const bool *ok, int i)
+/* The CPUs keel runs on, as a mask. */
+static u64 online_cpus(void)
 {
-	const struct vmdef *d = &defs[i];
 	u64 online = 0;
 	for (u32 c = 0; c < ncpus; c++)
 		if (cpus[c].online)
 			online |= BIT(c);
+	return online;
+}
+
+static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const bool *ok, int i)
+{
+	const struct vmdef *d = &defs[i];
+	u64 online = online_cpus();
 	if (d->pin && !(d->pin & online)) {
 		log_err("vm %s: pin=%#llx names no online CPU (online: %#llx); not started",
 			d->name, d->pin, online);
@@ -204,6 +211,16 @@ static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const
 	return true;
 }
 
+struct vm *vm_create_with(const char *name, u64 ram, u32 nvcpus, const struct vm_hw *hw)
+{
+	struct vm *vm = vm_create(name, ram, nvcpus, hw, attach);
+	if (vm) {
+		vm->weight = SCHED_WEIGHT;
+		vm->pin = online_cpus();
+	}
+	return vm;
+}
+
 struct vm *vm_create_like(const struct vm *src, const char *name)
 {
 	struct vm_hw hw = src->hw;
@@ -211,7 +228,7 @@ struct vm *vm_create_like(const struct vm *src, const char *name)
 		default_mac(name, hw.nic[n].mac);
 		hw.nic[n].mac[5] = (u8)(hw.nic[n].mac[5] + n);
 	}
-	struct vm *vm = vm_create(name, src->mem.size, src->nvcpus, &hw, attach);
+	struct vm *vm = vm_create_with(name, src->mem.size, src->nvcpus, &hw);
 	if (!vm)
 		return NULL;
 	vm->weight = src->weight;

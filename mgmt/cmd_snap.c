@@ -18,8 +18,9 @@ static bool arg_tag(struct cmd_ctx *c, char *tag)
 		return cmd_fail(c, CMD_ERR_GENERIC, "argument 'tag' is empty");
 	for (const char *p = tag; *p; p++)
 		if (*p <= ' ' || *p > '~')
-			return cmd_fail(c, CMD_ERR_GENERIC, "argument 'tag' has a space or "
-							    "a control character");
+			return cmd_fail(c, CMD_ERR_GENERIC,
+					"argument 'tag' has a space or "
+					"a control character");
 	return true;
 }
 
@@ -76,8 +77,8 @@ bool cmd_snapshot_load(struct cmd_ctx *c)
 	u64 dirty = snapmem_dirty_pages(s->vm), t0 = tsc_now();
 	const char *why = snap_load(s->vm, s);
 	if (why)
-		return cmd_fail(c, CMD_ERR_GENERIC, "cannot roll VM %s back to %s: %s",
-				s->vm->name, s->tag, why);
+		return cmd_fail(c, CMD_ERR_GENERIC, "cannot roll VM %s back to %s: %s", s->vm->name,
+				s->tag, why);
 	jw_obj_begin(c->out);
 	jw_kstr(c->out, "vm", s->vm->name);
 	jw_kstr(c->out, "tag", s->tag);
@@ -109,7 +110,7 @@ bool cmd_query_snapshots(struct cmd_ctx *c)
 }
 
 /* Why name cannot be a new VM's, or NULL. */
-static const char *bad_name(const char *name)
+const char *snap_bad_name(const char *name)
 {
 	if (!name[0])
 		return "the name is empty";
@@ -151,7 +152,7 @@ bool cmd_vm_clone(struct cmd_ctx *c)
 	struct snapshot *s = arg_snap(c);
 	if (!s || !cmd_arg_str(c, "name", name, sizeof(name), true))
 		return false;
-	const char *why = bad_name(name);
+	const char *why = snap_bad_name(name);
 	if (why)
 		return cmd_fail(c, CMD_ERR_GENERIC, "cannot clone into '%s': %s", name, why);
 	u64 t0 = tsc_now();
@@ -175,14 +176,4 @@ bool cmd_vm_clone(struct cmd_ctx *c)
 	jw_ku64(c->out, "time-us", tsc_to_us(tsc_now() - t0));
 	jw_obj_end(c->out);
 	return true;
-}
-
-bool cmd_snapshot_export(struct cmd_ctx *c)
-{
-	return cmd_fail(c, CMD_ERR_GENERIC, "not implemented yet");
-}
-
-bool cmd_vm_import(struct cmd_ctx *c)
-{
-	return cmd_fail(c, CMD_ERR_GENERIC, "not implemented yet");
 }

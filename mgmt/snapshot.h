@@ -13,12 +13,12 @@ struct snapshot {
 	char tag[SNAP_TAG_MAX];
 	struct vm *vm;
 	struct snapmem *mem;
-	u64 taken_tsc;	/* host TSC when it was taken */
-	u64 clock;	/* the guest clock (vclock_now) when it was taken */
+	u64 taken_tsc; /* host TSC when it was taken */
+	u64 clock;     /* the guest clock (vclock_now) when it was taken */
 	u32 nvcpus;
-	u8 *vcpus;	/* the vCPUs' records, one after another */
+	u8 *vcpus; /* the vCPUs' records, one after another */
 	u64 vcpus_len;
-	u8 *devs;	/* the devices' records (vdevs_save) */
+	u8 *devs; /* the devices' records (vdevs_save) */
 	u64 devs_len;
 	struct snapshot *next;
 };
@@ -39,5 +39,8 @@ void snap_delete_all(struct vm *vm);
 /* Load vCPU and device records into vm (paused or not yet started): NULL, or why not. */
 const char *snap_load_records(struct vm *vm, const u8 *vcpus, u64 vcpus_len, const u8 *devs,
 			      u64 devs_len);
+
+/* Why name cannot be a new VM's (a clone's, an import's), or NULL. */
+const char *snap_bad_name(const char *name);
 
 #endif
