@@ -252,6 +252,11 @@ static void clear_ram(struct vm *vm)
 static void vm_restart(struct vm *vm)
 {
 	struct vcpu_boot_state s;
+	if (!vm->image) { /* imported from a snapshot file: nothing to boot again */
+		vm_stop(vm, VM_END_RESET, 0, "reset by the guest (an imported VM has no image to "
+					      "restart from)");
+		return;
+	}
 	vm->restarts++;
 	log_info("vm %s: reset by the guest: restarting it (restart %u)", vm->name, vm->restarts);
 	for (u32 i = 0; i < vm->nvcpus; i++) {
