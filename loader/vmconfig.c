@@ -213,7 +213,12 @@ static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const
 
 struct vm *vm_create_with(const char *name, u64 ram, u32 nvcpus, const struct vm_hw *hw)
 {
-	struct vm *vm = vm_create(name, ram, nvcpus, hw, attach);
+	struct vm_hw own = *hw;
+	for (u32 n = 0; n < own.nnics; n++) { /* its own addresses, from its own name */
+		default_mac(name, own.nic[n].mac);
+		own.nic[n].mac[5] = (u8)(own.nic[n].mac[5] + n);
+	}
+	struct vm *vm = vm_create(name, ram, nvcpus, &own, attach);
 	if (vm) {
 		vm->weight = SCHED_WEIGHT;
 		vm->pin = online_cpus();
@@ -223,12 +228,7 @@ struct vm *vm_create_with(const char *name, u64 ram, u32 nvcpus, const struct vm
 
 struct vm *vm_create_like(const struct vm *src, const char *name)
 {
-	struct vm_hw hw = src->hw;
-	for (u32 n = 0; n < hw.nnics; n++) { /* its own addresses, from its own name */
-		default_mac(name, hw.nic[n].mac);
-		hw.nic[n].mac[5] = (u8)(hw.nic[n].mac[5] + n);
-	}
-	struct vm *vm = vm_create_with(name, src->mem.size, src->nvcpus, &hw);
+	struct vm *vm = vm_create_with(name, src->mem.size, src->nvcpus, &src->hw);
 	if (!vm)
 		return NULL;
 	vm->weight = src->weight;
