@@ -172,7 +172,8 @@ static const char *cow_page(struct snapset *set, u64 i, bool *changed)
 	return NULL;
 }
 
-/* Copy-before-write for [gpa, gpa + len): the part that is RAM. */
+/* Copy-before-write for [gpa, gpa + len) up to its first byte that is not RAM (the write
+ * itself fails there). */
 static bool cow_range(struct snapset *set, u64 gpa, u64 len)
 {
 	const char *why = NULL;
@@ -182,10 +183,10 @@ static bool cow_range(struct snapset *set, u64 gpa, u64 len)
 	if (set->n) {
 		for (u64 p = ALIGN_DOWN(gpa, PAGE_SIZE); p < gpa + len && !why; p += PAGE_SIZE) {
 			u64 i = page_index(set, p);
-			if (i != ~0ull) {
-				why = cow_page(set, i, &changed);
-				at = p;
-			}
+			if (i == ~0ull)
+				break;
+			why = cow_page(set, i, &changed);
+			at = p;
 		}
 	}
 	spin_unlock(&set->lock);

@@ -284,6 +284,13 @@ static void test_take_write_restore(void **state)
 	restore(0); /* nothing written: nothing to do */
 	assert_int_equal(snapmem_restored_pages(&vm), 0);
 	assert_int_equal(snapmem_pages(snaps[0].s), 4);
+	/* A write running off RAM into the hole: the RAM part is copied first, then written. */
+	assert_false(gmem_write(&vm.mem, LOW_END - 8, "0123456789abcdef", 16));
+	memcpy(model + LOW_END - 8, "01234567", 8);
+	dirty[LOW_END / PAGE_SIZE - 1] = true;
+	check(true);
+	restore(0);
+	check(true);
 }
 
 /* 2 MiB mappings stay whole at take, write-protected; the first write splits one. */
