@@ -10,6 +10,7 @@
 #include "exit/alu.h"
 #include "kernel/log.h"
 #include "kernel/x86.h"
+#include "vm/snapmem.h"
 
 static u64 size_mask(u8 size)
 {
@@ -139,6 +140,9 @@ enum exit_action exit_npf(struct vcpu *v, struct vexit *e)
 		v->exits[EXK_NPF]--;
 		v->exits[EXK_MMIO]++;
 	}
+	/* A first write to RAM a snapshot shares: copied, writable, and the write retried. */
+	if (e->npf.write && !e->npf.fetch && snapmem_write_fault(vm, gpa))
+		return vm->end ? EXIT_STOP : EXIT_RESUME;
 	if (e->npf.fetch || gmem_is_ram(&vm->mem, gpa)) {
 		vm_stop(vm, VM_END_ERROR, 0, "%s guest-physical %#llx at rip %#llx",
 			e->npf.fetch ? "executed from non-RAM" : "nested page fault on RAM", gpa,

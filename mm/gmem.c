@@ -102,6 +102,20 @@ void *gmem_ptr(const struct gmem *m, u64 gpa, u64 len)
 	return phys_to_virt(c->hpa + (gpa - c->gpa));
 }
 
+/* The hook sees the write before it happens (mm/gmem.h). */
+static bool hook(const struct gmem *m, u64 gpa, u64 len)
+{
+	bool (*h)(void *owner, u64 gpa, u64 len) =
+		__atomic_load_n(&m->write_hook, __ATOMIC_ACQUIRE);
+	return !h || !len || h(m->hook_owner, gpa, len);
+}
+
+void *gmem_ptr_w(const struct gmem *m, u64 gpa, u64 len)
+{
+	void *p = gmem_ptr(m, gpa, len);
+	return p && hook(m, gpa, len) ? p : NULL;
+}
+
 bool gmem_is_ram(const struct gmem *m, u64 gpa)
 {
 	return find(m, gpa) != NULL;
@@ -137,12 +151,12 @@ bool gmem_read(const struct gmem *m, u64 gpa, void *buf, u64 n)
 
 bool gmem_write(const struct gmem *m, u64 gpa, const void *buf, u64 n)
 {
-	return copy(m, gpa, (u8 *)(uintptr_t)buf, n, 1);
+	return hook(m, gpa, n) && copy(m, gpa, (u8 *)(uintptr_t)buf, n, 1);
 }
 
 bool gmem_zero(const struct gmem *m, u64 gpa, u64 n)
 {
-	return copy(m, gpa, NULL, n, 2);
+	return hook(m, gpa, n) && copy(m, gpa, NULL, n, 2);
 }
 
 u64 gmem_top(const struct gmem *m)

@@ -23,14 +23,22 @@ struct gmem {
 	int nchunks;
 	struct gmem_chunk *chunks; /* sorted by gpa */
 	struct pt map;		   /* the nested page table */
+	/* Called before keel itself writes [gpa, gpa+len) of RAM, by whoever must see such
+	 * writes first (vm/snapmem.c copies pages before they change); false: the write must
+	 * not happen. NULL: nobody. mm/ calls up only through this pointer. */
+	bool (*write_hook)(void *owner, u64 gpa, u64 len);
+	void *hook_owner;
 };
 
 /* Allocate size bytes (a multiple of 4 KiB) of zeroed RAM and map it; false (with nothing
  * left allocated) if memory runs out. */
 bool gmem_init(struct gmem *m, u64 size, const struct pt_format *fmt);
 void gmem_free(struct gmem *m);
-/* A host pointer to [gpa, gpa+len) if it is RAM in one contiguous run; NULL otherwise. */
+/* A host pointer to [gpa, gpa+len) if it is RAM in one contiguous run; NULL otherwise. For
+ * reads: keel writes through gmem_ptr_w's pointer, which first calls the write hook (NULL if
+ * it refuses). */
 void *gmem_ptr(const struct gmem *m, u64 gpa, u64 len);
+void *gmem_ptr_w(const struct gmem *m, u64 gpa, u64 len);
 bool gmem_is_ram(const struct gmem *m, u64 gpa);
 /* Copy to or from guest RAM, across runs; false if any byte is not RAM. */
 bool gmem_read(const struct gmem *m, u64 gpa, void *buf, u64 n);

@@ -38,6 +38,12 @@ static u16 *ring16(const struct virtio_dev *d, u64 gpa)
 	return gmem_ptr(&d->vm->mem, gpa, 2);
 }
 
+/* The same, to write: keel's writes into RAM go through gmem's write hook (snapshots). */
+static u16 *ring16_w(const struct virtio_dev *d, u64 gpa)
+{
+	return gmem_ptr_w(&d->vm->mem, gpa, 2);
+}
+
 /* 2.7: the descriptor table 16-byte aligned, the available ring 2, the used ring 4, each whole
  * in RAM (with the event fields of 2.7.10). */
 bool virtq_rings_ok(struct virtio_dev *d, u16 q)
@@ -69,8 +75,10 @@ static u16 avail_idx(const struct virtio_dev *d, const struct virtq *vq)
  * meanwhile is never missed. */
 static void set_avail_event(struct virtio_dev *d, struct virtq *vq)
 {
-	u16 *p = ring16(d, vq->used + 4 + 8ull * vq->size);
-	if (!p || !(d->driver_features & VIRTIO_F_EVENT_IDX))
+	if (!(d->driver_features & VIRTIO_F_EVENT_IDX))
+		return;
+	u16 *p = ring16_w(d, vq->used + 4 + 8ull * vq->size);
+	if (!p)
 		return;
 	__atomic_store_n(p, vq->last_avail, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -243,7 +251,7 @@ void virtq_push(struct virtio_dev *d, u16 q, const struct virtq_chain *c, u32 wr
 	struct virtq *vq = &d->vq[q];
 	u32 elem[2] = {c->head, MIN(written, c->in_len)};
 	u64 at = vq->used + 4 + 8ull * (vq->used_idx % vq->size);
-	u16 *idx = ring16(d, vq->used + 2);
+	u16 *idx = ring16_w(d, vq->used + 2);
 	if (!idx || !gmem_write(&d->vm->mem, at, elem, sizeof(elem)))
 		return;
 	vq->used_idx++;

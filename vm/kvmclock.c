@@ -19,8 +19,8 @@ void kvmclock_fill(struct vcpu *v)
 {
 	struct kvmclock *k = &v->kvmclock;
 	volatile struct pvclock_time *t =
-		gmem_ptr(&v->vm->mem, k->system_msr & ~KVMCLOCK_ENABLE, sizeof(*t));
-	if (!t) { /* checked at the write; RAM never shrinks, but stay safe */
+		gmem_ptr_w(&v->vm->mem, k->system_msr & ~KVMCLOCK_ENABLE, sizeof(*t));
+	if (!t) { /* checked at the write (RAM never shrinks), or a snapshot's copy failed */
 		k->active = false;
 		return;
 	}
@@ -58,7 +58,7 @@ void kvmclock_set_system(struct vcpu *v, u64 val)
 void kvmclock_set_wall(struct vcpu *v, u64 gpa)
 {
 	v->kvmclock.wall_msr = gpa;
-	volatile struct pvclock_wall *w = gmem_ptr(&v->vm->mem, gpa, sizeof(*w));
+	volatile struct pvclock_wall *w = gmem_ptr_w(&v->vm->mem, gpa, sizeof(*w));
 	if (!w)
 		return;
 	u64 ns = rtc_unix_ns_at(v->vm->start_tsc);

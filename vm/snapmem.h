@@ -27,6 +27,8 @@ bool snapmem_read_page(struct vm *vm, const struct snapmem *s, u64 gpa, void *bu
 /* Pages s holds copies of, and pages written since the last snapshot or load (statistics). */
 u64 snapmem_pages(const struct snapmem *s);
 u64 snapmem_dirty_pages(const struct vm *vm);
+/* Pages the last snapmem_restore of vm copied back (statistics, the benchmarks). */
+u64 snapmem_restored_pages(const struct vm *vm);
 /* A guest write to RAM at gpa faulted (exit_npf): true if it was a write-protected page of a
  * VM with snapshots, now copied and writable (the vCPU retries the write). Any vCPU, any CPU. */
 bool snapmem_write_fault(struct vm *vm, u64 gpa);

@@ -8,6 +8,7 @@
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "vm/sched.h"
+#include "vm/snapmem.h"
 #include "kernel/spinlock.h"
 #include "vm/virt.h"
 #include "mm/mm.h"
@@ -94,6 +95,7 @@ fail:
 
 void vm_destroy(struct vm *vm)
 {
+	snapmem_drop_all(vm); /* while its map and vCPUs are there to change */
 	free_vcpus(vm);
 	virt->vm_free(vm);
 	gmem_free(&vm->mem);

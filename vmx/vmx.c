@@ -399,12 +399,29 @@ static void vmx_set(struct vcpu *v, enum vreg r, u64 val)
 	}
 }
 
-/* INVEPT, all contexts: drop every cached guest-physical translation (SDM 30.3). */
+/* Bumped whenever a VM's EPT changed (vmx_gmap_changed). Cached guest-physical translations
+ * outlive VM exits and live on every CPU a VM ran on (SDM 28.4.2), and INVEPT acts on its own
+ * CPU only: each CPU flushes before its next entry once it sees a newer generation. */
+static u64 ept_gen;
+
+/* A VM's EPT changed (rights taken away: snapshots): every CPU drops its cached translations
+ * before it next enters a guest. The caller has the VM's vCPUs paused, or only widened rights. */
 static void vmx_gmap_changed(struct vm *vm)
 {
-	u64 desc[2] = {vmx_eptp(vm), 0}; /* EPTP, reserved */
+	(void)vm;
+	__atomic_fetch_add(&ept_gen, 1, __ATOMIC_SEQ_CST);
+}
+
+/* INVEPT, all contexts (SDM 30.3), when the EPT changed since this CPU's last flush. */
+static void ept_sync(struct vmx_cpu *vc)
+{
+	u64 gen = __atomic_load_n(&ept_gen, __ATOMIC_SEQ_CST);
+	if (likely(vc->ept_gen == gen))
+		return;
+	u64 desc[2] = {0, 0}; /* EPTP (unused for all contexts), reserved */
 	u64 type = 2;
 	__asm__ volatile("invept %0, %1" ::"m"(desc), "r"(type) : "cc", "memory");
+	vc->ept_gen = gen;
 }
 
 /* VT-x switches neither the SYSCALL MSRs, KernelGSBase, CR2 nor DR6 (SDM 27.3, 27.5), and keel
@@ -478,6 +495,7 @@ static enum exit_action run_loop(struct vcpu *v)
 			vmcs_write64(VMCS_TSC_OFFSET, v->tsc_offset);
 			x->tsc_offset = v->tsc_offset;
 		}
+		ept_sync(this_cpu()->virt);
 		u64 t0 = rdtsc();
 		int failed = vmx_world_switch(&v->regs, x->launched);
 		v->guest_tsc += rdtsc() - t0;

@@ -8,6 +8,7 @@
 struct vmx_cpu {
 	u64 vmxon_pa;
 	struct vcpu *loaded; /* whose VMCS is current on this CPU */
+	u64 ept_gen;	     /* the EPT generation this CPU's cached translations are from */
 };
 
 /* The MSRs VT-x leaves to software (the guest uses them without exits; keel loads them when

@@ -50,6 +50,11 @@ void *gmem_ptr(const struct gmem *m, u64 gpa, u64 len)
 	return c ? (void *)(uintptr_t)(c->hpa + gpa - c->gpa) : NULL;
 }
 
+void *gmem_ptr_w(const struct gmem *m, u64 gpa, u64 len)
+{
+	return gmem_ptr(m, gpa, len);
+}
+
 bool gmem_is_ram(const struct gmem *m, u64 gpa)
 {
 	return find(m, gpa, 1) != NULL;
