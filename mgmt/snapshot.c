@@ -5,6 +5,7 @@
 #include "lib/string.h"
 #include "mm/mm.h"
 #include "vdev/vdevs.h"
+#include "vm/bus.h"
 #include "vdev/vrecord.h"
 #include "vm/snapmem.h"
 #include "vm/vcpu_rec.h"
@@ -109,7 +110,9 @@ static const char *take(struct vm *vm, struct snapshot *s)
 	s->nvcpus = vm->nvcpus;
 	if (!save_vcpus(vm, s, now) || !save_devs(vm, s))
 		return "out of memory for the vCPUs' or devices' records";
+	dev_lock(vm); /* no device writes its RAM meanwhile (console input, say) */
 	s->mem = snapmem_take(vm);
+	dev_unlock(vm);
 	return s->mem ? NULL : "out of memory for the snapshot's bookkeeping";
 }
 
@@ -176,7 +179,10 @@ const char *snap_load(struct vm *vm, struct snapshot *s)
 	const char *why = was_paused ? NULL : vm_pause(vm);
 	if (why)
 		return why;
-	if (!snapmem_restore(vm, s->mem))
+	dev_lock(vm);
+	bool restored = snapmem_restore(vm, s->mem);
+	dev_unlock(vm);
+	if (!restored)
 		why = "out of memory restoring the VM's pages";
 	else
 		why = snap_load_records(vm, s->vcpus, s->vcpus_len, s->devs, s->devs_len);
@@ -197,7 +203,9 @@ void snap_delete(struct snapshot *s)
 		p = &(*p)->next;
 	*p = s->next;
 	bool paused_here = vm->state == VM_RUNNING && !vm_is_paused(vm) && !vm_pause(vm);
+	dev_lock(vm);
 	snapmem_drop(vm, s->mem);
+	dev_unlock(vm);
 	if (paused_here)
 		vm_resume(vm);
 	free_snap(s);
