@@ -74,8 +74,8 @@ bool cmd_snapshot_load(struct cmd_ctx *c)
 	struct snapshot *s = arg_snap(c);
 	if (!s)
 		return false;
-	u64 dirty = snapmem_dirty_pages(s->vm), t0 = tsc_now();
-	const char *why = snap_load(s->vm, s);
+	u64 mem_tsc = 0, t0 = tsc_now();
+	const char *why = snap_load(s->vm, s, &mem_tsc);
 	if (why)
 		return cmd_fail(c, CMD_ERR_GENERIC, "cannot roll VM %s back to %s: %s", s->vm->name,
 				s->tag, why);
@@ -83,7 +83,8 @@ bool cmd_snapshot_load(struct cmd_ctx *c)
 	jw_kstr(c->out, "vm", s->vm->name);
 	jw_kstr(c->out, "tag", s->tag);
 	jw_ku64(c->out, "time-us", tsc_to_us(tsc_now() - t0));
-	jw_ku64(c->out, "dirty-pages", dirty);
+	jw_ku64(c->out, "memory-us", tsc_to_us(mem_tsc));
+	jw_ku64(c->out, "pages-restored", snapmem_restored_pages(s->vm));
 	jw_obj_end(c->out);
 	return true;
 }

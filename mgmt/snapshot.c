@@ -171,7 +171,7 @@ const char *snap_load_records(struct vm *vm, const u8 *vcpus, u64 vcpus_len, con
 	return vdevs_load(vm, devs, devs_len);
 }
 
-const char *snap_load(struct vm *vm, struct snapshot *s)
+const char *snap_load(struct vm *vm, struct snapshot *s, u64 *mem_tsc)
 {
 	if (vm->state != VM_RUNNING || vm->end)
 		return "the VM is not running";
@@ -179,9 +179,11 @@ const char *snap_load(struct vm *vm, struct snapshot *s)
 	const char *why = was_paused ? NULL : vm_pause(vm);
 	if (why)
 		return why;
+	u64 t0 = tsc_now();
 	dev_lock(vm);
 	bool restored = snapmem_restore(vm, s->mem);
 	dev_unlock(vm);
+	*mem_tsc = tsc_now() - t0;
 	if (!restored)
 		why = "out of memory restoring the VM's pages";
 	else

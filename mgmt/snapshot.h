@@ -30,8 +30,9 @@ struct snapshot *snap_first(const struct vm *vm);
 struct snapshot *snap_next(const struct snapshot *s, const struct vm *vm);
 /* Take a snapshot of vm (running or paused) named tag: NULL and *why if not. */
 struct snapshot *snap_save(struct vm *vm, const char *tag, const char **why);
-/* Roll vm back to s: NULL, or why not (vm unchanged unless the reason says otherwise). */
-const char *snap_load(struct vm *vm, struct snapshot *s);
+/* Roll vm back to s: NULL, or why not (vm unchanged unless the reason says otherwise).
+ * *mem_tsc: TSC ticks its memory took. */
+const char *snap_load(struct vm *vm, struct snapshot *s, u64 *mem_tsc);
 /* Forget s. */
 void snap_delete(struct snapshot *s);
 /* Forget every snapshot of vm (it is being destroyed). */
