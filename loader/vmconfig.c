@@ -11,6 +11,7 @@
 #include "vm/cpustate.h"
 #include "vm/sched.h"
 #include "vm/virt.h"
+#include "vm/vmctl.h"
 #include "loader/vmdef.h"
 #include "mm/mm.h"
 #include "vdev/vdevs.h"
@@ -200,11 +201,11 @@ static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const
 		 vm->name, (d->mem / MiB), vm->nvcpus, vm->nvcpus == 1 ? "" : "s", vm->weight,
 		 vm->cap ? ", capped" : "", vm->pin, (vm->overhead / KiB),
 		 vm->cmdline[0] ? ", cmdline " : "", vm->cmdline);
-	vm->state = VM_RUNNING;
-	vm->start_tsc = tsc_now();
 	vm_lifecycle_add(vm);
-	for (u32 c = 0; c < vm->nvcpus; c++)
-		sched_add(vm->vcpu[c]);
+	if (d->no_start)
+		log_info("vm %s: start=no: waits for vm-start", vm->name);
+	else
+		vm_start(vm);
 	return true;
 }
 

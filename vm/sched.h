@@ -55,7 +55,21 @@ __noreturn void sched_run(void);
 struct sched_stats {
 	u64 switches, switch_tsc; /* vCPU switches and TSC ticks spent between guests */
 	u64 migrations;
+	u64 idle_tsc;  /* TSC ticks spent idle (halted with nothing to run) */
+	u64 start_tsc; /* per CPU: when it began to schedule (0: it has not) */
 };
 void sched_stats(struct sched_stats *s);
+/* The same for one host CPU (query-stats). */
+void sched_cpu_stats(u32 cpu, struct sched_stats *s);
+
+/* A VM's share of the CPUs changed while it runs (vm/sched_set.c, from vm-set on CPU 0): its
+ * weight (the run queues' loads follow), and its pinning (vCPUs homed on a CPU no longer
+ * allowed move; a running one is kicked and moves once it leaves): false if some vCPU did not
+ * leave such a CPU within a bound (it moves later, when the balancer or a wake-up finds it). */
+void sched_set_weight(struct vm *vm, u32 weight);
+bool sched_set_pin(struct vm *vm, u64 pin);
+/* A paused VM resumes: its queued vCPUs' wait for a CPU (steal time) starts now, and each CPU
+ * that homes one looks at its run queue again. */
+void sched_vm_resumed(struct vm *vm);
 
 #endif
