@@ -11,6 +11,7 @@
 #include "vm/cpustate.h"
 #include "vm/sched.h"
 #include "vm/virt.h"
+#include "vm/vmctl.h"
 #include "loader/vmdef.h"
 #include "mm/mm.h"
 #include "vdev/vdevs.h"
@@ -207,7 +208,11 @@ static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const
 		 vm->name, (d->mem / MiB), vm->nvcpus, vm->nvcpus == 1 ? "" : "s", vm->weight,
 		 vm->cap ? ", capped" : "", vm->pin, (vm->overhead / KiB),
 		 vm->cmdline[0] ? ", cmdline " : "", vm->cmdline);
-	vm_launch(vm);
+	vm_lifecycle_add(vm);
+	if (d->no_start)
+		log_info("vm %s: start=no: waits for vm-start", vm->name);
+	else
+		vm_start(vm);
 	return true;
 }
 
@@ -253,8 +258,9 @@ static void vm_restart(struct vm *vm)
 {
 	struct vcpu_boot_state s;
 	if (!vm->image) { /* imported from a snapshot file: nothing to boot again */
-		vm_stop(vm, VM_END_RESET, 0, "reset by the guest (an imported VM has no image to "
-					      "restart from)");
+		vm_stop(vm, VM_END_RESET, 0,
+			"reset by the guest (an imported VM has no image to "
+			"restart from)");
 		return;
 	}
 	vm->restarts++;

@@ -18,7 +18,7 @@ static bool name_ok(const char *s, size_t n)
 }
 
 /* "0,2-3" -> bits 0, 2 and 3. */
-static bool parse_cpulist(const char *s, size_t n, u64 *mask)
+bool vmdef_cpulist(const char *s, size_t n, u64 *mask)
 {
 	u64 m = 0;
 	size_t i = 0;
@@ -160,13 +160,17 @@ static bool key(struct vmdef *d, const struct token *t)
 			     t->val);
 		d->cap = (u32)x;
 	} else if (token_is(t, "pin")) {
-		if (!parse_cpulist(t->val, t->vlen, &d->pin))
+		if (!vmdef_cpulist(t->val, t->vlen, &d->pin))
 			FAIL("bad pin '%.*s' (CPU numbers 0-63 and ranges, e.g. 0,2-3)",
 			     (int)t->vlen, t->val);
 	} else if (token_is(t, "on_reset")) {
 		if (!token_val_is(t, "stop") && !token_val_is(t, "restart"))
 			FAIL("bad on_reset '%.*s' (stop or restart)", (int)t->vlen, t->val);
 		d->on_reset_restart = token_val_is(t, "restart");
+	} else if (token_is(t, "start")) {
+		if (!token_val_is(t, "yes") && !token_val_is(t, "no"))
+			FAIL("bad start '%.*s' (yes or no)", (int)t->vlen, t->val);
+		d->no_start = token_val_is(t, "no");
 	} else if (token_is(t, "cmdline")) {
 		if (t->vlen >= sizeof(d->cmdline))
 			FAIL("cmdline longer than %zu bytes", sizeof(d->cmdline) - 1);
@@ -209,6 +213,8 @@ bool vmdef_parse(const char *str, struct vmdef *d)
 		FAIL("'ro' is for a disk (FILE vm=NAME disk ro)");
 	if (d->kind != VMDEF_VM && (d->nnics || d->has_mac || d->virtio_console || d->no_rng))
 		FAIL("net, mac, console and rng are for a VM's own line, not a module's");
+	if (d->no_start && d->kind != VMDEF_VM)
+		FAIL("start= is for a VM's own line, not a module's");
 	if (d->has_mac && !d->nnics)
 		FAIL("mac= without net=");
 	return true;

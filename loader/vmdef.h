@@ -2,7 +2,8 @@
  * (README "VM definitions"):
  *
  *     IMAGE vm=NAME [mem=SIZE] [cpus=N] [weight=N] [cap=PERCENT] [pin=CPULIST]
- *           [on_reset=stop|restart] [cmdline="..."]      a VM and its kernel image
+ *           [on_reset=stop|restart] [start=yes|no]
+ *           [cmdline="..."]                             a VM and its kernel image
  *     FILE  vm=NAME module                                an extra module for VM NAME
  *     FILE  vm=NAME initrd                                the initrd of Linux VM NAME
  *     FILE  vm=NAME disk [ro]                             the next virtio disk of VM NAME
@@ -31,6 +32,7 @@ struct vmdef {
 	u32 cap;    /* percent of one CPU, 0: none */
 	u64 pin;    /* CPU mask, 0: any */
 	bool on_reset_restart;
+	bool no_start; /* start=no: created, but runs only once vm-start starts it */
 	bool has_cmdline;
 	char cmdline[VM_CMDLINE_MAX];
 	bool ro;			     /* a disk: read-only */
@@ -45,5 +47,7 @@ struct vmdef {
 
 /* Parse a module string; false (with d->error set) if it is not a valid definition. */
 bool vmdef_parse(const char *str, struct vmdef *d);
+/* A CPU list as pin= takes it, n bytes of s ("0,2-3": bits 0, 2 and 3): false if malformed. */
+bool vmdef_cpulist(const char *s, size_t n, u64 *mask);
 
 #endif

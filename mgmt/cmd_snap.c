@@ -7,7 +7,9 @@
 #include "mgmt/snapshot.h"
 #include "mm/mm.h"
 #include "vm/lifecycle.h"
+#include "vdev/vdevs.h"
 #include "vm/snapmem.h"
+#include "vm/vmctl.h"
 
 /* The "tag" argument: 1 to SNAP_TAG_MAX - 1 printable bytes. */
 static bool arg_tag(struct cmd_ctx *c, char *tag)
@@ -166,11 +168,13 @@ bool cmd_vm_clone(struct cmd_ctx *c)
 		why = snap_load_records(vm, s->vcpus, s->vcpus_len, s->devs, s->devs_len);
 	if (why) {
 		vm_stop(vm, VM_END_ERROR, 0, "clone of %s/%s failed: %s", s->vm->name, s->tag, why);
-		vm_destroy(vm);
+		vdevs_free(vm);
+		vm_free(vm);
 		return cmd_fail(c, CMD_ERR_GENERIC, "cannot clone %s/%s: %s", s->vm->name, s->tag,
 				why);
 	}
-	vm_launch(vm);
+	vm_lifecycle_add(vm);
+	vm_start(vm);
 	log_info("vm %s: cloned from snapshot %s of vm %s", vm->name, s->tag, s->vm->name);
 	jw_obj_begin(c->out);
 	jw_kstr(c->out, "name", vm->name);

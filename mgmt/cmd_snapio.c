@@ -9,6 +9,7 @@
 #include "mgmt/snapshot.h"
 #include "mm/mm.h"
 #include "vm/lifecycle.h"
+#include "vdev/vdevs.h"
 #include "vm/snapmem.h"
 #include "vm/vmctl.h"
 
@@ -218,10 +219,12 @@ static const char *import_finish(const char *name, struct vm **out)
 	why = snap_load_records(vm, v.vcpus, v.vcpus_len, v.devs, v.devs_len);
 	if (why) {
 		vm_stop(vm, VM_END_ERROR, 0, "import refused: %s", why);
-		vm_destroy(vm);
+		vdevs_free(vm);
+		vm_free(vm);
 		return why;
 	}
-	vm_launch(vm);
+	vm_lifecycle_add(vm);
+	vm_start(vm);
 	log_info("vm %s: imported from snapshot %s of vm %s (%llu pages)", name, v.h.tag, v.h.vm,
 		 v.pages);
 	*out = vm;

@@ -7,6 +7,7 @@
 #include "vdev/vdevs.h"
 #include "vm/bus.h"
 #include "vdev/vrecord.h"
+#include "vm/sched.h"
 #include "vm/snapmem.h"
 #include "vm/vcpu_rec.h"
 #include "vm/virq.h"
@@ -188,6 +189,8 @@ const char *snap_load(struct vm *vm, struct snapshot *s, u64 *mem_tsc)
 		why = "out of memory restoring the VM's pages";
 	else
 		why = snap_load_records(vm, s->vcpus, s->vcpus_len, s->devs, s->devs_len);
+	for (u32 i = 0; i < vm->nvcpus; i++)
+		sched_resync(vm->vcpu[i]);
 	if (why) /* its memory is the snapshot's, its state a mix: it cannot go on */
 		vm_stop(vm, VM_END_ERROR, 0, "rolling back to snapshot %s failed: %s", s->tag, why);
 	if (!was_paused)

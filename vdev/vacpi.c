@@ -80,8 +80,10 @@ static void fadt(struct acpi_fadt *f, u32 facs, u32 dsdt)
 		.p_lvl3_lat = 1001, /* no C2, no C3 (5.2.9) */
 		.century = CMOS_CENTURY,
 		.iapc_boot_arch = BOOT_LEGACY_DEVICES | BOOT_VGA_ABSENT,
-		.flags = FADT_WBINVD | FADT_PROC_C1 | FADT_PWR_BUTTON | FADT_SLP_BUTTON |
-			 FADT_TMR_VAL_EXT | FADT_RESET_REG_SUP,
+		/* PWR_BUTTON clear: the power button is a fixed feature (4.8.2.2.1), PM1's
+		 * PWRBTN_STS/EN (system_powerdown, vdev/vpm.c); no sleep button. */
+		.flags = FADT_WBINVD | FADT_PROC_C1 | FADT_SLP_BUTTON | FADT_TMR_VAL_EXT |
+			 FADT_RESET_REG_SUP,
 		.reset_reg = io_gas(RESET_PORT, 1, 1),
 		.reset_value = RESET_VALUE,
 	};

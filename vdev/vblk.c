@@ -264,6 +264,12 @@ static void vblk_notify(struct virtio_dev *d, u16 q)
 	virtq_signal(d, q);
 }
 
+/* vm-destroy: the disk's copy-on-write store goes back to the page allocator. */
+static void vblk_free(struct virtio_dev *d)
+{
+	vdisk_free(&((struct vblk *)d->state)->disk);
+}
+
 const struct virtio_kind vblk_kind = {
 	.name = "virtio-blk",
 	.id = VIRTIO_ID_BLOCK,
@@ -276,4 +282,5 @@ const struct virtio_kind vblk_kind = {
 	.init = vblk_init,
 	.reset = vblk_reset,
 	.notify = vblk_notify,
+	.free = vblk_free,
 };

@@ -72,6 +72,16 @@ bool vdevs_attach(struct vm *vm)
 	return true;
 }
 
+void vdevs_free(struct vm *vm)
+{
+	if (!vm->dev)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(pc); i++)
+		if (pc[i]->free)
+			for (u32 c = 0; c < copies(vm, pc[i]); c++)
+				pc[i]->free(vm, copy(vm, i, c));
+}
+
 u64 vdevs_save(struct vm *vm, void *buf, u64 len)
 {
 	u64 at = 0, now = vclock_now();

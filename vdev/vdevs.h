@@ -42,6 +42,9 @@ void vdevs_reset(struct vm *vm);
 /* A guest reset with on_reset=restart: vdevs_reset under the device lock (another CPU may be
  * delivering console input), keeping the CMOS RAM as a PC does across a reset. */
 void vdevs_restart(struct vm *vm);
+/* vm-destroy: each device lets go of what it holds beyond its state (disk copies, switch
+ * ports, its own allocations). No vCPU of vm runs; vm->dev itself is the caller's to free. */
+void vdevs_free(struct vm *vm);
 /* Every device's record, in the table's order (a per-vCPU device: one per vCPU), one after
  * another in buf (len bytes): the bytes written, 0 if they do not fit. No vCPU of vm runs. */
 u64 vdevs_save(struct vm *vm, void *buf, u64 len);

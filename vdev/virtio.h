@@ -87,6 +87,9 @@ struct virtio_kind {
 	void (*config_write)(struct virtio_dev *d, u32 off, u32 len);
 	/* The driver notified queue q (enabled, DRIVER_OK set, the device not broken). */
 	void (*notify)(struct virtio_dev *d, u16 q);
+	/* The VM is destroyed: let go of what the kind holds (a disk's copy, a switch port).
+	 * NULL: nothing. */
+	void (*free)(struct virtio_dev *d);
 };
 
 /* One virtio device of a VM: the transport's registers, its queues, the kind's state. */

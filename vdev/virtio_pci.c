@@ -265,6 +265,21 @@ static void virtio_reset_op(struct vm *vm, void *dev)
 		virtio_reset(s->d[i]);
 }
 
+/* vm-destroy: each device's own holdings, then the devices and the record's scratch space. */
+static void virtio_free_op(struct vm *vm, void *dev)
+{
+	struct virtio_devs *s = dev;
+	(void)vm;
+	for (u32 i = 0; i < s->n; i++) {
+		if (s->d[i]->kind->free)
+			s->d[i]->kind->free(s->d[i]);
+		kfree(s->d[i]);
+	}
+	s->n = 0;
+	kfree(s->rec);
+	s->rec = NULL;
+}
+
 const struct vdev_ops virtio_ops = {
 	.name = "virtio",
 	.size = sizeof(struct virtio_devs),
@@ -272,6 +287,7 @@ const struct vdev_ops virtio_ops = {
 	.reset = virtio_reset_op,
 	.save = virtio_save,
 	.load = virtio_load,
+	.free = virtio_free_op,
 };
 
 struct virtio_dev *virtio_find(struct vm *vm, const struct virtio_kind *kind, u32 index)

@@ -238,6 +238,14 @@ static void vnet_notify(struct virtio_dev *d, u16 q)
 		vnet_rx(vnet_of(d)); /* new receive buffers: frames may be waiting */
 }
 
+/* vm-destroy: the NIC's port leaves its switch. */
+static void vnet_free(struct virtio_dev *d)
+{
+	if (vnet_of(d)->joined)
+		vsw_detach(&vnet_of(d)->port);
+	vnet_of(d)->joined = false;
+}
+
 const struct virtio_kind vnet_kind = {
 	.name = "virtio-net",
 	.id = VIRTIO_ID_NET,
@@ -250,4 +258,5 @@ const struct virtio_kind vnet_kind = {
 	.init = vnet_init,
 	.reset = vnet_reset,
 	.notify = vnet_notify,
+	.free = vnet_free,
 };

@@ -2,8 +2,10 @@
  * registers). The machine has no SMI and no legacy mode: SCI_EN is always on. Writing SLP_EN
  * with the \_S5 sleep type powers the VM off; the DSDT offers no other sleep state, and other
  * types are ignored. The timer is 32 bits wide (FADT TMR_VAL_EXT) and counts the guest clock.
- * No fixed event is raised yet (no power button, no timer-carry interrupt), so the status bits
- * stay clear; the SCI (GSI 9, level: status AND enable) is wired for when they come. */
+ * The one fixed event raised is the power button (4.8.2.2.1, the FADT says it is a fixed
+ * feature): vpm_power_button sets PWRBTN_STS, and the SCI (GSI 9, level: status AND enable)
+ * asserts while the guest has PWRBTN_EN set, until it writes the status bit back to clear it.
+ * No timer-carry interrupt. */
 #include "vdev/vpm.h"
 #include "vdev/vdev.h"
 
@@ -13,6 +15,7 @@
 #define CNT_SLP_EN   0x2000 /* write-only */
 #define CNT_WRITABLE 0x1c06 /* SLP_TYP, GBL_RLS, BM_RLD */
 #define SCI_GSI	     9
+#define STS_PWRBTN   0x0100 /* PM1_STS.PWRBTN_STS and PM1_EN.PWRBTN_EN: bit 8 (4.8.3.1) */
 
 /* The PM timer: 3.579545 MHz ticks since reset, 32 bits. */
 static u32 timer(const struct vpm *p, u64 now)
@@ -84,6 +87,20 @@ static void vpm_write(struct vcpu *v, void *dev, u64 port, u8 size, u64 val)
 			vm_request_poweroff(v->vm);
 	}
 	update_sci(v->vm, p);
+}
+
+/* The power button was pressed (system_powerdown): its status bit is set whatever the
+ * enable says (4.8.2.2.1); the SCI follows the enable. False if vm has no PM device. */
+bool vpm_power_button(struct vm *vm)
+{
+	struct vpm *p = vm_device(vm, &vpm_ops);
+	if (!p)
+		return false;
+	dev_lock(vm);
+	p->sts |= STS_PWRBTN;
+	update_sci(vm, p);
+	dev_unlock(vm);
+	return true;
 }
 
 /* SCI_EN on, nothing enabled, the timer at 0 now. */

@@ -34,6 +34,10 @@ u64 vpm_save(const void *dev, u64 now, void *buf, u64 len);
  * NULL, or why the record is refused (dev unchanged). Device lock held. */
 const char *vpm_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len);
 
+/* Press vm's ACPI power button (system_powerdown): PWRBTN_STS set, the SCI raised if the
+ * guest enabled it. False if vm has no PM device. Takes the device lock. */
+bool vpm_power_button(struct vm *vm);
+
 /* The device (bus accesses, attach, reset, save, load), in the platform's table. */
 extern const struct vdev_ops vpm_ops;
 

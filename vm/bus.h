@@ -27,6 +27,9 @@ struct vdev_ops {
 	u64 (*save)(const void *dev, u64 now, void *buf, u64 len);
 	/* Rebuild dev from save's record: NULL, or why it was refused (dev unchanged). */
 	const char *(*load)(struct vm *vm, void *dev, u64 now, const void *buf, u64 len);
+	/* The VM is destroyed (no vCPU runs): let go of what the device holds beyond its state
+	 * (memory, a switch port). NULL: nothing. */
+	void (*free)(struct vm *vm, void *dev);
 };
 
 /* A VM's devices, in the platform's order (vdev/vdevs.c attaches them): each one's ops and

@@ -1,6 +1,6 @@
 /* The VM life cycle, as the scheduler sees it end: a VM that ended leaves the run queues
- * (retire; the last one ends keel's run with the summary), a VM with a reset pending is
- * reloaded once none of its vCPUs runs (try_restart), and a VM that can never wake again is
+ * (vm_retire; the last one ends keel's run with the summary), a VM with a reset pending is
+ * reloaded once none of its vCPUs runs (vm_try_restart), and a VM that can never wake again is
  * stopped (stop_stuck). The scheduler calls these through its hooks (vm/sched.h); they reach
  * the run queues only through sched_may_run and sched_take_off. */
 #include "vm/lifecycle.h"
@@ -17,18 +17,10 @@ void vm_lifecycle_add(struct vm *vm)
 	__atomic_fetch_add(&vms_running, 1, __ATOMIC_RELAXED);
 }
 
-void vm_launch(struct vm *vm)
-{
-	vm->state = VM_RUNNING;
-	vm->start_tsc = tsc_now();
-	vm_lifecycle_add(vm);
-	for (u32 c = 0; c < vm->nvcpus; c++)
-		sched_add(vm->vcpu[c]);
-}
-
-/* A guest reset with on_reset=restart: once none of the VM's vCPUs runs, take them all off
- * the run queues and load the VM again (vm_reload makes vCPU 0 runnable). */
-static void try_restart(struct vm *vm)
+/* A guest reset with on_reset=restart (or system_reset): once none of the VM's vCPUs runs,
+ * take them all off the run queues and load the VM again (vm_reload makes vCPU 0 runnable). A
+ * paused VM restarts too, and its vCPU 0 then waits for vm_resume. */
+void vm_try_restart(struct vm *vm)
 {
 	for (u32 i = 0; i < vm->nvcpus; i++)
 		if (__atomic_load_n(&vm->vcpu[i]->running_on, __ATOMIC_ACQUIRE) >= 0)
@@ -42,17 +34,25 @@ static void try_restart(struct vm *vm)
 	vm_reload(vm);
 	__atomic_store_n(&vm->reset_pending, 0, __ATOMIC_RELEASE);
 	sched_start(vm->vcpu[0]);
+	vm_event(vm, VM_EV_RESET);
 }
 
-/* The VM is over: take its vCPUs off their CPUs' books; the last VM ends the run. */
-static void retire(struct vm *vm)
+/* The VM is over: take its vCPUs off their CPUs' books; the last VM ends the run. A VM that
+ * waits for vm-start (VM_CREATED) counts as one that runs: it ends only by vm-destroy. */
+void vm_retire(struct vm *vm)
 {
-	if (__atomic_exchange_n(&vm->state, VM_STOPPED, __ATOMIC_ACQ_REL) != VM_RUNNING)
+	enum vm_state was = __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE);
+	if ((was != VM_RUNNING && was != VM_CREATED) ||
+	    !__atomic_compare_exchange_n(&vm->state, &was, VM_STOPPED, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_RELAXED))
 		return;
 	if (!vm->stop_tsc)
 		vm->stop_tsc = tsc_now();
 	for (u32 i = 0; i < vm->nvcpus; i++)
-		sched_take_off(vm->vcpu[i], VCPU_STOPPED);
+		if (was == VM_RUNNING)
+			sched_take_off(vm->vcpu[i], VCPU_STOPPED);
+		else
+			vm->vcpu[i]->state = VCPU_STOPPED; /* never on a run queue */
 	if (__atomic_sub_fetch(&vms_running, 1, __ATOMIC_ACQ_REL) == 0)
 		keel_shutdown(vm_summary());
 }
@@ -83,8 +83,8 @@ static bool stuck(struct vm *vm, bool *irqs_off)
 static void stop_stuck(void)
 {
 	for (struct vm *vm = vm_list; vm; vm = vm->next) {
-		if (vm->state != VM_RUNNING || vm->end)
-			continue;
+		if (vm->state != VM_RUNNING || vm->end || vm->paused)
+			continue; /* a paused VM waits for cont */
 		bool irqs_off;
 		if (!stuck(vm, &irqs_off))
 			continue;
@@ -94,13 +94,13 @@ static void stop_stuck(void)
 		vm_stop(vm, VM_END_HALTED, 0, "%s",
 			irqs_off ? "halted with interrupts disabled"
 				 : "every vCPU halted with nothing to wake it");
-		retire(vm);
+		vm_retire(vm);
 	}
 }
 
 static const struct sched_hooks hooks = {
-	.vm_over = retire,
-	.vm_reset = try_restart,
+	.vm_over = vm_retire,
+	.vm_reset = vm_try_restart,
 	.nothing_to_run = stop_stuck,
 	.poll = console_poll,
 	.poll_again = console_poll_again,

@@ -10,7 +10,7 @@
  * CPU time of all its vCPUs together within each 100 ms period; pinning limits the CPUs its
  * vCPUs may be homed on. An idle CPU steals work; every 50 ms a CPU also pulls work from the
  * most loaded one when that evens out the weights. */
-#include "vm/sched.h"
+#include "vm/sched_rq.h"
 #include "vm/cpustate.h"
 #include "drivers/cpufeat.h"
 #include "drivers/lapic.h"
@@ -26,29 +26,7 @@
 
 #define BALANCE_US 50000
 
-struct runq {
-	struct spinlock lock;
-	struct vcpu *queue; /* runnable, waiting for the CPU */
-	struct vcpu *homed; /* every vCPU homed here, via home_next */
-	u64 load;	    /* sum of the weights of its runnable vCPUs */
-	u64 min_vruntime;
-	u64 next_balance;
-	bool idle;
-};
-
-static struct runq rqs[MAX_CPUS];
-static struct sched_stats stats[MAX_CPUS];
 static volatile bool started;
-
-static u32 weight(const struct vcpu *v)
-{
-	return v->vm->weight ? v->vm->weight : SCHED_WEIGHT;
-}
-
-static bool allowed(const struct vcpu *v, u32 cpu)
-{
-	return cpus[cpu].online && (v->vm->pin & BIT(cpu));
-}
 
 /* VEC_IPI pulls a CPU out of its guest (it then injects what is pending); VEC_RESCHED also
  * makes it choose again what to run. */
@@ -65,59 +43,6 @@ static void resched_cpu(u32 cpu)
 		this_cpu()->need_resched = true;
 	else
 		ipi(cpu, VEC_RESCHED);
-}
-
-/* Queue v on rq (its lock held). */
-static void enqueue(struct runq *rq, struct vcpu *v)
-{
-	if (v->queued)
-		return;
-	v->rq_next = rq->queue;
-	rq->queue = v;
-	v->queued = true;
-}
-
-static void dequeue(struct runq *rq, struct vcpu *v)
-{
-	for (struct vcpu **p = &rq->queue; *p; p = &(*p)->rq_next) {
-		if (*p == v) {
-			*p = v->rq_next;
-			v->queued = false;
-			return;
-		}
-	}
-}
-
-static void unhome(struct runq *rq, struct vcpu *v)
-{
-	for (struct vcpu **p = &rq->homed; *p; p = &(*p)->home_next) {
-		if (*p == v) {
-			*p = v->home_next;
-			return;
-		}
-	}
-}
-
-/* Lock v's home run queue and return it: v->home may change until that lock is held. */
-static struct runq *lock_home(struct vcpu *v, u64 *flags)
-{
-	for (;;) {
-		struct runq *rq = &rqs[__atomic_load_n(&v->home, __ATOMIC_ACQUIRE)];
-		*flags = spin_lock_irq(&rq->lock);
-		if (rq == &rqs[v->home])
-			return rq;
-		spin_unlock_irq(&rq->lock, *flags);
-	}
-}
-
-/* The allowed CPU with the least load (ties: the lowest number). */
-static u32 least_loaded(const struct vcpu *v)
-{
-	u32 best = ~0u;
-	for (u32 i = 0; i < ncpus; i++)
-		if (allowed(v, i) && (best == ~0u || rqs[i].load < rqs[best].load))
-			best = i;
-	return best == ~0u ? 0 : best;
 }
 
 void sched_add(struct vcpu *v)
@@ -259,16 +184,6 @@ bool sched_need_resched(void)
 	return this_cpu()->need_resched;
 }
 
-void sched_stats(struct sched_stats *s)
-{
-	*s = (struct sched_stats){0};
-	for (u32 i = 0; i < ncpus; i++) {
-		s->switches += stats[i].switches;
-		s->switch_tsc += stats[i].switch_tsc;
-		s->migrations += stats[i].migrations;
-	}
-}
-
 /* Caps: the VM's CPU time in the current period, and whether it is used up. */
 static u64 cap_budget(const struct vm *vm)
 {
@@ -293,8 +208,8 @@ static struct vcpu *pick(struct runq *rq, u64 now, bool *capped)
 	struct vcpu *best = NULL;
 	*capped = false;
 	for (struct vcpu *v = rq->queue; v; v = v->rq_next) {
-		if (v->vm->reset_pending)
-			continue; /* parked until its VM restarts */
+		if (v->vm->reset_pending || v->vm->paused)
+			continue; /* parked until its VM restarts or resumes */
 		if (throttled(v->vm, now)) {
 			*capped = true;
 			continue;
@@ -304,56 +219,11 @@ static struct vcpu *pick(struct runq *rq, u64 now, bool *capped)
 	}
 	if (best) {
 		dequeue(rq, best);
+		best->steal_tsc += now - MIN(now, best->queued_tsc);
 		if (best->vruntime > rq->min_vruntime)
 			rq->min_vruntime = best->vruntime;
 	}
 	return best;
-}
-
-/* Move queued v from src to dst (both locks held). */
-static void migrate(struct runq *src, struct runq *dst, struct vcpu *v, u32 to)
-{
-	dequeue(src, v);
-	unhome(src, v);
-	src->load -= weight(v);
-	v->vruntime = v->vruntime - MIN(v->vruntime, src->min_vruntime) + dst->min_vruntime;
-	v->home = to;
-	v->home_next = dst->homed;
-	dst->homed = v;
-	dst->load += weight(v);
-	enqueue(dst, v);
-	stats[to].migrations++;
-}
-
-/* Pull one vCPU from the most loaded CPU when that narrows the gap (or when idle, any). */
-static void balance(u32 me, bool idle)
-{
-	struct runq *mine = &rqs[me];
-	u32 busiest = ~0u;
-	for (u32 i = 0; i < ncpus; i++)
-		if (i != me && cpus[i].online && rqs[i].queue &&
-		    (busiest == ~0u || rqs[i].load > rqs[busiest].load))
-			busiest = i;
-	if (busiest == ~0u || (!idle && rqs[busiest].load <= mine->load))
-		return;
-	struct runq *a = me < busiest ? mine : &rqs[busiest];
-	struct runq *b = me < busiest ? &rqs[busiest] : mine;
-	u64 flags = spin_lock_irq(&a->lock);
-	spin_lock(&b->lock);
-	struct runq *src = &rqs[busiest];
-	u64 gap = src->load > mine->load ? src->load - mine->load : 0;
-	struct vcpu *take = NULL;
-	for (struct vcpu *v = src->queue; v; v = v->rq_next) {
-		if (!allowed(v, me))
-			continue;
-		/* Moving weight w changes the gap to |gap - 2w|: only worth it if w < gap. */
-		if ((idle || weight(v) < gap) && (!take || weight(v) > weight(take)))
-			take = v;
-	}
-	if (take)
-		migrate(src, mine, take, me);
-	spin_unlock(&b->lock);
-	spin_unlock_irq(&a->lock, flags);
 }
 
 /* Sleeping: halted, or parked waiting for a SIPI. Its timers keep running, wherever it is
@@ -375,8 +245,8 @@ static u64 halted_timers(struct runq *rq, u64 now)
 	u64 flags = spin_lock_irq(&rq->lock);
 	for (struct vcpu *v = rq->homed; v; v = v->home_next) {
 		u64 d = __atomic_load_n(&v->next_deadline, __ATOMIC_SEQ_CST);
-		if (!sleeping(v) || !d)
-			continue;
+		if (!sleeping(v) || !d || v->vm->paused)
+			continue; /* a paused VM's timers wait for vm_resume */
 		if (d <= now && n < (int)ARRAY_SIZE(due))
 			due[n++] = v;
 		else if (!next || d < next)
@@ -429,6 +299,21 @@ void sched_take_off(struct vcpu *v, enum vcpu_state to)
 		sched_kick(v);
 }
 
+void sched_resync(struct vcpu *v)
+{
+	u64 flags;
+	struct runq *rq = lock_home(v, &flags);
+	bool want = v->state == VCPU_RUNNABLE;
+	if (v->queued && !want) {
+		dequeue(rq, v);
+		rq->load -= weight(v);
+	} else if (!v->queued && want && v->running_on < 0) {
+		rq->load += weight(v);
+		enqueue(rq, v);
+	}
+	spin_unlock_irq(&rq->lock, flags);
+}
+
 static const struct sched_hooks *hooks;
 
 void sched_set_hooks(const struct sched_hooks *h)
@@ -458,6 +343,7 @@ static void idle(struct runq *rq, u64 next, bool capped)
 	rq->idle = true;
 	__asm__ volatile("sti; hlt; cli" ::: "memory");
 	rq->idle = false;
+	stats[this_cpu()->id].idle_tsc += rdtsc() - now;
 	lapic_timer_oneshot(VEC_TIMER, 0);
 }
 
@@ -553,6 +439,7 @@ __noreturn void sched_loop(void)
 	struct cpu *c = this_cpu();
 	struct runq *rq = &rqs[c->id];
 	u64 switch_start = rdtsc();
+	stats[c->id].start_tsc = switch_start;
 	for (;;) {
 		u64 now = rdtsc();
 		if (c->id == 0 && hooks->poll)

@@ -45,6 +45,9 @@ void sched_set_hooks(const struct sched_hooks *h);
  * off the run queues into state `to` (VCPU_WAIT_SIPI for a restart, VCPU_STOPPED for good). */
 bool sched_may_run(struct vcpu *v, bool *halted);
 void sched_take_off(struct vcpu *v, enum vcpu_state to);
+/* v's state was loaded from a record while its VM was paused (a snapshot's rollback): put it
+ * on or take it off its run queue to match. */
+void sched_resync(struct vcpu *v);
 
 /* This CPU's scheduler loop. */
 __noreturn void sched_loop(void);
@@ -55,7 +58,21 @@ __noreturn void sched_run(void);
 struct sched_stats {
 	u64 switches, switch_tsc; /* vCPU switches and TSC ticks spent between guests */
 	u64 migrations;
+	u64 idle_tsc;  /* TSC ticks spent idle (halted with nothing to run) */
+	u64 start_tsc; /* per CPU: when it began to schedule (0: it has not) */
 };
 void sched_stats(struct sched_stats *s);
+/* The same for one host CPU (query-stats). */
+void sched_cpu_stats(u32 cpu, struct sched_stats *s);
+
+/* A VM's share of the CPUs changed while it runs (vm/sched_set.c, from vm-set on CPU 0): its
+ * weight (the run queues' loads follow), and its pinning (vCPUs homed on a CPU no longer
+ * allowed move; a running one is kicked and moves once it leaves): false if some vCPU did not
+ * leave such a CPU within a bound (it moves later, when the balancer or a wake-up finds it). */
+void sched_set_weight(struct vm *vm, u32 weight);
+bool sched_set_pin(struct vm *vm, u64 pin);
+/* A paused VM resumes: its queued vCPUs' wait for a CPU (steal time) starts now, and each CPU
+ * that homes one looks at its run queue again. */
+void sched_vm_resumed(struct vm *vm);
 
 #endif

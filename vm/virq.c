@@ -206,7 +206,8 @@ enum exit_action vcpu_pre_entry(struct vcpu *v)
 	cli();
 	if (unlikely(v->vm->end))
 		return EXIT_STOP;
-	if (unlikely(v->init_pending || v->state != VCPU_RUNNABLE || v->vm->reset_pending))
+	if (unlikely(v->init_pending || v->state != VCPU_RUNNABLE || v->vm->reset_pending ||
+		     v->vm->paused))
 		return EXIT_RESCHED;
 	u64 due = __atomic_load_n(&v->next_deadline, __ATOMIC_RELAXED);
 	if (due && rdtsc() >= due)

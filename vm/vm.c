@@ -30,15 +30,19 @@ static u32 next_id;
 static struct spinlock stop_lock;
 static u32 refused; /* definitions and images refused at start-up */
 
+/* nvcpus drops to 0 first: code that walks vm_list without locks (the prompt, query-vms)
+ * then sees no vCPU rather than a freed one. */
 static void free_vcpus(struct vm *vm)
 {
-	for (u32 i = 0; i < vm->nvcpus; i++) {
+	u32 n = vm->nvcpus;
+	__atomic_store_n(&vm->nvcpus, 0, __ATOMIC_RELEASE);
+	for (u32 i = 0; i < n; i++) {
 		if (vm->vcpu[i]->arch)
 			virt->vcpu_free(vm->vcpu[i]);
 		vcpu_state_free(vm->vcpu[i]);
 		kfree(vm->vcpu[i]);
+		vm->vcpu[i] = NULL;
 	}
-	vm->nvcpus = 0;
 }
 
 struct vm *vm_create(const char *name, u64 ram, u32 ncpus, const struct vm_hw *hw,
@@ -102,6 +106,21 @@ void vm_destroy(struct vm *vm)
 	vm->state = VM_STOPPED;
 }
 
+/* vm-destroy, once vm has ended, is off the run queues and its devices let go of what they
+ * held (vdevs_free): the struct stays in vm_list (walked without locks), with no vCPU, no RAM
+ * and no device state, marked destroyed. Its end and reason stay for the summary. */
+void vm_free(struct vm *vm)
+{
+	vm_destroy(vm);
+	struct vm_devices *dev = vm->dev;
+	vm->dev = NULL;
+	kfree(dev);
+	kfree(vm->cpuid);
+	vm->cpuid = NULL;
+	vm->overhead = 0;
+	__atomic_store_n(&vm->state, VM_DESTROYED, __ATOMIC_RELEASE);
+}
+
 bool vm_all_vcpus_stopped(const struct vm *vm)
 {
 	for (u32 i = 0; i < vm->nvcpus; i++)
@@ -159,7 +178,7 @@ void vm_stop(struct vm *vm, enum vm_end end, u64 status, const char *fmt, ...)
 	spin_unlock_irq(&stop_lock, flags);
 	if (end == VM_END_EXIT)
 		log_info("vm %s: exited with status %llu (%s)", vm->name, status, vm->why);
-	else if (end == VM_END_POWEROFF || end == VM_END_RESET)
+	else if (end == VM_END_POWEROFF || end == VM_END_RESET || end == VM_END_DESTROYED)
 		log_info("vm %s: %s", vm->name, vm->why); /* a clean end the guest asked for */
 	else
 		log_warn("vm %s: stopped: %s", vm->name, vm->why);
@@ -180,6 +199,7 @@ static const char *end_name(const struct vm *vm)
 	case VM_END_ERROR: return "failed";
 	case VM_END_POWEROFF: return "powered off";
 	case VM_END_RESET: return "reset";
+	case VM_END_DESTROYED: return "destroyed";
 	default: return "running";
 	}
 }
@@ -219,6 +239,7 @@ int vm_summary(void)
 			(run / 1000 % 1000), (g / 1000000), (g / 1000 % 1000), ran_on, exits,
 			n ? by : "none", (vm->overhead / KiB));
 		bool clean = vm->end == VM_END_POWEROFF || vm->end == VM_END_RESET ||
+			     vm->end == VM_END_DESTROYED ||
 			     (vm->end == VM_END_EXIT && vm->status == 0);
 		if (!clean)
 			status = KEEL_VM_FAILED;

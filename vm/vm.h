@@ -171,6 +171,8 @@ struct vcpu {
 	u64 vruntime;	      /* under home while queued: weighted time run, the least runs next */
 	struct vcpu *rq_next; /* under home */
 	struct vcpu *home_next; /* under home: all vCPUs homed on one CPU */
+	u64 queued_tsc;		/* under home: when it was last queued */
+	u64 steal_tsc;		/* under home: TSC ticks it waited queued for a CPU */
 	/* Extended state (vm/cpustate.c): the XSAVE image (FXSAVE's on a host without XSAVE)
 	 * while the vCPU is off the CPU, 64-byte aligned inside xsave_mem; xcr0 is the guest's
 	 * XCR0, in the hardware while the vCPU holds its CPU. */
@@ -210,7 +212,9 @@ struct vm_hw {
 	bool rng;	     /* a virtio-rng device (rng=no turns it off) */
 };
 
-enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPED };
+/* CREATED: defined with start=no, waiting for vm-start. DESTROYED: ended and freed by
+ * vm-destroy (it stays in vm_list, which is walked without locks, with no vCPUs or RAM). */
+enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPED, VM_DESTROYED };
 
 /* How a VM ended. */
 enum vm_end {
@@ -221,6 +225,7 @@ enum vm_end {
 	VM_END_ERROR,	 /* keel could not continue it (bad state, unsupported exit...) */
 	VM_END_POWEROFF, /* the guest powered itself off (ACPI S5) */
 	VM_END_RESET,	 /* the guest reset itself, and on_reset=restart was not given */
+	VM_END_DESTROYED /* ended by vm-destroy */
 };
 
 struct vm {
@@ -265,8 +270,13 @@ struct vm {
 	 * set while it looked has seen no consistent picture and judges nothing. */
 	volatile u64 wake_gen;
 	volatile u32 wake_busy;
-	volatile u64 cap_used;	/* TSC ticks used in the current cap period */
-	volatile u64 cap_epoch; /* which cap period cap_used counts */
+	/* vm_pause (vm/vmctl.c): while set, no vCPU of the VM is picked and none of its timers
+	 * fires; its vCPUs keep their states (a wake-up while paused makes one runnable, which
+	 * then waits). */
+	volatile bool paused;
+	u64 stats_tsc, stats_exits; /* query-stats' previous look: when, and the exits then */
+	volatile u64 cap_used;	    /* TSC ticks used in the current cap period */
+	volatile u64 cap_epoch;	    /* which cap period cap_used counts */
 	struct vm *next;
 };
 
@@ -294,6 +304,10 @@ static inline void vm_wake_end(struct vm *vm)
 struct vm *vm_create(const char *name, u64 ram, u32 ncpus, const struct vm_hw *hw,
 		     bool (*attach)(struct vm *vm));
 void vm_destroy(struct vm *vm);
+/* vm-destroy's last step (vm has ended, no vCPU of it is on a CPU or a run queue, and its
+ * devices have let go of what they held): free its vCPUs, RAM and device state and mark it
+ * VM_DESTROYED; it stays in vm_list. */
+void vm_free(struct vm *vm);
 /* End the VM: every vCPU stops at its next exit. The first reason given is kept. */
 void vm_stop(struct vm *vm, enum vm_end end, u64 status, const char *fmt, ...) __printf(4, 5);
 /* A guest asked for a reset (keyboard controller, port 0xcf9, ACPI reset register) or for

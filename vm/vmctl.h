@@ -16,4 +16,14 @@ const char *vm_resume(struct vm *vm);
 /* True while vm is paused. */
 bool vm_is_paused(const struct vm *vm);
 
+/* Start vm, created and loaded but not yet on the run queues (start=no, or at boot): NULL, or
+ * why not (it is not waiting to start). */
+const char *vm_start(struct vm *vm);
+/* Reset vm as a guest reset with on_reset=restart does, whatever its on_reset (system_reset):
+ * NULL, or why not. A paused VM restarts and stays paused. */
+const char *vm_reset(struct vm *vm);
+/* End vm for vm-destroy (if it still runs) and wait until none of its vCPUs is on a CPU and
+ * it is off the run queues: NULL, or why not (then it has ended, but may not be freed yet). */
+const char *vm_end_for_destroy(struct vm *vm);
+
 #endif

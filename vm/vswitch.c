@@ -5,6 +5,7 @@
 #include "kernel/log.h"
 #include "lib/string.h"
 #include "vm/virq.h"
+#include "kernel/x86.h"
 
 static struct vswitch switches[VSW_SWITCHES_MAX];
 static u32 nswitches;
@@ -62,6 +63,22 @@ bool vsw_attach(struct vswitch *sw, struct vsw_port *p, const char *name, u8 *ri
 	if (!ok)
 		log_err("switch %s: no port left for %s (%d ports)", sw->name, name, VSW_PORTS_MAX);
 	return ok;
+}
+
+/* The port leaves its switch (its VM is destroyed): its slot stays empty, the addresses
+ * learnt on it are forgotten (frames for them flood, as for any unknown address), and once
+ * no sender is still telling a port about a frame it queued, nothing refers to p. */
+void vsw_detach(struct vsw_port *p)
+{
+	struct vswitch *sw = p->sw;
+	spin_lock(&sw->lock);
+	sw->port[p->index] = NULL;
+	for (u32 i = 0; i < VSW_MACS_MAX; i++)
+		if (sw->mac[i].used && sw->mac[i].port == p->index)
+			sw->mac[i].used = false;
+	spin_unlock(&sw->lock);
+	while (__atomic_load_n(&sw->telling, __ATOMIC_ACQUIRE))
+		cpu_relax();
 }
 
 /* ---- learning (IEEE 802.1D 7.8: a filtering database with ageing) ---- */
@@ -204,16 +221,20 @@ u32 vsw_send(struct vsw_port *p, const struct vsw_meta *m, const u8 *frame, u32 
 	learn(sw, frame + 6, p->index, now);
 	int to = (frame[0] & 1) ? -1 : lookup(sw, frame, now); /* bit 0: a group address */
 	for (u32 i = 0; i < sw->nports; i++) {
-		if (i == p->index || (to >= 0 && (u32)to != i))
-			continue;
+		if (i == p->index || (to >= 0 && (u32)to != i) || !sw->port[i])
+			continue; /* itself, not the one it goes to, or a port let go */
 		bool queued;
 		if (deliver(sw->port[i], m, frame, len, &queued))
 			tell[ntell++] = sw->port[i];
 		sent += queued;
 	}
+	if (ntell)
+		__atomic_fetch_add(&sw->telling, 1, __ATOMIC_ACQ_REL); /* vsw_detach waits */
 	spin_unlock(&sw->lock);
 	for (u32 i = 0; i < ntell; i++)
 		tell[i]->receive(tell[i]);
+	if (ntell)
+		__atomic_fetch_sub(&sw->telling, 1, __ATOMIC_ACQ_REL);
 	return sent;
 }
 
@@ -265,6 +286,8 @@ void vswitch_show(const char *prefix)
 		const struct vswitch *sw = &switches[i];
 		for (u32 j = 0; j < sw->nports; j++) {
 			const struct vsw_port *p = sw->port[j];
+			if (!p)
+				continue; /* its VM was destroyed */
 			log_info("%sswitch %s port %s: rx %llu frames (%llu bytes), tx %llu frames "
 				 "(%llu bytes), %llu dropped at its full queue, %llu refused",
 				 prefix, sw->name, p->name, p->rx, p->rx_bytes, p->tx, p->tx_bytes,

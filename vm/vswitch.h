@@ -67,7 +67,8 @@ struct vswitch {
 	char name[VSW_NAME_MAX];
 	struct spinlock lock;
 	u32 nports;
-	struct vsw_port *port[VSW_PORTS_MAX];
+	struct vsw_port *port[VSW_PORTS_MAX]; /* NULL: let go (vsw_detach) */
+	volatile u32 telling;		      /* senders calling receive() outside the lock */
 	struct vsw_mac {
 		u8 addr[6];
 		u8 port; /* index in port[] */
@@ -93,6 +94,8 @@ u32 vsw_recv(struct vsw_port *p, struct vsw_meta *m, u8 *buf);
 bool vsw_pending(struct vsw_port *p);
 /* Drop every frame queued for p (its device was reset). */
 void vsw_flush(struct vsw_port *p);
+/* Take p off its switch for good (vm-destroy): returns once no other CPU can reach it. */
+void vsw_detach(struct vsw_port *p);
 /* Fill a checksum the sender left (m->needs_csum) into the frame: false if the offsets do not
  * fit in len bytes. RFC 1071's sum from csum_start to the end, its complement stored. */
 bool vsw_csum_fill(u8 *frame, u32 len, const struct vsw_meta *m);

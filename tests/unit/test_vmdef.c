@@ -193,6 +193,25 @@ static void test_bad_mem(void **state)
 	}
 }
 
+/* start=no: created, started by vm-start; only on a VM's own line. The CPU list vm-set's pin=
+ * takes is the definition's. */
+static void test_start(void **state)
+{
+	(void)state;
+	ok("g vm=a");
+	assert_false(d.no_start);
+	ok("g vm=a start=no");
+	assert_true(d.no_start);
+	ok("g vm=a start=yes");
+	assert_false(d.no_start);
+	assert_false(vmdef_parse("g vm=a start=later", &d));
+	assert_false(vmdef_parse("f vm=a module start=no", &d));
+	u64 m = 0;
+	assert_true(vmdef_cpulist("0,2-3", 5, &m));
+	assert_int_equal(m, 0xd);
+	assert_false(vmdef_cpulist("3-1", 3, &m));
+}
+
 static void test_cpus(void **state)
 {
 	(void)state;
@@ -414,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_bad_mem),
 		cmocka_unit_test(test_cpus),
+		cmocka_unit_test(test_start),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_no_image),
 		cmocka_unit_test(test_image_length),

@@ -77,6 +77,23 @@ static void test_status_enable(void **state)
 	assert_int_equal(in(0x606, 2), 0);
 }
 
+/* system_powerdown (ACPI 6.5 4.8.2.2.1): the status is set whatever the enable says; the SCI
+ * follows the enable, and falls when the guest clears the status. */
+static void test_power_button(void **state)
+{
+	(void)state;
+	assert_true(vpm_power_button(vm));
+	assert_int_equal(in(0x600, 2), 0x0100);
+	assert_false(fake_irq_level[9]); /* not enabled: no SCI */
+	out(0x602, 2, 0x0100);		 /* PWRBTN_EN */
+	assert_true(fake_irq_level[9]);
+	out(0x600, 2, 0x0100); /* write 1 to clear */
+	assert_false(fake_irq_level[9]);
+	assert_true(vpm_power_button(vm)); /* enabled: the SCI at once */
+	assert_true(fake_irq_level[9]);
+	assert_int_equal(fake_lock_depth, 0); /* it took and gave back the device lock */
+}
+
 /* ---- save and load ---- */
 
 /* What the PM registers do from now on: every register at every width, the timer as time
@@ -138,6 +155,7 @@ int main(void)
 		cmocka_unit_test_setup(test_timer, setup),
 		cmocka_unit_test_setup(test_control_and_poweroff, setup),
 		cmocka_unit_test_setup(test_status_enable, setup),
+		cmocka_unit_test_setup(test_power_button, setup),
 		cmocka_unit_test_setup(test_save_load, setup),
 		cmocka_unit_test_setup(test_load_refusals, setup),
 	};
