@@ -12,6 +12,7 @@
  * most loaded one when that evens out the weights. */
 #include "vm/sched.h"
 #include "vm/cpustate.h"
+#include "vm/vcpu_rec.h"
 #include "drivers/cpufeat.h"
 #include "drivers/lapic.h"
 #include "drivers/timer.h"
@@ -490,6 +491,7 @@ static void run(struct cpu *c, struct runq *rq, struct vcpu *v, u64 switch_start
 	c->vcpu = v;
 	v->ran_on |= BIT(c->id);
 	__atomic_store_n(&v->running_on, (s32)c->id, __ATOMIC_RELEASE);
+	vcpu_rec_test(v); /* vcpurec=roundtrip */
 	vcpu_state_load(v);
 	v->slice_end = end; /* the backend's own timer (VT-x preemption timer) ends it too */
 	arm(now, end);
