@@ -19,6 +19,8 @@ static void seg_in(struct vmcb_seg *d, const struct seg *s)
 /* EVENTINJ's layout (APM 15.20) and back. */
 static struct vevent event_out(u64 e)
 {
+	if (!(e & EVENT_VALID)) /* delivered: the rest of the field is stale */
+		return (struct vevent){0};
 	return (struct vevent){(e & EVENT_VALID) != 0, (u8)e, (u8)((e >> 8) & 7),
 			       (e & EVENT_HAS_ERROR) != 0, (u32)(e >> 32)};
 }

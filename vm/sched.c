@@ -12,7 +12,6 @@
  * most loaded one when that evens out the weights. */
 #include "vm/sched.h"
 #include "vm/cpustate.h"
-#include "vm/vcpu_rec.h"
 #include "drivers/cpufeat.h"
 #include "drivers/lapic.h"
 #include "drivers/timer.h"
@@ -431,7 +430,7 @@ void sched_take_off(struct vcpu *v, enum vcpu_state to)
 }
 
 static const struct sched_hooks *hooks;
-
+void (*sched_on_turn)(struct vcpu *v);
 void sched_set_hooks(const struct sched_hooks *h)
 {
 	hooks = h;
@@ -491,7 +490,8 @@ static void run(struct cpu *c, struct runq *rq, struct vcpu *v, u64 switch_start
 	c->vcpu = v;
 	v->ran_on |= BIT(c->id);
 	__atomic_store_n(&v->running_on, (s32)c->id, __ATOMIC_RELEASE);
-	vcpu_rec_test(v); /* vcpurec=roundtrip */
+	if (sched_on_turn) /* vcpurec=roundtrip */
+		sched_on_turn(v);
 	vcpu_state_load(v);
 	v->slice_end = end; /* the backend's own timer (VT-x preemption timer) ends it too */
 	arm(now, end);

@@ -230,9 +230,10 @@ static void scramble(struct vcpu *v)
  * clock page's version, which the load's refill moves on. Any difference stops the VM. */
 static void roundtrip(struct vcpu *v)
 {
-	u8 *a = kmalloc(2 * VCPU_REC_MAX), *b = a + VCPU_REC_MAX;
+	u8 *a = kmalloc(2 * VCPU_REC_MAX);
 	if (!a)
 		return;
+	u8 *b = a + VCPU_REC_MAX;
 	u64 now = vclock_now(), n = vcpu_rec_save(v, now, a, VCPU_REC_MAX);
 	if (!n) {
 		vm_stop(v->vm, VM_END_ERROR, 0, "vcpurec: vCPU %u: no record", v->id);
