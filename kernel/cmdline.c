@@ -104,6 +104,21 @@ static bool opt_selftest(struct keel_config *c, const char *v, size_t n)
 	return i >= 0;
 }
 
+/* vcpurec=off | roundtrip | N: the vCPU record's test mode (vm/vcpu_rec.c), at every turn or
+ * every N-th. */
+static bool opt_vcpurec(struct keel_config *c, const char *v, size_t n)
+{
+	u64 x;
+	if (n == 3 && !memcmp(v, "off", 3))
+		x = 0;
+	else if (n == 9 && !memcmp(v, "roundtrip", 9))
+		x = 1;
+	else if (!parse_u64(v, n, &x) || x > 1000000)
+		return false;
+	c->vcpurec = (u32)x;
+	return true;
+}
+
 static const struct option {
 	const char *name;
 	bool (*parse)(struct keel_config *c, const char *v, size_t n);
@@ -114,6 +129,7 @@ static const struct option {
 	{"shutdown", opt_shutdown, "auto, qemu, bochs, acpi, reset or halt"},
 	{"exit", opt_shutdown, "auto, qemu, bochs, acpi, reset or halt"}, /* its old name */
 	{"selftest", opt_selftest, "none, null, stack-overflow, write-text, exec-data or panic"},
+	{"vcpurec", opt_vcpurec, "off, roundtrip or a number of turns"},
 };
 
 static bool looks_like_path(const struct token *t)

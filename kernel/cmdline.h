@@ -30,7 +30,8 @@ struct keel_config {
 	int loglevel;
 	enum shutdown_method shutdown;
 	enum selftest selftest;
-	int errors; /* options rejected */
+	u32 vcpurec; /* vcpurec=: a vCPU record round trip every this many turns (0: none) */
+	int errors;  /* options rejected */
 };
 
 extern struct keel_config keel_cfg; /* the running keel's settings */
