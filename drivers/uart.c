@@ -107,12 +107,26 @@ u16 uart_port(void)
 	return console.alive ? console.port : 0;
 }
 
+int uart_irq(const struct uart *u)
+{
+	if (!u->alive)
+		return -1;
+	if (u->port == 0x3f8 || u->port == 0x3e8)
+		return 4;
+	return u->port == 0x2f8 || u->port == 0x2e8 ? 3 : -1;
+}
+
+void uart_irq_enable(struct uart *u)
+{
+	if (!u->alive)
+		return;
+	outb(u->port + MCR, 0x0b); /* DTR, RTS, OUT2: on a PC, OUT2 connects the IRQ line */
+	outb(u->port + IER, 0x01); /* received data available */
+}
+
 int uart_isa_irq(void)
 {
-	u16 port = uart_port();
-	if (port == 0x3f8 || port == 0x3e8)
-		return 4;
-	return port == 0x2f8 || port == 0x2e8 ? 3 : -1;
+	return uart_irq(&console);
 }
 
 void uart_set_rx_sink(void (*sink)(void))
@@ -122,8 +136,5 @@ void uart_set_rx_sink(void (*sink)(void))
 
 void uart_rx_irq_enable(void)
 {
-	if (!console.alive)
-		return;
-	outb(console.port + MCR, 0x0b); /* DTR, RTS, OUT2: on a PC, OUT2 connects the IRQ line */
-	outb(console.port + IER, 0x01); /* received data available */
+	uart_irq_enable(&console);
 }

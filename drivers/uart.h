@@ -19,6 +19,10 @@ bool uart_open(struct uart *u, u16 port, u32 baud);
 void uart_send(struct uart *u, const char *s, size_t n);
 /* A received byte, or -1 if none is waiting. */
 int uart_recv(struct uart *u);
+/* u's ISA IRQ at a standard COM port (4 for 0x3f8 and 0x3e8, 3 for 0x2f8 and 0x2e8), or -1. */
+int uart_irq(const struct uart *u);
+/* Raise u's IRQ while received bytes wait (IER "data available", MCR OUT2 to gate it). */
+void uart_irq_enable(struct uart *u);
 
 /* keel's console: */
 bool uart_init(u16 port, u32 baud);

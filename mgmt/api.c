@@ -4,10 +4,13 @@
  * on CPU 0 from the console's poll, except vm_event's sink, which only queues (any CPU). */
 #include "mgmt/mgmt.h"
 #include "mgmt/cmds.h"
+#include "drivers/ioapic.h"
+#include "drivers/lapic.h"
 #include "drivers/rtc.h"
 #include "drivers/uart.h"
 #include "kernel/log.h"
 #include "kernel/spinlock.h"
+#include "kernel/trap.h"
 #include "kernel/version.h"
 #include "kernel/x86.h"
 #include "lib/string.h"
@@ -26,6 +29,16 @@ static struct {
 	bool too_long; /* the current line went past LINE_MAX: skip to its end */
 	char ret[REPLY_MAX], reply[REPLY_MAX];
 } api;
+
+/* What the UART received, filled under lock by fill() (its IRQ, the poll, and api output
+ * while it waits for the transmitter), emptied by CPU 0: a 16-byte FIFO polled between time
+ * slices overflows (Bochs drops what does not fit; QEMU waits). */
+#define RX 8192
+static struct {
+	struct spinlock lock;
+	u8 buf[RX];
+	volatile u32 head, tail;
+} rx;
 
 /* Filled by any CPU (vm_event's sink), emptied by CPU 0. */
 static struct {
@@ -160,16 +173,37 @@ static void line_done(void)
 	request(api.line, n);
 }
 
+/* Move what the UART holds into rx; whoever holds the lock is already doing it. */
+static void fill(void)
+{
+	u64 flags;
+	if (!spin_trylock_irq(&rx.lock, &flags))
+		return;
+	int c;
+	while (rx.head - rx.tail < RX && (c = uart_recv(&api.u)) >= 0)
+		rx.buf[rx.head++ % RX] = (u8)c;
+	spin_unlock_irq(&rx.lock, flags);
+}
+
+static void api_irq(struct trap_frame *f)
+{
+	(void)f;
+	fill();
+	lapic_eoi();
+}
+
 static void read_input(void)
 {
-	int c;
-	for (int i = 0; i < READ_EACH && (c = uart_recv(&api.u)) >= 0; i++) {
+	fill();
+	for (int i = 0; i < READ_EACH && rx.tail != rx.head; i++) {
+		char c = (char)rx.buf[rx.tail % RX];
+		__atomic_store_n(&rx.tail, rx.tail + 1, __ATOMIC_RELEASE);
 		if (c == '\n')
 			line_done();
 		else if (api.len == LINE_MAX)
 			api.too_long = true;
 		else if (!api.too_long)
-			api.line[api.len++] = (char)c;
+			api.line[api.len++] = c;
 	}
 }
 
@@ -275,6 +309,14 @@ void mgmt_start(u16 port, u32 baud)
 		return;
 	}
 	vm_set_event_sink(queue_event);
-	log_info("api: management API on UART %#x (README \"Management API\")", port);
+	int irq = uart_irq(&api.u);
+	bool by_irq = irq >= 0 && ioapic_route_isa((u8)irq, VEC_API, lapic_id());
+	if (by_irq) {
+		irq_register(VEC_API, api_irq);
+		uart_irq_enable(&api.u);
+	}
+	api.u.rx_sink = fill;
+	log_info("api: management API on UART %#x by %s (README \"Management API\")", port,
+		 by_irq ? "interrupt" : "polling");
 	greet();
 }

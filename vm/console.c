@@ -182,7 +182,7 @@ static void fill(void)
 	spin_unlock_irq(&ring.lock, flags);
 }
 
-static void uart_irq(struct trap_frame *f)
+static void console_irq(struct trap_frame *f)
 {
 	(void)f;
 	fill();
@@ -194,7 +194,7 @@ void console_start(void)
 	int irq = uart_isa_irq();
 	bool by_irq = irq >= 0 && ioapic_route_isa((u8)irq, VEC_CONSOLE, lapic_id());
 	if (by_irq) {
-		irq_register(VEC_CONSOLE, uart_irq);
+		irq_register(VEC_CONSOLE, console_irq);
 		uart_rx_irq_enable();
 	}
 	uart_set_rx_sink(fill);
