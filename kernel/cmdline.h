@@ -27,6 +27,7 @@ enum selftest {
 struct keel_config {
 	u16 console_port; /* 0: no console */
 	u32 console_baud;
+	u16 api_port; /* the management API's UART (README "Management API"); 0: off */
 	int loglevel;
 	enum shutdown_method shutdown;
 	enum selftest selftest;

@@ -58,6 +58,14 @@ struct vm *cmd_arg_vm(struct cmd_ctx *c)
 	for (struct vm *vm = vm_list; vm; vm = vm->next)
 		if (!strcmp(vm->name, name))
 			return vm;
+	/* The prompt's `console 1`: VM number N, in the order they were defined. */
+	if (name[0] >= '0' && name[0] <= '9' && !name[1]) {
+		struct vm *vm = vm_list;
+		for (int n = name[0] - '0'; vm && n; n--)
+			vm = vm->next;
+		if (vm)
+			return vm;
+	}
 	cmd_fail(c, CMD_ERR_GENERIC, "no VM named '%s'", name);
 	return NULL;
 }

@@ -37,6 +37,9 @@ struct cmd {
 extern const struct cmd cmds[];
 extern const u32 ncmds;
 const struct cmd *cmd_find(const char *name);
+/* Run c->req's command (CPU 0, either front end): its result into c->out, or false with c
+ * failed (CommandNotFound for a name not in the table). */
+bool cmd_run(struct cmd_ctx *c);
 
 /* Fail c with class and a reason (logged by the front end): returns false, for
  * `return cmd_fail(...)`. */

@@ -1,3 +1,3 @@
 # mgmt/: management: the one table of commands (cmds.c) and what they share (cmd.c), the
 # commands by subject, the JSON API on COM2 and keel's prompt on COM1 as its two front ends.
-KOBJS += mgmt/cmd.o mgmt/cmds.o mgmt/cmd_query.o mgmt/cmd_vm.o mgmt/cmd_snap.o
+KOBJS += mgmt/cmd.o mgmt/cmds.o mgmt/cmd_query.o mgmt/cmd_vm.o mgmt/cmd_snap.o mgmt/api.o mgmt/prompt.o
