@@ -222,21 +222,6 @@ static void queue_event(struct vm *vm, enum vm_event e)
 	spin_unlock_irq(&evq.lock, flags);
 }
 
-/* QMP's SHUTDOWN reasons (QEMU's ShutdownCause), for each way a VM ends. */
-static const char *end_reason(enum vm_end end)
-{
-	static const char *const reasons[] = {
-		[VM_END_NONE] = "host-error",
-		[VM_END_EXIT] = "guest-exit",
-		[VM_END_SHUTDOWN] = "guest-triple-fault",
-		[VM_END_HALTED] = "guest-halted",
-		[VM_END_ERROR] = "host-error",
-		[VM_END_POWEROFF] = "guest-shutdown",
-		[VM_END_RESET] = "guest-reset",
-	};
-	return end < ARRAY_SIZE(reasons) && reasons[end] ? reasons[end] : "host-error";
-}
-
 /* QMP spec 2.5: {"event": NAME, "data": {...}, "timestamp": {"seconds", "microseconds"}}. */
 static void send_event(const struct ev *v)
 {
@@ -255,7 +240,7 @@ static void send_event(const struct ev *v)
 	jw_kstr(&w, "vm", v->vm);
 	if (v->e == VM_EV_END) {
 		jw_kbool(&w, "guest", v->end != VM_END_ERROR && v->end != VM_END_NONE);
-		jw_kstr(&w, "reason", end_reason(v->end));
+		jw_kstr(&w, "reason", cmd_end_reason(v->end));
 		if (v->end == VM_END_EXIT)
 			jw_ku64(&w, "status", v->status);
 		jw_kstr(&w, "message", v->why);

@@ -56,4 +56,8 @@ bool cmd_has_arg(const struct cmd_ctx *c, const char *key);
  * failed, if there is none. */
 struct vm *cmd_arg_vm(struct cmd_ctx *c);
 
+/* How a VM ended, in the words of QMP's SHUTDOWN reasons (QEMU's ShutdownCause) where they
+ * exist: query-vms and the SHUTDOWN event say the same. */
+const char *cmd_end_reason(enum vm_end end);
+
 #endif

@@ -8,14 +8,6 @@
 #include "vm/virq.h"
 #include "vm/vmctl.h"
 
-/* vm/vmctl.c defines it (the VM-control part of issue 15); until it is linked, no VM is
- * paused. */
-__attribute__((weak)) bool vm_is_paused(const struct vm *vm)
-{
-	(void)vm;
-	return false;
-}
-
 bool cmd_help(struct cmd_ctx *c)
 {
 	jw_arr_begin(c->out);
@@ -34,24 +26,11 @@ static const char *vm_state(const struct vm *vm)
 {
 	if (vm->state == VM_CREATED)
 		return "created";
+	if (vm->state == VM_DESTROYED)
+		return "destroyed";
 	if (vm->state == VM_STOPPED || vm->end)
 		return "ended";
 	return vm_is_paused(vm) ? "paused" : "running";
-}
-
-/* How a VM ended, in the words of QMP's SHUTDOWN event (mgmt/api.c says the same). */
-static const char *end_name(enum vm_end end)
-{
-	static const char *const names[] = {
-		[VM_END_NONE] = "none",
-		[VM_END_EXIT] = "guest-exit",
-		[VM_END_SHUTDOWN] = "guest-triple-fault",
-		[VM_END_HALTED] = "guest-halted",
-		[VM_END_ERROR] = "host-error",
-		[VM_END_POWEROFF] = "guest-shutdown",
-		[VM_END_RESET] = "guest-reset",
-	};
-	return end < ARRAY_SIZE(names) ? names[end] : "host-error";
 }
 
 static void one_vm(struct jw *w, const struct vm *vm)
@@ -75,7 +54,7 @@ static void one_vm(struct jw *w, const struct vm *vm)
 		jw_ku64(w, exit_kind_names[k], exits[k]);
 	jw_obj_end(w);
 	if (vm->end) {
-		jw_kstr(w, "end", end_name(vm->end));
+		jw_kstr(w, "end", cmd_end_reason(vm->end));
 		if (vm->end == VM_END_EXIT)
 			jw_ku64(w, "status", vm->status);
 		jw_kstr(w, "why", vm->why);
