@@ -78,6 +78,9 @@ $(BUILD)/unit/test_vlapic: $(VLAPIC_HOST)
 # The platform's walk links the real table and the local APIC it lists.
 $(BUILD)/unit/test_vdevs: $(BUILD)/host/vdev/vdevs.o $(VLAPIC_HOST)
 
+# The vCPU record's checks are pure logic; its save and load need a backend.
+$(BUILD)/unit/test_vcpu_rec: $(BUILD)/host/vm/vcpu_rec_check.o
+
 # The virtio transport's tests and virtio-net's see its PCI calls through fakes_virtio.c,
 # whatever vpci.c does.
 PCI_WRAP := pci_func_init pci_func_bar pci_func_cap pci_func_msix vpci_add pci_msix_enabled \

@@ -1,4 +1,4 @@
-/* 16550 UART: output polled, input by interrupt once the console asks for it. Register
+/* 16550 UARTs, one struct uart each: output polled, input by interrupt once the console asks for it. Register
  * offsets from the 16550 data sheet. */
 #include "drivers/uart.h"
 #include "kernel/x86.h"
@@ -18,14 +18,12 @@
 /* Polls before deciding a UART is stuck: long enough for a byte at 300 baud on real hardware. */
 #define SPIN_LIMIT 2000000
 
-static u16 port;
-static bool alive;
-static void (*rx_sink)(void); /* takes received bytes while output waits for the line */
+static struct uart console; /* keel's log and prompt */
 
-bool uart_init(u16 p, u32 baud)
+bool uart_open(struct uart *u, u16 p, u32 baud)
 {
-	alive = false;
-	port = p;
+	u->alive = false;
+	u->port = p;
 	if (!p || !baud)
 		return false;
 	outb(p + SCR, 0x5a); /* a UART keeps what is written to its scratch register */
@@ -41,41 +39,59 @@ bool uart_init(u16 p, u32 baud)
 	outb(p + LCR, 0x03);	       /* 8 data bits, no parity, 1 stop bit; lock divisor */
 	outb(p + FCR, 0x07);	       /* enable and clear both FIFOs */
 	outb(p + MCR, 0x03);	       /* DTR and RTS */
-	alive = true;
+	u->alive = true;
 	return true;
 }
 
-static void put(char c)
+static void put(struct uart *u, char c)
 {
 	for (int i = 0;; i++) {
-		u8 lsr = inb(port + LSR);
+		u8 lsr = inb(u->port + LSR);
 		if (lsr & LSR_THRE)
 			break;
 		/* A long line takes milliseconds: take in what arrives meanwhile. */
-		if ((lsr & LSR_DR) && rx_sink)
-			rx_sink();
+		if ((lsr & LSR_DR) && u->rx_sink)
+			u->rx_sink();
 		if (i == SPIN_LIMIT) {
-			alive = false; /* a dead UART must not hang keel */
+			u->alive = false; /* a dead UART must not hang keel */
 			return;
 		}
 		cpu_relax();
 	}
-	outb(port + THR, (u8)c);
+	outb(u->port + THR, (u8)c);
+}
+
+void uart_send(struct uart *u, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && u->alive; i++) {
+		if (s[i] == '\n' && u->crlf)
+			put(u, '\r');
+		put(u, s[i]);
+	}
+}
+
+int uart_recv(struct uart *u)
+{
+	if (!u->alive || !(inb(u->port + LSR) & LSR_DR))
+		return -1;
+	return inb(u->port + THR);
+}
+
+bool uart_init(u16 p, u32 baud)
+{
+	console.crlf = true;
+	return uart_open(&console, p, baud);
 }
 
 void uart_write(const char *s, size_t n)
 {
-	for (size_t i = 0; i < n && alive; i++) {
-		if (s[i] == '\n')
-			put('\r');
-		put(s[i]);
-	}
+	uart_send(&console, s, n);
 }
 
 void uart_drain(void)
 {
-	for (int i = 0; alive && i < SPIN_LIMIT; i++) {
-		if (inb(port + LSR) & LSR_TEMT)
+	for (int i = 0; console.alive && i < SPIN_LIMIT; i++) {
+		if (inb(console.port + LSR) & LSR_TEMT)
 			return;
 		cpu_relax();
 	}
@@ -83,34 +99,42 @@ void uart_drain(void)
 
 int uart_getc(void)
 {
-	if (!alive || !(inb(port + LSR) & LSR_DR))
-		return -1;
-	return inb(port + THR);
+	return uart_recv(&console);
 }
 
 u16 uart_port(void)
 {
-	return alive ? port : 0;
+	return console.alive ? console.port : 0;
+}
+
+int uart_irq(const struct uart *u)
+{
+	if (!u->alive)
+		return -1;
+	if (u->port == 0x3f8 || u->port == 0x3e8)
+		return 4;
+	return u->port == 0x2f8 || u->port == 0x2e8 ? 3 : -1;
+}
+
+void uart_irq_enable(struct uart *u)
+{
+	if (!u->alive)
+		return;
+	outb(u->port + MCR, 0x0b); /* DTR, RTS, OUT2: on a PC, OUT2 connects the IRQ line */
+	outb(u->port + IER, 0x01); /* received data available */
 }
 
 int uart_isa_irq(void)
 {
-	if (!alive)
-		return -1;
-	if (port == 0x3f8 || port == 0x3e8)
-		return 4;
-	return port == 0x2f8 || port == 0x2e8 ? 3 : -1;
+	return uart_irq(&console);
 }
 
 void uart_set_rx_sink(void (*sink)(void))
 {
-	rx_sink = sink;
+	console.rx_sink = sink;
 }
 
 void uart_rx_irq_enable(void)
 {
-	if (!alive)
-		return;
-	outb(port + MCR, 0x0b); /* DTR, RTS, OUT2: on a PC, OUT2 connects the IRQ line */
-	outb(port + IER, 0x01); /* received data available */
+	uart_irq_enable(&console);
 }

@@ -1,10 +1,30 @@
-/* The host's 16550 UART: keel's console. */
+/* The host's 16550 UARTs: keel's console (COM1 by default) and the management API's port
+ * (COM2 by default). Each port is a struct uart; the uart_* calls without one are the
+ * console's. */
 #ifndef KEEL_UART_H
 #define KEEL_UART_H
 
 #include "lib/types.h"
 
+struct uart {
+	u16 port;
+	bool alive;	       /* it answered, and has not stopped draining */
+	void (*rx_sink)(void); /* takes received bytes while output waits for the line */
+	bool crlf; /* "\n" is written as "\r\n" (a terminal; not the API's JSON lines) */
+};
+
 /* Program the UART at `port` for `baud` 8N1; false if no UART answers there. */
+bool uart_open(struct uart *u, u16 port, u32 baud);
+/* Write n bytes. Gives up on a UART that stops draining. */
+void uart_send(struct uart *u, const char *s, size_t n);
+/* A received byte, or -1 if none is waiting. */
+int uart_recv(struct uart *u);
+/* u's ISA IRQ at a standard COM port (4 for 0x3f8 and 0x3e8, 3 for 0x2f8 and 0x2e8), or -1. */
+int uart_irq(const struct uart *u);
+/* Raise u's IRQ while received bytes wait (IER "data available", MCR OUT2 to gate it). */
+void uart_irq_enable(struct uart *u);
+
+/* keel's console: */
 bool uart_init(u16 port, u32 baud);
 /* Write n bytes, turning "\n" into "\r\n". Gives up on a UART that stops draining. */
 void uart_write(const char *s, size_t n);

@@ -11,6 +11,7 @@ void config_defaults(struct keel_config *c)
 	*c = (struct keel_config){
 		.console_port = 0x3f8,
 		.console_baud = 115200,
+		.api_port = 0x2f8,
 		.loglevel = 6,
 		.shutdown = SHUTDOWN_AUTO,
 	};
@@ -44,6 +45,22 @@ static bool opt_console(struct keel_config *c, const char *v, size_t n)
 	}
 	c->console_port = port;
 	c->console_baud = baud;
+	return true;
+}
+
+/* api=ttyS0..3 | 0xPORT | off: the management API's UART (at the console's baud rate). */
+static bool opt_api(struct keel_config *c, const char *v, size_t n)
+{
+	static const u16 ports[] = {0x3f8, 0x2f8, 0x3e8, 0x2e8};
+	u64 x;
+	if (n == 3 && !memcmp(v, "off", 3))
+		c->api_port = 0;
+	else if (n == 5 && !memcmp(v, "ttyS", 4) && v[4] >= '0' && v[4] <= '3')
+		c->api_port = ports[v[4] - '0'];
+	else if (n > 2 && !memcmp(v, "0x", 2) && parse_u64(v, n, &x) && x > 0 && x <= 0xfff8)
+		c->api_port = (u16)x;
+	else
+		return false;
 	return true;
 }
 
@@ -104,16 +121,33 @@ static bool opt_selftest(struct keel_config *c, const char *v, size_t n)
 	return i >= 0;
 }
 
+/* vcpurec=off | roundtrip | N: the vCPU record's test mode (vm/vcpu_rec.c), at every turn or
+ * every N-th. */
+static bool opt_vcpurec(struct keel_config *c, const char *v, size_t n)
+{
+	u64 x;
+	if (n == 3 && !memcmp(v, "off", 3))
+		x = 0;
+	else if (n == 9 && !memcmp(v, "roundtrip", 9))
+		x = 1;
+	else if (!parse_u64(v, n, &x) || x > 1000000)
+		return false;
+	c->vcpurec = (u32)x;
+	return true;
+}
+
 static const struct option {
 	const char *name;
 	bool (*parse)(struct keel_config *c, const char *v, size_t n);
 	const char *expects;
 } options[] = {
 	{"console", opt_console, "ttyS0..ttyS3, 0xPORT or none, then optionally ,BAUD"},
+	{"api", opt_api, "ttyS0..ttyS3, 0xPORT or off"},
 	{"loglevel", opt_loglevel, "0-7, error, warn, info or debug"},
 	{"shutdown", opt_shutdown, "auto, qemu, bochs, acpi, reset or halt"},
 	{"exit", opt_shutdown, "auto, qemu, bochs, acpi, reset or halt"}, /* its old name */
 	{"selftest", opt_selftest, "none, null, stack-overflow, write-text, exec-data or panic"},
+	{"vcpurec", opt_vcpurec, "off, roundtrip or a number of turns"},
 };
 
 static bool looks_like_path(const struct token *t)

@@ -27,10 +27,12 @@ enum selftest {
 struct keel_config {
 	u16 console_port; /* 0: no console */
 	u32 console_baud;
+	u16 api_port; /* the management API's UART (README "Management API"); 0: off */
 	int loglevel;
 	enum shutdown_method shutdown;
 	enum selftest selftest;
-	int errors; /* options rejected */
+	u32 vcpurec; /* vcpurec=: a vCPU record round trip every this many turns (0: none) */
+	int errors;  /* options rejected */
 };
 
 extern struct keel_config keel_cfg; /* the running keel's settings */

@@ -19,11 +19,12 @@
 #include "kernel/smp.h"
 #include "vm/virt.h"
 #include "loader/vmconfig.h"
+#include "mgmt/mgmt.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
 #include "mm/mm.h"
 
-#define KEEL_VERSION "0.1"
+#include "kernel/version.h"
 
 static struct boot_info boot_info;
 
@@ -141,6 +142,7 @@ void kernel_main(u32 magic, u64 info)
 		log_err("keel: no VM could be started");
 		keel_shutdown(KEEL_VM_FAILED);
 	}
+	mgmt_start(keel_cfg.api_port, keel_cfg.console_baud);
 	console_start();
 	smp_go();
 	sched_run();

@@ -22,6 +22,7 @@ struct trap_frame {
 #define VEC_IPI	     0xf1 /* cross-CPU kick: leave the guest */
 #define VEC_RESCHED  0xf2 /* cross-CPU kick: leave the guest and reschedule */
 #define VEC_CONSOLE  0xf3 /* the console UART's IRQ, on CPU 0 */
+#define VEC_API	     0xf4 /* the management API's UART IRQ, on CPU 0 */
 #define VEC_SPURIOUS 0xff
 
 typedef void (*irq_handler_t)(struct trap_frame *f);

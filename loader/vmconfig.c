@@ -1,6 +1,8 @@
 /* From boot modules to VMs: parse each module's definition, attach extra modules to their
  * VM, create the VM, load its image, queue its first vCPU. Any failure costs only that VM. */
 #include "loader/vmconfig.h"
+#include "vm/vcpu_rec.h"
+#include "kernel/cmdline.h"
 #include "drivers/timer.h"
 #include "loader/guest_boot.h"
 #include "lib/string.h"
@@ -292,6 +294,8 @@ int vms_from_modules(const struct boot_info *bi)
 {
 	int n = bi->nmods, started = 0;
 	vm_reload = vm_restart;
+	if (keel_cfg.vcpurec) /* the vCPU record's test mode */
+		sched_on_turn = vcpu_rec_test;
 	struct vmdef *defs = kmalloc(sizeof(*defs) * (size_t)MAX(n, 1));
 	bool *ok = kmalloc(sizeof(*ok) * (size_t)MAX(n, 1));
 	if (!defs || !ok) {

@@ -58,6 +58,29 @@ struct vm *cmd_arg_vm(struct cmd_ctx *c)
 	for (struct vm *vm = vm_list; vm; vm = vm->next)
 		if (!strcmp(vm->name, name))
 			return vm;
+	/* The prompt's `console 1`: VM number N, in the order they were defined. */
+	if (name[0] >= '0' && name[0] <= '9' && !name[1]) {
+		struct vm *vm = vm_list;
+		for (int n = name[0] - '0'; vm && n; n--)
+			vm = vm->next;
+		if (vm)
+			return vm;
+	}
 	cmd_fail(c, CMD_ERR_GENERIC, "no VM named '%s'", name);
 	return NULL;
+}
+
+const char *cmd_end_reason(enum vm_end end)
+{
+	static const char *const reasons[] = {
+		[VM_END_NONE] = "none",
+		[VM_END_EXIT] = "guest-exit",
+		[VM_END_SHUTDOWN] = "guest-triple-fault",
+		[VM_END_HALTED] = "guest-halted",
+		[VM_END_ERROR] = "host-error",
+		[VM_END_POWEROFF] = "guest-shutdown",
+		[VM_END_RESET] = "guest-reset",
+		[VM_END_DESTROYED] = "destroyed",
+	};
+	return end < ARRAY_SIZE(reasons) && reasons[end] ? reasons[end] : "host-error";
 }

@@ -37,6 +37,9 @@ struct cmd {
 extern const struct cmd cmds[];
 extern const u32 ncmds;
 const struct cmd *cmd_find(const char *name);
+/* Run c->req's command (CPU 0, either front end): its result into c->out, or false with c
+ * failed (CommandNotFound for a name not in the table). */
+bool cmd_run(struct cmd_ctx *c);
 
 /* Fail c with class and a reason (logged by the front end): returns false, for
  * `return cmd_fail(...)`. */
@@ -52,5 +55,9 @@ bool cmd_has_arg(const struct cmd_ctx *c, const char *key);
 /* The VM named by the "vm" argument (a name, or on the prompt also its number): NULL, and c
  * failed, if there is none. */
 struct vm *cmd_arg_vm(struct cmd_ctx *c);
+
+/* How a VM ended, in the words of QMP's SHUTDOWN reasons (QEMU's ShutdownCause) where they
+ * exist: query-vms and the SHUTDOWN event say the same. */
+const char *cmd_end_reason(enum vm_end end);
 
 #endif

@@ -36,3 +36,12 @@ const struct cmd *cmd_find(const char *name)
 			return &cmds[i];
 	return NULL;
 }
+
+bool cmd_run(struct cmd_ctx *c)
+{
+	const struct cmd *cmd = cmd_find(c->req->execute);
+	if (!cmd) /* QMP's words for it (QEMU's qmp-dispatch) */
+		return cmd_fail(c, CMD_ERR_NOT_FOUND, "The command %s has not been found",
+				c->req->execute);
+	return cmd->run(c);
+}

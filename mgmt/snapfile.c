@@ -68,12 +68,9 @@ static const char *check_header(const struct snapf_header *h)
 /* A page's address is page-aligned RAM in the header's layout. */
 static bool page_ok(const struct snapf_header *h, u64 gpa)
 {
-	u64 low = h->ram < LOW_MAX ? h->ram : LOW_MAX;
-	if (gpa % PAGE)
-		return false;
-	if (gpa < low)
-		return true;
-	return gpa >= HIGH_BASE && gpa - HIGH_BASE < h->ram - low;
+	u64 low = MIN(h->ram, LOW_MAX);
+	// cppcheck-suppress knownConditionTrueFalse ; it misses the header memcpy-ed into v->h
+	return !(gpa % PAGE) && (gpa < low || (gpa >= HIGH_BASE && gpa - HIGH_BASE < h->ram - low));
 }
 
 /* One record after the header, in its place in the order. */

@@ -37,6 +37,9 @@ void svm_irq_window(struct vcpu *v, bool on);
 bool svm_nmi_window_open(struct vcpu *v);
 void svm_nmi_window(struct vcpu *v, bool on);
 enum exit_action svm_iret(struct vcpu *v, struct vexit *e);
+/* svm_state.c: the whole architectural state (virt_ops state_get/state_set). */
+void svm_state_get(struct vcpu *v, struct vcpu_arch_state *st);
+void svm_state_set(struct vcpu *v, const struct vcpu_arch_state *st);
 
 static inline struct svm_vcpu *svm(struct vcpu *v)
 {

@@ -71,16 +71,6 @@ static struct vm *nth_vm(u32 n)
 	return vm;
 }
 
-static struct vm *find_vm(const char *name)
-{
-	for (struct vm *vm = vm_list; vm; vm = vm->next)
-		if (!strcmp(vm->name, name))
-			return vm;
-	if (name[0] >= '0' && name[0] <= '9' && !name[1])
-		return nth_vm((u32)(name[0] - '0'));
-	return NULL;
-}
-
 static void switch_to(struct vm *vm)
 {
 	con.target = vm;
@@ -96,82 +86,30 @@ static void help_keys(void)
 		 "Ctrl-A a a literal Ctrl-A");
 }
 
-static const char *state_name(const struct vm *vm)
+/* What is above vm/ (mgmt/: keel's prompt and the management API) registers here. */
+static struct {
+	void (*line)(char *s);
+	void (*poll)(void);
+} mgmt;
+
+void console_set_mgmt(void (*line)(char *s), void (*poll)(void))
 {
-	if (vm->state == VM_RUNNING)
-		return vm->end ? "stopping" : "running";
-	return vm->state == VM_STOPPED ? "stopped" : "created";
+	mgmt.line = line;
+	mgmt.poll = poll;
 }
 
-/* One line per vCPU of vm: what the scheduler and the interrupt path believe about it, for a
- * guest that looks hung (is it halted with a timer armed? an interrupt pending? still exiting?).
- * Read without locks: a snapshot for a person, not for a decision. */
-static void show_vcpus(const struct vm *vm)
+void console_switch(struct vm *vm)
 {
-	static const char *const states[] = {"runnable", "halted", "wait-sipi", "stopped"};
-	u64 now = rdtsc();
-	for (u32 i = 0; i < vm->nvcpus; i++) {
-		struct vcpu *v = vm->vcpu[i];
-		u64 total = 0, due = v->next_deadline;
-		for (int k = 0; k < EXIT_KINDS; k++)
-			total += v->exits[k];
-		char timer[32] = "none";
-		if (due)
-			fmt_snprintf(timer, sizeof(timer), "%s%llu us", due < now ? "-" : "+",
-				     tsc_to_us(due < now ? now - due : due - now));
-		log_info("keel: %s vCPU %u: %s, home CPU %u, on CPU %d, irq %u%s, timer %s, "
-			 "%llu exits (%llu hlt, %llu intr)",
-			 vm->name, v->id, states[v->state], v->home, v->running_on, v->irq_pending,
-			 v->nmi_pending ? ", nmi" : "", timer, total, v->exits[EXK_HLT],
-			 v->exits[EXK_INTR]);
-	}
+	switch_to(vm);
 }
 
-/* keel's prompt: a few commands, one line at a time. */
+/* keel's prompt: the management commands' human front end (mgmt/prompt.c). */
 static void command(char *s)
 {
-	char *arg = strchr(s, ' ');
-	if (arg)
-		*arg++ = '\0';
-	if (!strcmp(s, "help") || !strcmp(s, "?")) {
-		log_info("keel: commands: vms, vcpus [NAME], console NAME|N, nmi NAME, stop "
-			 "NAME|all, "
-			 "help");
-	} else if (!strcmp(s, "vms")) {
-		u32 n = 0;
-		for (struct vm *vm = vm_list; vm; vm = vm->next, n++)
-			log_info("keel: %u %-12s %s, %llu MiB, %u vCPU%s%s%s", n, vm->name,
-				 state_name(vm), (vm->mem.size / MiB), vm->nvcpus,
-				 vm->nvcpus == 1 ? "" : "s", vm->end ? ": " : "",
-				 vm->end ? vm->why : "");
-		vswitch_show("keel: ");
-	} else if (!strcmp(s, "vcpus")) {
-		for (struct vm *vm = vm_list; vm; vm = vm->next)
-			if (vm->state == VM_RUNNING && (!arg || vm == find_vm(arg)))
-				show_vcpus(vm);
-	} else if (!strcmp(s, "console") && arg) {
-		struct vm *vm = find_vm(arg);
-		if (vm)
-			switch_to(vm);
-		else
-			log_info("keel: no VM %s", arg);
-	} else if (!strcmp(s, "nmi") && arg) {
-		/* As a front-panel NMI button: a hung guest that panics on an unknown NMI (Linux:
-		 * unknown_nmi_panic) prints where it was. */
-		struct vm *vm = find_vm(arg);
-		if (vm && vm->state == VM_RUNNING && !vm->end) {
-			log_info("keel: NMI to vm %s, vCPU 0", vm->name);
-			vcpu_nmi(vm->vcpu[0]);
-		} else {
-			log_info("keel: no running VM %s", arg);
-		}
-	} else if (!strcmp(s, "stop") && arg) {
-		for (struct vm *vm = vm_list; vm; vm = vm->next)
-			if (!strcmp(arg, "all") || vm == find_vm(arg))
-				vm_stop(vm, VM_END_ERROR, 0, "stopped from keel's console");
-	} else if (s[0]) {
-		log_info("keel: unknown command '%s' (try help)", s);
-	}
+	if (mgmt.line)
+		mgmt.line(s);
+	else if (s[0])
+		log_info("keel: no commands in this keel");
 }
 
 static void prompt_key(u8 c)
@@ -244,7 +182,7 @@ static void fill(void)
 	spin_unlock_irq(&ring.lock, flags);
 }
 
-static void uart_irq(struct trap_frame *f)
+static void console_irq(struct trap_frame *f)
 {
 	(void)f;
 	fill();
@@ -256,7 +194,7 @@ void console_start(void)
 	int irq = uart_isa_irq();
 	bool by_irq = irq >= 0 && ioapic_route_isa((u8)irq, VEC_CONSOLE, lapic_id());
 	if (by_irq) {
-		irq_register(VEC_CONSOLE, uart_irq);
+		irq_register(VEC_CONSOLE, console_irq);
 		uart_rx_irq_enable();
 	}
 	uart_set_rx_sink(fill);
@@ -289,6 +227,8 @@ static void follow_stopped(void)
 
 void console_poll(void)
 {
+	if (mgmt.poll)
+		mgmt.poll();
 	if (!con.started)
 		return;
 	if (con.target && !takes_input(con.target))
@@ -317,5 +257,6 @@ bool console_active(void)
 
 u64 console_poll_again(void)
 {
-	return console_active() ? 20000 : 0; /* keep reading what is typed, every 20 ms */
+	/* keep reading what is typed (and the API's requests), every 20 ms */
+	return console_active() || mgmt.poll ? 20000 : 0;
 }

@@ -16,6 +16,10 @@
  * without XSAVE, where FXSAVE switches x87 and SSE. The area's size is the host's for them. */
 static u64 xstate_mask;
 static u32 xstate_size = 512;
+/* Where the host's XSAVE puts AVX and PKRU (leaf 0xD sub-leaves 2 and 9, EBX), and the MXCSR
+ * bits it accepts (FXSAVE's MXCSR_MASK; 0 there means 0xffbf, SDM vol. 1 11.6.6). */
+static u32 avx_offset, pkru_offset;
+static u32 mxcsr_mask = 0xffbf;
 
 #define XCR0_KEEL  (XCR0_X87 | XCR0_SSE) /* keel's own XCR0: it uses no extended state */
 #define MXCSR_INIT 0x1f80		 /* SDM vol. 1 10.2.3: all exceptions masked */
@@ -40,9 +44,20 @@ static u32 xstate_area_size(u64 m)
 	return size;
 }
 
+/* The MXCSR bits this CPU accepts, from an FXSAVE image. */
+static void read_mxcsr_mask(void)
+{
+	static u8 area[512] __attribute__((aligned(16)));
+	fxsave(area);
+	u32 m = *(u32 *)(area + 28);
+	if (m)
+		mxcsr_mask = m;
+}
+
 void cpustate_cpu_init(void)
 {
 	u32 a, b, c, d;
+	read_mxcsr_mask();
 	cpuid(1, 0, &a, &b, &c, &d);
 	if (!(c & BIT(26))) /* no XSAVE: FXSAVE it is */
 		return;
@@ -51,6 +66,8 @@ void cpustate_cpu_init(void)
 	cpuid(0xd, 0, &a, &b, &c, &d);
 	u64 m = (((u64)d << 32) | a) & (XCR0_X87 | XCR0_SSE | XCR0_AVX | XCR0_PKRU);
 	u32 size = xstate_area_size(m);
+	cpuid(0xd, 2, &a, &avx_offset, &c, &d);
+	cpuid(0xd, 9, &a, &pkru_offset, &c, &d);
 	if (xstate_mask && (m != xstate_mask || size != xstate_size))
 		panic("CPUs differ in their XSAVE state components");
 	xstate_mask = m;
@@ -189,4 +206,55 @@ void vcpu_state_save(struct vcpu *v)
 	if (v->msrs.spec_ctrl)
 		wrmsr(MSR_SPEC_CTRL, 0);
 	check_host_tpr();
+}
+
+u64 cpustate_xstate_mask(void)
+{
+	return xstate_mask;
+}
+
+u32 cpustate_mxcsr_mask(void)
+{
+	return mxcsr_mask;
+}
+
+/* x87 and SSE in their initial configuration, which XSAVE may leave unwritten when XSTATE_BV
+ * says so (SDM vol. 1 13.6): FCW 0x37f, the rest of the x87 state and the XMM registers 0. */
+static void legacy_init(u8 *x, u64 bv)
+{
+	if (!(bv & XCR0_X87)) {
+		memset(x, 0, 24);	/* FCW..FDP, not MXCSR */
+		memset(x + 32, 0, 128); /* ST0-ST7 */
+		*(u16 *)x = FCW_INIT;
+	}
+	if (!(bv & XCR0_SSE))
+		memset(x + 160, 0, 256); /* XMM0-XMM15 */
+}
+
+void vcpu_xstate_get(const struct vcpu *v, u8 x[XREC_SIZE], u32 *pkru)
+{
+	u64 bv = xstate_mask ? *(const u64 *)(v->xsave + XREC_BV) & xstate_mask : 3;
+	memset(x, 0, XREC_SIZE);
+	memcpy(x, v->xsave, 464); /* bytes 464-511 are software's, not state */
+	legacy_init(x, bv);
+	*pkru = 0;
+	if ((bv & XCR0_AVX) && avx_offset)
+		memcpy(x + XREC_AVX, v->xsave + avx_offset, 256);
+	if ((bv & XCR0_PKRU) && pkru_offset)
+		*pkru = *(const u32 *)(v->xsave + pkru_offset);
+	*(u64 *)(x + XREC_BV) = bv | XCR0_X87 | XCR0_SSE;
+}
+
+void vcpu_xstate_set(struct vcpu *v, const u8 x[XREC_SIZE], u32 pkru)
+{
+	u64 bv = *(const u64 *)(x + XREC_BV);
+	memset(v->xsave, 0, xstate_size);
+	memcpy(v->xsave, x, 464);
+	if (!xstate_mask)
+		return;
+	*(u64 *)(v->xsave + XREC_BV) = bv & xstate_mask;
+	if ((bv & XCR0_AVX) && avx_offset)
+		memcpy(v->xsave + avx_offset, x + XREC_AVX, 256);
+	if ((bv & XCR0_PKRU) && pkru_offset)
+		*(u32 *)(v->xsave + pkru_offset) = pkru;
 }

@@ -22,4 +22,20 @@ void vcpu_state_load(const struct vcpu *v);
 /* v leaves this CPU: save what it may have changed; panic if keel's TPR was raised. */
 void vcpu_state_save(struct vcpu *v);
 
+/* The extended state as a vCPU record keeps it (vm/vcpu_rec.c), whatever the host's layout:
+ * XSAVE's standard (non-compacted) layout up to AVX (SDM vol. 1 13.4: the legacy region, the
+ * header with XSTATE_BV at 512, AVX's upper halves at 576, its offset on every CPU that has
+ * it), and PKRU beside it (its offset differs between vendors). x87 and SSE are always given
+ * (XSTATE_BV bits 0 and 1 set: initial components are written out as their initial values). */
+#define XREC_SIZE 832
+#define XREC_BV	  512 /* XSTATE_BV */
+#define XREC_AVX  576
+void vcpu_xstate_get(const struct vcpu *v, u8 x[XREC_SIZE], u32 *pkru);
+/* Load a record's extended state, checked against this host (vcpu_rec_check). */
+void vcpu_xstate_set(struct vcpu *v, const u8 x[XREC_SIZE], u32 pkru);
+/* The XSAVE components switched per vCPU (0: FXSAVE only) and the MXCSR bits FXRSTOR and
+ * XRSTOR accept (the host's MXCSR_MASK). */
+u64 cpustate_xstate_mask(void);
+u32 cpustate_mxcsr_mask(void);
+
 #endif

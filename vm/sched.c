@@ -315,7 +315,7 @@ void sched_resync(struct vcpu *v)
 }
 
 static const struct sched_hooks *hooks;
-
+void (*sched_on_turn)(struct vcpu *v);
 void sched_set_hooks(const struct sched_hooks *h)
 {
 	hooks = h;
@@ -376,6 +376,8 @@ static void run(struct cpu *c, struct runq *rq, struct vcpu *v, u64 switch_start
 	c->vcpu = v;
 	v->ran_on |= BIT(c->id);
 	__atomic_store_n(&v->running_on, (s32)c->id, __ATOMIC_RELEASE);
+	if (sched_on_turn) /* vcpurec=roundtrip */
+		sched_on_turn(v);
 	vcpu_state_load(v);
 	v->slice_end = end; /* the backend's own timer (VT-x preemption timer) ends it too */
 	arm(now, end);

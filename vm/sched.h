@@ -39,6 +39,9 @@ struct sched_hooks {
 	u64 (*poll_again)(void);	 /* CPU 0 idling: us until poll wants to run again, or 0 */
 };
 void sched_set_hooks(const struct sched_hooks *h);
+/* Called as a vCPU takes a CPU, before its state goes into the hardware (the test mode
+ * vcpurec=roundtrip: vcpu_rec_test); NULL: nothing. */
+extern void (*sched_on_turn)(struct vcpu *v);
 
 /* For the VM life cycle (vm/lifecycle.c), the narrow way into the run queues: whether v could
  * still run by itself (and whether it is halted), read under its run queue's lock; and take v

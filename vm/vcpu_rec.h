@@ -19,4 +19,9 @@ u64 vcpu_rec_save(struct vcpu *v, u64 now, void *buf, u64 len);
  * why it was refused (v unchanged). */
 const char *vcpu_rec_load(struct vcpu *v, u64 now, const void *buf, u64 len);
 
+/* The test mode vcpurec=roundtrip (or =N): each time (each N-th time) a vCPU takes a CPU,
+ * before its state goes into the hardware, save its record, scramble its state and load the
+ * record back; a record that does not come back whole stops the VM (README "vcpurec"). */
+void vcpu_rec_test(struct vcpu *v);
+
 #endif

@@ -27,6 +27,10 @@ struct virt_ops {
 	enum exit_action (*vcpu_run)(struct vcpu *v);
 	u64 (*get)(struct vcpu *v, enum vreg r);
 	void (*set)(struct vcpu *v, enum vreg r, u64 val);
+	/* v's whole architectural state, read or written (v is off every CPU, or it is this
+	 * CPU's vCPU in its exit path); the state written was checked (vm/vcpu_rec_check.c). */
+	void (*state_get)(struct vcpu *v, struct vcpu_arch_state *s);
+	void (*state_set)(struct vcpu *v, const struct vcpu_arch_state *s);
 	/* Can an external interrupt be injected now (RFLAGS.IF set, no interrupt shadow)? */
 	bool (*irq_window_open)(struct vcpu *v);
 	/* Exit (as exit_irq_window) as soon as the guest can take an interrupt, or stop doing so.

@@ -75,6 +75,33 @@ struct vevent {
 	u32 error;
 };
 
+/* A vCPU's architectural state in a backend-neutral form (virt_ops state_get/state_set, for
+ * snapshots: vm/vcpu_rec.c): what the VMCB, or the VMCS and what VT-x leaves to keel, holds
+ * for the guest. The interrupt shadow uses VT-x's bits (SDM 24.4.2); AMD-V keeps one bit (APM
+ * 15.21.5), read as STI and written from either. A segment whose attributes lack P (bit 7) is
+ * unusable (VT-x AR bit 16). */
+#define VSHADOW_STI    BIT(0)
+#define VSHADOW_MOV_SS BIT(1)
+struct vcpu_arch_state {
+	u64 gpr[16]; /* gpr[RSP] is RSP */
+	u64 rip, rflags;
+	u64 cr0, cr2, cr3, cr4;
+	u64 cr8; /* the backend's copy of TPR[7:4] (AMD-V V_TPR; 0 on VT-x) */
+	u64 efer, pat, dr6, dr7;
+	u64 debugctl;	 /* VT-x's guest DEBUGCTL (0 on AMD-V, which keeps none) */
+	u64 pending_dbg; /* VT-x's pending debug exceptions (SDM 24.4.2; 0 on AMD-V) */
+	struct seg es, cs, ss, ds, fs, gs, ldtr, tr;
+	struct seg gdtr, idtr; /* base and limit */
+	u64 sysenter_cs, sysenter_esp, sysenter_eip;
+	u64 star, lstar, cstar, sfmask, kernel_gs_base;
+	u32 shadow;	  /* VSHADOW_* */
+	bool nmi_blocked; /* an NMI handler runs: NMIs wait for its IRET */
+	/* An event written into the entry's injection field (EVENTINJ, VM-entry interruption
+	 * information) and not delivered yet. The event that was being delivered when the last
+	 * exit came (EXITINTINFO, IDT-vectoring information) is already v->event by then. */
+	struct vevent inject;
+};
+
 /* Exit kinds, for the per-vCPU counters and the end-of-run summary. */
 enum exit_kind {
 	EXK_CPUID,

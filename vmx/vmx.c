@@ -23,7 +23,7 @@ static const u32 passthrough_msrs[] = {
 	0x174,	    0x175,	0x176,	    0xc0000081, 0xc0000082,
 	0xc0000083, 0xc0000084, 0xc0000100, 0xc0000101, 0xc0000102,
 };
-static const u32 swapped_msrs[VMX_NMSRS] = {
+const u32 vmx_swapped_msrs[VMX_NMSRS] = {
 	[VMX_MSR_KGS] = MSR_KERNEL_GS_BASE, [VMX_MSR_STAR] = MSR_STAR,
 	[VMX_MSR_LSTAR] = MSR_LSTAR,	    [VMX_MSR_CSTAR] = MSR_CSTAR,
 	[VMX_MSR_SFMASK] = MSR_SFMASK,
@@ -65,8 +65,6 @@ static void vmclear(u64 pa)
 {
 	__asm__ volatile("vmclear %0" ::"m"(pa) : "cc", "memory");
 }
-
-static void vmx_vcpu_put(struct vcpu *v);
 
 static bool vmx_cpu_enable(struct cpu *c)
 {
@@ -341,7 +339,7 @@ static bool owns_msrs(struct vcpu *v)
 	return vmx(v)->live && this_cpu()->vcpu == v;
 }
 
-static u64 vmx_get(struct vcpu *v, enum vreg r)
+u64 vmx_get(struct vcpu *v, enum vreg r)
 {
 	load(v);
 	switch (r) {
@@ -371,7 +369,7 @@ static u64 vmx_get(struct vcpu *v, enum vreg r)
 	return 0;
 }
 
-static void vmx_set(struct vcpu *v, enum vreg r, u64 val)
+void vmx_set(struct vcpu *v, enum vreg r, u64 val)
 {
 	load(v);
 	switch (r) {
@@ -432,7 +430,7 @@ static void state_load(struct vcpu *v)
 {
 	struct vmx_vcpu *x = vmx(v);
 	for (int i = 0; i < VMX_NMSRS; i++)
-		wrmsr(swapped_msrs[i], x->msrs[i]);
+		wrmsr(vmx_swapped_msrs[i], x->msrs[i]);
 	write_cr2(x->cr2);
 	write_dr6(x->dr6);
 	x->live = true;
@@ -442,7 +440,7 @@ static void state_save(struct vcpu *v)
 {
 	struct vmx_vcpu *x = vmx(v);
 	for (int i = 0; i < VMX_NMSRS; i++)
-		x->msrs[i] = rdmsr(swapped_msrs[i]);
+		x->msrs[i] = rdmsr(vmx_swapped_msrs[i]);
 	x->cr2 = read_cr2();
 	x->dr6 = read_dr6();
 	x->live = false;
@@ -462,7 +460,7 @@ static const char *insn_error(u32 n)
 
 /* v leaves this CPU: VMCLEAR writes its VMCS back to memory so any CPU can load it next
  * (SDM 24.11.1); the next entry is a VMLAUNCH. */
-static void vmx_vcpu_put(struct vcpu *v)
+void vmx_vcpu_put(struct vcpu *v)
 {
 	struct vmx_cpu *vc = this_cpu()->virt;
 	struct vmx_vcpu *x = vmx(v);
@@ -538,6 +536,8 @@ const struct virt_ops vmx_ops = {
 	.vcpu_run = vmx_vcpu_run,
 	.get = vmx_get,
 	.set = vmx_set,
+	.state_get = vmx_state_get,
+	.state_set = vmx_state_set,
 	.irq_window_open = vmx_irq_window_open,
 	.irq_window = vmx_irq_window,
 	.nmi_window_open = vmx_nmi_window_open,

@@ -14,6 +14,7 @@ struct vmx_cpu {
 /* The MSRs VT-x leaves to software (the guest uses them without exits; keel loads them when
  * the vCPU takes a CPU and saves them when it leaves it). */
 enum { VMX_MSR_KGS, VMX_MSR_STAR, VMX_MSR_LSTAR, VMX_MSR_CSTAR, VMX_MSR_SFMASK, VMX_NMSRS };
+extern const u32 vmx_swapped_msrs[VMX_NMSRS]; /* each one's MSR number */
 
 struct vmx_vcpu {
 	u64 vmcs_pa;
@@ -51,8 +52,15 @@ extern struct vmx_ctls vmx_ctls;
  * needs is missing. */
 bool vmx_read_caps(void);
 
-/* Make v's VMCS current on this CPU (vmx.c). */
+/* Make v's VMCS current on this CPU (vmx.c); vmx_vcpu_put writes it back to memory. */
 void vmx_load(struct vcpu *v);
+void vmx_vcpu_put(struct vcpu *v);
+/* The ops' guest-state accessors (vmx.c), which keep CR0/CR4's shadows and the IA-32e mode. */
+u64 vmx_get(struct vcpu *v, enum vreg r);
+void vmx_set(struct vcpu *v, enum vreg r, u64 val);
+/* vmx_state.c: the whole architectural state (virt_ops state_get/state_set). */
+void vmx_state_get(struct vcpu *v, struct vcpu_arch_state *st);
+void vmx_state_set(struct vcpu *v, const struct vcpu_arch_state *st);
 /* vmx_event.c: event injection and the interrupt and NMI windows. */
 void vmx_inject(struct vcpu *v);
 bool vmx_irq_window_open(struct vcpu *v);

@@ -41,6 +41,19 @@ static void test_console(void **state)
 	assert_int_equal(c.errors, 0);
 }
 
+static void test_api(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("").api_port, 0x2f8);
+	assert_int_equal(parse("api=ttyS3").api_port, 0x2e8);
+	assert_int_equal(parse("api=0x3e8").api_port, 0x3e8);
+	assert_int_equal(parse("api=off").api_port, 0);
+	struct keel_config c = parse("api=ttyS4");
+	assert_int_equal(c.errors, 1);
+	assert_int_equal(c.api_port, 0x2f8);
+	assert_int_equal(parse("api=on").errors, 1);
+}
+
 static void test_bad_values_keep_defaults(void **state)
 {
 	(void)state;
@@ -124,6 +137,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_console),
+		cmocka_unit_test(test_api),
 		cmocka_unit_test(test_bad_values_keep_defaults),
 		cmocka_unit_test(test_unknown_options),
 		cmocka_unit_test(test_levels_and_exit),

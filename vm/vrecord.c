@@ -1,8 +1,8 @@
 /* Device state records: the common header, written and checked once for every device, and the
  * guest-clock arithmetic that lets a record saved at one "now" load at another. */
-#include "vdev/vrecord.h"
+#include "vm/vrecord.h"
 #include "lib/string.h"
-#include "vdev/vdev.h"
+#include "vm/virq.h"
 
 /* A record's clock may run at most this many times faster or slower than the loader's. */
 #define CLOCK_RATIO_MAX 16
@@ -70,7 +70,7 @@ u64 vrec_span(struct vrec_reader *r, u64 ticks)
 		return ticks;
 	/* Rescaled, it must stay far from overflow (below 2^62) like every time in a record. */
 	vrec_require(r, ticks / r->khz < (1ull << 62) / khz, "time out of range");
-	return r->why ? 0 : vdev_muldiv(ticks, khz, r->khz);
+	return r->why ? 0 : ticks / r->khz * khz + ticks % r->khz * khz / r->khz;
 }
 
 /* rel on this clock: the distance rescaled, sign kept. */

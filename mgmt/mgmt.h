@@ -1,0 +1,14 @@
+/* keel's management front ends (README "Management API"): the JSON API on COM2 (mgmt/api.c)
+ * and keel's prompt on COM1 (mgmt/prompt.c), both running the commands of mgmt/cmds.c. */
+#ifndef KEEL_MGMT_H
+#define KEEL_MGMT_H
+
+#include "mgmt/cmd.h"
+
+/* Once the VMs exist, before any CPU schedules: open the API's UART at port (0: no API),
+ * register the prompt, the API's poll and the VM event sink. */
+void mgmt_start(u16 port, u32 baud);
+/* keel's prompt: one line typed on COM1 (vm/console.c's hook). */
+void prompt_line(char *s);
+
+#endif
