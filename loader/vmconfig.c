@@ -159,13 +159,20 @@ static bool attach(struct vm *vm)
 	return vdevs_attach(vm) && exit_vm_attach(vm);
 }
 
-static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const bool *ok, int i)
+/* The CPUs keel runs on, as a mask. */
+static u64 online_cpus(void)
 {
-	const struct vmdef *d = &defs[i];
 	u64 online = 0;
 	for (u32 c = 0; c < ncpus; c++)
 		if (cpus[c].online)
 			online |= BIT(c);
+	return online;
+}
+
+static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const bool *ok, int i)
+{
+	const struct vmdef *d = &defs[i];
+	u64 online = online_cpus();
 	if (d->pin && !(d->pin & online)) {
 		log_err("vm %s: pin=%#llx names no online CPU (online: %#llx); not started",
 			d->name, d->pin, online);
@@ -211,6 +218,35 @@ static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const
 	return true;
 }
 
+struct vm *vm_create_with(const char *name, u64 ram, u32 nvcpus, const struct vm_hw *hw)
+{
+	struct vm_hw own = *hw;
+	for (u32 n = 0; n < own.nnics; n++) { /* its own addresses, from its own name */
+		default_mac(name, own.nic[n].mac);
+		own.nic[n].mac[5] = (u8)(own.nic[n].mac[5] + n);
+	}
+	struct vm *vm = vm_create(name, ram, nvcpus, &own, attach);
+	if (vm) {
+		vm->weight = SCHED_WEIGHT;
+		vm->pin = online_cpus();
+	}
+	return vm;
+}
+
+struct vm *vm_create_like(const struct vm *src, const char *name)
+{
+	struct vm *vm = vm_create_with(name, src->mem.size, src->nvcpus, &src->hw);
+	if (!vm)
+		return NULL;
+	vm->weight = src->weight;
+	vm->cap = src->cap;
+	vm->pin = src->pin;
+	strlcpy(vm->cmdline, src->cmdline, sizeof(vm->cmdline));
+	vm->on_reset_restart = src->on_reset_restart;
+	vm->image = src->image; /* shared: images live as long as keel's run */
+	return vm;
+}
+
 /* README "VM definitions": a restart loads the image into cleared RAM, as at the VM's start
  * (gmem_init zeroes it). All of it: keel does not track which pages the guest wrote. */
 static void clear_ram(struct vm *vm)
@@ -223,6 +259,12 @@ static void clear_ram(struct vm *vm)
 static void vm_restart(struct vm *vm)
 {
 	struct vcpu_boot_state s;
+	if (!vm->image) { /* imported from a snapshot file: nothing to boot again */
+		vm_stop(vm, VM_END_RESET, 0,
+			"reset by the guest (an imported VM has no image to "
+			"restart from)");
+		return;
+	}
 	vm->restarts++;
 	log_info("vm %s: reset by the guest: restarting it (restart %u)", vm->name, vm->restarts);
 	for (u32 i = 0; i < vm->nvcpus; i++) {

@@ -2,9 +2,18 @@
 #define KEEL_VMCONFIG_H
 
 #include "kernel/bootinfo.h"
+#include "vm/vm.h"
 
 /* Create and load the VMs the boot modules define (README "VM definitions"); a bad
  * definition is logged and skipped. Returns how many VMs are ready to run. */
 int vms_from_modules(const struct boot_info *bi);
+/* A new VM with these resources and devices (NICs with addresses from its name), named name,
+ * not started (its images are the
+ * caller's to load; restarts need vm->image): NULL (logged) if it does not fit. */
+struct vm *vm_create_with(const char *name, u64 ram, u32 nvcpus, const struct vm_hw *hw);
+/* A new VM made like src (its RAM size, vCPUs, devices, disks over the same images, NICs on
+ * the same switches with addresses from its own name, weight, cap, pin, image), named name,
+ * not started: NULL (logged) if it does not fit. */
+struct vm *vm_create_like(const struct vm *src, const char *name);
 
 #endif

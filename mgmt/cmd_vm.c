@@ -1,6 +1,7 @@
 /* A VM's life and its share of the CPUs (README "Management API"): pause and resume, reset,
  * the power button, destroy, start, live scheduling changes, and the run-time statistics. */
 #include "mgmt/cmds.h"
+#include "mgmt/snapshot.h"
 #include "drivers/timer.h"
 #include "kernel/percpu.h"
 #include "lib/string.h"
@@ -144,6 +145,7 @@ bool cmd_vm_destroy(struct cmd_ctx *c)
 	const char *why = vm_end_for_destroy(vm);
 	if (why)
 		return done(c, vm, why);
+	snap_delete_all(vm);
 	vdevs_free(vm);
 	vm_free(vm);
 	return true;

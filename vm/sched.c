@@ -299,6 +299,21 @@ void sched_take_off(struct vcpu *v, enum vcpu_state to)
 		sched_kick(v);
 }
 
+void sched_resync(struct vcpu *v)
+{
+	u64 flags;
+	struct runq *rq = lock_home(v, &flags);
+	bool want = v->state == VCPU_RUNNABLE;
+	if (v->queued && !want) {
+		dequeue(rq, v);
+		rq->load -= weight(v);
+	} else if (!v->queued && want && v->running_on < 0) {
+		rq->load += weight(v);
+		enqueue(rq, v);
+	}
+	spin_unlock_irq(&rq->lock, flags);
+}
+
 static const struct sched_hooks *hooks;
 void (*sched_on_turn)(struct vcpu *v);
 void sched_set_hooks(const struct sched_hooks *h)

@@ -48,6 +48,9 @@ extern void (*sched_on_turn)(struct vcpu *v);
  * off the run queues into state `to` (VCPU_WAIT_SIPI for a restart, VCPU_STOPPED for good). */
 bool sched_may_run(struct vcpu *v, bool *halted);
 void sched_take_off(struct vcpu *v, enum vcpu_state to);
+/* v's state was loaded from a record while its VM was paused (a snapshot's rollback): put it
+ * on or take it off its run queue to match. */
+void sched_resync(struct vcpu *v);
 
 /* This CPU's scheduler loop. */
 __noreturn void sched_loop(void);

@@ -61,6 +61,12 @@ static void decode_ept(struct vcpu *v, struct vexit *e)
 	e->npf.gpa = vmcs_read64(VMCS_GUEST_PHYS_ADDR);
 	e->npf.write = e->qual & BIT(1);
 	e->npf.fetch = e->qual & BIT(2);
+	/* An IRET that had unblocked NMIs faulted (a write-protected stack page of a VM with
+	 * snapshots): it runs again, and must find NMIs blocked as before it (SDM 27.2.3, bit
+	 * 12, meaningful when no event was being delivered). */
+	if ((e->qual & BIT(12)) && !(vmcs_read32(VMCS_IDT_VECT_INFO) & INTR_INFO_VALID))
+		vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY,
+			     vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) | INTR_NMI);
 }
 
 /* Exit reason 0 with an empty exception bitmap: a host NMI, which exits because virtual NMIs

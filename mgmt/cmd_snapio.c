@@ -1,0 +1,257 @@
+/* Snapshots leaving keel and coming back (README "Snapshot format"): snapshot-export streams a
+ * snapshot file over the JSON API, vm-import takes one in, in pieces, and starts a VM from it. */
+#include "mgmt/cmds.h"
+#include "kernel/log.h"
+#include "lib/codec.h"
+#include "lib/string.h"
+#include "loader/vmconfig.h"
+#include "mgmt/snapfile.h"
+#include "mgmt/snapshot.h"
+#include "mm/mm.h"
+#include "vm/lifecycle.h"
+#include "vdev/vdevs.h"
+#include "vm/snapmem.h"
+#include "vm/vmctl.h"
+
+#define CHUNK	   2304 /* file bytes per streamed line: 3072 of base64 */
+#define IMPORT_MAX (1ull << 31)
+#define RAM_NEXT(vm, gpa) \
+	((gpa) + PAGE_SIZE == (vm)->mem.low_end ? GMEM_HIGH_BASE : (gpa) + PAGE_SIZE)
+
+/* A growing buffer on the heap. */
+struct grow {
+	u8 *buf;
+	u64 len, cap;
+};
+
+static bool grow_to(struct grow *g, u64 need)
+{
+	if (need <= g->cap)
+		return true;
+	u64 cap = MAX(need, g->cap ? 2 * g->cap : 64 * KiB);
+	u8 *n = kmalloc(cap);
+	if (!n)
+		return false;
+	memcpy(n, g->buf, g->len);
+	kfree(g->buf);
+	g->buf = n;
+	g->cap = cap;
+	return true;
+}
+
+static bool put(struct grow *g, u16 type, const void *p, u32 n)
+{
+	return grow_to(g, g->len + sizeof(struct snapf_rec) + n) &&
+	       snapfile_put(g->buf, g->cap, &g->len, type, p, n);
+}
+
+static bool zero_page(const u64 *p)
+{
+	for (u32 i = 0; i < PAGE_SIZE / 8; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static void header_of(const struct snapshot *s, struct snapf_header *h)
+{
+	const struct vm *vm = s->vm;
+	*h = (struct snapf_header){.nvcpus = s->nvcpus,
+				   .ram = vm->mem.size,
+				   .ndisks = vm->hw.ndisks,
+				   .nnics = vm->hw.nnics};
+	memcpy(h->format, "keelsnap", 8);
+	h->flags =
+		(vm->hw.virtio_console ? SNAPF_CONSOLE_VIRTIO : 0) | (vm->hw.rng ? SNAPF_RNG : 0);
+	strlcpy(h->vm, vm->name, sizeof(h->vm));
+	strlcpy(h->tag, s->tag, sizeof(h->tag));
+	for (u32 i = 0; i < vm->hw.nnics && i < SNAPF_NICS; i++)
+		strlcpy(h->sw[i], vm->hw.nic[i].sw, sizeof(h->sw[i]));
+}
+
+/* s as a file: header, records, the pages that are not zero, end. The VM is paused while its
+ * pages are read, so none changes under the copy. */
+static const char *build(struct snapshot *s, struct grow *g, u64 *pages)
+{
+	struct snapf_header h;
+	header_of(s, &h);
+	struct {
+		u64 gpa;
+		u64 data[PAGE_SIZE / 8];
+	} *pg = kmalloc(sizeof(*pg));
+	if (!pg)
+		return "out of memory";
+	bool ok = put(g, SNAPF_HEADER, &h, sizeof(h)) &&
+		  put(g, SNAPF_VCPUS, s->vcpus, (u32)s->vcpus_len) &&
+		  put(g, SNAPF_DEVICES, s->devs, (u32)s->devs_len);
+	struct vm *vm = s->vm;
+	bool paused_here = vm->state == VM_RUNNING && !vm_is_paused(vm) && !vm_pause(vm);
+	u64 top = gmem_top(&vm->mem);
+	for (u64 gpa = 0; ok && gpa < top; gpa = RAM_NEXT(vm, gpa)) {
+		pg->gpa = gpa;
+		ok = snapmem_read_page(vm, s->mem, gpa, pg->data);
+		if (ok && !zero_page(pg->data)) {
+			ok = put(g, SNAPF_PAGE, pg, sizeof(*pg));
+			(*pages)++;
+		}
+	}
+	if (paused_here)
+		vm_resume(vm);
+	struct snapf_end e = {3 + *pages, *pages};
+	ok = ok && put(g, SNAPF_END, &e, sizeof(e));
+	kfree(pg);
+	return ok ? NULL : "out of memory building the file";
+}
+
+/* One streamed line: {"data": "BASE64"}. */
+static void stream_chunk(struct cmd_ctx *c, const u8 *p, u32 n, char *line, u32 cap)
+{
+	struct jw w;
+	jw_init(&w, line, cap);
+	jw_obj_begin(&w);
+	jw_key(&w, "data");
+	char b64[BASE64_LEN(CHUNK) + 1];
+	jw_strn(&w, b64, (u32)base64_encode(p, n, b64));
+	jw_obj_end(&w);
+	c->stream(line, w.len);
+}
+
+bool cmd_snapshot_export(struct cmd_ctx *c)
+{
+	char tag[SNAP_TAG_MAX];
+	struct vm *vm = cmd_arg_vm(c);
+	if (!vm || !cmd_arg_str(c, "tag", tag, sizeof(tag), true))
+		return false;
+	struct snapshot *s = snap_find(vm, tag);
+	if (!s)
+		return cmd_fail(c, CMD_ERR_GENERIC, "VM %s has no snapshot '%s'", vm->name, tag);
+	if (!c->stream)
+		return cmd_fail(c, CMD_ERR_GENERIC,
+				"snapshot-export streams over the JSON API only");
+	struct grow g = {0};
+	u64 pages = 0;
+	const char *why = build(s, &g, &pages);
+	if (why) {
+		kfree(g.buf);
+		return cmd_fail(c, CMD_ERR_GENERIC, "cannot export %s/%s: %s", vm->name, tag, why);
+	}
+	char *line = kmalloc(BASE64_LEN(CHUNK) + 64);
+	if (!line) {
+		kfree(g.buf);
+		return cmd_fail(c, CMD_ERR_GENERIC, "out of memory");
+	}
+	for (u64 at = 0; at < g.len; at += CHUNK)
+		stream_chunk(c, g.buf + at, (u32)MIN(CHUNK, g.len - at), line,
+			     BASE64_LEN(CHUNK) + 64);
+	jw_obj_begin(c->out);
+	jw_ku64(c->out, "bytes", g.len);
+	jw_ku64(c->out, "pages", pages);
+	jw_ku64(c->out, "crc32", crc32(0, g.buf, g.len));
+	jw_obj_end(c->out);
+	kfree(line);
+	kfree(g.buf);
+	return true;
+}
+
+/* The import under way: the file's bytes so far, for the VM to be named name. */
+static struct {
+	char name[VM_NAME_MAX];
+	struct grow g;
+} imp;
+
+static void import_drop(void)
+{
+	kfree(imp.g.buf);
+	imp = (typeof(imp)){0};
+}
+
+/* A piece of the file, base64 in "data": appended. */
+static bool import_data(struct cmd_ctx *c, const char *name)
+{
+	static char text[4096];
+	if (!cmd_arg_str(c, "data", text, sizeof(text), true))
+		return false;
+	if (strcmp(imp.name, name)) { /* a new import: what an earlier one left is dropped */
+		import_drop();
+		strlcpy(imp.name, name, sizeof(imp.name));
+	}
+	u64 n = strlen(text);
+	if (imp.g.len + n > IMPORT_MAX || !grow_to(&imp.g, imp.g.len + n)) {
+		import_drop();
+		return cmd_fail(c, CMD_ERR_GENERIC, "the file is too large for keel's memory");
+	}
+	s64 got = base64_decode(text, n, imp.g.buf + imp.g.len, imp.g.cap - imp.g.len);
+	if (got < 0) {
+		import_drop();
+		return cmd_fail(c, CMD_ERR_GENERIC,
+				"argument 'data' is not base64; import dropped");
+	}
+	imp.g.len += (u64)got;
+	jw_obj_begin(c->out);
+	jw_ku64(c->out, "bytes", imp.g.len);
+	jw_obj_end(c->out);
+	return true;
+}
+
+static void put_page(void *ctx, u64 gpa, const u8 *data)
+{
+	gmem_write(&((struct vm *)ctx)->mem, gpa, data, PAGE_SIZE);
+}
+
+/* The whole file is in: check it, build the VM, start it. */
+static const char *import_finish(const char *name, struct vm **out)
+{
+	struct snapf_view v;
+	const char *why = snapfile_parse(imp.g.buf, imp.g.len, &v);
+	if (why)
+		return why;
+	if (v.h.ndisks)
+		return "the snapshot's VM had disks, which a snapshot file does not carry";
+	struct vm_hw hw = {.virtio_console = v.h.flags & SNAPF_CONSOLE_VIRTIO,
+			   .rng = v.h.flags & SNAPF_RNG,
+			   .nnics = v.h.nnics};
+	for (u32 i = 0; i < v.h.nnics; i++)
+		strlcpy(hw.nic[i].sw, v.h.sw[i], sizeof(hw.nic[i].sw));
+	struct vm *vm = vm_create_with(name, v.h.ram, v.h.nvcpus, &hw);
+	if (!vm)
+		return "keel cannot create a VM of this size now (see its log)";
+	snapfile_pages(imp.g.buf, imp.g.len, put_page, vm);
+	why = snap_load_records(vm, v.vcpus, v.vcpus_len, v.devs, v.devs_len);
+	if (why) {
+		vm_stop(vm, VM_END_ERROR, 0, "import refused: %s", why);
+		vdevs_free(vm);
+		vm_free(vm);
+		return why;
+	}
+	vm_lifecycle_add(vm);
+	vm_start(vm);
+	log_info("vm %s: imported from snapshot %s of vm %s (%llu pages)", name, v.h.tag, v.h.vm,
+		 v.pages);
+	*out = vm;
+	return NULL;
+}
+
+bool cmd_vm_import(struct cmd_ctx *c)
+{
+	char name[VM_NAME_MAX];
+	if (!cmd_arg_str(c, "name", name, sizeof(name), true))
+		return false;
+	if (cmd_has_arg(c, "data"))
+		return import_data(c, name);
+	if (strcmp(imp.name, name) || !imp.g.len)
+		return cmd_fail(c, CMD_ERR_GENERIC, "no data was sent for an import named '%s'",
+				name);
+	const char *why = snap_bad_name(name);
+	struct vm *vm = NULL;
+	if (!why)
+		why = import_finish(name, &vm);
+	u64 bytes = imp.g.len;
+	import_drop();
+	if (why)
+		return cmd_fail(c, CMD_ERR_GENERIC, "import refused: %s", why);
+	jw_obj_begin(c->out);
+	jw_kstr(c->out, "name", vm->name);
+	jw_ku64(c->out, "bytes", bytes);
+	jw_obj_end(c->out);
+	return true;
+}

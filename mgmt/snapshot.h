@@ -1,0 +1,47 @@
+/* Snapshots of VMs (README "Snapshots"): a VM's whole state at one moment, built from the three
+ * parts DESIGN.md names: each vCPU's record (vm/vcpu_rec.h), each device's record
+ * (vdev/vdevs.h) and its memory (vm/snapmem.h, shared copy-before-write with the VM). Kept in
+ * keel's memory, named by the VM and a tag. Used on CPU 0 by the commands only. */
+#ifndef KEEL_SNAPSHOT_H
+#define KEEL_SNAPSHOT_H
+
+#include "vm/vm.h"
+
+#define SNAP_TAG_MAX 32
+
+struct snapshot {
+	char tag[SNAP_TAG_MAX];
+	struct vm *vm;
+	struct snapmem *mem;
+	u64 taken_tsc; /* host TSC when it was taken */
+	u64 clock;     /* the guest clock (vclock_now) when it was taken */
+	u32 nvcpus;
+	u8 *vcpus; /* the vCPUs' records, one after another */
+	u64 vcpus_len;
+	u8 *devs; /* the devices' records (vdevs_save) */
+	u64 devs_len;
+	struct snapshot *next;
+};
+
+/* vm's snapshot named tag, or NULL. */
+struct snapshot *snap_find(const struct vm *vm, const char *tag);
+/* The first snapshot of vm, or of any VM with vm NULL; then snap_next. */
+struct snapshot *snap_first(const struct vm *vm);
+struct snapshot *snap_next(const struct snapshot *s, const struct vm *vm);
+/* Take a snapshot of vm (running or paused) named tag: NULL and *why if not. */
+struct snapshot *snap_save(struct vm *vm, const char *tag, const char **why);
+/* Roll vm back to s: NULL, or why not (vm unchanged unless the reason says otherwise).
+ * *mem_tsc: TSC ticks its memory took. */
+const char *snap_load(struct vm *vm, struct snapshot *s, u64 *mem_tsc);
+/* Forget s. */
+void snap_delete(struct snapshot *s);
+/* Forget every snapshot of vm (it is being destroyed). */
+void snap_delete_all(struct vm *vm);
+/* Load vCPU and device records into vm (paused or not yet started): NULL, or why not. */
+const char *snap_load_records(struct vm *vm, const u8 *vcpus, u64 vcpus_len, const u8 *devs,
+			      u64 devs_len);
+
+/* Why name cannot be a new VM's (a clone's, an import's), or NULL. */
+const char *snap_bad_name(const char *name);
+
+#endif
