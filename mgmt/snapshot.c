@@ -142,8 +142,8 @@ struct snapshot *snap_save(struct vm *vm, const char *tag, const char **why)
 	}
 	s->next = snaps;
 	snaps = s;
-	log_info("vm %s: snapshot %s taken (%llu bytes of vCPU and device state)", vm->name,
-		 s->tag, s->vcpus_len + s->devs_len);
+	log_info("vm %s: snapshot %s taken (%llu bytes of vCPU and device state)", vm->name, s->tag,
+		 s->vcpus_len + s->devs_len);
 	return s;
 }
 
@@ -194,8 +194,8 @@ const char *snap_load(struct vm *vm, struct snapshot *s, u64 *mem_tsc)
 	for (u32 i = 0; i < vm->nvcpus; i++)
 		sched_resync(vm->vcpu[i]);
 	if (!why)
-		log_info("vm %s: rolled back to snapshot %s (%llu pages restored)", vm->name, s->tag,
-			 snapmem_restored_pages(vm));
+		log_info("vm %s: rolled back to snapshot %s (%llu pages restored)", vm->name,
+			 s->tag, snapmem_restored_pages(vm));
 	if (why) /* its memory is the snapshot's, its state a mix: it cannot go on */
 		vm_stop(vm, VM_END_ERROR, 0, "rolling back to snapshot %s failed: %s", s->tag, why);
 	if (!was_paused)
