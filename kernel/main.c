@@ -139,7 +139,7 @@ void kernel_main(u32 magic, u64 info)
 	}
 	virt_init();
 	vm_lifecycle_init(); /* before any CPU schedules */
-	if (!vms_from_modules(&boot_info) + snap_import_boot()) {
+	if (!(vms_from_modules(&boot_info) + snap_import_boot())) {
 		log_err("keel: no VM could be started");
 		keel_shutdown(KEEL_VM_FAILED);
 	}
