@@ -8,6 +8,7 @@
 #include "mgmt/snapfile.h"
 #include "mgmt/snapshot.h"
 #include "mm/mm.h"
+#include "vm/entropy.h"
 #include "vm/lifecycle.h"
 #include "vdev/vdevs.h"
 #include "vm/snapmem.h"
@@ -61,8 +62,8 @@ static void header_of(const struct snapshot *s, struct snapf_header *h)
 				   .ndisks = vm->hw.ndisks,
 				   .nnics = vm->hw.nnics};
 	memcpy(h->format, "keelsnap", 8);
-	h->flags =
-		(vm->hw.virtio_console ? SNAPF_CONSOLE_VIRTIO : 0) | (vm->hw.rng ? SNAPF_RNG : 0);
+	h->flags = (vm->hw.virtio_console ? SNAPF_CONSOLE_VIRTIO : 0) |
+		   (vm->hw.rng && entropy_available() ? SNAPF_RNG : 0); /* as vdev/vrng.c */
 	strlcpy(h->vm, vm->name, sizeof(h->vm));
 	strlcpy(h->tag, s->tag, sizeof(h->tag));
 	for (u32 i = 0; i < vm->hw.nnics && i < SNAPF_NICS; i++)
