@@ -72,13 +72,13 @@ def rollback(run):
     if [s['tag'] for s in snaps] != ['s1']:
         raise run.Fail(f'query-snapshots: {snaps}')
     # the first rollback: every page written since the snapshot
-    mark = len(run.text())
     first = run.cmd('snapshot-load', vm='c', tag='s1')
+    mark = run.wait(r'vm c: rolled back to snapshot s1').end()
     expect_rollback(run, 'c', history, mark, at)
     run.wait(rf'\[c\] tick {at + 3} csum', after=mark)
     # again: only the pages written since the last rollback
-    mark = len(run.text())
     again = run.cmd('snapshot-load', vm='c', tag='s1')
+    mark = run.wait(r'vm c: rolled back to snapshot s1', after=mark).end()
     expect_rollback(run, 'c', history, mark, at)
     if not again['pages-restored'] < first['pages-restored']:
         raise run.Fail(f'a second rollback restored {again["pages-restored"]} pages, the first '
@@ -206,8 +206,8 @@ def linux(run):
     run.wait(r'\[l\] snap: ready', timeout=run.timeout)
     run.cmd('snapshot-save', vm='l', tag='s1')
     run.wait(r'\[l\] snap: wrote \[f\]')
-    mark = len(run.text())
     run.cmd('snapshot-load', vm='l', tag='s1')
+    mark = run.wait(r'vm l: rolled back to snapshot s1').end()
     run.wait(r'\[l\] snap: before \[\]', after=mark)  # the file is gone
     run.wait(r'\[l\] snap: wrote \[f\]', after=mark)
     run.cmd('snapshot-save', vm='l', tag='s2')

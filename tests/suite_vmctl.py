@@ -60,21 +60,21 @@ class Run:
             time.sleep(0.1)
         raise self.Fail(f'no /{pattern}/ in the log within {timeout or self.timeout} s')
 
-    def cmd(self, name, ok=True, **args):
+    def cmd(self, command, ok=True, **args):
         """One command through keel-ctl: its return value (ok) or its error's text (not ok)."""
         while not os.path.exists(self.sock):
             if time.monotonic() - self.start > 60:
                 raise self.Fail(f'keel-run made no API socket {self.sock}')
             time.sleep(0.1)
-        argv = [KEEL_CTL, self.sock, name] + [f'{k}={v}' for k, v in args.items()]
+        argv = [KEEL_CTL, self.sock, command] + [f'{k}={v}' for k, v in args.items()]
         r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                            timeout=120)
         with open(self.log[:-4] + '.ctl.log', 'a', encoding='utf-8') as f:
             f.write(f'$ {" ".join(argv[2:])}\n{r.stdout}(exit {r.returncode})\n')
         if ok and r.returncode != 0:
-            raise self.Fail(f'{name} {args} failed: {r.stdout.strip()}')
+            raise self.Fail(f'{command} {args} failed: {r.stdout.strip()}')
         if not ok and r.returncode == 0:
-            raise self.Fail(f'{name} {args} succeeded, expected an error: {r.stdout.strip()}')
+            raise self.Fail(f'{command} {args} succeeded, expected an error: {r.stdout.strip()}')
         if not ok:
             return r.stdout
         try:
