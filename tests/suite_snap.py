@@ -15,7 +15,7 @@ import subprocess
 import time
 
 import suite_vmctl as vmctl
-from suite_linux import INITRD, KERNEL, have_linux, linux_vm
+from suite_linux import have_linux, linux_vm
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COUNTER = vmctl.COUNTER
@@ -220,7 +220,7 @@ def define(boot, Fail):
     vmctl.both(boot, Fail, 'snap/rollback', [c], rollback)
     vmctl.api_test(boot, Fail, 'snap/export-import[svm]', [c], export_import, 240, False)
     cross(boot, Fail)
-    if os.path.exists(KERNEL) and os.path.exists(INITRD):
-        args = ['--mem', '512M', *LINUX_SENDS,
-                *linux_vm('l', cpus=2, args='keel.test=snap keel.end=poweroff')]
-        vmctl.api_test(boot, Fail, 'snap/linux[svm]', args, linux, 300, False)
+    args = ['--mem', '512M', *LINUX_SENDS,
+            *linux_vm('l', cpus=2, args='keel.test=snap keel.end=poweroff')]
+    vmctl.api_test(boot, Fail, 'snap/linux[svm]', args, linux, 300, False,
+                   pre=lambda: have_linux(boot.Skip), cost=15)

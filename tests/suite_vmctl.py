@@ -107,14 +107,17 @@ def ticks(text, vm, after=0):
                                        re.M)]
 
 
-def api_test(boot, Fail, name, args, script, timeout, bochs):
-    """A test that runs keel with its API and hands the run to script(run)."""
+def api_test(boot, Fail, name, args, script, timeout, bochs, pre=None, cost=None):
+    """A test that runs keel with its API and hands the run to script(run); pre() first (it
+    may raise Skip)."""
     g = boot.__globals__  # tests/run's helpers: TESTS, Test, need, log_path, KEEL_RUN
 
     def fn():
         g['need'](*(('bochs', 'grub-mkrescue') if bochs else ('qemu-system-x86_64',)))
         if not os.path.exists(KEEL_CTL):
             raise boot.Skip('tools/keel-ctl is missing')
+        if pre:
+            pre()
         run = Run(g, name, (BOCHS if bochs else []) + list(args), timeout, Fail)
         try:
             script(run)
@@ -125,7 +128,7 @@ def api_test(boot, Fail, name, args, script, timeout, bochs):
             m = re.search(bad, text, re.M)
             if m:
                 raise Fail(f'log has /{bad}/: {m.group(0)!r}')
-    g['TESTS'].append(g['Test'](name, fn, 12 if bochs else 2))
+    g['TESTS'].append(g['Test'](name, fn, cost or (12 if bochs else 2)))
 
 
 def both(boot, Fail, name, args, script, timeout=120, bochs_timeout=400):
