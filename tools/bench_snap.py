@@ -51,14 +51,14 @@ class Keel:
     def size(self):
         return os.path.getsize(self.log)
 
-    def cmd(self, name, **args):
+    def cmd(self, command, **args):
         if not self.c:
             while not os.path.exists(self.sock):
                 time.sleep(0.1)
             self.c = ctl.Client(self.sock, timeout=120)
-        r = self.c.send({'execute': name, 'arguments': args}, 600)
+        r = self.c.send({'execute': command, 'arguments': args}, 600)
         if not r or 'return' not in r:
-            raise RuntimeError(f'{name} {args}: {r}')
+            raise RuntimeError(f'{command} {args}: {r}')
         return r['return']
 
     def close(self):
