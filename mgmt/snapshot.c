@@ -147,23 +147,13 @@ struct snapshot *snap_save(struct vm *vm, const char *tag, const char **why)
 	return s;
 }
 
-/* The length of the record at buf (avail bytes left), from its header; all that is left if
- * the header is cut short (the loader then refuses it). */
-static u64 rec_len(const u8 *buf, u64 avail)
-{
-	struct vrec_header h;
-	if (avail < sizeof(h))
-		return avail;
-	memcpy(&h, buf, sizeof(h));
-	return MIN(sizeof(h) + (u64)h.size, avail);
-}
 
 const char *snap_load_records(struct vm *vm, const u8 *vcpus, u64 vcpus_len, const u8 *devs,
 			      u64 devs_len)
 {
 	u64 at = 0, now = vclock_now();
 	for (u32 i = 0; i < vm->nvcpus; i++) {
-		u64 n = rec_len(vcpus + at, vcpus_len - at);
+		u64 n = vrec_len(vcpus + at, vcpus_len - at);
 		const char *why = vcpu_rec_load(vm->vcpu[i], now, vcpus + at, n);
 		if (why)
 			return why;
