@@ -147,7 +147,6 @@ struct snapshot *snap_save(struct vm *vm, const char *tag, const char **why)
 	return s;
 }
 
-
 const char *snap_load_records(struct vm *vm, const u8 *vcpus, u64 vcpus_len, const u8 *devs,
 			      u64 devs_len)
 {

@@ -99,7 +99,6 @@ u64 vdevs_save(struct vm *vm, void *buf, u64 len)
 	return at;
 }
 
-
 /* Each device's record in turn, cut at the length its header gives. */
 static const char *load_all(struct vm *vm, const u8 *buf, u64 len)
 {
