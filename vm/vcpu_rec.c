@@ -116,6 +116,8 @@ static void keel_save(struct vcpu_rec *r, const struct vcpu *v, u64 now)
 	r->tsc_adjust = v->tsc_adjust, r->tsc_aux = v->tsc_aux;
 	r->kvm_system = v->kvmclock.system_msr, r->kvm_wall = v->kvmclock.wall_msr;
 	r->kvm_version = v->kvmclock.version;
+	r->clock_zero = vrec_rel(v->vm->clock_zero_tsc, now);
+	r->clock_zero_unix = v->vm->clock_zero_unix;
 	msrs_save(r, &v->msrs);
 	r->xcr0 = v->xcr0;
 	vcpu_xstate_get(v, r->xsave, &r->pkru);
@@ -155,12 +157,18 @@ static struct vcpu_rec_host host(void)
 				      host_spec_ctrl()};
 }
 
-/* keel's per-vCPU state but the run state and the flags other CPUs set (keel_load_shared). */
-static void keel_load(struct vcpu *v, const struct vcpu_rec *r, u64 now)
+/* keel's per-vCPU state but the run state and the flags other CPUs set (keel_load_shared).
+ * The guest's clocks go on from the save (README "Snapshots: the guest's clocks"): its TSC
+ * from its saved value, the KVM clock from its zero moved as far (clock_zero, on this clock),
+ * which every vCPU's record of one save gives alike (a round trip stores the same value while
+ * the VM's other vCPUs run). */
+static void keel_load(struct vcpu *v, const struct vcpu_rec *r, u64 now, u64 clock_zero)
 {
 	v->event = event_load(&r->pending);
 	memcpy(v->dr, r->dr, sizeof(v->dr));
 	v->tsc_offset = r->tsc - now;
+	v->vm->clock_zero_tsc = clock_zero;
+	v->vm->clock_zero_unix = r->clock_zero_unix;
 	v->tsc_adjust = r->tsc_adjust, v->tsc_aux = r->tsc_aux;
 	msrs_load(&v->msrs, r);
 	v->xcr0 = r->xcr0;
@@ -194,11 +202,14 @@ static const char *load(struct vcpu *v, u64 now, const void *buf, u64 len, bool 
 		why = rd.why;
 	else
 		why = vcpu_rec_check(r, &h);
+	u64 clock_zero = why ? 0 : vrec_time(&rd, r->clock_zero); /* checks its range */
+	if (!why && rd.why)
+		why = rd.why;
 	if (!why) {
 		struct vcpu_arch_state a;
 		arch_load(&a, r);
 		virt->state_set(v, &a);
-		keel_load(v, r, now);
+		keel_load(v, r, now, clock_zero);
 		if (shared)
 			keel_load_shared(v, r);
 	}
