@@ -60,7 +60,7 @@ class Run:
             time.sleep(0.1)
         raise self.Fail(f'no /{pattern}/ in the log within {timeout or self.timeout} s')
 
-    def cmd(self, name, ok=True, **args):
+    def cmd(self, name, /, ok=True, **args):
         """One command through keel-ctl: its return value (ok) or its error's text (not ok)."""
         while not os.path.exists(self.sock):
             if time.monotonic() - self.start > 60:
