@@ -44,8 +44,10 @@ void svm_state_get(struct vcpu *v, struct vcpu_arch_state *st)
 	const struct svm_vcpu *s = svm(v);
 	const struct vmcb *b = s->vmcb;
 	*st = (struct vcpu_arch_state){0};
+	/* RAX: keel's copy, which the exit handlers write (RDMSR, IN, CPUID...); the VMCB's is
+	 * loaded from it only at the next VMRUN (svm.c), so between an exit and the next entry,
+	 * when a vCPU is saved, it may be stale. */
 	memcpy(st->gpr, v->regs.gpr, sizeof(st->gpr));
-	st->gpr[RAX] = b->rax;
 	st->gpr[RSP] = b->rsp;
 	st->rip = b->rip, st->rflags = b->rflags;
 	st->cr0 = b->cr0, st->cr2 = b->cr2, st->cr3 = b->cr3, st->cr4 = b->cr4;

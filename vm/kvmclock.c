@@ -1,11 +1,10 @@
-/* The KVM paravirtual clock (vm/kvmclock.h). The guest's system time 0 is the VM's start
- * (vm->start_tsc), and every vCPU's structure holds the same pair (tsc_timestamp = the guest
+/* The KVM paravirtual clock (vm/kvmclock.h). The guest's system time 0 is the VM's creation
+ * (vm->clock_zero_tsc; a snapshot load moves it, README "Snapshots: the guest's clocks"), and every vCPU's structure holds the same pair (tsc_timestamp = the guest
  * TSC at that start, system_time = 0): as KVM's "master clock", the vCPUs can never disagree,
  * and a refill never moves the clock, so the TSC-stable flag holds. The guest's TSC is the
  * host's plus the vCPU's offset (exit/msr.c: its writes of IA32_TSC and IA32_TSC_ADJUST),
  * and keel measures one TSC rate (tsc_khz) for every CPU. */
 #include "vm/kvmclock.h"
-#include "drivers/rtc.h"
 #include "drivers/timer.h"
 #include "lib/pvclock.h"
 
@@ -30,7 +29,7 @@ void kvmclock_fill(struct vcpu *v)
 	/* Version odd, the fields, version even (the reader retries while odd or changed). */
 	t->version = k->version | 1;
 	barrier();
-	t->tsc_timestamp = v->vm->start_tsc + v->tsc_offset; /* in the guest's TSC */
+	t->tsc_timestamp = v->vm->clock_zero_tsc + v->tsc_offset; /* in the guest's TSC */
 	t->system_time = 0;
 	t->tsc_to_system_mul = mul;
 	t->tsc_shift = shift;
@@ -54,14 +53,14 @@ void kvmclock_set_system(struct vcpu *v, u64 val)
 }
 
 /* The wall time at system time 0: the host RTC's time (read at keel's boot) carried on by the
- * TSC to the VM's start. The version is the guest's own, made odd then even, as KVM does. */
+ * TSC to the VM's creation, or the snapshot's VM's (vm->clock_zero_unix). The version is the guest's own, made odd then even, as KVM does. */
 void kvmclock_set_wall(struct vcpu *v, u64 gpa)
 {
 	v->kvmclock.wall_msr = gpa;
 	volatile struct pvclock_wall *w = gmem_ptr_w(&v->vm->mem, gpa, sizeof(*w));
 	if (!w)
 		return;
-	u64 ns = rtc_unix_ns_at(v->vm->start_tsc);
+	u64 ns = v->vm->clock_zero_unix;
 	u32 version = w->version | 1;
 	w->version = version;
 	barrier();

@@ -116,6 +116,8 @@ static void keel_save(struct vcpu_rec *r, const struct vcpu *v, u64 now)
 	r->tsc_adjust = v->tsc_adjust, r->tsc_aux = v->tsc_aux;
 	r->kvm_system = v->kvmclock.system_msr, r->kvm_wall = v->kvmclock.wall_msr;
 	r->kvm_version = v->kvmclock.version;
+	r->clock_zero = vrec_rel(v->vm->clock_zero_tsc, now);
+	r->clock_zero_unix = v->vm->clock_zero_unix;
 	msrs_save(r, &v->msrs);
 	r->xcr0 = v->xcr0;
 	vcpu_xstate_get(v, r->xsave, &r->pkru);
@@ -155,12 +157,18 @@ static struct vcpu_rec_host host(void)
 				      host_spec_ctrl()};
 }
 
-/* keel's per-vCPU state but the run state and the flags other CPUs set (keel_load_shared). */
-static void keel_load(struct vcpu *v, const struct vcpu_rec *r, u64 now)
+/* keel's per-vCPU state but the run state and the flags other CPUs set (keel_load_shared).
+ * The guest's clocks go on from the save (README "Snapshots: the guest's clocks"): its TSC
+ * from its saved value, the KVM clock from its zero moved as far (clock_zero, on this clock),
+ * which every vCPU's record of one save gives alike (a round trip stores the same value while
+ * the VM's other vCPUs run). */
+static void keel_load(struct vcpu *v, const struct vcpu_rec *r, u64 now, u64 clock_zero)
 {
 	v->event = event_load(&r->pending);
 	memcpy(v->dr, r->dr, sizeof(v->dr));
 	v->tsc_offset = r->tsc - now;
+	v->vm->clock_zero_tsc = clock_zero;
+	v->vm->clock_zero_unix = r->clock_zero_unix;
 	v->tsc_adjust = r->tsc_adjust, v->tsc_aux = r->tsc_aux;
 	msrs_load(&v->msrs, r);
 	v->xcr0 = r->xcr0;
@@ -194,11 +202,14 @@ static const char *load(struct vcpu *v, u64 now, const void *buf, u64 len, bool 
 		why = rd.why;
 	else
 		why = vcpu_rec_check(r, &h);
+	u64 clock_zero = why ? 0 : vrec_time(&rd, r->clock_zero); /* checks its range */
+	if (!why && rd.why)
+		why = rd.why;
 	if (!why) {
 		struct vcpu_arch_state a;
 		arch_load(&a, r);
 		virt->state_set(v, &a);
-		keel_load(v, r, now);
+		keel_load(v, r, now, clock_zero);
 		if (shared)
 			keel_load_shared(v, r);
 	}
@@ -226,14 +237,27 @@ static void scramble(struct vcpu *v)
 	memset(v->xsave, 0, XREC_AVX); /* every component initial (XSTATE_BV 0), MXCSR 0 */
 }
 
+/* The GPRs the next entry loads (keel's guest_regs) came back as they were: a save that read
+ * a stale copy (the VMCB's RAX) shows here, not in the records, which both read it. RSP is the
+ * control block's on both backends (VT-x's guest_regs slot is unused). */
+static bool gprs_kept(const struct vcpu *v, const struct guest_regs *was)
+{
+	for (int i = 0; i < 16; i++)
+		if (i != RSP && v->regs.gpr[i] != was->gpr[i])
+			return false;
+	return true;
+}
+
 /* Save v, scramble it, load it back and save again: the two records must be equal but for the
- * clock page's version, which the load's refill moves on. Any difference stops the VM. */
+ * clock page's version, which the load's refill moves on, and the GPRs as they were. Any
+ * difference stops the VM. */
 static void roundtrip(struct vcpu *v)
 {
 	u8 *a = kmalloc(2 * VCPU_REC_MAX);
 	if (!a)
 		return;
 	u8 *b = a + VCPU_REC_MAX;
+	const struct guest_regs regs = v->regs;
 	u64 now = vclock_now(), n = vcpu_rec_save(v, now, a, VCPU_REC_MAX);
 	if (!n) {
 		vm_stop(v->vm, VM_END_ERROR, 0, "vcpurec: vCPU %u: no record", v->id);
@@ -251,6 +275,9 @@ static void roundtrip(struct vcpu *v)
 	if (why || m != n || diff < n)
 		vm_stop(v->vm, VM_END_ERROR, 0, "vcpurec: vCPU %u: record %s at byte %llu", v->id,
 			why ? why : "changed by a load", diff);
+	else if (!gprs_kept(v, &regs))
+		vm_stop(v->vm, VM_END_ERROR, 0, "vcpurec: vCPU %u: GPRs changed by a round trip",
+			v->id);
 	kfree(a);
 }
 

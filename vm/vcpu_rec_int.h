@@ -1,6 +1,6 @@
 /* The vCPU record's payload (README "Snapshot format: the vCPU record"), shared by its save
  * and load (vm/vcpu_rec.c), its checks (vm/vcpu_rec_check.c) and their unit test. Every field
- * is fixed-width little-endian; version 1. */
+ * is fixed-width little-endian; version 2 (1 lacked the clock's zero). */
 #ifndef KEEL_VCPU_REC_INT_H
 #define KEEL_VCPU_REC_INT_H
 
@@ -8,7 +8,7 @@
 #include "vm/vcpu_rec.h"
 #include "vm/vrecord.h"
 
-#define VCPU_REC_VERSION 1
+#define VCPU_REC_VERSION 2
 
 struct vrec_seg {
 	u16 sel, attr; /* attributes as vm/vm.h's struct seg: P clear is unusable */
@@ -42,6 +42,8 @@ struct vcpu_rec {
 	u64 tsc_adjust, tsc_aux;
 	u64 kvm_system, kvm_wall;
 	u32 kvm_version, pad;
+	s64 clock_zero; /* the KVM clock's zero (vm->clock_zero_tsc) from the save (vrec_rel) */
+	u64 clock_zero_unix; /* the Unix time its wall clock gives for it, ns */
 	u64 mtrr_def, mtrr_fixed[MTRR_NFIXED], mtrr_base[MTRR_NVAR], mtrr_mask[MTRR_NVAR];
 	u64 spec_ctrl;
 	u64 xcr0;

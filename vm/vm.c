@@ -2,6 +2,7 @@
  * end-of-run summary. */
 #include "vm/vm.h"
 #include "vm/cpustate.h"
+#include "drivers/rtc.h"
 #include "drivers/timer.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
@@ -58,6 +59,8 @@ struct vm *vm_create(const char *name, u64 ram, u32 ncpus, const struct vm_hw *h
 	vm->hw = *hw;
 	vm->id = next_id++;
 	vm->start_tsc = tsc_now();
+	vm->clock_zero_tsc = vm->start_tsc;
+	vm->clock_zero_unix = rtc_unix_ns_at(vm->start_tsc);
 	if (!gmem_init(&vm->mem, ram, virt->gmap_format)) {
 		log_err("vm %s: cannot get %llu MiB of RAM (%llu MiB free); not started", name,
 			(ram / MiB), (mm_free_pages() * PAGE_SIZE / MiB));

@@ -282,6 +282,10 @@ struct vm {
 	char why[160];
 	u64 overhead; /* bytes keel spends on this VM beyond its RAM */
 	u64 start_tsc, stop_tsc;
+	/* The paravirtual clock's zero (vm/kvmclock.c): the host TSC at which it reads 0 and the
+	 * Unix time its wall clock gives for that moment. Set when the VM is created; a snapshot
+	 * load moves them so that the guest's time goes on from the snapshot's (vm/vcpu_rec.c). */
+	u64 clock_zero_tsc, clock_zero_unix;
 	/* scheduling */
 	bool on_reset_restart;	    /* a guest reset restarts the VM instead of ending it */
 	volatile u32 reset_pending; /* 1: a reset is under way, 2: being carried out */

@@ -122,11 +122,14 @@ static void test_header(void **state)
 	assert_true(
 		vrec_open(&rd, buf, n, VREC_VCPU, VCPU_REC_VERSION, &out, sizeof(out), fake_now));
 	assert_memory_equal(&out, &r, sizeof(r));
-	assert_false(vrec_open(&rd, buf, n - 1, VREC_VCPU, 1, &out, sizeof(out), fake_now));
+	assert_false(vrec_open(&rd, buf, n - 1, VREC_VCPU, VCPU_REC_VERSION, &out, sizeof(out),
+			       fake_now));
 	assert_string_equal(rd.why, "truncated record");
-	assert_false(vrec_open(&rd, buf, n, VREC_LAPIC, 1, &out, sizeof(out), fake_now));
+	assert_false(
+		vrec_open(&rd, buf, n, VREC_LAPIC, VCPU_REC_VERSION, &out, sizeof(out), fake_now));
 	assert_string_equal(rd.why, "record of another device");
-	assert_false(vrec_open(&rd, buf, n, VREC_VCPU, 2, &out, sizeof(out), fake_now));
+	assert_false(vrec_open(&rd, buf, n, VREC_VCPU, VCPU_REC_VERSION + 1, &out, sizeof(out),
+			       fake_now));
 	assert_string_equal(rd.why, "unknown record version");
 	assert_int_equal(vrec_write(buf, 100, VREC_VCPU, 1, &r, sizeof(r)), 0);
 }
