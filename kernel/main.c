@@ -19,6 +19,7 @@
 #include "kernel/smp.h"
 #include "vm/virt.h"
 #include "loader/vmconfig.h"
+#include "mgmt/snapshot.h"
 #include "mgmt/mgmt.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
@@ -138,7 +139,7 @@ void kernel_main(u32 magic, u64 info)
 	}
 	virt_init();
 	vm_lifecycle_init(); /* before any CPU schedules */
-	if (!vms_from_modules(&boot_info)) {
+	if (!(vms_from_modules(&boot_info) + snap_import_boot())) {
 		log_err("keel: no VM could be started");
 		keel_shutdown(KEEL_VM_FAILED);
 	}

@@ -15,6 +15,7 @@
 #include "vm/virt.h"
 #include "vm/vmctl.h"
 #include "loader/vmdef.h"
+#include "mgmt/snapfile.h" /* SNAPF_MAGIC: the format is mgmt/'s */
 #include "mm/mm.h"
 #include "vdev/vdevs.h"
 #include "exit/exit.h"
@@ -290,6 +291,40 @@ static void vm_restart(struct vm *vm)
 	virt->vcpu_reset(vm->vcpu[0], &s);
 }
 
+/* The VMs whose module is a snapshot file (README "Snapshot format"): mgmt/ starts them. */
+static struct boot_snapshot boot_snaps[BOOT_SNAPSHOTS_MAX];
+static u32 nboot_snaps;
+
+const struct boot_snapshot *vmconfig_snapshots(u32 *n)
+{
+	*n = nboot_snaps;
+	return boot_snaps;
+}
+
+/* Module i is a snapshot file (its first record's magic): keep it for mgmt/ to import. */
+static bool keep_snapshot(const struct boot_info *bi, const struct vmdef *d, int i)
+{
+	const u8 *data = phys_to_virt(bi->mods[i].start);
+	u64 len = bi->mods[i].end - bi->mods[i].start;
+	u32 magic;
+	if (len < sizeof(magic))
+		return false;
+	memcpy(&magic, data, sizeof(magic));
+	if (magic != SNAPF_MAGIC)
+		return false;
+	if (nboot_snaps == BOOT_SNAPSHOTS_MAX) {
+		log_err("vm %s: more than %d snapshot files; not started", d->name,
+			BOOT_SNAPSHOTS_MAX);
+		vm_count_refused();
+		return true;
+	}
+	struct boot_snapshot *b = &boot_snaps[nboot_snaps++];
+	strlcpy(b->name, d->name, sizeof(b->name));
+	b->data = data;
+	b->len = len;
+	return true;
+}
+
 int vms_from_modules(const struct boot_info *bi)
 {
 	int n = bi->nmods, started = 0;
@@ -323,6 +358,8 @@ int vms_from_modules(const struct boot_info *bi)
 		}
 	for (int i = 0; i < n; i++) {
 		if (!ok[i] || defs[i].kind != VMDEF_VM)
+			continue;
+		if (keep_snapshot(bi, &defs[i], i))
 			continue;
 		if (start_vm(bi, defs, ok, i))
 			started++;

@@ -7,6 +7,15 @@
 /* Create and load the VMs the boot modules define (README "VM definitions"); a bad
  * definition is logged and skipped. Returns how many VMs are ready to run. */
 int vms_from_modules(const struct boot_info *bi);
+/* A VM definition whose module is a snapshot file (README "Snapshot format"): keel starts VM
+ * name from it (mgmt/: snap_import_boot) instead of booting an image. */
+#define BOOT_SNAPSHOTS_MAX 8
+struct boot_snapshot {
+	char name[VM_NAME_MAX];
+	const u8 *data;
+	u64 len;
+};
+const struct boot_snapshot *vmconfig_snapshots(u32 *n);
 /* A new VM with these resources and devices (NICs with addresses from its name), named name,
  * not started (its images are the
  * caller's to load; restarts need vm->image): NULL (logged) if it does not fit. */

@@ -8,6 +8,7 @@
 #include "mgmt/snapfile.h"
 #include "mgmt/snapshot.h"
 #include "mm/mm.h"
+#include "vm/entropy.h"
 #include "vm/lifecycle.h"
 #include "vdev/vdevs.h"
 #include "vm/snapmem.h"
@@ -61,8 +62,8 @@ static void header_of(const struct snapshot *s, struct snapf_header *h)
 				   .ndisks = vm->hw.ndisks,
 				   .nnics = vm->hw.nnics};
 	memcpy(h->format, "keelsnap", 8);
-	h->flags =
-		(vm->hw.virtio_console ? SNAPF_CONSOLE_VIRTIO : 0) | (vm->hw.rng ? SNAPF_RNG : 0);
+	h->flags = (vm->hw.virtio_console ? SNAPF_CONSOLE_VIRTIO : 0) |
+		   (vm->hw.rng && entropy_available() ? SNAPF_RNG : 0); /* as vdev/vrng.c */
 	strlcpy(h->vm, vm->name, sizeof(h->vm));
 	strlcpy(h->tag, s->tag, sizeof(h->tag));
 	for (u32 i = 0; i < vm->hw.nnics && i < SNAPF_NICS; i++)
@@ -198,12 +199,13 @@ static void put_page(void *ctx, u64 gpa, const u8 *data)
 	gmem_write(&((struct vm *)ctx)->mem, gpa, data, PAGE_SIZE);
 }
 
-/* The whole file is in: check it, build the VM, start it. */
-static const char *import_finish(const char *name, struct vm **out)
+const char *snap_import(const char *name, const u8 *buf, u64 len, struct vm **out)
 {
 	struct snapf_view v;
-	const char *why = snapfile_parse(imp.g.buf, imp.g.len, &v);
+	const char *why = snap_bad_name(name);
 	if (why)
+		return why;
+	if ((why = snapfile_parse(buf, len, &v)))
 		return why;
 	if (v.h.ndisks)
 		return "the snapshot's VM had disks, which a snapshot file does not carry";
@@ -215,7 +217,7 @@ static const char *import_finish(const char *name, struct vm **out)
 	struct vm *vm = vm_create_with(name, v.h.ram, v.h.nvcpus, &hw);
 	if (!vm)
 		return "keel cannot create a VM of this size now (see its log)";
-	snapfile_pages(imp.g.buf, imp.g.len, put_page, vm);
+	snapfile_pages(buf, len, put_page, vm);
 	why = snap_load_records(vm, v.vcpus, v.vcpus_len, v.devs, v.devs_len);
 	if (why) {
 		vm_stop(vm, VM_END_ERROR, 0, "import refused: %s", why);
@@ -241,10 +243,8 @@ bool cmd_vm_import(struct cmd_ctx *c)
 	if (strcmp(imp.name, name) || !imp.g.len)
 		return cmd_fail(c, CMD_ERR_GENERIC, "no data was sent for an import named '%s'",
 				name);
-	const char *why = snap_bad_name(name);
 	struct vm *vm = NULL;
-	if (!why)
-		why = import_finish(name, &vm);
+	const char *why = snap_import(name, imp.g.buf, imp.g.len, &vm);
 	u64 bytes = imp.g.len;
 	import_drop();
 	if (why)
@@ -254,4 +254,21 @@ bool cmd_vm_import(struct cmd_ctx *c)
 	jw_ku64(c->out, "bytes", bytes);
 	jw_obj_end(c->out);
 	return true;
+}
+
+u32 snap_import_boot(void)
+{
+	u32 n, started = 0;
+	const struct boot_snapshot *b = vmconfig_snapshots(&n);
+	for (u32 i = 0; i < n; i++) {
+		struct vm *vm;
+		const char *why = snap_import(b[i].name, b[i].data, b[i].len, &vm);
+		if (!why) {
+			started++;
+			continue;
+		}
+		log_err("vm %s: its snapshot file is refused: %s; not started", b[i].name, why);
+		vm_count_refused();
+	}
+	return started;
 }

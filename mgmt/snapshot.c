@@ -142,18 +142,9 @@ struct snapshot *snap_save(struct vm *vm, const char *tag, const char **why)
 	}
 	s->next = snaps;
 	snaps = s;
+	log_info("vm %s: snapshot %s taken (%llu bytes of vCPU and device state)", vm->name, s->tag,
+		 s->vcpus_len + s->devs_len);
 	return s;
-}
-
-/* The length of the record at buf (avail bytes left), from its header; all that is left if
- * the header is cut short (the loader then refuses it). */
-static u64 rec_len(const u8 *buf, u64 avail)
-{
-	struct vrec_header h;
-	if (avail < sizeof(h))
-		return avail;
-	memcpy(&h, buf, sizeof(h));
-	return MIN(sizeof(h) + (u64)h.size, avail);
 }
 
 const char *snap_load_records(struct vm *vm, const u8 *vcpus, u64 vcpus_len, const u8 *devs,
@@ -161,7 +152,7 @@ const char *snap_load_records(struct vm *vm, const u8 *vcpus, u64 vcpus_len, con
 {
 	u64 at = 0, now = vclock_now();
 	for (u32 i = 0; i < vm->nvcpus; i++) {
-		u64 n = rec_len(vcpus + at, vcpus_len - at);
+		u64 n = vrec_len(vcpus + at, vcpus_len - at);
 		const char *why = vcpu_rec_load(vm->vcpu[i], now, vcpus + at, n);
 		if (why)
 			return why;
@@ -191,6 +182,9 @@ const char *snap_load(struct vm *vm, struct snapshot *s, u64 *mem_tsc)
 		why = snap_load_records(vm, s->vcpus, s->vcpus_len, s->devs, s->devs_len);
 	for (u32 i = 0; i < vm->nvcpus; i++)
 		sched_resync(vm->vcpu[i]);
+	if (!why)
+		log_info("vm %s: rolled back to snapshot %s (%llu pages restored)", vm->name,
+			 s->tag, snapmem_restored_pages(vm));
 	if (why) /* its memory is the snapshot's, its state a mix: it cannot go on */
 		vm_stop(vm, VM_END_ERROR, 0, "rolling back to snapshot %s failed: %s", s->tag, why);
 	if (!was_paused)

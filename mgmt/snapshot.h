@@ -41,6 +41,11 @@ void snap_delete_all(struct vm *vm);
 const char *snap_load_records(struct vm *vm, const u8 *vcpus, u64 vcpus_len, const u8 *devs,
 			      u64 devs_len);
 
+/* Check a snapshot file (len bytes at buf) and start VM name from it: NULL and *out, or why it
+ * was refused (then nothing is left of it). */
+const char *snap_import(const char *name, const u8 *buf, u64 len, struct vm **out);
+/* Start the VMs whose boot modules are snapshot files (loader/vmconfig.h): how many started. */
+u32 snap_import_boot(void);
 /* Why name cannot be a new VM's (a clone's, an import's), or NULL. */
 const char *snap_bad_name(const char *name);
 

@@ -60,21 +60,21 @@ class Run:
             time.sleep(0.1)
         raise self.Fail(f'no /{pattern}/ in the log within {timeout or self.timeout} s')
 
-    def cmd(self, name, /, ok=True, **args):
+    def cmd(self, command, ok=True, **args):
         """One command through keel-ctl: its return value (ok) or its error's text (not ok)."""
         while not os.path.exists(self.sock):
             if time.monotonic() - self.start > 60:
                 raise self.Fail(f'keel-run made no API socket {self.sock}')
             time.sleep(0.1)
-        argv = [KEEL_CTL, self.sock, name] + [f'{k}={v}' for k, v in args.items()]
+        argv = [KEEL_CTL, self.sock, command] + [f'{k}={v}' for k, v in args.items()]
         r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                            timeout=120)
         with open(self.log[:-4] + '.ctl.log', 'a', encoding='utf-8') as f:
             f.write(f'$ {" ".join(argv[2:])}\n{r.stdout}(exit {r.returncode})\n')
         if ok and r.returncode != 0:
-            raise self.Fail(f'{name} {args} failed: {r.stdout.strip()}')
+            raise self.Fail(f'{command} {args} failed: {r.stdout.strip()}')
         if not ok and r.returncode == 0:
-            raise self.Fail(f'{name} {args} succeeded, expected an error: {r.stdout.strip()}')
+            raise self.Fail(f'{command} {args} succeeded, expected an error: {r.stdout.strip()}')
         if not ok:
             return r.stdout
         try:
@@ -107,14 +107,17 @@ def ticks(text, vm, after=0):
                                        re.M)]
 
 
-def api_test(boot, Fail, name, args, script, timeout, bochs):
-    """A test that runs keel with its API and hands the run to script(run)."""
+def api_test(boot, Fail, name, args, script, timeout, bochs, pre=None, cost=None):
+    """A test that runs keel with its API and hands the run to script(run); pre() first (it
+    may raise Skip)."""
     g = boot.__globals__  # tests/run's helpers: TESTS, Test, need, log_path, KEEL_RUN
 
     def fn():
         g['need'](*(('bochs', 'grub-mkrescue') if bochs else ('qemu-system-x86_64',)))
         if not os.path.exists(KEEL_CTL):
             raise boot.Skip('tools/keel-ctl is missing')
+        if pre:
+            pre()
         run = Run(g, name, (BOCHS if bochs else []) + list(args), timeout, Fail)
         try:
             script(run)
@@ -125,7 +128,7 @@ def api_test(boot, Fail, name, args, script, timeout, bochs):
             m = re.search(bad, text, re.M)
             if m:
                 raise Fail(f'log has /{bad}/: {m.group(0)!r}')
-    g['TESTS'].append(g['Test'](name, fn, 12 if bochs else 2))
+    g['TESTS'].append(g['Test'](name, fn, cost or (12 if bochs else 2)))
 
 
 def both(boot, Fail, name, args, script, timeout=120, bochs_timeout=400):

@@ -99,24 +99,13 @@ u64 vdevs_save(struct vm *vm, void *buf, u64 len)
 	return at;
 }
 
-/* The length of the record at buf (avail bytes left): its header's size, or all that is left
- * when the header is cut short or claims more (the device's load then refuses it). */
-static u64 record_len(const u8 *buf, u64 avail)
-{
-	struct vrec_header h;
-	if (avail < sizeof(h))
-		return avail;
-	memcpy(&h, buf, sizeof(h));
-	return MIN(sizeof(h) + (u64)h.size, avail);
-}
-
 /* Each device's record in turn, cut at the length its header gives. */
 static const char *load_all(struct vm *vm, const u8 *buf, u64 len)
 {
 	u64 at = 0, now = vclock_now();
 	for (size_t i = 0; i < ARRAY_SIZE(pc); i++)
 		for (u32 c = 0; c < copies(vm, pc[i]); c++) {
-			u64 n = record_len(buf + at, len - at);
+			u64 n = vrec_len(buf + at, len - at);
 			const char *why = pc[i]->load(vm, copy(vm, i, c), now, buf + at, n);
 			if (why)
 				return why;

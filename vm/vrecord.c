@@ -95,3 +95,12 @@ u64 vrec_deadline(struct vrec_reader *r, s64 rel)
 	u64 at = r->now + (u64)d;
 	return at ? at : 1;
 }
+
+u64 vrec_len(const void *buf, u64 avail)
+{
+	struct vrec_header h;
+	if (avail < sizeof(h))
+		return avail;
+	memcpy(&h, buf, sizeof(h));
+	return MIN(sizeof(h) + (u64)h.size, avail);
+}

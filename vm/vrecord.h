@@ -65,6 +65,11 @@ static inline u64 vrec_since(u64 now, u64 then)
 	return (s64)(now - then) > 0 ? now - then : 0;
 }
 
+/* The length of the record at buf (avail bytes left), from its header: all that is left when
+ * the header is cut short or claims more (the record's load then refuses it). For walking
+ * records laid one after another. */
+u64 vrec_len(const void *buf, u64 avail);
+
 /* A record being read: the load's now, the clock rate its times count in, and the first
  * reason to refuse it (NULL while it is acceptable). A load checks every field through
  * vrec_require and changes its device only if why is still NULL at the end. */
