@@ -12,6 +12,7 @@
 #define SCR 7 /* scratch */
 
 #define LSR_DR	 0x01 /* data ready */
+#define LSR_OE	 0x02 /* overrun: a byte arrived with the receive FIFO full, and was lost */
 #define LSR_THRE 0x20 /* transmit holding register empty */
 #define LSR_TEMT 0x40 /* transmitter empty */
 
@@ -19,6 +20,21 @@
 #define SPIN_LIMIT 2000000
 
 static struct uart console; /* keel's log and prompt */
+
+/* The UARTs whose input is taken by interrupt into a ring (uart_watch): any UART's output,
+ * waiting for its transmitter, drains them all. A log line at 115200 baud takes milliseconds
+ * with interrupts off, and Bochs drops what overflows a 16-byte receive FIFO. */
+#define WATCHED 4
+static struct uart *watched[WATCHED];
+
+/* Read u's line status; an overrun it reports is counted (reading LSR clears it). */
+static u8 lsr(struct uart *u)
+{
+	u8 v = inb(u->port + LSR);
+	if (v & LSR_OE)
+		__atomic_add_fetch(&u->overruns, 1, __ATOMIC_RELAXED);
+	return v;
+}
 
 bool uart_open(struct uart *u, u16 p, u32 baud)
 {
@@ -43,15 +59,22 @@ bool uart_open(struct uart *u, u16 p, u32 baud)
 	return true;
 }
 
+/* While output waits for a transmitter: take in what every watched UART received. */
+static void drain_watched(void)
+{
+	for (int i = 0; i < WATCHED; i++) {
+		struct uart *w = watched[i];
+		if (w && w->alive && (lsr(w) & LSR_DR))
+			w->rx_sink();
+	}
+}
+
 static void put(struct uart *u, char c)
 {
 	for (int i = 0;; i++) {
-		u8 lsr = inb(u->port + LSR);
-		if (lsr & LSR_THRE)
+		if (lsr(u) & LSR_THRE)
 			break;
-		/* A long line takes milliseconds: take in what arrives meanwhile. */
-		if ((lsr & LSR_DR) && u->rx_sink)
-			u->rx_sink();
+		drain_watched(); /* a long line takes milliseconds */
 		if (i == SPIN_LIMIT) {
 			u->alive = false; /* a dead UART must not hang keel */
 			return;
@@ -72,7 +95,7 @@ void uart_send(struct uart *u, const char *s, size_t n)
 
 int uart_recv(struct uart *u)
 {
-	if (!u->alive || !(inb(u->port + LSR) & LSR_DR))
+	if (!u->alive || !(lsr(u) & LSR_DR))
 		return -1;
 	return inb(u->port + THR);
 }
@@ -91,7 +114,7 @@ void uart_write(const char *s, size_t n)
 void uart_drain(void)
 {
 	for (int i = 0; console.alive && i < SPIN_LIMIT; i++) {
-		if (inb(console.port + LSR) & LSR_TEMT)
+		if (lsr(&console) & LSR_TEMT)
 			return;
 		cpu_relax();
 	}
@@ -116,12 +139,34 @@ int uart_irq(const struct uart *u)
 	return u->port == 0x2f8 || u->port == 0x2e8 ? 3 : -1;
 }
 
-void uart_irq_enable(struct uart *u)
+void uart_irq_enable(struct uart *u, u8 trigger)
 {
+	static const u8 fcr[] = {[1] = 0x01, [4] = 0x41, [8] = 0x81, [14] = 0xc1};
 	if (!u->alive)
 		return;
+	/* 16550 data sheet, FCR bits 7-6: the receive FIFO's trigger level (1, 4, 8 or 14
+	 * bytes); fewer bytes left waiting raise the character timeout interrupt after four
+	 * character times, which the same handler drains. */
+	outb(u->port + FCR, trigger < sizeof(fcr) && fcr[trigger] ? fcr[trigger] : 0x01);
 	outb(u->port + MCR, 0x0b); /* DTR, RTS, OUT2: on a PC, OUT2 connects the IRQ line */
-	outb(u->port + IER, 0x01); /* received data available */
+	outb(u->port + IER, 0x01); /* received data available (and the character timeout) */
+}
+
+bool uart_watch(struct uart *u, void (*sink)(void))
+{
+	u->rx_sink = sink;
+	for (int i = 0; i < WATCHED; i++) {
+		if (!watched[i] || watched[i] == u) {
+			watched[i] = u;
+			return true;
+		}
+	}
+	return false;
+}
+
+u32 uart_overruns(struct uart *u)
+{
+	return __atomic_exchange_n(&u->overruns, 0, __ATOMIC_RELAXED);
 }
 
 int uart_isa_irq(void)
@@ -131,10 +176,10 @@ int uart_isa_irq(void)
 
 void uart_set_rx_sink(void (*sink)(void))
 {
-	console.rx_sink = sink;
+	uart_watch(&console, sink);
 }
 
 void uart_rx_irq_enable(void)
 {
-	uart_irq_enable(&console);
+	uart_irq_enable(&console, 1); /* what is typed is seen at once */
 }

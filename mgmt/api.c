@@ -7,8 +7,10 @@
 #include "drivers/ioapic.h"
 #include "drivers/lapic.h"
 #include "drivers/rtc.h"
+#include "drivers/timer.h"
 #include "drivers/uart.h"
 #include "kernel/log.h"
+#include "kernel/percpu.h"
 #include "kernel/spinlock.h"
 #include "kernel/trap.h"
 #include "kernel/version.h"
@@ -19,7 +21,10 @@
 #define LINE_MAX  4096	/* a longer request is refused whole */
 #define REPLY_MAX 16384 /* query-vms of 16 VMs fits with room to spare */
 #define EVENTS	  32	/* events queued for CPU 0; more are dropped and counted */
-#define READ_EACH 1024	/* bytes read per poll */
+#define TRIGGER	  8 /* the receive FIFO interrupts with this many bytes in it: 14 overran on Bochs */
+#define GAP_US	  100  /* the interrupt waits this long for more of a request... */
+#define SPIN_US	  5000 /* ...and this long in all */
+#define POLL_US	  10   /* between looks at the UART while waiting */
 
 static struct {
 	struct uart u;
@@ -30,10 +35,11 @@ static struct {
 	char ret[REPLY_MAX], reply[REPLY_MAX];
 } api;
 
-/* What the UART received, filled under lock by fill() (its IRQ, the poll, and api output
- * while it waits for the transmitter), emptied by CPU 0: a 16-byte FIFO polled between time
- * slices overflows (Bochs drops what does not fit; QEMU waits). */
-#define RX 8192
+/* What the UART received, filled under lock by fill() (its IRQ, the poll, and any UART's
+ * output while it waits for the transmitter), emptied by CPU 0: a 16-byte FIFO polled between
+ * time slices overflows (Bochs drops what does not fit; QEMU waits). Room for four requests of
+ * LINE_MAX, so a client may send the next while one is handled. */
+#define RX 16384
 static struct {
 	struct spinlock lock;
 	u8 buf[RX];
@@ -173,29 +179,64 @@ static void line_done(void)
 	request(api.line, n);
 }
 
-/* Move what the UART holds into rx; whoever holds the lock is already doing it. */
-static void fill(void)
+/* Move what the UART holds into rx; whoever holds the lock is already doing it. The bytes
+ * moved; *eol is set if a line ended. */
+static u32 fill_lines(bool *eol)
 {
 	u64 flags;
 	if (!spin_trylock_irq(&rx.lock, &flags))
-		return;
+		return 0;
 	int c;
-	while (rx.head - rx.tail < RX && (c = uart_recv(&api.u)) >= 0)
+	u32 n = 0;
+	while (rx.head - rx.tail < RX && (c = uart_recv(&api.u)) >= 0) {
 		rx.buf[rx.head++ % RX] = (u8)c;
+		*eol |= c == '\n';
+		n++;
+	}
 	spin_unlock_irq(&rx.lock, flags);
+	return n;
 }
 
+static void fill(void)
+{
+	bool eol = false;
+	fill_lines(&eol);
+}
+
+/* The FIFO's interrupt: take the rest of the request as it comes, while it keeps coming (a
+ * FIFO refilled below its trigger level would wait four character times to interrupt); once
+ * it has ended, CPU 0 leaves its guest and handles it now (its scheduler loop polls the API),
+ * not at the end of the time slice. */
 static void api_irq(struct trap_frame *f)
 {
 	(void)f;
-	fill();
+	bool eol = false;
+	u64 start = rdtsc(), last = start;
+	while (!eol) {
+		u64 now = rdtsc();
+		if (fill_lines(&eol))
+			last = now;
+		else if (now - last > us_to_tsc(GAP_US) || now - start > us_to_tsc(SPIN_US))
+			break;
+		/* An emulator's device model may need its lock (and the UART) to put the next
+		 * bytes in: look again a little later, not in a tight loop. */
+		while (rdtsc() - now < us_to_tsc(POLL_US))
+			cpu_relax();
+	}
+	if (eol && this_cpu()->id == 0)
+		this_cpu()->need_resched = true;
 	lapic_eoi();
 }
 
+/* Every complete line waiting, and what there is of the next (bounded by the ring: what
+ * arrives meanwhile waits for the next poll). */
 static void read_input(void)
 {
+	u32 n = uart_overruns(&api.u);
+	if (n)
+		log_warn("api: the UART's receive FIFO overran %u times: requests were lost", n);
 	fill();
-	for (int i = 0; i < READ_EACH && rx.tail != rx.head; i++) {
+	for (u32 i = 0; i < RX && rx.tail != rx.head; i++) {
 		char c = (char)rx.buf[rx.tail % RX];
 		__atomic_store_n(&rx.tail, rx.tail + 1, __ATOMIC_RELEASE);
 		if (c == '\n')
@@ -298,9 +339,9 @@ void mgmt_start(u16 port, u32 baud)
 	bool by_irq = irq >= 0 && ioapic_route_isa((u8)irq, VEC_API, lapic_id());
 	if (by_irq) {
 		irq_register(VEC_API, api_irq);
-		uart_irq_enable(&api.u);
+		uart_irq_enable(&api.u, TRIGGER);
 	}
-	api.u.rx_sink = fill;
+	uart_watch(&api.u, fill);
 	log_info("api: management API on UART %#x by %s (README \"Management API\")", port,
 		 by_irq ? "interrupt" : "polling");
 	greet();
