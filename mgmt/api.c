@@ -33,6 +33,7 @@ static struct {
 	u32 len;
 	bool too_long; /* the current line went past LINE_MAX: skip to its end */
 	char ret[REPLY_MAX], reply[REPLY_MAX];
+	u32 reply_len; /* of the last reply in reply */
 } api;
 
 /* What the UART received, filled under lock by fill() (its IRQ, the poll, and any UART's
@@ -65,12 +66,56 @@ static void send_line(const char *s, u32 n)
 	uart_send(&api.u, "\n", 1);
 }
 
+/* The last replies, by their request's id, for a client that sends a request again because no
+ * reply came (a byte lost on a serial line, either way): the same id gets the same reply and
+ * the command does not run twice. A new client's hello empties it. */
+#define REPLAYS	  4
+#define REPLAY_ID 64
+static struct replay {
+	char id[REPLAY_ID];
+	u32 id_len, len;
+	char reply[REPLY_MAX];
+} replays[REPLAYS];
+static u32 replay_next;
+
+static void replay_forget(void)
+{
+	for (u32 i = 0; i < REPLAYS; i++)
+		replays[i].id_len = 0;
+}
+
+/* A reply to id was sent: keep it. */
+static void replay_keep(const struct json_val *id, const char *reply, u32 len)
+{
+	if (!len || id->type == JSON_NONE || id->len > REPLAY_ID)
+		return;
+	struct replay *r = &replays[replay_next++ % REPLAYS];
+	memcpy(r->id, id->raw, id->len);
+	r->id_len = id->len;
+	memcpy(r->reply, reply, len);
+	r->len = len;
+}
+
+/* Send id's kept reply again: false if there is none. */
+static bool replay(const struct json_val *id)
+{
+	for (u32 i = 0; i < REPLAYS && id->type != JSON_NONE; i++) {
+		const struct replay *r = &replays[i];
+		if (r->id_len && r->id_len == id->len && !memcmp(r->id, id->raw, id->len)) {
+			send_line(r->reply, r->len);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* QMP spec 2.2: the greeting; keel offers no capabilities. */
 static void greet(void)
 {
 	static const char hello[] =
 		"{\"QMP\": {\"version\": {\"keel\": \"" KEEL_VERSION "\"}, \"capabilities\": []}}";
 	api.negotiated = false;
+	replay_forget();
 	send_line(hello, sizeof(hello) - 1);
 }
 
@@ -92,6 +137,7 @@ static void reply_error(const struct json_val *id, const char *cls, const char *
 	jw_obj_end(&w);
 	if (!w.overflow)
 		send_line(w.buf, w.len);
+	api.reply_len = w.overflow ? 0 : w.len;
 }
 
 /* QMP spec 2.4.1: {"return": VALUE, "id": ID}; a result too large for the buffer is an
@@ -111,10 +157,12 @@ static void reply_return(const struct json_val *id, const struct jw *ret)
 		jw_raw(&w, id->raw, id->len);
 	}
 	jw_obj_end(&w);
-	if (ret->overflow || w.overflow)
+	if (ret->overflow || w.overflow) {
 		reply_error(id, CMD_ERR_GENERIC, "reply too large");
-	else
+	} else {
 		send_line(w.buf, w.len);
+		api.reply_len = w.len;
+	}
 }
 
 /* A long command's extra lines (snapshot-export), written before its reply. */
@@ -132,6 +180,8 @@ static void request(const char *s, u32 n)
 		reply_error(&r.id, CMD_ERR_GENERIC, why);
 		return;
 	}
+	if (replay(&r.id))
+		return;
 	bool caps = !strcmp(r.execute, "qmp_capabilities");
 	if (!api.negotiated && !caps) {
 		reply_error(&r.id, CMD_ERR_NOT_FOUND,
@@ -156,6 +206,7 @@ static void request(const char *s, u32 n)
 		reply_return(&r.id, &ret);
 	else
 		reply_error(&r.id, c.err_class ? c.err_class : CMD_ERR_GENERIC, c.err);
+	replay_keep(&r.id, api.reply, api.reply_len); /* a command that ran: never twice */
 }
 
 /* A complete line: an empty one is a new client saying hello (keel cannot see a connection on
