@@ -45,6 +45,7 @@ static struct {
 	struct spinlock lock;
 	u8 buf[RX];
 	volatile u32 head, tail;
+	u32 lost; /* overruns seen, not yet logged */
 } rx;
 
 /* Filled by any CPU (vm_event's sink), emptied by CPU 0. */
@@ -215,6 +216,11 @@ static void line_done(void)
 {
 	u32 n = api.len;
 	api.len = 0;
+	if (strnlen(api.line, n) < n) { /* spoilt by an overrun (fill_lines): no reply */
+		log_warn("api: a request lost bytes on the line; dropped");
+		api.too_long = false;
+		return;
+	}
 	if (api.too_long) {
 		api.too_long = false;
 		reply_error(NULL, CMD_ERR_GENERIC, "request longer than 4096 bytes");
@@ -243,6 +249,14 @@ static u32 fill_lines(bool *eol)
 		rx.buf[rx.head++ % RX] = (u8)c;
 		*eol |= c == '\n';
 		n++;
+	}
+	/* Bytes were lost after what the FIFO held (a 16550 drops what arrives when it is full):
+	 * a mark here spoils the line they belonged to, which is then dropped unanswered and
+	 * sent again by the client (no reply came), rather than run damaged. */
+	u32 lost = uart_overruns(&api.u);
+	if (lost && rx.head - rx.tail < RX) {
+		rx.buf[rx.head++ % RX] = 0;
+		rx.lost += lost;
 	}
 	spin_unlock_irq(&rx.lock, flags);
 	return n;
@@ -283,10 +297,13 @@ static void api_irq(struct trap_frame *f)
  * arrives meanwhile waits for the next poll). */
 static void read_input(void)
 {
-	u32 n = uart_overruns(&api.u);
-	if (n)
-		log_warn("api: the UART's receive FIFO overran %u times: requests were lost", n);
 	fill();
+	u32 n = __atomic_exchange_n(&rx.lost, 0, __ATOMIC_RELAXED);
+	if (n)
+		log_warn(
+			"api: the UART's receive FIFO overran %u times: the requests it spoilt are "
+			"dropped",
+			n);
 	for (u32 i = 0; i < RX && rx.tail != rx.head; i++) {
 		char c = (char)rx.buf[rx.tail % RX];
 		__atomic_store_n(&rx.tail, rx.tail + 1, __ATOMIC_RELEASE);
