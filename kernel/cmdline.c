@@ -64,6 +64,19 @@ static bool opt_api(struct keel_config *c, const char *v, size_t n)
 	return true;
 }
 
+/* api_flow=xon|none: keel writes XON (0x11) on the API's UART each time it has taken bytes
+ * in, for a sender that waits for it (keel-run's Bochs bridge). */
+static bool opt_api_flow(struct keel_config *c, const char *v, size_t n)
+{
+	if (n == 3 && !memcmp(v, "xon", 3))
+		c->api_xon = true;
+	else if (n == 4 && !memcmp(v, "none", 4))
+		c->api_xon = false;
+	else
+		return false;
+	return true;
+}
+
 static bool opt_loglevel(struct keel_config *c, const char *v, size_t n)
 {
 	static const struct {
@@ -143,6 +156,7 @@ static const struct option {
 } options[] = {
 	{"console", opt_console, "ttyS0..ttyS3, 0xPORT or none, then optionally ,BAUD"},
 	{"api", opt_api, "ttyS0..ttyS3, 0xPORT or off"},
+	{"api_flow", opt_api_flow, "xon or none"},
 	{"loglevel", opt_loglevel, "0-7, error, warn, info or debug"},
 	{"shutdown", opt_shutdown, "auto, qemu, bochs, acpi, reset or halt"},
 	{"exit", opt_shutdown, "auto, qemu, bochs, acpi, reset or halt"}, /* its old name */

@@ -34,6 +34,7 @@ static struct {
 	bool too_long; /* the current line went past LINE_MAX: skip to its end */
 	char ret[REPLY_MAX], reply[REPLY_MAX];
 	u32 reply_len; /* of the last reply in reply */
+	bool xon;      /* api_flow=xon */
 } api;
 
 /* What the UART received, filled under lock by fill() (its IRQ, the poll, and any UART's
@@ -253,6 +254,9 @@ static u32 fill_lines(bool *eol)
 	/* Bytes were lost after what the FIFO held (a 16550 drops what arrives when it is full):
 	 * a mark here spoils the line they belonged to, which is then dropped unanswered and
 	 * sent again by the client (no reply came), rather than run damaged. */
+	/* api_flow=xon: the sender may send its next bytes (while the ring has room for them). */
+	if (n && api.xon && RX - (rx.head - rx.tail) >= 64)
+		uart_send(&api.u, "\x11", 1);
 	u32 lost = uart_overruns(&api.u);
 	if (lost && rx.head - rx.tail < RX) {
 		rx.buf[rx.head++ % RX] = 0;
@@ -393,8 +397,9 @@ static void api_poll(void)
 	read_input();
 }
 
-void mgmt_start(u16 port, u32 baud)
+void mgmt_start(u16 port, u32 baud, bool xon)
 {
+	api.xon = xon;
 	bool on = port && port != uart_port() && uart_open(&api.u, port, baud);
 	console_set_mgmt(prompt_line, on ? api_poll : NULL);
 	if (!on) {

@@ -6,8 +6,9 @@
 #include "mgmt/cmd.h"
 
 /* Once the VMs exist, before any CPU schedules: open the API's UART at port (0: no API),
- * register the prompt, the API's poll and the VM event sink. */
-void mgmt_start(u16 port, u32 baud);
+ * register the prompt, the API's poll and the VM event sink; xon: write XON for each batch of
+ * bytes taken in (api_flow=xon). */
+void mgmt_start(u16 port, u32 baud, bool xon);
 /* keel's prompt: one line typed on COM1 (vm/console.c's hook). */
 void prompt_line(char *s);
 
