@@ -67,10 +67,11 @@ class Run:
                 raise self.Fail(f'keel-run made no API socket {self.sock}')
             time.sleep(0.1)
         argv = [KEEL_CTL, self.sock, command] + [f'{k}={v}' for k, v in args.items()]
-        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        # keel-ctl prints the reply on stdout and the events it read on stderr
+        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            timeout=120)
         with open(self.log[:-4] + '.ctl.log', 'a', encoding='utf-8') as f:
-            f.write(f'$ {" ".join(argv[2:])}\n{r.stdout}(exit {r.returncode})\n')
+            f.write(f'$ {" ".join(argv[2:])}\n{r.stderr}{r.stdout}(exit {r.returncode})\n')
         if ok and r.returncode != 0:
             raise self.Fail(f'{command} {args} failed: {r.stdout.strip()}')
         if not ok and r.returncode == 0:
