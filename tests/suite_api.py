@@ -1,6 +1,6 @@
 """The management API (issue 15, item 1, and item 5's bad input): keel's COM2 as a Unix socket
 (keel-run --api), driven by tools/keel-ctl's Client from a thread while keel runs, on both
-backends. VM h (hello) ends at once, VM s (spin) keeps the run going until the session destroys it
+backends. VM h (the counter guest) ends after 40 ticks, VM s (spin) keeps the run going until the session destroys it
 (a fixed window fails on a loaded machine).
 keel's prompt on COM1 lists the same commands."""
 import importlib.machinery
@@ -50,6 +50,7 @@ def session(path, errors, timeout):
             for k in ('id', 'state', 'vcpus', 'memory', 'cpu-time-ns', 'exits'):
                 want(k in v, f'query-vms lacks {k}: {v}')
         want(vms.get('s', {}).get('state') == 'running', f'vm s: {vms.get("s")}')
+        want(vms.get('h', {}).get('memory') == 16 << 20, f'vm h memory: {vms.get("h")}')
         want(vms.get('s', {}).get('memory') == 8 << 20, f'vm s memory: {vms.get("s")}')
         want('io' in vms.get('s', {}).get('exits', {}), 'exits by kind')
 
@@ -114,8 +115,9 @@ def define(boot, Fail):
                     raise Fail('\n'.join(state['errors'][:8]))
 
             boot(f'{name}[{tag}]', *args, '--api', sock,
-                 '--send', r'console: input goes to vm s=\x01khelp\r',
-                 f'{GUESTS}/hello.elf vm=h mem=8M',
+                 '--send', r'console: input goes to vm h=\x01khelp\r',
+                 # h ends after 4 s of ticks, once the client is there to see the event
+                 f'{GUESTS}/counter.elf vm=h mem=16M cmdline="ticks=40"',
                  f'{GUESTS}/spin.elf vm=s mem=8M cmdline="ms={ms}"',
                  timeout=timeout, cost=cost, pre=pre, check=check,
                  needs=['grub-mkrescue'] if tag == 'vmx' else [],
