@@ -5,8 +5,8 @@ the very checksum it printed the first time: its memory and counter equal the sn
 back again (only the pages written since), cloned (both copies go on, each under its own name),
 and the snapshot deleted; bad requests get an error and change nothing. A snapshot exported
 from a QEMU (AMD-V) run starts in a Bochs (VT-x) run and goes on, and one exported from Bochs
-goes on in QEMU; truncated, corrupted and foreign files are refused. A Linux VM is snapshotted
-after boot, rolled back after writing a file (the file is gone), and its shell still answers
+goes on in QEMU; truncated, corrupted and foreign files are refused. A Linux VM (both backends)
+is snapshotted after boot, rolled back after writing a file (the file is gone), and its shell still answers
 with a working clock (sleep 1)."""
 import json
 import os
@@ -224,3 +224,5 @@ def define(boot, Fail):
             *linux_vm('l', cpus=2, args='keel.test=snap keel.end=poweroff')]
     vmctl.api_test(boot, Fail, 'snap/linux[svm]', args, linux, 300, False,
                    pre=lambda: have_linux(boot.Skip), cost=15)
+    vmctl.api_test(boot, Fail, 'snap/linux[vmx]', ['--emulator', 'bochs', *args], linux, 600,
+                   True, pre=lambda: have_linux(boot.Skip), cost=40)
