@@ -214,23 +214,28 @@ static void vmx_vcpu_free(struct vcpu *v)
 }
 
 /* VMCB-layout attributes to VMX access rights: bits 11:8 move to 15:12, 0 means unusable. */
-static u32 to_ar(u16 attr)
+/* Access rights to the neutral attributes: bits 15:12 move to 11:8; an unusable segment reads
+ * as not present (P clear), keeping its DPL (SS's is the CPL, SDM 24.4.1). */
+u16 vmx_attr_out(u32 ar)
 {
-	return attr ? (attr & 0xffu) | (u32)(attr & 0xf00) << 4 : AR_UNUSABLE;
+	u16 a = (u16)((ar & 0xff) | ((ar >> 4) & 0xf00));
+	return (ar & AR_UNUSABLE) ? a & (u16)~0x80 : a;
 }
 
-static u16 from_ar(u32 ar)
+/* The reverse: a segment that is not present is unusable (attributes 0 included). */
+static u32 ar_in(u16 attr)
 {
-	return (ar & AR_UNUSABLE) ? 0 : (u16)((ar & 0xff) | ((ar >> 4) & 0xf00));
+	u32 ar = (attr & 0xffu) | (u32)(attr & 0xf00) << 4;
+	return (attr & 0x80) ? ar : ar | AR_UNUSABLE;
 }
 
-static void set_seg(u32 sel_f, const struct seg *s)
+void vmx_seg_in(u32 sel_f, const struct seg *s)
 {
 	/* Selector, limit, AR and base fields sit at fixed strides from the selector's. */
 	u32 i = (sel_f - VMCS_GUEST_ES_SEL) / 2;
 	vmx_vmwrite(sel_f, s->sel);
 	vmx_vmwrite(VMCS_GUEST_ES_LIMIT + 2 * i, s->limit);
-	vmx_vmwrite(VMCS_GUEST_ES_AR + 2 * i, to_ar(s->attr));
+	vmx_vmwrite(VMCS_GUEST_ES_AR + 2 * i, ar_in(s->attr));
 	vmx_vmwrite(VMCS_GUEST_ES_BASE + 2 * i, s->base);
 }
 
@@ -296,14 +301,14 @@ static void vmx_vcpu_reset(struct vcpu *v, const struct vcpu_boot_state *s)
 	struct vcpu *caller = ((struct vmx_cpu *)this_cpu()->virt)->loaded;
 	load(v);
 	memcpy(v->regs.gpr, s->gpr, sizeof(v->regs.gpr));
-	set_seg(VMCS_GUEST_ES_SEL, &s->es);
-	set_seg(VMCS_GUEST_CS_SEL, &s->cs);
-	set_seg(VMCS_GUEST_SS_SEL, &s->ss);
-	set_seg(VMCS_GUEST_DS_SEL, &s->ds);
-	set_seg(VMCS_GUEST_FS_SEL, &s->fs);
-	set_seg(VMCS_GUEST_GS_SEL, &s->gs);
-	set_seg(VMCS_GUEST_LDTR_SEL, &s->ldtr);
-	set_seg(VMCS_GUEST_TR_SEL, &s->tr);
+	vmx_seg_in(VMCS_GUEST_ES_SEL, &s->es);
+	vmx_seg_in(VMCS_GUEST_CS_SEL, &s->cs);
+	vmx_seg_in(VMCS_GUEST_SS_SEL, &s->ss);
+	vmx_seg_in(VMCS_GUEST_DS_SEL, &s->ds);
+	vmx_seg_in(VMCS_GUEST_FS_SEL, &s->fs);
+	vmx_seg_in(VMCS_GUEST_GS_SEL, &s->gs);
+	vmx_seg_in(VMCS_GUEST_LDTR_SEL, &s->ldtr);
+	vmx_seg_in(VMCS_GUEST_TR_SEL, &s->tr);
 	vmcs_writen(VMCS_GUEST_GDTR_BASE, s->gdtr.base);
 	vmcs_write32(VMCS_GUEST_GDTR_LIMIT, s->gdtr.limit);
 	vmcs_writen(VMCS_GUEST_IDTR_BASE, s->idtr.base);
@@ -357,7 +362,7 @@ u64 vmx_get(struct vcpu *v, enum vreg r)
 	case VREG_EFER: return vmcs_read64(VMCS_GUEST_EFER);
 	case VREG_PAT: return vmcs_read64(VMCS_GUEST_PAT);
 	case VREG_CPL: return (vmcs_read32(VMCS_GUEST_SS_AR) >> 5) & 3;
-	case VREG_CS_ATTR: return from_ar(vmcs_read32(VMCS_GUEST_CS_AR));
+	case VREG_CS_ATTR: return vmx_attr_out(vmcs_read32(VMCS_GUEST_CS_AR));
 	case VREG_ES_BASE: return vmcs_readn(VMCS_GUEST_ES_BASE);
 	case VREG_CS_BASE: return vmcs_readn(VMCS_GUEST_CS_BASE);
 	case VREG_SS_BASE: return vmcs_readn(VMCS_GUEST_SS_BASE);

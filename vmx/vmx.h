@@ -56,6 +56,10 @@ bool vmx_read_caps(void);
 void vmx_load(struct vcpu *v);
 void vmx_vcpu_put(struct vcpu *v);
 /* The ops' guest-state accessors (vmx.c), which keep CR0/CR4's shadows and the IA-32e mode. */
+/* A segment's access rights as the neutral attributes (vm/vm.h), and a segment into the
+ * current VMCS's guest fields (not present: unusable). */
+u16 vmx_attr_out(u32 ar);
+void vmx_seg_in(u32 sel_f, const struct seg *s);
 u64 vmx_get(struct vcpu *v, enum vreg r);
 void vmx_set(struct vcpu *v, enum vreg r, u64 val);
 /* vmx_state.c: the whole architectural state (virt_ops state_get/state_set). */

@@ -33,37 +33,14 @@ static void give(struct vcpu *v, struct vcpu *caller)
 		vmx_load(caller);
 }
 
-/* Access rights to the neutral attributes: bits 15:12 move to 11:8; an unusable segment reads
- * as not present (P clear), keeping its DPL (SS's is the CPL, SDM 24.4.1). */
-static u16 attr_out(u32 ar)
-{
-	u16 a = (u16)((ar & 0xff) | ((ar >> 4) & 0xf00));
-	return (ar & AR_UNUSABLE) ? a & (u16)~0x80 : a;
-}
-
-static u32 ar_in(u16 attr)
-{
-	u32 ar = (attr & 0xffu) | (u32)(attr & 0xf00) << 4;
-	return (attr & 0x80) ? ar : ar | AR_UNUSABLE;
-}
-
 /* Selector, limit, AR and base fields sit at fixed strides from the selector's. */
 static void seg_out(u32 sel_f, struct seg *s)
 {
 	u32 i = (sel_f - VMCS_GUEST_ES_SEL) / 2;
 	*s = (struct seg){(u16)vmx_vmread(sel_f),
-			  attr_out((u32)vmx_vmread(VMCS_GUEST_ES_AR + 2 * i)),
+			  vmx_attr_out((u32)vmx_vmread(VMCS_GUEST_ES_AR + 2 * i)),
 			  (u32)vmx_vmread(VMCS_GUEST_ES_LIMIT + 2 * i),
 			  vmx_vmread(VMCS_GUEST_ES_BASE + 2 * i)};
-}
-
-static void seg_in(u32 sel_f, const struct seg *s)
-{
-	u32 i = (sel_f - VMCS_GUEST_ES_SEL) / 2;
-	vmx_vmwrite(sel_f, s->sel);
-	vmx_vmwrite(VMCS_GUEST_ES_LIMIT + 2 * i, s->limit);
-	vmx_vmwrite(VMCS_GUEST_ES_AR + 2 * i, ar_in(s->attr));
-	vmx_vmwrite(VMCS_GUEST_ES_BASE + 2 * i, s->base);
 }
 
 static void segs_out(struct vcpu_arch_state *st)
@@ -80,10 +57,10 @@ static void segs_out(struct vcpu_arch_state *st)
 
 static void segs_in(const struct vcpu_arch_state *st)
 {
-	seg_in(VMCS_GUEST_ES_SEL, &st->es), seg_in(VMCS_GUEST_CS_SEL, &st->cs);
-	seg_in(VMCS_GUEST_SS_SEL, &st->ss), seg_in(VMCS_GUEST_DS_SEL, &st->ds);
-	seg_in(VMCS_GUEST_FS_SEL, &st->fs), seg_in(VMCS_GUEST_GS_SEL, &st->gs);
-	seg_in(VMCS_GUEST_LDTR_SEL, &st->ldtr), seg_in(VMCS_GUEST_TR_SEL, &st->tr);
+	vmx_seg_in(VMCS_GUEST_ES_SEL, &st->es), vmx_seg_in(VMCS_GUEST_CS_SEL, &st->cs);
+	vmx_seg_in(VMCS_GUEST_SS_SEL, &st->ss), vmx_seg_in(VMCS_GUEST_DS_SEL, &st->ds);
+	vmx_seg_in(VMCS_GUEST_FS_SEL, &st->fs), vmx_seg_in(VMCS_GUEST_GS_SEL, &st->gs);
+	vmx_seg_in(VMCS_GUEST_LDTR_SEL, &st->ldtr), vmx_seg_in(VMCS_GUEST_TR_SEL, &st->tr);
 	vmcs_write32(VMCS_GUEST_GDTR_LIMIT, st->gdtr.limit);
 	vmcs_writen(VMCS_GUEST_GDTR_BASE, st->gdtr.base);
 	vmcs_write32(VMCS_GUEST_IDTR_LIMIT, st->idtr.limit);
