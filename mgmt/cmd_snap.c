@@ -127,26 +127,9 @@ const char *snap_bad_name(const char *name)
 	return NULL;
 }
 
-/* s's memory into vm's RAM (zeroed when it was made): only the pages that are not zero. */
-static bool copy_ram(struct vm *vm, const struct snapshot *s)
+static bool put_page(void *ctx, u64 gpa, const void *page)
 {
-	u64 *page = kmalloc(PAGE_SIZE);
-	if (!page)
-		return false;
-	u64 top = gmem_top(&vm->mem);
-	for (u64 gpa = 0; gpa < top; gpa += PAGE_SIZE) {
-		if (gpa == vm->mem.low_end)
-			gpa = MAX(gpa, GMEM_HIGH_BASE);
-		if (gpa >= top || !snapmem_read_page(s->vm, s->mem, gpa, page))
-			break;
-		for (u32 i = 0; i < PAGE_SIZE / 8; i++)
-			if (page[i]) {
-				gmem_write(&vm->mem, gpa, page, PAGE_SIZE);
-				break;
-			}
-	}
-	kfree(page);
-	return true;
+	return gmem_write(&((struct vm *)ctx)->mem, gpa, page, PAGE_SIZE);
 }
 
 bool cmd_vm_clone(struct cmd_ctx *c)
@@ -162,7 +145,7 @@ bool cmd_vm_clone(struct cmd_ctx *c)
 	struct vm *vm = vm_create_like(s->vm, name);
 	if (!vm)
 		return cmd_fail(c, CMD_ERR_GENERIC, "cannot create VM %s (see keel's log)", name);
-	if (!copy_ram(vm, s))
+	if (!snap_each_page(s, put_page, vm)) /* its RAM starts zeroed */
 		why = "out of memory";
 	else
 		why = snap_load_records(vm, s->vcpus, s->vcpus_len, s->devs, s->devs_len);

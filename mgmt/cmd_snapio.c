@@ -16,8 +16,6 @@
 
 #define CHUNK	   2304 /* file bytes per streamed line: 3072 of base64 */
 #define IMPORT_MAX (1ull << 31)
-#define RAM_NEXT(vm, gpa) \
-	((gpa) + PAGE_SIZE == (vm)->mem.low_end ? GMEM_HIGH_BASE : (gpa) + PAGE_SIZE)
 
 /* A growing buffer on the heap. */
 struct grow {
@@ -46,14 +44,6 @@ static bool put(struct grow *g, u16 type, const void *p, u32 n)
 	       snapfile_put(g->buf, g->cap, &g->len, type, p, n);
 }
 
-static bool zero_page(const u64 *p)
-{
-	for (u32 i = 0; i < PAGE_SIZE / 8; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
 static void header_of(const struct snapshot *s, struct snapf_header *h)
 {
 	const struct vm *vm = s->vm;
@@ -70,37 +60,43 @@ static void header_of(const struct snapshot *s, struct snapf_header *h)
 		strlcpy(h->sw[i], vm->hw.nic[i].sw, sizeof(h->sw[i]));
 }
 
-/* s as a file: header, records, the pages that are not zero, end. The VM is paused while its
- * pages are read, so none changes under the copy. */
+/* A page record: its address, then its bytes. */
+struct page_rec {
+	u64 gpa;
+	u8 data[PAGE_SIZE];
+};
+
+struct build {
+	struct grow *g;
+	struct page_rec *pg;
+	u64 pages;
+};
+
+static bool put_page_rec(void *ctx, u64 gpa, const void *page)
+{
+	struct build *b = ctx;
+	b->pg->gpa = gpa;
+	memcpy(b->pg->data, page, PAGE_SIZE);
+	b->pages++;
+	return put(b->g, SNAPF_PAGE, b->pg, sizeof(*b->pg));
+}
+
+/* s as a file: header, records, the pages that are not zero, end. */
 static const char *build(struct snapshot *s, struct grow *g, u64 *pages)
 {
 	struct snapf_header h;
 	header_of(s, &h);
-	struct {
-		u64 gpa;
-		u64 data[PAGE_SIZE / 8];
-	} *pg = kmalloc(sizeof(*pg));
-	if (!pg)
+	struct build b = {g, kmalloc(sizeof(struct page_rec)), 0};
+	if (!b.pg)
 		return "out of memory";
 	bool ok = put(g, SNAPF_HEADER, &h, sizeof(h)) &&
 		  put(g, SNAPF_VCPUS, s->vcpus, (u32)s->vcpus_len) &&
-		  put(g, SNAPF_DEVICES, s->devs, (u32)s->devs_len);
-	struct vm *vm = s->vm;
-	bool paused_here = vm->state == VM_RUNNING && !vm_is_paused(vm) && !vm_pause(vm);
-	u64 top = gmem_top(&vm->mem);
-	for (u64 gpa = 0; ok && gpa < top; gpa = RAM_NEXT(vm, gpa)) {
-		pg->gpa = gpa;
-		ok = snapmem_read_page(vm, s->mem, gpa, pg->data);
-		if (ok && !zero_page(pg->data)) {
-			ok = put(g, SNAPF_PAGE, pg, sizeof(*pg));
-			(*pages)++;
-		}
-	}
-	if (paused_here)
-		vm_resume(vm);
-	struct snapf_end e = {3 + *pages, *pages};
+		  put(g, SNAPF_DEVICES, s->devs, (u32)s->devs_len) &&
+		  snap_each_page(s, put_page_rec, &b);
+	struct snapf_end e = {3 + b.pages, b.pages};
 	ok = ok && put(g, SNAPF_END, &e, sizeof(e));
-	kfree(pg);
+	kfree(b.pg);
+	*pages = b.pages;
 	return ok ? NULL : "out of memory building the file";
 }
 

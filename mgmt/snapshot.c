@@ -192,6 +192,41 @@ const char *snap_load(struct vm *vm, struct snapshot *s, u64 *mem_tsc)
 	return why;
 }
 
+/* Pause vm if it runs and is not paused: true if it was paused here (resume it after). */
+static bool pause_here(struct vm *vm)
+{
+	return vm->state == VM_RUNNING && !vm_is_paused(vm) && !vm_pause(vm);
+}
+
+static bool zero_page(const u64 *p)
+{
+	for (u32 i = 0; i < PAGE_SIZE / 8; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+bool snap_each_page(const struct snapshot *s, bool (*fn)(void *ctx, u64 gpa, const void *page),
+		    void *ctx)
+{
+	struct vm *vm = s->vm;
+	u64 *page = kmalloc(PAGE_SIZE);
+	if (!page)
+		return false;
+	bool paused_here = pause_here(vm), ok = true;
+	u64 top = gmem_top(&vm->mem);
+	for (u64 gpa = 0; ok && gpa < top;
+	     gpa = gpa + PAGE_SIZE == vm->mem.low_end ? GMEM_HIGH_BASE : gpa + PAGE_SIZE) {
+		ok = snapmem_read_page(vm, s->mem, gpa, page);
+		if (ok && !zero_page(page))
+			ok = fn(ctx, gpa, page);
+	}
+	if (paused_here)
+		vm_resume(vm);
+	kfree(page);
+	return ok;
+}
+
 /* Snapshot memory changes only while the VM's vCPUs are off their CPUs: a running VM is
  * paused around the drop, one that has ended has none left running. */
 void snap_delete(struct snapshot *s)
@@ -201,7 +236,7 @@ void snap_delete(struct snapshot *s)
 	while (*p != s)
 		p = &(*p)->next;
 	*p = s->next;
-	bool paused_here = vm->state == VM_RUNNING && !vm_is_paused(vm) && !vm_pause(vm);
+	bool paused_here = pause_here(vm);
 	dev_lock(vm);
 	snapmem_drop(vm, s->mem);
 	dev_unlock(vm);

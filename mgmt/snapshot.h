@@ -46,6 +46,11 @@ const char *snap_load_records(struct vm *vm, const u8 *vcpus, u64 vcpus_len, con
 const char *snap_import(const char *name, const u8 *buf, u64 len, struct vm **out);
 /* Start the VMs whose boot modules are snapshot files (loader/vmconfig.h): how many started. */
 u32 snap_import_boot(void);
+/* Each 4 KiB page of s's memory that is not all zero, in address order: fn(ctx, address,
+ * bytes), until it returns false. The VM is paused meanwhile (its RAM may be the snapshot's
+ * page). False if fn stopped it or keel had no memory. */
+bool snap_each_page(const struct snapshot *s, bool (*fn)(void *ctx, u64 gpa, const void *page),
+		    void *ctx);
 /* Why name cannot be a new VM's (a clone's, an import's), or NULL. */
 const char *snap_bad_name(const char *name);
 
