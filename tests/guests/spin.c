@@ -11,24 +11,40 @@
  * cmdline: ms=N (the window in milliseconds of TSC, from the kHz keel reports in CPUID leaf
  * 0x40000010; default 1000) or ticks=N (the window in TSC ticks); margin=N (milliseconds of
  * uncounted spinning before and after the window, default 0); sti (spin with RFLAGS.IF set
- * instead of clear; no interrupt source is enabled, so none arrives). */
+ * instead of clear; no interrupt source is enabled, so none arrives).
+ *
+ * Inside the window it also sums the TSC it saw itself run: every step between two rounds
+ * shorter than 100 us. A longer step is time it did not run (another VM's slice, or, under an
+ * emulator, the host not running the emulated CPU), so the sum is the CPU time it got whatever
+ * the speed of the CPU under it; the tests compare those sums (iterations per tick vary with
+ * an emulator's load, a loaded host stalls it at random). */
 #include "rt/apic.h"
 
 static u32 x = 1;
 
-/* Spin until the TSC reaches end; returns the rounds done and the TSC then. */
-static u64 spin(u64 end, u64 *now)
+/* Spin until the TSC reaches end; returns the rounds done and the TSC then, and in *ran the
+ * sum of the steps between rounds of max_step ticks or less. Everything stays in registers
+ * until the end: a store per round could land in a page of code, which an emulator then
+ * retranslates at every round. */
+static u64 spin(u64 end, u64 *now, u64 max_step, u64 *ran)
 {
-	u64 n = 0;
+	u64 n = 0, last = rdtsc(), t, sum = 0;
+	u32 y = x;
 	do {
 		/* One round: 32 steps of a linear congruential generator the compiler must keep. */
 		for (int i = 0; i < 32; i++) {
-			x = x * 1103515245u + 12345u;
-			__asm__ volatile("" : "+r"(x));
+			y = y * 1103515245u + 12345u;
+			__asm__ volatile("" : "+r"(y));
 		}
 		n++;
-		*now = rdtsc();
-	} while (*now < end);
+		t = rdtsc();
+		if (t - last <= max_step)
+			sum += t - last;
+		last = t;
+	} while (t < end);
+	x = y;
+	*now = t;
+	*ran = sum;
 	return n;
 }
 
@@ -43,15 +59,16 @@ int guest_main(void)
 	u64 khz = tsc_khz(), window = cmdline_num("ticks", 0);
 	if (!window)
 		window = cmdline_num("ms", 1000) * khz;
-	u64 margin = cmdline_num("margin", 0) * khz, start, end, now;
-	spin(first + margin, &start);
-	u64 n = spin(start + window, &end);
-	spin(end + margin, &now);
+	u64 margin = cmdline_num("margin", 0) * khz, start, end, now, ran, ran_window;
+	spin(first + margin, &start, 0, &ran);
+	u64 n = spin(start + window, &end, khz / 10, &ran_window);
+	spin(end + margin, &now, 0, &ran);
 	printf("spin: window %llu ticks at %llu kHz, margin %llu, interrupts %s\n",
 	       (unsigned long long)window, (unsigned long long)khz, (unsigned long long)margin,
 	       flags & 0x200 ? "on" : "off");
-	printf("spin: %llu iterations in %llu ticks, tsc 0x%llx-0x%llx (x %x)\n",
-	       (unsigned long long)n, (unsigned long long)(end - start), (unsigned long long)start,
-	       (unsigned long long)end, x);
+	printf("spin: %llu iterations in %llu ticks, ran %llu ticks, tsc 0x%llx-0x%llx (x %x)\n",
+	       (unsigned long long)n, (unsigned long long)(end - start),
+	       (unsigned long long)ran_window, (unsigned long long)start, (unsigned long long)end,
+	       x);
 	return 0;
 }
