@@ -46,7 +46,13 @@ struct vexit {
 		} cr;
 		struct {
 			u8 vector;
+			u64 dr6; /* #DB: the causes, as DR6 would hold them (exit/debug.h) */
 		} exc;
+		struct {
+			u8 dr;	   /* DR0-DR7 */
+			bool read; /* MOV from DRn into gpr (else from gpr into DRn) */
+			u8 gpr;
+		} dr;
 	};
 };
 

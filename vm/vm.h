@@ -139,6 +139,7 @@ struct vm;
 struct virq_ops;
 struct vm_devices;
 struct cpuid_table;
+struct vm_debug;
 
 /* The KVM paravirtual clock's MSRs as this vCPU's guest last wrote them (vm/kvmclock.c). Only
  * the vCPU's running CPU touches them. */
@@ -206,7 +207,14 @@ struct vcpu {
 	u8 *xsave;
 	void *xsave_mem;
 	u64 xcr0;
-	u64 dr[4]; /* DR0-DR3 while the vCPU is off the CPU */
+	u64 dr[4]; /* DR0-DR3 while the vCPU is off the CPU (the guest's, whatever dbg.ctl) */
+	/* A debugger's hold on this vCPU (exit/debug.h): ctl (DBG_CTL_*) is written by CPU 0
+	 * while the VM is paused and read by the backend before each entry; dr6 and dr7 are the
+	 * guest's own values while DBG_CTL_DR gives the hardware's to the debugger. */
+	struct {
+		u32 ctl;
+		u64 dr6, dr7;
+	} dbg;
 	/* The guest's TSC (exit/msr.c): RDTSC gives the host's TSC + tsc_offset, which the
 	 * backends load into the VMCB or VMCS before each entry; tsc_adjust is IA32_TSC_ADJUST;
 	 * tsc_aux is IA32_TSC_AUX, loaded into the CPU with DR0-DR3 at each turn (vm/sched.c).
@@ -305,6 +313,10 @@ struct vm {
 	 * fires; its vCPUs keep their states (a wake-up while paused makes one runnable, which
 	 * then waits). */
 	volatile bool paused;
+	/* Its debugger (exit/debug.h), NULL when none is attached; debug_wait: gdb=wait on its
+	 * definition, it is held before its first instruction until gdb attaches. */
+	struct vm_debug *debug;
+	bool debug_wait;
 	u64 stats_tsc, stats_exits; /* query-stats' previous look: when, and the exits then */
 	volatile u64 cap_used;	    /* TSC ticks used in the current cap period */
 	volatile u64 cap_epoch;	    /* which cap period cap_used counts */

@@ -16,8 +16,7 @@
 
 #define PAUSE_WAIT_US 2000000 /* how long vm_pause waits for a vCPU to leave its CPU */
 
-/* True once no vCPU of vm is on a CPU and no restart is half done. */
-static bool settled(const struct vm *vm)
+bool vm_settled(const struct vm *vm)
 {
 	if (__atomic_load_n(&vm->reset_pending, __ATOMIC_ACQUIRE))
 		return false;
@@ -39,7 +38,7 @@ const char *vm_pause(struct vm *vm)
 	for (u32 i = 0; i < vm->nvcpus; i++)
 		sched_kick(vm->vcpu[i]);
 	u64 until = rdtsc() + us_to_tsc(PAUSE_WAIT_US);
-	while (!settled(vm)) {
+	while (!vm_settled(vm)) {
 		if (rdtsc() > until) {
 			__atomic_store_n(&vm->paused, false, __ATOMIC_RELEASE);
 			sched_vm_resumed(vm);
@@ -50,6 +49,16 @@ const char *vm_pause(struct vm *vm)
 	log_info("vm %s: paused", vm->name);
 	vm_event(vm, VM_EV_PAUSED);
 	return NULL;
+}
+
+bool vm_pause_request(struct vm *vm)
+{
+	if (__atomic_exchange_n(&vm->paused, true, __ATOMIC_ACQ_REL))
+		return false;
+	for (u32 i = 0; i < vm->nvcpus; i++)
+		sched_kick(vm->vcpu[i]);
+	vm_event(vm, VM_EV_PAUSED);
+	return true;
 }
 
 const char *vm_resume(struct vm *vm)

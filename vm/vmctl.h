@@ -11,6 +11,12 @@
  * would once it runs again). Returns once none of its vCPUs runs: NULL, or why not (vm is not
  * running, or already paused). A paused VM's state can be read and written (snapshots). */
 const char *vm_pause(struct vm *vm);
+/* From a vCPU's exit path (a debugger's stop, exit/debug.c): mark vm paused and kick its
+ * other vCPUs off their CPUs, without waiting; the caller then returns EXIT_RESCHED. True if
+ * this call paused it (false: it was paused already). vm_settled says when it took effect. */
+bool vm_pause_request(struct vm *vm);
+/* True once no vCPU of vm is on a CPU and no restart is half done. */
+bool vm_settled(const struct vm *vm);
 /* Let a paused VM run again: NULL, or why not (it is not paused). */
 const char *vm_resume(struct vm *vm);
 /* True while vm is paused. */
