@@ -111,6 +111,7 @@ _Static_assert(offsetof(struct vmcb, g_pat) == 0x668, "VMCB g_pat");
 #define SVM_I1_INVD	BIT(22)
 #define SVM_I1_CPUID	BIT(18)
 #define SVM_I1_IRET	BIT(20)
+#define SVM_I1_INTN	BIT(21)
 #define SVM_I1_HLT	BIT(24)
 #define SVM_I1_IOIO	BIT(27)
 #define SVM_I1_MSR	BIT(28)
@@ -133,6 +134,8 @@ _Static_assert(offsetof(struct vmcb, g_pat) == 0x668, "VMCB g_pat");
 /* intercept_cr: reads of CRn at bit n, writes at bit 16 + n */
 #define SVM_CR_READ(n)	BIT(n)
 #define SVM_CR_WRITE(n) BIT(16 + (n))
+/* intercept_dr: reads of DRn at bit n, writes at bit 16 + n (APM 15.8.1); DR0-DR7 */
+#define SVM_DR_ALL 0x00ff00ffu
 /* INVLPGA is in intercept1 */
 #define SVM_I1_INVLPGA BIT(26)
 
@@ -142,6 +145,8 @@ enum {
 	SVM_EXIT_CR0_WRITE = 0x10,
 	SVM_EXIT_CR4_WRITE = 0x14,
 	SVM_EXIT_CR8_WRITE = 0x18,
+	SVM_EXIT_DR0_READ = 0x20,
+	SVM_EXIT_DR0_WRITE = 0x30,
 	SVM_EXIT_EXCP_BASE = 0x40,
 	SVM_EXIT_INTR = 0x60,
 	SVM_EXIT_NMI = 0x61,
@@ -151,6 +156,7 @@ enum {
 	SVM_EXIT_RDPMC = 0x6f,
 	SVM_EXIT_CPUID = 0x72,
 	SVM_EXIT_IRET = 0x74,
+	SVM_EXIT_SWINT = 0x75,
 	SVM_EXIT_INVD = 0x76,
 	SVM_EXIT_HLT = 0x78,
 	SVM_EXIT_INVLPGA = 0x7a,
