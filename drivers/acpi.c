@@ -149,6 +149,25 @@ static void find_s5(const struct sdt *dsdt)
 	}
 }
 
+/* MCFG (PCI Firmware 3.x, 4.1.2): 8 reserved bytes after the header, then 16-byte entries
+ * {u64 base, u16 segment, u8 start bus, u8 end bus, u32 reserved}. keel uses segment 0's. */
+static void parse_mcfg(const struct sdt *t)
+{
+	for (u32 off = 44; off + 16 <= t->length; off += 16) {
+		const u8 *e = (const u8 *)t + off;
+		u64 base;
+		u16 seg;
+		memcpy(&base, e, 8);
+		memcpy(&seg, e + 8, 2);
+		if (seg || !base || e[11] < e[10])
+			continue;
+		acpi.ecam_base = base;
+		acpi.ecam_bus_start = e[10];
+		acpi.ecam_bus_end = e[11];
+		return;
+	}
+}
+
 static void parse_fadt(const struct sdt *t)
 {
 	const u8 *p = (const u8 *)t;
@@ -219,6 +238,8 @@ void acpi_init(const struct boot_info *bi)
 			parse_madt(t);
 		else if (!memcmp(t->sig, "FACP", 4))
 			parse_fadt(t);
+		else if (!memcmp(t->sig, "MCFG", 4))
+			parse_mcfg(t);
 	}
 	log_info("acpi: revision %u, OEM \"%s\", %d CPU%s, %d IOAPIC%s, PM timer %s%#x, %s",
 		 acpi.revision, acpi.oem, acpi.ncpus, acpi.ncpus == 1 ? "" : "s", acpi.nioapics,

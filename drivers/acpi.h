@@ -41,6 +41,9 @@ struct acpi_info {
 	u64 reset_addr;
 	u8 reset_value;
 	bool has_8042;
+	/* MCFG (PCI Firmware 3.x, 4.1.2): segment 0's ECAM window; 0: none, use ports 0xcf8 */
+	u64 ecam_base;
+	u8 ecam_bus_start, ecam_bus_end;
 	int ntables; /* every table's memory, so the page allocator leaves it alone */
 	struct boot_range tables[ACPI_MAX_TABLES];
 };

@@ -149,6 +149,35 @@ static bool opt_vcpurec(struct keel_config *c, const char *v, size_t n)
 	return true;
 }
 
+/* A name of 1 to size-1 letters, digits, '-', '_' or '.' (as VM and switch names) into dst
+ * (uplink=, host=). */
+static bool copy_name(char *dst, size_t size, const char *v, size_t n)
+{
+	if (!n || n >= size)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = v[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.'))
+			return false;
+	}
+	memcpy(dst, v, n);
+	dst[n] = 0;
+	return true;
+}
+
+/* uplink=SWITCH: bind that switch to the first host NIC (vm/uplink.c). */
+static bool opt_uplink(struct keel_config *c, const char *v, size_t n)
+{
+	return copy_name(c->uplink, sizeof(c->uplink), v, n);
+}
+
+/* host=NAME: this keel's name among its peers. */
+static bool opt_host(struct keel_config *c, const char *v, size_t n)
+{
+	return copy_name(c->host, sizeof(c->host), v, n);
+}
+
 static const struct option {
 	const char *name;
 	bool (*parse)(struct keel_config *c, const char *v, size_t n);
@@ -162,6 +191,8 @@ static const struct option {
 	{"exit", opt_shutdown, "auto, qemu, bochs, acpi, reset or halt"}, /* its old name */
 	{"selftest", opt_selftest, "none, null, stack-overflow, write-text, exec-data or panic"},
 	{"vcpurec", opt_vcpurec, "off, roundtrip or a number of turns"},
+	{"uplink", opt_uplink, "a switch name of 1-15 letters, digits, '-', '_' or '.'"},
+	{"host", opt_host, "a name of 1-31 letters, digits, '-', '_' or '.'"},
 };
 
 static bool looks_like_path(const struct token *t)

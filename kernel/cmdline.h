@@ -32,8 +32,10 @@ struct keel_config {
 	int loglevel;
 	enum shutdown_method shutdown;
 	enum selftest selftest;
-	u32 vcpurec; /* vcpurec=: a vCPU record round trip every this many turns (0: none) */
-	int errors;  /* options rejected */
+	u32 vcpurec;	 /* vcpurec=: a vCPU record round trip every this many turns (0: none) */
+	char uplink[16]; /* uplink=SWITCH: the switch bound to the first host NIC ("": none) */
+	char host[32];	 /* host=NAME: how peers know this keel ("": unnamed) */
+	int errors;	 /* options rejected */
 };
 
 extern struct keel_config keel_cfg; /* the running keel's settings */

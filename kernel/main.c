@@ -1,6 +1,7 @@
 /* keel's start-up order. Each step needs only the ones above it. */
 #include "drivers/acpi.h"
 #include "drivers/cpufeat.h"
+#include "drivers/hpci.h"
 #include "drivers/lapic.h"
 #include "drivers/rtc.h"
 #include "drivers/timer.h"
@@ -15,6 +16,7 @@
 #include "kernel/percpu.h"
 #include "vm/lifecycle.h"
 #include "vm/sched.h"
+#include "vm/uplink.h"
 #include "kernel/selftest.h"
 #include "kernel/smp.h"
 #include "vm/virt.h"
@@ -123,6 +125,7 @@ void kernel_main(u32 magic, u64 info)
 	lapic_calibrate();
 	cpufeat_report();
 	cpustate_report();
+	hpci_init();
 
 	log_info("boot: %d module%s", boot_info.nmods, boot_info.nmods == 1 ? "" : "s");
 	for (int i = 0; i < boot_info.nmods; i++)
@@ -143,6 +146,7 @@ void kernel_main(u32 magic, u64 info)
 		log_err("keel: no VM could be started");
 		keel_shutdown(KEEL_VM_FAILED);
 	}
+	uplink_start(keel_cfg.uplink, keel_cfg.host);
 	mgmt_start(keel_cfg.api_port, keel_cfg.console_baud, keel_cfg.api_xon);
 	console_start();
 	smp_go();

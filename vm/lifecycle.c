@@ -7,6 +7,7 @@
 #include "drivers/timer.h"
 #include "kernel/panic.h"
 #include "vm/console.h"
+#include "vm/uplink.h"
 #include "vm/sched.h"
 
 static volatile u32 vms_running;
@@ -91,6 +92,9 @@ static void stop_stuck(void)
 		/* Halted with interrupts on, it may be waiting for what is typed on the console. */
 		if (!irqs_off && vm->console_wakes && console_active())
 			continue;
+		/* ...or for frames from the world outside, through its switch's uplink. */
+		if (!irqs_off && vm->hw.nnics && uplink_poll_again())
+			continue;
 		vm_stop(vm, VM_END_HALTED, 0, "%s",
 			irqs_off ? "halted with interrupts disabled"
 				 : "every vCPU halted with nothing to wake it");
@@ -98,12 +102,26 @@ static void stop_stuck(void)
 	}
 }
 
+/* CPU 0's polls: the console (and the API behind it), then the uplink's NIC. */
+static void poll_all(void)
+{
+	console_poll();
+	uplink_poll();
+}
+
+/* The sooner of the two polls' next turns (0: neither wants one). */
+static u64 poll_again_all(void)
+{
+	u64 c = console_poll_again(), u = uplink_poll_again();
+	return !c ? u : !u ? c : MIN(c, u);
+}
+
 static const struct sched_hooks hooks = {
 	.vm_over = vm_retire,
 	.vm_reset = vm_try_restart,
 	.nothing_to_run = stop_stuck,
-	.poll = console_poll,
-	.poll_again = console_poll_again,
+	.poll = poll_all,
+	.poll_again = poll_again_all,
 };
 
 void vm_lifecycle_init(void)

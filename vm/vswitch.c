@@ -44,6 +44,15 @@ struct vswitch *vswitch_get(const char *name)
 	return sw;
 }
 
+struct vswitch *vswitch_find(const char *name)
+{
+	u32 n = __atomic_load_n(&nswitches, __ATOMIC_ACQUIRE);
+	for (u32 i = 0; i < n; i++)
+		if (!strcmp(switches[i].name, name))
+			return &switches[i];
+	return NULL;
+}
+
 bool vsw_attach(struct vswitch *sw, struct vsw_port *p, const char *name, u8 *ring, u32 size,
 		void (*receive)(struct vsw_port *p), void *owner)
 {

@@ -79,6 +79,8 @@ struct vswitch {
 
 /* The switch with this name, made on first use: NULL (logged) if there are too many. */
 struct vswitch *vswitch_get(const char *name);
+/* The switch with this name if some VM made it, NULL otherwise (nothing is made). */
+struct vswitch *vswitch_find(const char *name);
 /* An empty switch with this name (vswitch_get's, and unit tests' own). */
 void vswitch_init(struct vswitch *sw, const char *name);
 /* Set up a port over a ring of size bytes (a power of two, a multiple of 8) and put it on sw:

@@ -41,6 +41,20 @@ static void test_console(void **state)
 	assert_int_equal(c.errors, 0);
 }
 
+/* uplink=SWITCH and host=NAME: names as switches take them; anything else keeps the default. */
+static void test_uplink_host(void **state)
+{
+	(void)state;
+	struct keel_config c = parse("uplink=lan host=rack-1.a");
+	assert_string_equal(c.uplink, "lan");
+	assert_string_equal(c.host, "rack-1.a");
+	assert_int_equal(c.errors, 0);
+	c = parse("uplink=0123456789abcdef host=a/b uplink= host=");
+	assert_string_equal(c.uplink, "");
+	assert_string_equal(c.host, "");
+	assert_int_equal(c.errors, 4);
+}
+
 static void test_api(void **state)
 {
 	(void)state;
@@ -141,6 +155,7 @@ int main(void)
 		cmocka_unit_test(test_bad_values_keep_defaults),
 		cmocka_unit_test(test_unknown_options),
 		cmocka_unit_test(test_levels_and_exit),
+		cmocka_unit_test(test_uplink_host),
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_quote_garbage),
 	};
