@@ -405,11 +405,23 @@ static bool session_cmd(const char *p, u32 n)
 	return true;
 }
 
+static void interrupt(void);
+
+/* qSupported: a gdb that (re)connected. One that went away while the VM ran left a stop owed
+ * to nobody: the VM stops for the new one, whose '?' then has its answer. */
+static void new_client(void)
+{
+	st.owe_stop = st.owe_ok = false;
+	interrupt();
+}
+
 /* One packet from gdb: its reply (empty for what keel does not know), unless it waits for a
  * stop. */
 static void packet(const char *p, u32 n)
 {
-	if (starts(p, n, "qSupported") || !gdb.attached)
+	if (starts(p, n, "qSupported"))
+		new_client();
+	else if (!gdb.attached)
 		connect();
 	gdb.rlen = 0;
 	bool owed = st.owe_stop || st.owe_ok;
