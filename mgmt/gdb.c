@@ -252,22 +252,24 @@ static struct vcpu *step_vcpu(s32 t)
 static void vcont(const char *p, const char *end)
 {
 	s32 step = -2;
-	while (p < end && *p == ';') {
-		char a = *++p;
-		while (p < end && *p != ':' && *p != ';')
-			p++;
-		u64 t = 0;
+	u64 t, sig;
+	while (p + 1 < end && *p == ';') {
+		char a = p[1];
+		if (a != 'c' && a != 'C' && a != 's' && a != 'S')
+			break; /* 't' and 'r' are not offered */
+		p += 2;
+		if ((a == 'C' || a == 'S') && !gdb_hex_u64(&p, end, &sig))
+			break;
+		t = 0;
 		if (p < end && *p == ':') {
 			p++;
-			if (*p == '-')
-				p += 2, t = 0;
+			if (end - p >= 2 && p[0] == '-' && p[1] == '1')
+				p += 2;
 			else if (!gdb_hex_u64(&p, end, &t))
 				break;
 		}
 		if ((a == 's' || a == 'S') && step == -2)
 			step = t ? (s32)t - 1 : -1;
-		else if (a != 'c' && a != 'C' && a != 's' && a != 'S')
-			break; /* 't' and 'r' are not offered */
 	}
 	if (p != end) {
 		gdb_put_err(22);
