@@ -20,6 +20,7 @@ static struct {
 	bool noack;	    /* QStartNoAckMode accepted */
 	bool owe_stop;	    /* a stop reply is due when the VM stops ('?', c, s, vCont) */
 	bool owe_ok;	    /* monitor vm: its OK is due when the new VM stops */
+	bool warned;	    /* the last attach failed, and said why */
 	bool settling;	    /* the stop is known (an attach to a paused VM): wait for vm_settled */
 	enum dbg_stop stop; /* the last stop, for '?' */
 	u64 stop_addr;
@@ -223,8 +224,9 @@ static void connect(void)
 		return;
 	struct vm *vm = gdb.vm && gdb.vm->state != VM_DESTROYED ? gdb.vm : first_vm();
 	const char *why = vm ? attach(vm) : "there is none";
-	if (why)
+	if (why && !st.warned) /* once: gdb's every '+' asks again */
 		log_warn("gdb: cannot debug vm %s: %s", vm ? vm->name : "-", why);
+	st.warned = why != NULL;
 }
 
 /* c, s, C, S, vCont: the VM runs until its next stop; step (if not NULL) executes one
