@@ -147,7 +147,7 @@ void kernel_main(u32 magic, u64 info)
 		keel_shutdown(KEEL_VM_FAILED);
 	}
 	uplink_start(keel_cfg.uplink, keel_cfg.host);
-	mgmt_start(keel_cfg.api_port, keel_cfg.console_baud, keel_cfg.api_xon);
+	mgmt_start(keel_cfg.api_port, keel_cfg.console_baud, keel_cfg.api_xon, keel_cfg.gdb_port);
 	console_start();
 	smp_go();
 	sched_run();
