@@ -126,10 +126,9 @@ static void test_reasm(void **state)
 	for (u32 i = 0; i < sizeof(msg); i++)
 		msg[i] = (u8)(i ^ (i >> 8));
 	u32 off = 0;
-	int got = 0;
 	while (off < sizeof(msg)) {
 		u32 n = MIN((u32)ML_PAYLOAD_MAX, (u32)sizeof(msg) - off);
-		got = ml_reasm_add(&r, msg + off, n, off + n == sizeof(msg));
+		int got = ml_reasm_add(&r, msg + off, n, off + n == sizeof(msg));
 		off += n;
 		assert_int_equal(got, off == sizeof(msg) ? 1 : 0);
 	}
