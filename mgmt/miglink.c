@@ -87,14 +87,18 @@ static void emit(struct miglink *l, u8 type, u8 flags, u32 seq, const void *p, u
 		l->ack_due = false;
 }
 
-/* The link failed: why, logged once; queued messages can still be taken. */
+/* The link failed (or the peer closed it: not an error): why, logged once; queued messages
+ * can still be taken. */
 static void fail(struct miglink *l, const char *why)
 {
 	if (l->state == ML_FAILED)
 		return;
 	l->state = ML_FAILED;
 	l->err = why;
-	log_err("miglink: stream %08x with %s: %s", l->id, l->peer[0] ? l->peer : "?", why);
+	if (l->closed)
+		log_info("miglink: stream %08x with %s: %s", l->id, l->peer, why);
+	else
+		log_err("miglink: stream %08x with %s: %s", l->id, l->peer[0] ? l->peer : "?", why);
 }
 
 /* A free stream, zeroed, or NULL. */
@@ -267,10 +271,12 @@ static void on_frame(const u8 *f, u32 len)
 	l->tries = 0;
 	l->confirmed = true; /* the peer has the key and our nonce */
 	on_ack(l, h.ack, now);
-	if (h.type == ML_DATA)
+	if (h.type == ML_DATA) {
 		on_data(l, &h, p);
-	else if (h.type == ML_CLOSE)
+	} else if (h.type == ML_CLOSE) {
+		l->closed = true;
 		fail(l, "the peer closed the stream");
+	}
 }
 
 /* Send what the window allows; on a timeout, everything unacknowledged again (go-back-N). */
@@ -337,6 +343,10 @@ static void tick(struct miglink *l, u64 now)
 		emit(l, ML_HELLO, 0, 0, names, sizeof(names));
 		l->deadline = now + l->rto;
 		l->rto = MIN(l->rto * 2, (u64)ML_RTO_MAX);
+		return;
+	}
+	if (l->state == ML_FAILED && !l->outgoing && (l->test || !l->accepted)) {
+		l->state = ML_FREE; /* no one holds it to close it */
 		return;
 	}
 	if (l->state != ML_OPEN)

@@ -25,7 +25,7 @@ struct ml_slot {
 
 struct miglink {
 	enum ml_state state;
-	bool outgoing, test, accepted, confirmed, welcome_due, ack_due;
+	bool outgoing, test, accepted, confirmed, welcome_due, ack_due, closed;
 	char peer[ML_NAME];
 	u8 peer_mac[6];
 	u32 id;
