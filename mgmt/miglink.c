@@ -66,8 +66,9 @@ static u64 open_nonce(const struct miglink *l)
 	return l->nonce_c ^ l->nonce_r;
 }
 
-/* Build and send one frame of l (the current ack with it). */
-static void emit(struct miglink *l, u8 type, u8 flags, u32 seq, const void *p, u16 len)
+/* Build and send one frame of l (the current ack with it): false if the NIC's transmit ring
+ * was full. miglink-test's drop=N loses every N-th DATA frame here on purpose (as if sent). */
+static bool emit(struct miglink *l, u8 type, u8 flags, u32 seq, const void *p, u16 len)
 {
 	struct ml_hdr h = {.type = type,
 			   .flags = flags,
@@ -81,10 +82,13 @@ static void emit(struct miglink *l, u8 type, u8 flags, u32 seq, const void *p, u
 	if (l->test)
 		h.flags |= ML_F_TEST;
 	u32 n = ml_encode(&ml.key, &h, p, ml.frame);
-	uplink_send_raw(ml.frame, n);
+	bool lost = type == ML_DATA && l->drop_every && ++l->drop_count % l->drop_every == 0;
+	if (!lost && !uplink_send_raw(ml.frame, n))
+		return false;
 	l->last_tx = time_us();
 	if (type == ML_DATA || type == ML_ACK || type == ML_CLOSE)
 		l->ack_due = false;
+	return true;
 }
 
 /* The link failed (or the peer closed it: not an error): why, logged once; queued messages
@@ -295,7 +299,8 @@ static void pump(struct miglink *l, u64 now)
 		l->deadline = now + l->rto;
 	while (l->sent != l->next) {
 		const struct ml_slot *s = &l->tx[l->sent % ML_WINDOW];
-		emit(l, ML_DATA, s->flags, l->sent, s->data, s->len);
+		if (!emit(l, ML_DATA, s->flags, l->sent, s->data, s->len))
+			break; /* the ring is full: the rest at the next turn */
 		l->sent++;
 	}
 }

@@ -41,6 +41,7 @@ struct miglink {
 	u8 rxq[ML_RXQ][MIGLINK_MSG_MAX];
 	const char *err;
 	struct miglink_stats st;
+	u32 drop_every, drop_count; /* miglink-test's drop=N: lose every N-th DATA frame */
 	/* miglink-test's responder */
 	u64 test_total, test_got;
 	struct sha256 test_sum;

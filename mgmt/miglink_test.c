@@ -1,6 +1,6 @@
 /* miglink-test (a test and diagnostic command, README "Live migration"): send N bytes of a
  * known pattern over a test stream to another keel and compare its SHA-256 of what arrived
- * with ours. The responder (ml_test_serve in mgmt/miglink.c) runs inside the peer's link,
+ * with ours; drop=N loses every N-th data frame on our side, to see retransmission work. The responder (ml_test_serve in mgmt/miglink.c) runs inside the peer's link,
  * never handed to the migration engine. The command holds CPU 0 until the answer comes (at most ML_TEST_US). */
 #include "mgmt/cmds.h"
 #include "mgmt/miglink_int.h"
@@ -81,12 +81,16 @@ bool cmd_miglink_test(struct cmd_ctx *c)
 {
 	char to[ML_NAME];
 	u64 total;
+	u64 drop = 0;
 	if (!cmd_arg_str(c, "to", to, sizeof(to), true) || !cmd_arg_u64(c, "bytes", &total, true))
 		return false;
+	if (cmd_has_arg(c, "drop") && (!cmd_arg_u64(c, "drop", &drop, true) || drop == 1))
+		return cmd_fail(c, CMD_ERR_GENERIC, "miglink-test: drop=N wants N >= 2");
 	const char *why;
 	struct miglink *l = ml_connect(to, true, &why);
 	if (!l)
 		return cmd_fail(c, CMD_ERR_GENERIC, "miglink-test: %s", why);
+	l->drop_every = (u32)MIN(drop, (u64)UINT32_MAX);
 	u8 mine[SHA256_LEN], ans[ML_TEST_ANSWER];
 	u64 t0 = time_us();
 	bool ok = exchange(l, total, mine, ans, &why);

@@ -3,7 +3,9 @@ wired by keel-run's --net-listen/--net-connect on a loopback port, both with inc
 VM (so each runs on until the test ends it). On k2, the test/diagnostic command miglink-test
 sends a known pattern to k1 over a test stream and compares k1's SHA-256 of what arrived.
   miglink/key[svm]: the same migrate_key on both: the bytes arrive whole (several hundred
-    fragments through the window); a host name nobody has gets "no keel answered".
+    fragments through the window), also with every 7th data frame lost on purpose (drop=7:
+    retransmitted); a host name nobody has gets "no keel answered"; k1 ended in the middle of
+    a stream gets "the peer stopped answering".
   miglink/wrong-key[svm]: different keys: k1 refuses the HELLO with a log line, and k2's
     miglink-test fails because no keel answered."""
 import os
@@ -13,6 +15,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -81,7 +84,7 @@ def pair(Fail, g, name, key2, body, timeout=240):
             wait_for(1, r'miglink: on the host NIC')
             wait_for(1, r'api: management API')
             with client(sock) as c:
-                body(c, [lambda i=i: read(logs[i]) for i in (0, 1)])
+                body(c, [lambda i=i: read(logs[i]) for i in (0, 1)], procs)
         finally:
             for p in procs:
                 if p.poll() is None:
@@ -102,7 +105,7 @@ def pair(Fail, g, name, key2, body, timeout=240):
 def define(boot, Fail):
     g = boot.__globals__  # tests/run's helpers: TESTS, Test, need, log_path, KEEL_RUN
 
-    def right_key(c, logs):
+    def right_key(c, logs, procs):
         r = c.command('miglink-test', to='k1', bytes=600000, timeout=120)
         if not r or 'return' not in r:
             raise Fail(f'miglink-test to k1: {r}')
@@ -111,11 +114,22 @@ def define(boot, Fail):
             raise Fail(f'miglink-test to k1: the peer got other bytes: {v}')
         if not re.search(r'miglink: test stream \S+ from k2: 600000 bytes in', logs[0](), re.M):
             raise Fail('k1 log lacks its test stream')
+        # every 7th data frame lost on k2's side: go-back-N sends them again
+        r = c.command('miglink-test', to='k1', bytes=300000, drop=7, timeout=120)
+        v = (r or {}).get('return', {})
+        if not v.get('match') or not v.get('retransmits'):
+            raise Fail(f'miglink-test drop=7: {r}')
         r = c.command('miglink-test', to='nobody', bytes=10, timeout=120)
         if not r or 'error' not in r or 'no keel answered' not in r['error'].get('desc', ''):
             raise Fail(f'miglink-test to nobody: {r}')
+        # k1 gone in the middle of a stream: k2 says so within its retry limit
+        threading.Timer(3.0, lambda: procs[0].send_signal(signal.SIGTERM)).start()
+        r = c.command('miglink-test', to='k1', bytes=400000000, timeout=150)
+        desc = (r or {}).get('error', {}).get('desc', '')
+        if 'the peer stopped answering' not in desc:
+            raise Fail(f'miglink-test to a keel that went away: {r}')
 
-    def wrong_key(c, logs):
+    def wrong_key(c, logs, procs):
         r = c.command('miglink-test', to='k1', bytes=1000, timeout=120)
         if not r or 'error' not in r or 'no keel answered' not in r['error'].get('desc', ''):
             raise Fail(f'miglink-test with a wrong key: {r}')
