@@ -67,7 +67,8 @@ static u64 open_nonce(const struct miglink *l)
 }
 
 /* Build and send one frame of l (the current ack with it): false if the NIC's transmit ring
- * was full. miglink-test's drop=N loses every N-th DATA frame here on purpose (as if sent). */
+ * was full. miglink-test's drop=N loses every N-th new DATA frame here on purpose (as if sent;
+ * never a retransmission, which a periodic loss could hit each time round). */
 static bool emit(struct miglink *l, u8 type, u8 flags, u32 seq, const void *p, u16 len)
 {
 	struct ml_hdr h = {.type = type,
@@ -75,14 +76,19 @@ static bool emit(struct miglink *l, u8 type, u8 flags, u32 seq, const void *p, u
 			   .len = len,
 			   .stream = l->id,
 			   .seq = seq,
-			   .ack = l->expect};
+			   .ack = l->expect,
+			   .win = (u16)(ML_WINDOW - (l->expect - l->take))};
 	memcpy(h.dst, type == ML_HELLO ? broadcast : l->peer_mac, 6);
 	memcpy(h.src, uplink_mac(), 6);
 	h.nonce = type == ML_HELLO ? l->nonce_c : type == ML_WELCOME ? l->nonce_r : open_nonce(l);
 	if (l->test)
 		h.flags |= ML_F_TEST;
 	u32 n = ml_encode(&ml.key, &h, p, ml.frame);
-	bool lost = type == ML_DATA && l->drop_every && ++l->drop_count % l->drop_every == 0;
+	bool lost = false;
+	if (type == ML_DATA && !ml_after(l->top, seq)) { /* its first time out: drop=N counts it */
+		l->top = seq + 1;
+		lost = l->drop_every && ++l->drop_count % l->drop_every == 0;
+	}
 	if (!lost && !uplink_send_raw(ml.frame, n))
 		return false;
 	l->last_tx = time_us();
@@ -175,6 +181,7 @@ static void on_hello(const struct ml_hdr *h, const u8 *p, enum ml_status st)
 		memcpy(l->peer, from, ML_NAME);
 		memcpy(l->peer_mac, h->src, 6);
 		l->state = ML_OPEN;
+		l->right = ML_WINDOW;
 		log_info("miglink: stream %08x from %s%s", l->id, from, l->test ? " (test)" : "");
 	}
 	l->welcome_due = true; /* again, if the first WELCOME was lost */
@@ -199,6 +206,7 @@ static void on_welcome(const struct ml_hdr *h, const u8 *p)
 	l->tries = 0;
 	l->rto = ML_RTO_MIN;
 	l->deadline = 0;
+	l->right = ML_WINDOW; /* the peer starts with every slot free */
 	log_info("miglink: stream %08x to %s open", l->id, l->peer);
 }
 
@@ -214,27 +222,26 @@ static void on_ack(struct miglink *l, u32 ack, u64 now)
 	l->deadline = now + l->rto;
 }
 
-/* A DATA fragment: taken only in order and only with room for its message; anything else is
- * dropped and answered with our ack, so the sender sends again from there. */
+/* A DATA fragment: taken only in order and only into a free receive slot (the sender keeps
+ * within the window we advertise, so only a lost frame or a late one is dropped here); anything
+ * else is dropped and answered with our ack, so the sender sends again from there. */
 static void on_data(struct miglink *l, const struct ml_hdr *h, const u8 *p)
 {
 	l->ack_due = true;
-	if (h->seq != l->expect || l->rx_count == ML_RXQ || l->state != ML_OPEN)
+	if (h->seq != l->expect || l->expect - l->take == ML_WINDOW || l->state != ML_OPEN)
 		return;
-	l->expect++;
-	l->confirmed = true;
-	l->st.rx_bytes += h->len;
-	int r = ml_reasm_add(&l->ra, p, h->len, h->flags & ML_F_END);
-	if (r < 0) {
+	l->msg_len += h->len;
+	if (l->msg_len > MIGLINK_MSG_MAX) {
 		fail(l, "the peer sent a message longer than MIGLINK_MSG_MAX");
 		return;
 	}
-	if (r == 1) {
-		u32 at = (l->rx_head + l->rx_count++) % ML_RXQ;
-		memcpy(l->rxq[at], l->ra.buf, l->ra.len);
-		l->rx_len[at] = l->ra.len;
-		l->ra.len = 0;
-	}
+	if (h->flags & ML_F_END)
+		l->msg_len = 0;
+	struct ml_slot *s = &l->rx[l->expect++ % ML_WINDOW];
+	s->len = h->len;
+	s->flags = h->flags;
+	memcpy(s->data, p, h->len);
+	l->st.rx_bytes += h->len;
 }
 
 /* A frame of our EtherType from the NIC (uplink's lock held: nothing is sent from here). */
@@ -275,6 +282,8 @@ static void on_frame(const u8 *f, u32 len)
 	l->tries = 0;
 	l->confirmed = true; /* the peer has the key and our nonce */
 	on_ack(l, h.ack, now);
+	if (!ml_after(l->right, h.ack + h.win))
+		l->right = h.ack + h.win;
 	if (h.type == ML_DATA) {
 		on_data(l, &h, p);
 	} else if (h.type == ML_CLOSE) {
@@ -286,7 +295,7 @@ static void on_frame(const u8 *f, u32 len)
 /* Send what the window allows; on a timeout, everything unacknowledged again (go-back-N). */
 static void pump(struct miglink *l, u64 now)
 {
-	if (l->base != l->next && l->deadline && now >= l->deadline) {
+	if (l->sent != l->base && l->deadline && now >= l->deadline) {
 		if (++l->tries > ML_TRIES) {
 			fail(l, "the peer stopped answering");
 			return;
@@ -297,7 +306,7 @@ static void pump(struct miglink *l, u64 now)
 	}
 	if (l->sent == l->base && l->sent != l->next)
 		l->deadline = now + l->rto;
-	while (l->sent != l->next) {
+	while (l->sent != l->next && ml_after(l->right, l->sent)) {
 		const struct ml_slot *s = &l->tx[l->sent % ML_WINDOW];
 		if (!emit(l, ML_DATA, s->flags, l->sent, s->data, s->len))
 			break; /* the ring is full: the rest at the next turn */
@@ -369,10 +378,10 @@ static void tick(struct miglink *l, u64 now)
 	}
 	if (l->confirmed || l->outgoing)
 		pump(l, now);
-	if (l->ack_due || now - l->last_tx >= ML_KEEPLIVE)
-		emit(l, ML_ACK, 0, 0, NULL, 0);
 	if (l->test && !l->outgoing)
 		test_serve(l);
+	if (l->ack_due || now - l->last_tx >= ML_KEEPLIVE)
+		emit(l, ML_ACK, 0, 0, NULL, 0);
 }
 
 /* Every stream's turn (the tap's poll, after the NIC's frames are in). */
@@ -490,14 +499,17 @@ bool miglink_send(struct miglink *l, const void *msg, u32 len)
 
 int miglink_recv(struct miglink *l, void *buf, u32 cap)
 {
-	if (!l->rx_count)
+	u32 len, n = ml_msg_frames(l->rx, l->take, l->expect, &len);
+	if (!n)
 		return l->state == ML_FAILED ? -1 : 0;
-	u32 len = l->rx_len[l->rx_head];
 	if (len > cap)
 		return -1;
-	memcpy(buf, l->rxq[l->rx_head], len);
-	l->rx_head = (l->rx_head + 1) % ML_RXQ;
-	l->rx_count--;
+	u8 *out = buf;
+	for (u32 i = 0; i < n; i++) {
+		const struct ml_slot *s = &l->rx[l->take++ % ML_WINDOW];
+		memcpy(out, s->data, s->len);
+		out += s->len;
+	}
 	l->ack_due = true; /* room again: tell the sender */
 	return (int)len;
 }

@@ -6,8 +6,6 @@
 #include "mgmt/miglink_wire.h"
 
 #define ML_STREAMS  4	       /* streams open at once */
-#define ML_WINDOW   64	       /* frames sent and not yet acknowledged */
-#define ML_RXQ	    4	       /* whole messages received and not yet taken */
 #define ML_RTO_MIN  50000      /* us: the first retransmission timeout */
 #define ML_RTO_MAX  1000000    /* us: backoff doubles up to this */
 #define ML_TRIES    10	       /* timeouts in a row with no frame from the peer: it is gone */
@@ -16,13 +14,6 @@
 
 enum ml_state { ML_FREE, ML_CONNECTING, ML_OPEN, ML_FAILED };
 
-/* One sent fragment, kept until acknowledged (slot seq % ML_WINDOW). */
-struct ml_slot {
-	u16 len;
-	u8 flags;
-	u8 data[ML_PAYLOAD_MAX];
-};
-
 struct miglink {
 	enum ml_state state;
 	bool outgoing, test, accepted, confirmed, welcome_due, ack_due, closed;
@@ -30,18 +21,16 @@ struct miglink {
 	u8 peer_mac[6];
 	u32 id;
 	u64 nonce_c, nonce_r; /* the connector's and the responder's */
-	/* sending: base <= sent <= next */
-	u32 base, sent, next, tries;
+	/* sending: base <= sent <= next; the peer takes frames before its right edge, ack + win */
+	u32 base, sent, next, right, tries;
 	u64 rto, deadline, last_tx, last_rx;
 	struct ml_slot tx[ML_WINDOW];
-	/* receiving */
-	u32 expect;
-	struct ml_reasm ra;
-	u32 rx_head, rx_count, rx_len[ML_RXQ];
-	u8 rxq[ML_RXQ][MIGLINK_MSG_MAX];
+	/* receiving: frames [take, expect) are in, their messages not yet taken */
+	u32 take, expect, msg_len;
+	struct ml_slot rx[ML_WINDOW];
 	const char *err;
 	struct miglink_stats st;
-	u32 drop_every, drop_count; /* miglink-test's drop=N: lose every N-th DATA frame */
+	u32 drop_every, drop_count, top; /* drop=N: lose every N-th new DATA frame (< top: sent) */
 	/* miglink-test's responder */
 	u64 test_total, test_got;
 	struct sha256 test_sum;

@@ -32,7 +32,7 @@ u32 ml_encode(const struct hmac_sha256 *key, const struct ml_hdr *h, const void 
 	put(p + 16, h->seq, 4);
 	put(p + 20, h->ack, 4);
 	put(p + 24, h->len, 2);
-	put(p + 26, 0, 2);
+	put(p + 26, h->win, 2);
 	if (h->len)
 		memcpy(p + ML_HDR, payload, h->len);
 	u32 n = ML_ETH + ML_HDR + h->len;
@@ -58,6 +58,7 @@ enum ml_status ml_decode(const struct hmac_sha256 *key, const u8 *frame, u32 len
 	h->seq = (u32)get(p + 16, 4);
 	h->ack = (u32)get(p + 20, 4);
 	h->len = (u16)get(p + 24, 2);
+	h->win = (u16)get(p + 26, 2);
 	/* Ethernet pads short frames to 60 bytes: more than the lengths say is fine, less not. */
 	u32 n = ML_ETH + ML_HDR + h->len;
 	if (h->len > ML_PAYLOAD_MAX || n + ML_MAC > len)
@@ -70,13 +71,14 @@ enum ml_status ml_decode(const struct hmac_sha256 *key, const u8 *frame, u32 len
 	return mac_equal(mac, frame + n, ML_MAC) ? ML_OK : ML_BAD_MAC;
 }
 
-int ml_reasm_add(struct ml_reasm *r, const u8 *p, u32 n, bool end)
+u32 ml_msg_frames(const struct ml_slot *ring, u32 take, u32 have, u32 *len)
 {
-	if (n > MIGLINK_MSG_MAX - r->len) {
-		r->len = 0;
-		return -1;
+	*len = 0;
+	for (u32 seq = take; seq != have; seq++) {
+		const struct ml_slot *f = &ring[seq % ML_WINDOW];
+		*len += f->len;
+		if (f->flags & ML_F_END)
+			return seq - take + 1;
 	}
-	memcpy(r->buf + r->len, p, n);
-	r->len += n;
-	return end ? 1 : 0;
+	return 0;
 }

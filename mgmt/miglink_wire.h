@@ -38,6 +38,7 @@ struct ml_hdr {
 	u64 nonce;
 	u32 seq; /* DATA: this fragment's number in the sender's sequence */
 	u32 ack; /* cumulative: the next sequence number this sender expects */
+	u16 win; /* frames this sender can still take in beyond ack (its free receive slots) */
 };
 
 enum ml_status { ML_OK, ML_NOT_OURS, ML_MALFORMED, ML_BAD_MAC };
@@ -68,14 +69,18 @@ static inline bool ml_ack_ok(u32 ack, u32 base, u32 next)
 	return ml_after(ack, base) && !ml_after(ack, next);
 }
 
-/* One message being put back together from its fragments, in order. */
-struct ml_reasm {
-	u32 len;
-	u8 buf[MIGLINK_MSG_MAX];
+#define ML_WINDOW 64 /* frames in flight, and each side's receive slots */
+
+/* One fragment, sent and kept until acknowledged, or received and kept until its message is
+ * taken: slot seq % ML_WINDOW of a ring. */
+struct ml_slot {
+	u16 len;
+	u8 flags;
+	u8 data[ML_PAYLOAD_MAX];
 };
-/* Add a fragment (end: the message's last): 1 when the message is whole in buf[0..len) (the
- * caller takes it and sets len to 0), 0 while more is due, -1 if it would exceed
- * MIGLINK_MSG_MAX (len back to 0). */
-int ml_reasm_add(struct ml_reasm *r, const u8 *p, u32 n, bool end);
+
+/* In a ring's slots for sequence numbers [take, have): the frames of the first whole message
+ * (0 if its last fragment is not in yet) and its bytes into *len. */
+u32 ml_msg_frames(const struct ml_slot *ring, u32 take, u32 have, u32 *len);
 
 #endif

@@ -29,7 +29,8 @@ static u32 frame(u8 *f, u32 n)
 			   .stream = 0xdeadbeef,
 			   .nonce = 0x0123456789abcdefull,
 			   .seq = 0xfffffffe,
-			   .ack = 7};
+			   .ack = 7,
+			   .win = 33};
 	return ml_encode(&key, &h, p, f);
 }
 
@@ -51,6 +52,7 @@ static void test_roundtrip(void **state)
 	assert_true(h.nonce == 0x0123456789abcdefull);
 	assert_int_equal(h.seq, 0xfffffffe);
 	assert_int_equal(h.ack, 7);
+	assert_int_equal(h.win, 33);
 	assert_int_equal(h.src[5], 2);
 	assert_int_equal(p[100], (u8)700);
 	/* an empty payload, padded by Ethernet to more than it needs */
@@ -59,7 +61,8 @@ static void test_roundtrip(void **state)
 	assert_int_equal(ml_decode(&key, f, len + 10, &h, &p), ML_OK);
 }
 
-/* Every byte is under the MAC: addresses, stream, nonce, sequence, ack, payload, the MAC. */
+/* Every byte is under the MAC: addresses, stream, nonce, sequence, ack, window, payload, the
+ * MAC itself. */
 static void test_mac_covers_all(void **state)
 {
 	(void)state;
@@ -118,29 +121,33 @@ static void test_window(void **state)
 	assert_true(ML_FRAME_MAX - ML_ETH <= 1500);
 }
 
+/* Messages back from a ring of received fragments, across its wrap and 2^32. */
 static void test_reasm(void **state)
 {
 	(void)state;
-	static struct ml_reasm r;
-	static u8 msg[MIGLINK_MSG_MAX];
-	for (u32 i = 0; i < sizeof(msg); i++)
-		msg[i] = (u8)(i ^ (i >> 8));
-	u32 off = 0;
-	while (off < sizeof(msg)) {
-		u32 n = MIN((u32)ML_PAYLOAD_MAX, (u32)sizeof(msg) - off);
-		int got = ml_reasm_add(&r, msg + off, n, off + n == sizeof(msg));
-		off += n;
-		assert_int_equal(got, off == sizeof(msg) ? 1 : 0);
+	static struct ml_slot ring[ML_WINDOW];
+	u32 lens[] = {MIGLINK_MSG_MAX, 0, 1, ML_PAYLOAD_MAX, ML_PAYLOAD_MAX + 1};
+	u32 seq = 0xffffffe0, take = seq, len;
+	for (u32 m = 0; m < ARRAY_SIZE(lens); m++) {
+		u32 n = ml_frags(lens[m]), left = lens[m];
+		for (u32 i = 0; i < n; i++) {
+			struct ml_slot *f = &ring[seq++ % ML_WINDOW];
+			f->len = (u16)MIN(left, (u32)ML_PAYLOAD_MAX);
+			f->flags = i == n - 1 ? ML_F_END : 0;
+			left -= f->len;
+			/* not whole until its last fragment is in */
+			if (m == 0 && i < n - 1)
+				assert_int_equal(ml_msg_frames(ring, take, seq, &len), 0);
+		}
 	}
-	assert_int_equal(r.len, sizeof(msg));
-	assert_memory_equal(r.buf, msg, sizeof(msg));
-	r.len = 0;
-	assert_int_equal(ml_reasm_add(&r, msg, 0, true), 1); /* an empty message */
-	assert_int_equal(r.len, 0);
-	for (u32 i = 0; i < 2; i++)
-		assert_int_equal(ml_reasm_add(&r, msg, ML_PAYLOAD_MAX, false), 0);
-	assert_int_equal(ml_reasm_add(&r, msg, ML_PAYLOAD_MAX, false), -1); /* too long */
-	assert_int_equal(r.len, 0);
+	for (u32 m = 0; m < ARRAY_SIZE(lens); m++) {
+		u32 n = ml_msg_frames(ring, take, seq, &len);
+		assert_int_equal(n, ml_frags(lens[m]));
+		assert_int_equal(len, lens[m]);
+		take += n;
+	}
+	assert_int_equal(take, seq);
+	assert_int_equal(ml_msg_frames(ring, take, seq, &len), 0);
 }
 
 int main(void)
