@@ -1,6 +1,7 @@
 """keel's link between keels (issue 17, README "Live migration"'s transport): two keels in QEMU
 wired by keel-run's --net-listen/--net-connect on a loopback port, both with incoming=yes and no
-VM (so each runs on until the test ends it). On k2, the test/diagnostic command miglink-test
+VM (k1 has one that ends at once: each runs on until the test ends it), k2 on virtio-net, then
+on the e1000. On k2, the test/diagnostic command miglink-test
 sends a known pattern to k1 over a test stream and compares k1's SHA-256 of what arrived.
   miglink/key[svm]: the same migrate_key on both: the bytes arrive whole (several hundred
     fragments through the window), also with every 7th data frame lost on purpose (drop=7:
@@ -20,6 +21,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
+HELLO = os.path.join(ROOT, 'build', 'guests', 'hello.elf')
 KEY1 = '00112233445566778899aabbccddeeff0123456789abcdef'
 KEY2 = '00112233445566778899aabbccddeeff0123456789abcdee'
 
@@ -49,9 +51,10 @@ def read(path):
         return ''
 
 
-def pair(Fail, g, name, key2, body, timeout=240):
-    """k1 (listening, incoming=yes host=k1 migrate_key=KEY1) and k2 (connecting, with the API
-    on a socket and migrate_key=key2); body(client, logs) once both are on the link."""
+def pair(Fail, g, name, key2, body, model, k1_vms=(), timeout=240):
+    """k1 (listening, incoming=yes host=k1 migrate_key=KEY1, with k1_vms) and k2 (connecting,
+    with the API on a socket and migrate_key=key2), both on NIC model; body(client, logs,
+    procs) once both are on the link."""
     def fn():
         g['need']('qemu-system-x86_64')
         port = free_port()
@@ -61,10 +64,10 @@ def pair(Fail, g, name, key2, body, timeout=240):
             if os.path.exists(p):
                 os.unlink(p)
 
-        def start(end, n, key, extra):
+        def start(end, n, key, extra, vms=()):
             cmd = [g['KEEL_RUN'], '--quiet', '--log', logs[n - 1], '--timeout', str(timeout),
-                   f'--net-{end}', f'127.0.0.1:{port}', *extra, '--cmdline',
-                   f'host=k{n} incoming=yes migrate_key={key}']
+                   f'--net-{end}', f'127.0.0.1:{port}', '--nic-model', model, *extra,
+                   '--cmdline', f'host=k{n} incoming=yes migrate_key={key}', *vms]
             return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                     text=True, encoding='utf-8', errors='replace')
 
@@ -77,7 +80,7 @@ def pair(Fail, g, name, key2, body, timeout=240):
                     raise Fail(f'keel k{i + 1} log lacks /{pat}/')
                 time.sleep(0.2)
 
-        procs = [start('listen', 1, KEY1, [])]
+        procs = [start('listen', 1, KEY1, [], k1_vms)]
         try:
             wait_for(0, r'miglink: on the host NIC')
             procs.append(start('connect', 2, key2, ['--api', sock]))
@@ -96,7 +99,7 @@ def pair(Fail, g, name, key2, body, timeout=240):
                     p.kill()
                     p.wait()
         for i in (0, 1):
-            m = re.search(r'error: panic|error: exception', read(logs[i]), re.M)
+            m = re.search(r'error: panic|error: exception|keel: end of run', read(logs[i]), re.M)
             if m:
                 raise Fail(f'keel k{i + 1} log has {m.group(0)!r}')
     g['TESTS'].append(g['Test'](name, fn, 4))
@@ -106,6 +109,10 @@ def define(boot, Fail):
     g = boot.__globals__  # tests/run's helpers: TESTS, Test, need, log_path, KEEL_RUN
 
     def right_key(c, logs, procs):
+        # k1's VM ended, and k1 runs on (incoming=yes)
+        for pat in (r'vm h: exited with status 0', r'keel: no VM left; waiting for incoming migrations'):
+            if not re.search(pat, logs[0](), re.M):
+                raise Fail(f'k1 log lacks /{pat}/')
         r = c.command('miglink-test', to='k1', bytes=600000, timeout=120)
         if not r or 'return' not in r:
             raise Fail(f'miglink-test to k1: {r}')
@@ -137,5 +144,5 @@ def define(boot, Fail):
         if not re.search(pat, logs[0](), re.M):
             raise Fail(f'k1 log lacks /{pat}/')
 
-    pair(Fail, g, 'miglink/key[svm]', KEY1, right_key)
-    pair(Fail, g, 'miglink/wrong-key[svm]', KEY2, wrong_key)
+    pair(Fail, g, 'miglink/key[svm]', KEY1, right_key, 'virtio', [f'{HELLO} vm=h'])
+    pair(Fail, g, 'miglink/wrong-key[svm]', KEY2, wrong_key, 'e1000')

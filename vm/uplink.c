@@ -108,6 +108,11 @@ bool uplink_send_raw(const void *frame, u32 len)
 	return ok;
 }
 
+bool uplink_switched(void)
+{
+	return up.nic && up.switched;
+}
+
 const u8 *uplink_mac(void)
 {
 	return up.nic ? up.nic->mac : NULL;

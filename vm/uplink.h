@@ -26,6 +26,8 @@ struct uplink_tap {
 bool uplink_tap(const struct uplink_tap *t);
 /* Send one whole Ethernet frame from the NIC: false if the transmit ring was full. */
 bool uplink_send_raw(const void *frame, u32 len);
+/* A switch is bound to the NIC (uplink=): frames from outside may reach the VMs on it. */
+bool uplink_switched(void);
 /* The NIC's MAC address (6 bytes), NULL without a NIC. */
 const u8 *uplink_mac(void);
 
