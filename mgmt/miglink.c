@@ -99,7 +99,7 @@ static bool emit(struct miglink *l, u8 type, u8 flags, u32 seq, const void *p, u
 
 /* The link failed (or the peer closed it: not an error): why, logged once; queued messages
  * can still be taken. */
-static void fail(struct miglink *l, const char *why)
+static void link_fail(struct miglink *l, const char *why)
 {
 	if (l->state == ML_FAILED)
 		return;
@@ -232,7 +232,7 @@ static void on_data(struct miglink *l, const struct ml_hdr *h, const u8 *p)
 		return;
 	l->msg_len += h->len;
 	if (l->msg_len > MIGLINK_MSG_MAX) {
-		fail(l, "the peer sent a message longer than MIGLINK_MSG_MAX");
+		link_fail(l, "the peer sent a message longer than MIGLINK_MSG_MAX");
 		return;
 	}
 	if (h->flags & ML_F_END)
@@ -288,7 +288,7 @@ static void on_frame(const u8 *f, u32 len)
 		on_data(l, &h, p);
 	} else if (h.type == ML_CLOSE) {
 		l->closed = true;
-		fail(l, "the peer closed the stream");
+		link_fail(l, "the peer closed the stream");
 	}
 }
 
@@ -297,7 +297,7 @@ static void pump(struct miglink *l, u64 now)
 {
 	if (l->sent != l->base && l->deadline && now >= l->deadline) {
 		if (++l->tries > ML_TRIES) {
-			fail(l, "the peer stopped answering");
+			link_fail(l, "the peer stopped answering");
 			return;
 		}
 		l->st.retransmits += l->sent - l->base;
@@ -347,8 +347,9 @@ static void tick(struct miglink *l, u64 now)
 		if (now < l->deadline)
 			return;
 		if (++l->tries > ML_TRIES) {
-			fail(l, "no keel answered: is the peer up with incoming=yes, this host= "
-				"name and the same migrate_key?");
+			link_fail(l,
+				  "no keel answered: is the peer up with incoming=yes, this host= "
+				  "name and the same migrate_key?");
 			return;
 		}
 		u8 names[2 * ML_NAME] = {0};
@@ -373,7 +374,7 @@ static void tick(struct miglink *l, u64 now)
 		emit(l, ML_WELCOME, 0, 0, echo, sizeof(echo));
 	}
 	if (now - l->last_rx > ML_DEAD) {
-		fail(l, "the peer stopped answering");
+		link_fail(l, "the peer stopped answering");
 		return;
 	}
 	if (l->confirmed || l->outgoing)
