@@ -30,5 +30,6 @@ bool cmd_query_snapshots(struct cmd_ctx *c);
 bool cmd_vm_clone(struct cmd_ctx *c);
 bool cmd_snapshot_export(struct cmd_ctx *c);
 bool cmd_vm_import(struct cmd_ctx *c);
+bool cmd_miglink_test(struct cmd_ctx *c); /* mgmt/miglink_test.c: a test/diagnostic command */
 
 #endif

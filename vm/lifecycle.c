@@ -5,6 +5,8 @@
  * the run queues only through sched_may_run and sched_take_off. */
 #include "vm/lifecycle.h"
 #include "drivers/timer.h"
+#include "kernel/cmdline.h"
+#include "kernel/log.h"
 #include "kernel/panic.h"
 #include "vm/console.h"
 #include "vm/uplink.h"
@@ -54,8 +56,13 @@ void vm_retire(struct vm *vm)
 			sched_take_off(vm->vcpu[i], VCPU_STOPPED);
 		else
 			vm->vcpu[i]->state = VCPU_STOPPED; /* never on a run queue */
-	if (__atomic_sub_fetch(&vms_running, 1, __ATOMIC_ACQ_REL) == 0)
+	/* A keel with incoming=yes waits for the next migration instead (README "Live
+	 * migration"). */
+	if (__atomic_sub_fetch(&vms_running, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	if (!keel_cfg.incoming)
 		keel_shutdown(vm_summary());
+	log_info("keel: no VM left; waiting for incoming migrations (incoming=yes)");
 }
 
 /* True if no vCPU of vm can run again by itself. Each vCPU is judged under its own lock, and
@@ -93,7 +100,7 @@ static void stop_stuck(void)
 		if (!irqs_off && vm->console_wakes && console_active())
 			continue;
 		/* ...or for frames from the world outside, through its switch's uplink. */
-		if (!irqs_off && vm->hw.nnics && uplink_poll_again())
+		if (!irqs_off && vm->hw.nnics && uplink_switched())
 			continue;
 		vm_stop(vm, VM_END_HALTED, 0, "%s",
 			irqs_off ? "halted with interrupts disabled"
