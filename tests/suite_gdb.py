@@ -159,10 +159,12 @@ def exited(run, vm, status):
 
 def piece_break():
     """Break on hit(), read the counter (7) and set it to 20."""
-    return ('break hit\ncontinue\nprint counter\nset var counter = 20\nprint counter\n',
+    return ('break hit\ncontinue\nprint counter\nset var counter = 20\nprint counter\n'
+            'monitor phys on\nx/4xb &counter\nmonitor phys off\n',
             [r'Breakpoint 1 at 0x[0-9a-f]+: file tests/guests/gdbt\.c, line \d+',
              r'Breakpoint 1, hit \(n=1\) at tests/guests/gdbt\.c:\d+',
-             r'^\$1 = 7$', r'^\$2 = 20$'])
+             r'^\$1 = 7$', r'^\$2 = 20$', r'guest-physical',
+             r'<counter>:\s+0x14\s+0x00\s+0x00\s+0x00', r'guest-virtual'])
 
 
 def piece_steps():
@@ -195,10 +197,10 @@ def piece_watch():
 def piece_interrupt(stop_file):
     """continue into the spin; the test sends SIGINT (Ctrl-C); gdb shows the stop in spin();
     a file tells the test the VM is stopped while gdb waits 3 s."""
-    return (f'continue\nprint release\nframe\nshell touch {stop_file}\nshell sleep 3\n'
-            f'shell rm -f {stop_file}\n',
+    return (f'continue\nprint release\nframe\nmonitor vms\nshell touch {stop_file}\n'
+            f'shell sleep 3\nshell rm -f {stop_file}\n',
             [r'received signal SIGINT', r'^\$\d+ = 0$',
-             r'spin \(rounds=.*\) at tests/guests/gdbt\.c'])
+             r'spin \(rounds=.*\) at tests/guests/gdbt\.c', r'^\* g \w+', r'^  c \w+'])
 
 
 def epilogue(release):
@@ -308,8 +310,9 @@ class Raw:
         a = self.ack()
         if a != b'+':
             raise self.Fail(f'{body!r}: ack {a!r}')
-        r = self.reply()
-        while r.startswith('O') and r != 'OK':  # console output before a qRcmd's reply
+        r, self.output = self.reply(), ''
+        while r.startswith('O') and r != 'OK':  # a qRcmd's output, before its reply
+            self.output += bytes.fromhex(r[1:]).decode('latin-1')
             r = self.reply()
         return r
 
@@ -335,13 +338,16 @@ def bad_input(run):
               (b'M100000,2:zz', r'E[0-9a-f]{2}|$'),
               (b'Z0,fee00000,1', r'E[0-9a-f]{2}'),  # INT3 into the local APIC's MMIO page
               (b'Z0,dead00000000,1', r'E[0-9a-f]{2}'),
-              (b'qRcmd,' + b'vm nope'.hex().encode(), r'E[0-9a-f]{2}'),
+              (b'qRcmd,' + b'vm no'.hex().encode() + b'z', r'E[0-9a-f]{2}'),  # odd hex
               (b'X' * 5000, r'E[0-9a-f]{2}|$'),  # longer than the stub's packet buffer
               (b'm100000,4', r'[0-9a-f]{8}$')]  # and it still answers
     for body, want in checks:
         got = c.ask(body)
         if not re.fullmatch(want, got):
             raise Fail(f'{body[:40]!r} answered {got[:80]!r}, expected /{want}/')
+    got = c.ask(b'qRcmd,' + b'vm nope'.hex().encode())  # no such VM: said, and no switch
+    if not (re.fullmatch(r'E[0-9a-f]{2}', got) or (got == 'OK' and 'nope' in c.output)):
+        raise Fail(f'monitor vm nope answered {c.output!r} {got!r}')
     got = c.ask(b'D')
     if got != 'OK':
         raise Fail(f'D answered {got!r}')
