@@ -48,20 +48,32 @@ static bool opt_console(struct keel_config *c, const char *v, size_t n)
 	return true;
 }
 
-/* api=ttyS0..3 | 0xPORT | off: the management API's UART (at the console's baud rate). */
-static bool opt_api(struct keel_config *c, const char *v, size_t n)
+/* ttyS0..3 | 0xPORT | off: a UART of keel's own (0: off). */
+static bool uart_opt(u16 *port, const char *v, size_t n)
 {
 	static const u16 ports[] = {0x3f8, 0x2f8, 0x3e8, 0x2e8};
 	u64 x;
 	if (n == 3 && !memcmp(v, "off", 3))
-		c->api_port = 0;
+		*port = 0;
 	else if (n == 5 && !memcmp(v, "ttyS", 4) && v[4] >= '0' && v[4] <= '3')
-		c->api_port = ports[v[4] - '0'];
+		*port = ports[v[4] - '0'];
 	else if (n > 2 && !memcmp(v, "0x", 2) && parse_u64(v, n, &x) && x > 0 && x <= 0xfff8)
-		c->api_port = (u16)x;
+		*port = (u16)x;
 	else
 		return false;
 	return true;
+}
+
+/* api=: the management API's UART (at the console's baud rate). */
+static bool opt_api(struct keel_config *c, const char *v, size_t n)
+{
+	return uart_opt(&c->api_port, v, n);
+}
+
+/* gdb=: gdb's stub's UART (off by default), at the console's baud rate. */
+static bool opt_gdb(struct keel_config *c, const char *v, size_t n)
+{
+	return uart_opt(&c->gdb_port, v, n);
 }
 
 /* api_flow=xon|none: keel writes XON (0x11) on the API's UART each time it has taken bytes
@@ -157,6 +169,7 @@ static const struct option {
 	{"console", opt_console, "ttyS0..ttyS3, 0xPORT or none, then optionally ,BAUD"},
 	{"api", opt_api, "ttyS0..ttyS3, 0xPORT or off"},
 	{"api_flow", opt_api_flow, "xon or none"},
+	{"gdb", opt_gdb, "ttyS0..ttyS3, 0xPORT or off"},
 	{"loglevel", opt_loglevel, "0-7, error, warn, info or debug"},
 	{"shutdown", opt_shutdown, "auto, qemu, bochs, acpi, reset or halt"},
 	{"exit", opt_shutdown, "auto, qemu, bochs, acpi, reset or halt"}, /* its old name */

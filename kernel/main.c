@@ -143,7 +143,7 @@ void kernel_main(u32 magic, u64 info)
 		log_err("keel: no VM could be started");
 		keel_shutdown(KEEL_VM_FAILED);
 	}
-	mgmt_start(keel_cfg.api_port, keel_cfg.console_baud, keel_cfg.api_xon);
+	mgmt_start(keel_cfg.api_port, keel_cfg.console_baud, keel_cfg.api_xon, keel_cfg.gdb_port);
 	console_start();
 	smp_go();
 	sched_run();

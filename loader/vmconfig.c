@@ -212,7 +212,13 @@ static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const
 		 vm->cap ? ", capped" : "", vm->pin, (vm->overhead / KiB),
 		 vm->cmdline[0] ? ", cmdline " : "", vm->cmdline);
 	vm_lifecycle_add(vm);
-	if (d->no_start)
+	vm->debug_wait = d->gdb_wait;
+	if (d->gdb_wait && !keel_cfg.gdb_port)
+		log_warn("vm %s: gdb=wait, but keel has no gdb= stub: it waits for vm-start",
+			 vm->name);
+	else if (d->gdb_wait)
+		log_info("vm %s: gdb=wait: waits for gdb (README \"Debugging a guest\")", vm->name);
+	else if (d->no_start)
 		log_info("vm %s: start=no: waits for vm-start", vm->name);
 	else
 		vm_start(vm);

@@ -171,6 +171,10 @@ static bool key(struct vmdef *d, const struct token *t)
 		if (!token_val_is(t, "yes") && !token_val_is(t, "no"))
 			FAIL("bad start '%.*s' (yes or no)", (int)t->vlen, t->val);
 		d->no_start = token_val_is(t, "no");
+	} else if (token_is(t, "gdb")) {
+		if (!token_val_is(t, "wait") && !token_val_is(t, "no"))
+			FAIL("bad gdb '%.*s' (wait or no)", (int)t->vlen, t->val);
+		d->gdb_wait = token_val_is(t, "wait");
 	} else if (token_is(t, "cmdline")) {
 		if (t->vlen >= sizeof(d->cmdline))
 			FAIL("cmdline longer than %zu bytes", sizeof(d->cmdline) - 1);
@@ -215,6 +219,8 @@ bool vmdef_parse(const char *str, struct vmdef *d)
 		FAIL("net, mac, console and rng are for a VM's own line, not a module's");
 	if (d->no_start && d->kind != VMDEF_VM)
 		FAIL("start= is for a VM's own line, not a module's");
+	if (d->gdb_wait && d->kind != VMDEF_VM)
+		FAIL("gdb= is for a VM's own line, not a module's");
 	if (d->has_mac && !d->nnics)
 		FAIL("mac= without net=");
 	return true;

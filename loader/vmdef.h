@@ -2,7 +2,7 @@
  * (README "VM definitions"):
  *
  *     IMAGE vm=NAME [mem=SIZE] [cpus=N] [weight=N] [cap=PERCENT] [pin=CPULIST]
- *           [on_reset=stop|restart] [start=yes|no]
+ *           [on_reset=stop|restart] [start=yes|no] [gdb=wait|no]
  *           [cmdline="..."]                             a VM and its kernel image
  *     FILE  vm=NAME module                                an extra module for VM NAME
  *     FILE  vm=NAME initrd                                the initrd of Linux VM NAME
@@ -33,6 +33,7 @@ struct vmdef {
 	u64 pin;    /* CPU mask, 0: any */
 	bool on_reset_restart;
 	bool no_start; /* start=no: created, but runs only once vm-start starts it */
+	bool gdb_wait; /* gdb=wait: held before its first instruction until gdb attaches */
 	bool has_cmdline;
 	char cmdline[VM_CMDLINE_MAX];
 	bool ro;			     /* a disk: read-only */

@@ -397,11 +397,24 @@ static void api_poll(void)
 	read_input();
 }
 
-void mgmt_start(u16 port, u32 baud, bool xon)
+/* CPU 0's console poll: the API (if on) and gdb's stub (if on). */
+static bool api_on;
+static void mgmt_poll(void)
+{
+	if (api_on)
+		api_poll();
+	gdb_poll();
+}
+
+void mgmt_start(u16 port, u32 baud, bool xon, u16 gdb_port)
 {
 	api.xon = xon;
 	bool on = port && port != uart_port() && uart_open(&api.u, port, baud);
-	console_set_mgmt(prompt_line, on ? api_poll : NULL);
+	api_on = on;
+	gdb_start(gdb_port == port && on ? 0 : gdb_port, baud);
+	if (gdb_port && gdb_port == port && on)
+		log_warn("gdb: its UART %#x is the API's; no gdb stub", gdb_port);
+	console_set_mgmt(prompt_line, mgmt_poll);
 	if (!on) {
 		if (port && port != uart_port())
 			log_info("api: no UART at %#x; no management API", port);

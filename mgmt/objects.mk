@@ -1,5 +1,5 @@
 # mgmt/: management: the one table of commands (cmds.c) and what they share (cmd.c), the
 # commands by subject, snapshots and their files, the JSON API on COM2 and keel's prompt on
-# COM1 as its two front ends.
-KOBJS += mgmt/cmd.o mgmt/cmds.o mgmt/cmd_query.o mgmt/cmd_vm.o mgmt/cmd_snap.o mgmt/snapshot.o mgmt/snapfile.o mgmt/cmd_snapio.o mgmt/api.o mgmt/prompt.o
-UNIT_SRCS += mgmt/snapfile.c
+# COM1 as its two front ends; gdb's stub (gdb*.c) on a UART of its own.
+KOBJS += mgmt/cmd.o mgmt/cmds.o mgmt/cmd_query.o mgmt/cmd_vm.o mgmt/cmd_snap.o mgmt/snapshot.o mgmt/snapfile.o mgmt/cmd_snapio.o mgmt/api.o mgmt/prompt.o mgmt/gdb.o mgmt/gdb_cmd.o mgmt/gdb_regs.o mgmt/gdb_regs_xml.o mgmt/gdb_pkt.o
+UNIT_SRCS += mgmt/snapfile.c mgmt/gdb_pkt.c mgmt/gdb_regs.c mgmt/gdb_regs_xml.c

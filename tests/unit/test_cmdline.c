@@ -54,6 +54,20 @@ static void test_api(void **state)
 	assert_int_equal(parse("api=on").errors, 1);
 }
 
+static void test_gdb(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("").gdb_port, 0); /* off by default */
+	assert_int_equal(parse("gdb=ttyS2").gdb_port, 0x3e8);
+	assert_int_equal(parse("gdb=ttyS3").gdb_port, 0x2e8);
+	assert_int_equal(parse("gdb=0x2e8").gdb_port, 0x2e8);
+	assert_int_equal(parse("gdb=off").gdb_port, 0);
+	struct keel_config c = parse("gdb=ttyS2 gdb=ttyS9");
+	assert_int_equal(c.errors, 1);
+	assert_int_equal(c.gdb_port, 0x3e8);
+	assert_int_equal(parse("gdb=wait").errors, 1);
+}
+
 static void test_bad_values_keep_defaults(void **state)
 {
 	(void)state;
@@ -138,6 +152,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_console),
 		cmocka_unit_test(test_api),
+		cmocka_unit_test(test_gdb),
 		cmocka_unit_test(test_bad_values_keep_defaults),
 		cmocka_unit_test(test_unknown_options),
 		cmocka_unit_test(test_levels_and_exit),

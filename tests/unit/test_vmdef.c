@@ -206,6 +206,15 @@ static void test_start(void **state)
 	assert_false(d.no_start);
 	assert_false(vmdef_parse("g vm=a start=later", &d));
 	assert_false(vmdef_parse("f vm=a module start=no", &d));
+	/* gdb=wait: held for gdb; only on a VM's own line */
+	ok("g vm=a");
+	assert_false(d.gdb_wait);
+	ok("g vm=a gdb=wait");
+	assert_true(d.gdb_wait);
+	ok("g vm=a gdb=no");
+	assert_false(d.gdb_wait);
+	assert_false(vmdef_parse("g vm=a gdb=later", &d));
+	assert_false(vmdef_parse("f vm=a module gdb=wait", &d));
 	u64 m = 0;
 	assert_true(vmdef_cpulist("0,2-3", 5, &m));
 	assert_int_equal(m, 0xd);
