@@ -452,9 +452,10 @@ int decode_mov_cr(const u8 *bytes, size_t n, enum cpu_mode mode, struct mov_cr *
 	if (r)
 		return r;
 	u8 esc = (u8)take(&d, 1), opc = (u8)take(&d, 1), modrm = (u8)take(&d, 1);
-	if (esc != 0x0f || (opc != 0x20 && opc != 0x22))
+	if (esc != 0x0f || opc < 0x20 || opc > 0x23)
 		return DECODE_UNSUPPORTED;
-	out->to_cr = opc == 0x22;
+	out->to_cr = opc & 2;
+	out->dr = opc & 1;
 	out->cr = (u8)(((modrm >> 3) & 7) | ((d.rex & REX_R) || d.lock ? 8 : 0));
 	out->gpr = (u8)((modrm & 7) | ((d.rex & 0x01) ? 8 : 0)); /* REX.B */
 	out->len = (u8)d.pos;

@@ -84,7 +84,8 @@ struct mov_cr {
 	u8 len;
 	u8 cr;	    /* 0-15 */
 	u8 gpr;	    /* 0-15, numbered as struct insn's reg */
-	bool to_cr; /* MOV to CRn (0F 22); else MOV from CRn (0F 20) */
+	bool to_cr; /* MOV to CRn (0F 22, or DRn 0F 23); else MOV from it (0F 20, 0F 21) */
+	bool dr;    /* a debug register (0F 21, 0F 23), for DR exits without decode assists */
 };
 int decode_mov_cr(const u8 *bytes, size_t n, enum cpu_mode mode, struct mov_cr *out);
 

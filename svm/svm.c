@@ -173,6 +173,7 @@ static u64 svm_get(struct vcpu *v, enum vreg r)
 	case VREG_FS_BASE: return b->fs.base;
 	case VREG_GS_BASE: return b->gs.base;
 	case VREG_CR8: return b->vintr & VINTR_TPR;
+	case VREG_DR6: return b->dr6;
 	}
 	return 0;
 }
@@ -192,6 +193,7 @@ static void svm_set(struct vcpu *v, enum vreg r, u64 val)
 	case VREG_PAT: b->g_pat = val; break;
 	/* What CR8 reads where the read intercept is not honoured (QEMU's TCG reads V_TPR) */
 	case VREG_CR8: b->vintr = (b->vintr & ~VINTR_TPR) | (val & VINTR_TPR); break;
+	case VREG_DR6: b->dr6 = val; break;
 	default: break; /* segment state is not written from shared code */
 	}
 }
@@ -240,6 +242,7 @@ static enum exit_action svm_vcpu_run(struct vcpu *v)
 			svm_inject(v, b);
 		b->rax = v->regs.gpr[RAX];
 		b->tsc_offset = v->tsc_offset; /* the guest's IA32_TSC and TSC_ADJUST writes */
+		svm_dbg_entry(v, b);
 		u64 t0 = rdtsc();
 		svm_world_switch(&v->regs, s->vmcb_pa, sc->host_vmcb_pa);
 		v->guest_tsc += rdtsc() - t0;

@@ -5,6 +5,7 @@
 #include "svm/svm.h"
 #include "drivers/cpufeat.h"
 #include "exit/access.h"
+#include "exit/debug.h"
 #include "kernel/log.h"
 
 struct svm_exit {
@@ -55,6 +56,10 @@ static const struct svm_exit exits[SLOT_NPF + 1] = {
 	[SVM_EXIT_CR8_READ] = {exit_cr, EXK_CR, false, decode_cr},
 	[SVM_EXIT_CR4_WRITE] = {exit_cr, EXK_CR, false, decode_cr},
 	[SVM_EXIT_CR8_WRITE] = {exit_cr, EXK_CR, false, decode_cr},
+	/* MOV DR while a debugger holds DR0-DR7; svm_dbg_exit decodes the operand */
+	[SVM_EXIT_DR0_READ... SVM_EXIT_DR0_WRITE + 7] = {exit_dr, EXK_OTHER, false, NULL},
+	[SVM_EXIT_EXCP_BASE + 1] = {exit_debug, EXK_OTHER, false, svm_decode_db},
+	[SVM_EXIT_EXCP_BASE + 3] = {exit_debug, EXK_OTHER, false, svm_decode_bp},
 	[SVM_EXIT_INTR] = {exit_intr, EXK_INTR, false, NULL},
 	[SVM_EXIT_VINTR] = {exit_irq_window, EXK_OTHER, false, NULL},
 	[SVM_EXIT_IRET] = {svm_iret, EXK_OTHER, false, NULL},
@@ -152,10 +157,14 @@ enum exit_action svm_handle_exit(struct vcpu *v)
 		return EXIT_STOP;
 	if (x->decode)
 		x->decode(b, &e);
+	svm_dbg_exit(v, b, &e);
+	u64 rip = b->rip;
 	enum exit_action a = x->fn(v, &e);
 	if (e.skip) {
 		b->rip += e.insn_len;
 		b->int_state &= ~1ull; /* the skipped instruction's interrupt shadow ends */
 	}
+	if (unlikely(v->dbg.ctl & DBG_CTL_STEP) && b->rip != rip)
+		a = exit_step_check(v, a); /* keel ran the stepped instruction: no #DB comes */
 	return a;
 }

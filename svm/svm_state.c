@@ -53,7 +53,7 @@ void svm_state_get(struct vcpu *v, struct vcpu_arch_state *st)
 	st->cr0 = b->cr0, st->cr2 = b->cr2, st->cr3 = b->cr3, st->cr4 = b->cr4;
 	st->cr8 = b->vintr & VINTR_TPR;
 	st->efer = b->efer & ~EFER_SVME, st->pat = b->g_pat;
-	st->dr6 = b->dr6, st->dr7 = b->dr7;
+	st->dr6 = svm_guest_dr6(v), st->dr7 = svm_guest_dr7(v); /* never a debugger's */
 	seg_out(&st->es, &b->es), seg_out(&st->cs, &b->cs), seg_out(&st->ss, &b->ss);
 	seg_out(&st->ds, &b->ds), seg_out(&st->fs, &b->fs), seg_out(&st->gs, &b->gs);
 	seg_out(&st->ldtr, &b->ldtr), seg_out(&st->tr, &b->tr);
@@ -101,7 +101,7 @@ void svm_state_set(struct vcpu *v, const struct vcpu_arch_state *st)
 	b->vintr = (b->vintr & ~VINTR_TPR) | (st->cr8 & VINTR_TPR);
 	b->efer = st->efer | EFER_SVME; /* VMRUN requires it; the guest never sees it */
 	b->g_pat = st->pat;
-	b->dr6 = st->dr6, b->dr7 = st->dr7;
+	svm_set_guest_dr(v, st->dr6, st->dr7);
 	seg_in(&b->es, &st->es), seg_in(&b->cs, &st->cs), seg_in(&b->ss, &st->ss);
 	seg_in(&b->ds, &st->ds), seg_in(&b->fs, &st->fs), seg_in(&b->gs, &st->gs);
 	seg_in(&b->ldtr, &st->ldtr), seg_in(&b->tr, &st->tr);

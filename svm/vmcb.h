@@ -133,6 +133,8 @@ _Static_assert(offsetof(struct vmcb, g_pat) == 0x668, "VMCB g_pat");
 /* intercept_cr: reads of CRn at bit n, writes at bit 16 + n */
 #define SVM_CR_READ(n)	BIT(n)
 #define SVM_CR_WRITE(n) BIT(16 + (n))
+/* intercept_dr: reads of DRn at bit n, writes at bit 16 + n (APM 15.8.1); DR0-DR7 */
+#define SVM_DR_ALL 0x00ff00ffu
 /* INVLPGA is in intercept1 */
 #define SVM_I1_INVLPGA BIT(26)
 
@@ -142,6 +144,8 @@ enum {
 	SVM_EXIT_CR0_WRITE = 0x10,
 	SVM_EXIT_CR4_WRITE = 0x14,
 	SVM_EXIT_CR8_WRITE = 0x18,
+	SVM_EXIT_DR0_READ = 0x20,
+	SVM_EXIT_DR0_WRITE = 0x30,
 	SVM_EXIT_EXCP_BASE = 0x40,
 	SVM_EXIT_INTR = 0x60,
 	SVM_EXIT_NMI = 0x61,

@@ -76,6 +76,11 @@ def define(boot, Fail):
     both('cpuid', vm('cpuid.elf', 'c64', 'mem=16M', 'cpus=2'), vm('cpuid32.elf', 'c32', 'mem=16M'),
          expect=passed('c64', 'c32') + [r'\[c64\] cpuid: \w+, 2 vCPUs', END0])
 
+    # The guest's own debug features without a debugger (issue 16): INT3, a DR0 execution
+    # breakpoint, a DR1 write watchpoint, a TF step, MOV DR round trips (tests/guests/dbgself.c).
+    both('dbgself', vm('dbgself.elf', 'd64', 'mem=16M'), vm('dbgself32.elf', 'd32', 'mem=16M'),
+         expect=passed('d64', 'd32') + [END0])
+
     # The KVM paravirtual clock: signature, MSRs, the time structure against the guest's TSC
     # (on two CPUs, so the vCPUs may move while they read it), the wall clock against the RTC.
     both('kvmclock', '--smp', '2', vm('kvmclock.elf', 'k64', 'mem=16M'),

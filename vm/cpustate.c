@@ -4,6 +4,7 @@
  * keel's own task priority raised. */
 #include "vm/cpustate.h"
 #include "drivers/cpufeat.h"
+#include "exit/debug.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/x86.h"
@@ -149,10 +150,13 @@ void vcpu_xcr0_set(struct vcpu *v, u64 xcr0)
  * every exit), so they are switched with the FPU, once per turn. */
 static void dr_load(const struct vcpu *v)
 {
-	write_dr0(v->dr[0]);
-	write_dr1(v->dr[1]);
-	write_dr2(v->dr[2]);
-	write_dr3(v->dr[3]);
+	/* While a debugger holds them (exit/debug.h DBG_CTL_DR) they are its slots; the
+	 * guest's own stay in v->dr, which its intercepted MOV DR reads and writes. */
+	const u64 *dr = (v->dbg.ctl & DBG_CTL_DR) && v->vm->debug ? v->vm->debug->hw_dr : v->dr;
+	write_dr0(dr[0]);
+	write_dr1(dr[1]);
+	write_dr2(dr[2]);
+	write_dr3(dr[3]);
 }
 
 /* IA32_TSC_AUX is the vCPU's too: neither the VMCS nor the VMCB switches it, and keel never
@@ -177,6 +181,8 @@ static void spec_ctrl_switch(u64 val)
 
 static void dr_save(struct vcpu *v)
 {
+	if (v->dbg.ctl & DBG_CTL_DR)
+		return; /* the debugger's, not the guest's */
 	v->dr[0] = read_dr0();
 	v->dr[1] = read_dr1();
 	v->dr[2] = read_dr2();

@@ -4,6 +4,7 @@
 #include "vm/virq.h"
 #include "drivers/rtc.h"
 #include "drivers/timer.h"
+#include "exit/debug.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/percpu.h"
@@ -215,6 +216,13 @@ enum exit_action vcpu_pre_entry(struct vcpu *v)
 	if (this_cpu()->need_resched)
 		return EXIT_RESCHED;
 	kvmclock_pre_entry(v);
+	if (unlikely(v->dbg.ctl & DBG_CTL_STEP)) {
+		/* A debugger's step runs one instruction of the guest's, not an interrupt
+		 * handler's: interrupts wait until it ends (exit/debug.h). */
+		virt->irq_window(v, false);
+		virt->nmi_window(v, false);
+		return EXIT_RESUME;
+	}
 	if (v->irq_pending && !v->event.pending &&
 	    __atomic_exchange_n(&v->irq_pending, 0, __ATOMIC_ACQUIRE)) {
 		virt->irq_window(v, false);

@@ -43,6 +43,7 @@ enum vreg {
 	VREG_FS_BASE,
 	VREG_GS_BASE,
 	VREG_CR8, /* the backend's copy of TPR[7:4], if it keeps one (AMD-V's V_TPR) */
+	VREG_DR6, /* what the hardware's DR6 holds for the guest (exit/debug.c) */
 };
 #define SEG_ATTR_L  BIT(9)  /* 64-bit code segment */
 #define SEG_ATTR_DB BIT(10) /* 32-bit default size */

@@ -155,6 +155,7 @@ enum vmcs_field {
 #define PROC_MOV_DR	 BIT(23)
 #define PROC_UNCOND_IO	 BIT(24)
 #define PROC_IO_BITMAPS	 BIT(25)
+#define PROC_MTF	 BIT(27)
 #define PROC_MSR_BITMAPS BIT(28)
 #define PROC_MONITOR	 BIT(29)
 #define PROC_SECONDARY	 BIT(31)
@@ -222,12 +223,14 @@ enum {
 	VMX_EXIT_VMXOFF = 26,
 	VMX_EXIT_VMXON = 27,
 	VMX_EXIT_CR_ACCESS = 28,
+	VMX_EXIT_DR_ACCESS = 29,
 	VMX_EXIT_IO = 30,
 	VMX_EXIT_RDMSR = 31,
 	VMX_EXIT_WRMSR = 32,
 	VMX_EXIT_BAD_GUEST_STATE = 33,
 	VMX_EXIT_BAD_MSR_LOAD = 34,
 	VMX_EXIT_MWAIT = 36,
+	VMX_EXIT_MTF = 37,
 	VMX_EXIT_MONITOR = 39,
 	VMX_EXIT_MACHINE_CHECK = 41,
 	VMX_EXIT_EPT_VIOLATION = 48,
@@ -244,6 +247,7 @@ enum {
 /* Interruption information (24.8.3, 24.9.2) */
 #define INTR_INFO_VALID	    BIT(31)
 #define INTR_INFO_HAS_ERROR BIT(11)
+#define PENDING_DBG_BS	    BIT(14)	     /* a single-step trap is pending (SDM 24.4.2) */
 #define INTR_INFO_TYPE(i)   (((i) >> 8) & 7) /* 2: NMI */
 /* Guest interruptibility state (24.4.2) */
 #define INTR_STI    BIT(0)

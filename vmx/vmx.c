@@ -370,6 +370,7 @@ u64 vmx_get(struct vcpu *v, enum vreg r)
 	case VREG_FS_BASE: return vmcs_readn(VMCS_GUEST_FS_BASE);
 	case VREG_GS_BASE: return vmcs_readn(VMCS_GUEST_GS_BASE);
 	case VREG_CR8: return 0; /* CR8 exits: the virtual local APIC's TPR is its value */
+	case VREG_DR6: return vmx_dr6(v);
 	}
 	return 0;
 }
@@ -398,6 +399,7 @@ void vmx_set(struct vcpu *v, enum vreg r, u64 val)
 		sync_mode(v);
 		break;
 	case VREG_PAT: vmcs_write64(VMCS_GUEST_PAT, val); break;
+	case VREG_DR6: vmx_set_dr6(v, val); break;
 	default: break; /* segment state is not written from shared code */
 	}
 }
@@ -498,6 +500,7 @@ static enum exit_action run_loop(struct vcpu *v)
 			vmcs_write64(VMCS_TSC_OFFSET, v->tsc_offset);
 			x->tsc_offset = v->tsc_offset;
 		}
+		vmx_dbg_entry(v);
 		ept_sync(this_cpu()->virt);
 		u64 t0 = rdtsc();
 		int failed = vmx_world_switch(&v->regs, x->launched);

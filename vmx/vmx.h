@@ -28,6 +28,10 @@ struct vmx_vcpu {
 	u64 msrs[VMX_NMSRS];
 	u64 cr2, dr6;
 	u64 tsc_offset; /* what the VMCS's TSC offset holds */
+	/* A debugger's hold (vmx_debug.c): the DBG_CTL_* bits the VMCS has now, and whether
+	 * keel set RFLAGS.TF for a step without MTF (and the guest's own TF). */
+	u32 dbg_on;
+	bool tf_set, tf_guest;
 };
 
 /* Capabilities read once (appendix A): allowed-0 in the low half, allowed-1 in the high. */
@@ -62,6 +66,18 @@ u16 vmx_attr_out(u32 ar);
 void vmx_seg_in(u32 sel_f, const struct seg *s);
 u64 vmx_get(struct vcpu *v, enum vreg r);
 void vmx_set(struct vcpu *v, enum vreg r, u64 val);
+/* vmx_debug.c: a debugger's controls before each entry, its step after each exit, the exits
+ * it causes (exception, MOV DR, MTF), and the guest's own DR6/DR7 wherever they are. */
+void vmx_dbg_entry(struct vcpu *v);
+void vmx_dbg_exit(struct vcpu *v);
+enum exit_action vmx_exception_exit(struct vcpu *v, struct vexit *e);
+enum exit_action vmx_mtf_exit(struct vcpu *v, struct vexit *e);
+void vmx_decode_dr(struct vcpu *v, struct vexit *e);
+u64 vmx_dr6(struct vcpu *v);
+void vmx_set_dr6(struct vcpu *v, u64 dr6);
+u64 vmx_guest_dr6(struct vcpu *v);
+u64 vmx_guest_dr7(struct vcpu *v);
+void vmx_set_guest_dr(struct vcpu *v, u64 dr6, u64 dr7);
 /* vmx_state.c: the whole architectural state (virt_ops state_get/state_set). */
 void vmx_state_get(struct vcpu *v, struct vcpu_arch_state *st);
 void vmx_state_set(struct vcpu *v, const struct vcpu_arch_state *st);

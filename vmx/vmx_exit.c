@@ -2,6 +2,7 @@
  * the exit its meaning (the same handlers svm/svm_exit.c points at), and decoders for exits
  * that carry operands. Mirrors svm/svm_exit.c. */
 #include "vmx/vmx.h"
+#include "exit/debug.h"
 #include "kernel/log.h"
 #include "kernel/x86.h"
 
@@ -69,20 +70,10 @@ static void decode_ept(struct vcpu *v, struct vexit *e)
 			     vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) | INTR_NMI);
 }
 
-/* Exit reason 0 with an empty exception bitmap: a host NMI, which exits because virtual NMIs
- * need NMI exiting. keel uses no NMIs of its own; anything else is unexpected. */
-static enum exit_action host_nmi(struct vcpu *v, struct vexit *e)
-{
-	u32 info = vmcs_read32(VMCS_EXIT_INTR_INFO);
-	if ((info & INTR_INFO_VALID) && INTR_INFO_TYPE(info) == 2)
-		return EXIT_RESUME;
-	return exit_unexpected(v, e);
-}
-
 static const struct vmx_exit exits[VMX_EXIT_MAX] = {
 	[VMX_EXIT_EXT_INTR] = {exit_intr, EXK_INTR, NULL},
 	[VMX_EXIT_TRIPLE_FAULT] = {exit_shutdown, EXK_SHUTDOWN, NULL},
-	[VMX_EXIT_EXCEPTION] = {host_nmi, EXK_INTR, NULL},
+	[VMX_EXIT_EXCEPTION] = {vmx_exception_exit, EXK_INTR, NULL},
 	[VMX_EXIT_INTR_WINDOW] = {exit_irq_window, EXK_OTHER, NULL},
 	[VMX_EXIT_NMI_WINDOW] = {exit_irq_window, EXK_OTHER, NULL},
 	[VMX_EXIT_TASK_SWITCH] = {exit_task_switch, EXK_OTHER, NULL},
@@ -102,7 +93,9 @@ static const struct vmx_exit exits[VMX_EXIT_MAX] = {
 	[VMX_EXIT_VMXOFF] = {exit_virt_insn, EXK_VIRT_INSN, NULL},
 	[VMX_EXIT_VMXON] = {exit_virt_insn, EXK_VIRT_INSN, NULL},
 	[VMX_EXIT_CR_ACCESS] = {exit_cr, EXK_CR, decode_cr},
+	[VMX_EXIT_DR_ACCESS] = {exit_dr, EXK_OTHER, vmx_decode_dr},
 	[VMX_EXIT_IO] = {exit_io, EXK_IO, decode_io},
+	[VMX_EXIT_MTF] = {vmx_mtf_exit, EXK_OTHER, NULL},
 	[VMX_EXIT_RDMSR] = {exit_msr, EXK_MSR, NULL},
 	[VMX_EXIT_WRMSR] = {exit_msr, EXK_MSR, decode_wrmsr},
 	[VMX_EXIT_MWAIT] = {exit_virt_insn, EXK_OTHER, NULL},
@@ -159,6 +152,8 @@ enum exit_action vmx_handle_exit(struct vcpu *v)
 	requeue_event(v);
 	if (x->decode)
 		x->decode(v, &e);
+	vmx_dbg_exit(v);
+	u64 rip = vmcs_readn(VMCS_GUEST_RIP);
 	enum exit_action a = x->fn(v, &e);
 	if (e.skip) {
 		u64 len = e.insn_len ? e.insn_len : vmcs_read32(VMCS_EXIT_INSN_LEN);
@@ -168,5 +163,7 @@ enum exit_action vmx_handle_exit(struct vcpu *v)
 		if (intr & 3)
 			vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, intr & ~3u);
 	}
+	if (unlikely(v->dbg.ctl & DBG_CTL_STEP) && vmcs_readn(VMCS_GUEST_RIP) != rip)
+		a = exit_step_check(v, a); /* keel ran the stepped instruction: no MTF exit comes */
 	return a;
 }

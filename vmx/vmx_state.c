@@ -7,8 +7,7 @@
 #include "kernel/x86.h"
 #include "lib/string.h"
 
-#define PENDING_DBG_BS BIT(14) /* a single-step trap is pending (SDM 24.4.2) */
-#define DEBUGCTL_BTF   BIT(1)
+#define DEBUGCTL_BTF BIT(1)
 
 /* Is v's software-switched state in this CPU's registers (it runs here)? */
 static bool live(struct vcpu *v)
@@ -117,8 +116,7 @@ void vmx_state_get(struct vcpu *v, struct vcpu_arch_state *st)
 	st->cr0 = vmx_get(v, VREG_CR0), st->cr2 = vmx_get(v, VREG_CR2);
 	st->cr3 = vmx_get(v, VREG_CR3), st->cr4 = vmx_get(v, VREG_CR4);
 	st->efer = vmcs_read64(VMCS_GUEST_EFER), st->pat = vmcs_read64(VMCS_GUEST_PAT);
-	st->dr6 = live(v) ? read_dr6() : vmx(v)->dr6;
-	st->dr7 = vmcs_readn(VMCS_GUEST_DR7);
+	st->dr6 = vmx_guest_dr6(v), st->dr7 = vmx_guest_dr7(v); /* never a debugger's */
 	st->debugctl = vmcs_read64(VMCS_GUEST_DEBUGCTL);
 	st->pending_dbg = vmcs_readn(VMCS_GUEST_PENDING_DBG);
 	segs_out(st);
@@ -174,11 +172,7 @@ void vmx_state_set(struct vcpu *v, const struct vcpu_arch_state *st)
 	vmx_set(v, VREG_CR4, st->cr4);
 	vmx_set(v, VREG_CR0, st->cr0);
 	vmx_set(v, VREG_CR2, st->cr2);
-	if (live(v))
-		write_dr6(st->dr6);
-	else
-		vmx(v)->dr6 = st->dr6;
-	vmcs_writen(VMCS_GUEST_DR7, st->dr7);
+	vmx_set_guest_dr(v, st->dr6, st->dr7);
 	vmcs_write64(VMCS_GUEST_DEBUGCTL, st->debugctl);
 	vmcs_writen(VMCS_GUEST_PENDING_DBG, pending_dbg_in(st));
 	vmcs_write64(VMCS_GUEST_PAT, st->pat);

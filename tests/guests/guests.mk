@@ -12,7 +12,7 @@ GUEST_LDFLAGS := -z noexecstack --no-warn-rwx-segments
 # Guests in C: GUESTS_C are built both as an ELF64 and as a 32-bit multiboot image;
 # GUESTS_C64 only make sense in 64-bit mode (they need a page table over 4 GiB).
 GUESTS_C := hello cpuid msr virt mmio triple bench spin timer smp echo ends chaos strio prefix print \
-	yield sipi kvmclock tsc events msrs irqonce lapic lapic-smp pci
+	yield sipi kvmclock tsc events msrs irqonce lapic lapic-smp pci dbgself
 GUESTS_C64 := isolation cpustate xsave avx features virtio-hostile counter gdbt
 GUEST_ELFS := $(foreach g,$(GUESTS_C),$(GUEST_DIR)/$(g).elf $(GUEST_DIR)/$(g)32.elf) \
               $(foreach g,$(GUESTS_C64),$(GUEST_DIR)/$(g).elf)

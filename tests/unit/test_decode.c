@@ -420,14 +420,16 @@ static void test_mov_cr(void **state)
 		const char *hex;
 		struct mov_cr want;
 	} cases[] = {
-		{L64, "0f 22 e0", {3, 4, 0, true}},	/* mov %rax,%cr4 */
-		{L64, "0f 20 e3", {3, 4, 3, false}},	/* mov %cr4,%rbx */
-		{L64, "41 0f 22 e7", {4, 4, 15, true}}, /* mov %r15,%cr4 */
-		{L64, "44 0f 22 c1", {4, 8, 1, true}},	/* mov %rcx,%cr8 */
-		{L64, "3e 0f 22 e0", {4, 4, 0, true}},	/* ds prefix */
-		{P32, "f0 0f 22 c0", {4, 8, 0, true}},	/* lock mov %eax,%cr8 (AMD) */
-		{P32, "0f 22 20", {3, 4, 0, true}},	/* mod 00 still names a register */
-		{R, "0f 22 e6", {3, 4, 6, true}},	/* mov %esi,%cr4 in real mode */
+		{L64, "0f 22 e0", {3, 4, 0, true, false}},     /* mov %rax,%cr4 */
+		{L64, "0f 20 e3", {3, 4, 3, false, false}},    /* mov %cr4,%rbx */
+		{L64, "41 0f 22 e7", {4, 4, 15, true, false}}, /* mov %r15,%cr4 */
+		{L64, "44 0f 22 c1", {4, 8, 1, true, false}},  /* mov %rcx,%cr8 */
+		{L64, "3e 0f 22 e0", {4, 4, 0, true, false}},  /* ds prefix */
+		{P32, "f0 0f 22 c0", {4, 8, 0, true, false}},  /* lock mov %eax,%cr8 (AMD) */
+		{P32, "0f 22 20", {3, 4, 0, true, false}},     /* mod 00 still names a register */
+		{R, "0f 22 e6", {3, 4, 6, true, false}},       /* mov %esi,%cr4 in real mode */
+		{L64, "0f 23 c2", {3, 0, 2, true, true}},      /* mov %rdx,%db0 */
+		{L64, "41 0f 21 f9", {4, 7, 9, false, true}},  /* mov %db7,%r9 */
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		u8 b[16];
@@ -438,8 +440,9 @@ static void test_mov_cr(void **state)
 		assert_int_equal(m.cr, cases[i].want.cr);
 		assert_int_equal(m.gpr, cases[i].want.gpr);
 		assert_int_equal(m.to_cr, cases[i].want.to_cr);
+		assert_int_equal(m.dr, cases[i].want.dr);
 	}
-	u8 bad[] = {0x0f, 0x23, 0xc0}, cut[] = {0x0f, 0x22};
+	u8 bad[] = {0x0f, 0x24, 0xc0}, cut[] = {0x0f, 0x22};
 	struct mov_cr m;
 	assert_int_equal(decode_mov_cr(bad, sizeof(bad), L64, &m), DECODE_UNSUPPORTED);
 	assert_int_equal(decode_mov_cr(cut, sizeof(cut), L64, &m), DECODE_TRUNCATED);
