@@ -5,9 +5,11 @@
  * queries about the session; mgmt/gdb_cmd.c reads and writes the stopped VM. */
 #include "mgmt/mgmt.h"
 #include "mgmt/gdb_int.h"
+#include "drivers/timer.h"
 #include "drivers/uart.h"
 #include "kernel/log.h"
 #include "kernel/spinlock.h"
+#include "kernel/x86.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
 #include "vm/vmctl.h"
@@ -87,28 +89,42 @@ static void say(const char *fmt, ...)
 
 /* The stop reply for the last stop ("Stop Reply Packets"): T02 for an interrupt, T05 with
  * swbreak, hwbreak or watch for gdb's own, W with the exit status once the VM ended. */
-static void stop_reply(void)
+static void stop_text(char *r, u32 size)
 {
 	static const char *const watch[] = {[DBG_HW_WRITE] = "watch",
 					    [DBG_HW_READ] = "rwatch",
 					    [DBG_HW_ACCESS] = "awatch",
 					    [DBG_HW_EXEC] = "hwbreak"};
-	char r[96];
 	u32 t = gdb.g_vcpu + 1;
 	if (st.stop == DBG_STOP_ENDED)
-		fmt_snprintf(r, sizeof(r), "W%02llx", gdb.vm ? gdb.vm->status & 0xff : 0);
+		fmt_snprintf(r, size, "W%02llx", gdb.vm ? gdb.vm->status & 0xff : 0);
 	else if (st.stop == DBG_STOP_INTERRUPT || st.stop == DBG_STOP_NONE)
-		fmt_snprintf(r, sizeof(r), "T02thread:%x;", t);
+		fmt_snprintf(r, size, "T02thread:%x;", t);
 	else if (st.stop == DBG_STOP_SWBREAK)
-		fmt_snprintf(r, sizeof(r), "T05thread:%x;swbreak:;", t);
+		fmt_snprintf(r, size, "T05thread:%x;swbreak:;", t);
 	else if (st.stop == DBG_STOP_HWBREAK)
-		fmt_snprintf(r, sizeof(r), "T05thread:%x;hwbreak:;", t);
+		fmt_snprintf(r, size, "T05thread:%x;hwbreak:;", t);
 	else if (st.stop == DBG_STOP_WATCH)
-		fmt_snprintf(r, sizeof(r), "T05thread:%x;%s:%llx;", t, watch[st.stop_kind],
+		fmt_snprintf(r, size, "T05thread:%x;%s:%llx;", t, watch[st.stop_kind],
 			     st.stop_addr);
 	else
-		fmt_snprintf(r, sizeof(r), "T05thread:%x;", t);
+		fmt_snprintf(r, size, "T05thread:%x;", t);
+}
+
+/* The stop reply as a packet of its own (the VM stopped after c, s or '?'). */
+static void stop_reply(void)
+{
+	char r[96];
+	stop_text(r, sizeof(r));
 	send_text(r);
+}
+
+/* The stop reply as the reply to '?' (the VM is stopped already). */
+static void stop_answer(void)
+{
+	char r[96];
+	stop_text(r, sizeof(r));
+	gdb_put(r);
 }
 
 /* The VM has stopped for gdb (or ended): say so if gdb waits for it. */
@@ -367,7 +383,7 @@ static bool session_cmd(const char *p, u32 n)
 	else if (is(p, n, "?") && gdb.attached && !gdb.stopped)
 		st.owe_stop = true;
 	else if (is(p, n, "?") && (gdb.attached || st.stop == DBG_STOP_ENDED))
-		stop_reply();
+		stop_answer();
 	else if (is(p, n, "?"))
 		gdb_put_err(1);
 	else if (is(p, n, "qAttached") || starts(p, n, "qAttached:"))
@@ -454,15 +470,38 @@ static void byte_in(u8 c)
 	}
 }
 
+/* Every byte waiting: true if there was one. */
+static bool drain(void)
+{
+	bool any = false;
+	fill();
+	for (u32 i = 0; i < RX && rx.tail != rx.head; i++, any = true) {
+		u8 c = rx.buf[rx.tail % RX];
+		__atomic_store_n(&rx.tail, rx.tail + 1, __ATOMIC_RELEASE);
+		byte_in(c);
+	}
+	return any;
+}
+
+/* A packet's bytes come one by one (a UART polled without its interrupt, whose FIFO QEMU fills
+ * a byte at a time below the trigger level): the poll takes the rest of a packet as it comes,
+ * rather than a byte each poll, bounded so that CPU 0's guests still run. */
+#define GAP_US	2000  /* the next byte of a packet comes within this... */
+#define SPIN_US 50000 /* ...and one poll waits this long in all */
+
 void gdb_poll(void)
 {
 	if (!st.on)
 		return;
-	fill();
-	for (u32 i = 0; i < RX && rx.tail != rx.head; i++) {
-		u8 c = rx.buf[rx.tail % RX];
-		__atomic_store_n(&rx.tail, rx.tail + 1, __ATOMIC_RELEASE);
-		byte_in(c);
+	u64 start = rdtsc(), last = start;
+	for (;;) {
+		u64 now = rdtsc();
+		if (drain())
+			last = now;
+		else if (st.rx.st == GDB_RX_IDLE || now - last > us_to_tsc(GAP_US) ||
+			 now - start > us_to_tsc(SPIN_US))
+			break;
+		cpu_relax();
 	}
 	watch_stop();
 }

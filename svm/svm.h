@@ -48,6 +48,7 @@ void svm_dbg_entry(struct vcpu *v, struct vmcb *b);
 void svm_dbg_exit(struct vcpu *v, struct vmcb *b, struct vexit *e);
 void svm_decode_db(const struct vmcb *b, struct vexit *e);
 void svm_decode_bp(const struct vmcb *b, struct vexit *e);
+enum exit_action svm_swint(struct vcpu *v, struct vexit *e);
 /* The guest's own DR6 and DR7 wherever they are (state_get/set, VREG_DR6). */
 u64 svm_guest_dr6(struct vcpu *v);
 void svm_set_guest_dr(struct vcpu *v, u64 dr6, u64 dr7);

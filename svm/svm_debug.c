@@ -32,6 +32,10 @@ static void set_intercepts(struct vcpu *v, struct vmcb *b, u32 ctl)
 	b->intercept_exc |= ((ctl & (DBG_CTL_DB | DBG_CTL_STEP)) ? EXC_DB : 0) |
 			    ((ctl & DBG_CTL_BP) ? EXC_BP : 0);
 	b->intercept_dr = (ctl & DBG_CTL_DR) ? SVM_DR_ALL : 0;
+	/* QEMU's TCG checks the INTn intercept, not #BP's, for INT3 (a software interrupt to
+	 * it): both are on while the debugger has INT3s in the guest (svm_swint). */
+	b->intercept1 =
+		(b->intercept1 & ~(u32)SVM_I1_INTN) | ((ctl & DBG_CTL_BP) ? SVM_I1_INTN : 0);
 	if ((ctl ^ s->dbg_on) & DBG_CTL_DR)
 		swap_dr(v, b, ctl & DBG_CTL_DR);
 	s->dbg_on = ctl;
@@ -132,4 +136,31 @@ void svm_set_guest_dr(struct vcpu *v, u64 dr6, u64 dr7)
 		v->dbg.dr6 = dr6, v->dbg.dr7 = dr7;
 	else
 		s->vmcb->dr6 = dr6, s->vmcb->dr7 = dr7;
+}
+
+/* INT n intercepted (APM 15.9, exit 0x75; RIP on the instruction) while the debugger has
+ * INT3s: an INT3 is a #BP (exit_debug); any other INT n is the guest's own, delivered as the
+ * software interrupt it is, with RIP past it (the return address it pushes); INTO raises #OF
+ * only with RFLAGS.OF set (SDM vol. 2 "INT n/INTO/INT3/INT1"). */
+enum exit_action svm_swint(struct vcpu *v, struct vexit *e)
+{
+	u8 bytes[15];
+	size_t n = vcpu_fetch_insn(v, bytes);
+	u64 rip = vcpu_get(v, VREG_RIP);
+	if (n && (bytes[0] == 0xcc || (n > 1 && bytes[0] == 0xcd && bytes[1] == 3))) {
+		e->exc.vector = 3;
+		return exit_debug(v, e);
+	}
+	if (n > 1 && bytes[0] == 0xcd) {
+		vcpu_set(v, VREG_RIP, rip + 2);
+		v->event = (struct vevent){true, bytes[1], EVENT_SOFT_INT, false, 0};
+		return EXIT_RESUME;
+	}
+	if (n && bytes[0] == 0xce) {
+		vcpu_set(v, VREG_RIP, rip + 1);
+		if (vcpu_get(v, VREG_RFLAGS) & RFLAGS_OF)
+			vcpu_inject_exception(v, 4, false, 0);
+		return EXIT_RESUME;
+	}
+	return exit_unexpected(v, e);
 }

@@ -63,6 +63,7 @@ static const struct svm_exit exits[SLOT_NPF + 1] = {
 	[SVM_EXIT_INTR] = {exit_intr, EXK_INTR, false, NULL},
 	[SVM_EXIT_VINTR] = {exit_irq_window, EXK_OTHER, false, NULL},
 	[SVM_EXIT_IRET] = {svm_iret, EXK_OTHER, false, NULL},
+	[SVM_EXIT_SWINT] = {svm_swint, EXK_OTHER, false, NULL},
 	[SVM_EXIT_TASK_SWITCH] = {exit_task_switch, EXK_OTHER, false, NULL},
 	[SVM_EXIT_CPUID] = {exit_cpuid, EXK_CPUID, true, NULL},
 	[SVM_EXIT_RDPMC] = {exit_rdpmc, EXK_OTHER, false, NULL},

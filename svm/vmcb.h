@@ -111,6 +111,7 @@ _Static_assert(offsetof(struct vmcb, g_pat) == 0x668, "VMCB g_pat");
 #define SVM_I1_INVD	BIT(22)
 #define SVM_I1_CPUID	BIT(18)
 #define SVM_I1_IRET	BIT(20)
+#define SVM_I1_INTN	BIT(21)
 #define SVM_I1_HLT	BIT(24)
 #define SVM_I1_IOIO	BIT(27)
 #define SVM_I1_MSR	BIT(28)
@@ -155,6 +156,7 @@ enum {
 	SVM_EXIT_RDPMC = 0x6f,
 	SVM_EXIT_CPUID = 0x72,
 	SVM_EXIT_IRET = 0x74,
+	SVM_EXIT_SWINT = 0x75,
 	SVM_EXIT_INVD = 0x76,
 	SVM_EXIT_HLT = 0x78,
 	SVM_EXIT_INVLPGA = 0x7a,
