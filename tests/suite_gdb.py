@@ -28,6 +28,7 @@ KEEL_RUN = os.path.join(ROOT, 'tools', 'keel-run')
 LINUX = os.path.join(ROOT, 'build', 'linux')
 BOCHS = ['--emulator', 'bochs']
 # remotetimeout: gdb's 2 s is too short for an emulated UART (Bochs, a loaded machine).
+DETACHED = r'\[Inferior 1 \(Remote target\) detached\]|Detaching from program'
 PROLOGUE = ('set pagination off\nset confirm off\nset width 0\nset remotetimeout 60\n'
             'target remote {sock}\n')
 
@@ -164,7 +165,7 @@ def piece_break():
     return ('break hit\ncontinue\nprint counter\nset var counter = 20\nprint counter\n'
             'monitor phys on\nx/4xb &counter\nmonitor phys off\n',
             [r'Breakpoint 1 at 0x[0-9a-f]+: file tests/guests/gdbt\.c, line \d+',
-             r'Breakpoint 1, hit \(n=1\) at tests/guests/gdbt\.c:\d+',
+             r'Breakpoint 1, hit \(n=(n@entry=)?1\) at tests/guests/gdbt\.c:\d+',
              r'^\$1 = 7$', r'^\$2 = 20$', r'guest-physical',
              r'<counter>:\s+0x14\s+0x00\s+0x00\s+0x00', r'guest-virtual'])
 
@@ -186,8 +187,8 @@ def piece_steps():
             [r'steps \(\) at tests/guests/gdbt\.c:\d+',
              rf'^{line_of("a = a + i;")}\t\s*a = a \+ i;',
              rf'^{line_of("b = b ^ a;")}\t\s*b = b \^ a;',
-             r'inner \(i=0\) at tests/guests/gdbt\.c:\d+',
-             r'Run till exit from #0 .*inner', r'Value returned is \$\d+ = 1'])
+             r'inner \(i=(i@entry=)?0\) at tests/guests/gdbt\.c:\d+',
+             r'steps \(\) at tests/guests/gdbt\.c', r'Value returned is \$\d+ = 1'])
 
 
 def piece_watch():
@@ -200,7 +201,7 @@ def piece_watch():
             [r'atchpoint \d+: watched', r'Old value = 0', r'New value = 42',
              r'mark \(\) at tests/guests/gdbt\.c:\d+',
              r'Hardware assisted breakpoint \d+ at 0x[0-9a-f]+',
-             r'Hardware assisted breakpoint \d+, 0x[0-9a-f]+ in copy_area',
+             r'[Bb]reakpoint \d+, 0x0*100f10 in copy_area',
              r'^\$\d+ = 1$',
              r'0x[0-9a-f]+ <copy_area>:\s+0x8d\s+0x44\s+0x3f\s+0x01',  # lea 1(%rdi,%rdi),%eax
              r'copy_and_call \(\) at tests/guests/gdbt\.c', r'^\$\d+ = 0$',
@@ -217,7 +218,7 @@ def piece_interrupt(stop_file):
 
 
 def epilogue(release):
-    return f'set var release = {release}\ndelete\ndetach\n', [r'Detaching from program']
+    return f'set var release = {release}\ndelete\ndetach\n', [DETACHED]
 
 
 def script_of(*pieces):
@@ -271,7 +272,7 @@ def first_instruction(pc, code):
     return ('info registers rip\nx/4xb $pc\nstepi\ninfo registers rip\ninfo registers\n'
             'detach\n',
             [rf'^rip\s+0x{pc:x}\b', rf'0x{pc:x}:\s+{want}', rf'^rip\s+0x{pc + 1:x}\b',
-             r'^rax\s+0x', r'^eflags\s+0x', r'^cs\s+0x', r'Detaching from program'])
+             r'^rax\s+0x', r'^eflags\s+0x', r'^cs\s+0x', DETACHED])
 
 
 # ---- bad input on the raw protocol (gdb's "Remote Protocol" appendix, E.1 Overview) ----------
@@ -284,7 +285,7 @@ class Raw:
     """The stub's socket, spoken by hand: packets, acks and replies."""
 
     def __init__(self, path, Fail):
-        self.Fail, self.buf = Fail, b''
+        self.Fail, self.buf, self.noack = Fail, b'', False
         self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.s.settimeout(120)
         self.s.connect(path)
@@ -315,12 +316,13 @@ class Raw:
         csum = self.read(2)
         if int(csum, 16) != sum(body) & 0xff:
             raise self.Fail(f'bad checksum from the stub: {body!r} #{csum!r}')
-        self.s.sendall(b'+')
+        if not self.noack:
+            self.s.sendall(b'+')
         return body.decode('latin-1')
 
     def ask(self, body):
         self.s.sendall(packet(body))
-        a = self.ack()
+        a = b'+' if self.noack else self.ack()
         if a != b'+':
             raise self.Fail(f'{body!r}: ack {a!r}')
         r, self.output = self.reply(), ''
@@ -361,6 +363,12 @@ def bad_input(run):
     got = c.ask(b'qRcmd,' + b'vm nope'.hex().encode())  # no such VM: said, and no switch
     if not (re.fullmatch(r'E[0-9a-f]{2}', got) or (got == 'OK' and 'nope' in c.output)):
         raise Fail(f'monitor vm nope answered {c.output!r} {got!r}')
+    # gdb turns acks off before it detaches (and its '+' after D would be a new connection's
+    # first byte, which attaches again)
+    got = c.ask(b'QStartNoAckMode')
+    if got != 'OK':
+        raise Fail(f'QStartNoAckMode answered {got!r}')
+    c.noack = True
     got = c.ask(b'D')
     if got != 'OK':
         raise Fail(f'D answered {got!r}')
@@ -389,7 +397,7 @@ def linux_session(run):
         out = run.gdb(script, elf=None, timeout=120)
         ordered(run.Fail, out, [r'^rip\s+0xffffffff[0-9a-f]{8}\b', r'^rsp\s+0x',
                                 r'^cr3\s+0x', r'^cr0\s+0x[0-9a-f]*[13579bdf]\b',
-                                rf'0x{addr:x}[^:]*:\s+0x([0-9a-f]+)', r'Detaching'])
+                                rf'0x{addr:x}[^:]*:\s+0x([0-9a-f]+)', DETACHED])
         values.append(int(re.search(rf'0x{addr:x}[^:]*:\s+0x([0-9a-f]+)', out).group(1), 16))
         time.sleep(1.5)
     if not values[0] < values[1]:
