@@ -86,6 +86,9 @@ class Run:
                 raise self.Fail(f'keel-run made no gdb socket {self.sock}')
             time.sleep(0.1)
         time.sleep(0.3)  # the emulator listens just after it creates the socket
+        # Under Bochs keel-run's bridge makes the socket before keel runs, and bytes sent
+        # before the stub reads its UART are lost: connect once keel says the stub is there.
+        self.wait(r'gdb: stub on UART')
 
     def gdb(self, script, elf=GDBT, timeout=None, during=None):
         """Run gdb in batch mode on script (PROLOGUE first); during(proc), if given, runs in a
