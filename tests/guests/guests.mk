@@ -13,7 +13,7 @@ GUEST_LDFLAGS := -z noexecstack --no-warn-rwx-segments
 # GUESTS_C64 only make sense in 64-bit mode (they need a page table over 4 GiB).
 GUESTS_C := hello cpuid msr virt mmio triple bench spin timer smp echo ends chaos strio prefix print \
 	yield sipi kvmclock tsc events msrs irqonce lapic lapic-smp pci dbgself
-GUESTS_C64 := isolation cpustate xsave avx features virtio-hostile counter netpeer
+GUESTS_C64 := isolation cpustate xsave avx features virtio-hostile counter netpeer gdbt
 GUEST_ELFS := $(foreach g,$(GUESTS_C),$(GUEST_DIR)/$(g).elf $(GUEST_DIR)/$(g)32.elf) \
               $(foreach g,$(GUESTS_C64),$(GUEST_DIR)/$(g).elf)
 GUEST_BINS := $(GUEST_DIR)/hello16.bin $(GUEST_DIR)/events16.bin
@@ -29,6 +29,8 @@ GUEST_HDRS := $(wildcard tests/guests/rt/*.h)
 $(GUEST_DIR)/%.o64: tests/guests/%.c $(GUEST_HDRS)
 	@mkdir -p $(dir $@)
 	$(call say,GUEST,$@)$(CC) $(GUEST_CFLAGS) -m64 -mno-red-zone -c $< -o $@
+# The guest gdb debugs: -Og, so that gdb's `next` goes over its source lines in order.
+$(GUEST_DIR)/gdbt.o64: GUEST_CFLAGS += -Og
 $(GUEST_DIR)/%.o32: tests/guests/%.c $(GUEST_HDRS)
 	@mkdir -p $(dir $@)
 	$(call say,GUEST,$@)$(CC) $(GUEST_CFLAGS) -m32 -c $< -o $@
