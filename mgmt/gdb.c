@@ -21,6 +21,7 @@ static struct {
 	bool owe_stop;	    /* a stop reply is due when the VM stops ('?', c, s, vCont) */
 	bool owe_ok;	    /* monitor vm: its OK is due when the new VM stops */
 	bool warned;	    /* the last attach failed, and said why */
+	bool left;	    /* gdb detached: its last '+' (for D's OK) is no new connection */
 	bool settling;	    /* the stop is known (an attach to a paused VM): wait for vm_settled */
 	enum dbg_stop stop; /* the last stop, for '?' */
 	u64 stop_addr;
@@ -362,6 +363,7 @@ static void leave(bool kill)
 	if (kill && gdb.attached)
 		log_info("gdb: k: keel does not end a VM for gdb; detaching instead");
 	detach();
+	st.left = true;
 	if (!kill)
 		gdb_put("OK");
 }
@@ -423,6 +425,7 @@ static void new_client(void)
  * stop. */
 static void packet(const char *p, u32 n)
 {
+	st.left = false;
 	if (starts(p, n, "qSupported"))
 		new_client();
 	else if (!gdb.attached)
@@ -457,6 +460,10 @@ static void byte_in(u8 c)
 {
 	switch (gdb_rx_byte(&st.rx, c)) {
 	case GDB_IN_PACKET:
+		/* A new gdb starts in ack mode, whatever the last one asked (gdb manual, "Packet
+		 * Acknowledgment"). */
+		if (starts(st.rx.buf, st.rx.len, "qSupported"))
+			st.noack = false;
 		if (!st.noack)
 			uart_send(&st.u, "+", 1);
 		packet(st.rx.buf, st.rx.len);
@@ -479,7 +486,7 @@ static void byte_in(u8 c)
 		break;
 	case GDB_IN_INTERRUPT: interrupt(); break;
 	case GDB_IN_ACK:
-		if (!gdb.attached)
+		if (!gdb.attached && !st.left)
 			connect(); /* a new connection's first '+' */
 		break;
 	case GDB_IN_NONE: break;
