@@ -11,7 +11,7 @@ a read watchpoint. gdb/ctrl-c: Ctrl-C (SIGINT to gdb) stops a spinning guest whi
 instruction (gdb=wait), stepi, registers and memory. gdb/bad-input: the raw protocol's errors.
 gdb/linux: Debian's kernel stopped, its registers and jiffies (by address, from the kernel's
 System.map) read twice. gdb/guest-own: the guest's own INT3, TF step and MOV DR work while gdb
-intercepts them. Bochs (vmx) is slow: one combined session and the real-mode test."""
+intercepts them. Bochs (vmx) is slow: one combined session, the real-mode, guest-own and Linux tests."""
 import os
 import re
 import signal
@@ -522,9 +522,8 @@ def define(boot, Fail):
     test('gdb/linux[svm]', ['--mem', '512M', kernel, f'{LINUX}/initrd.gz vm=linux initrd'],
          linux_session, timeout=300, cost=15, pre=linux_ready)
 
-    def linux_vmx():
-        raise boot.Skip('Linux boots in ~5 min under Bochs: gdb/linux runs on [svm] only')
-    test('gdb/linux[vmx]', [], lambda run: None, bochs=True, cost=0.1, pre=linux_vmx)
+    test('gdb/linux[vmx]', ['--mem', '512M', kernel, f'{LINUX}/initrd.gz vm=linux initrd'],
+         linux_session, timeout=600, bochs=True, cost=40, pre=linux_ready)
 
     # no debugger: gdbt runs through with its own status, 7
     boot('gdb/no-debugger[svm]', f'{GDBT} vm=g mem=16M',
