@@ -16,6 +16,7 @@
 #include "kernel/version.h"
 #include "kernel/x86.h"
 #include "lib/string.h"
+#include "mgmt/migrate.h"
 #include "vm/console.h"
 
 #define LINE_MAX  4096	/* a longer request is refused whole */
@@ -395,13 +396,14 @@ static void api_poll(void)
 {
 	flush_events();
 	read_input();
+	migrate_poll(); /* live migrations step on too (mgmt/migrate.h) */
 }
 
 void mgmt_start(u16 port, u32 baud, bool xon)
 {
 	api.xon = xon;
 	bool on = port && port != uart_port() && uart_open(&api.u, port, baud);
-	console_set_mgmt(prompt_line, on ? api_poll : NULL);
+	console_set_mgmt(prompt_line, on ? api_poll : migrate_poll);
 	if (!on) {
 		if (port && port != uart_port())
 			log_info("api: no UART at %#x; no management API", port);

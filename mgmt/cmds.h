@@ -31,4 +31,8 @@ bool cmd_vm_clone(struct cmd_ctx *c);
 bool cmd_snapshot_export(struct cmd_ctx *c);
 bool cmd_vm_import(struct cmd_ctx *c);
 
+/* mgmt/cmd_migrate.c: live migration */
+bool cmd_migrate(struct cmd_ctx *c);
+bool cmd_query_migrate(struct cmd_ctx *c);
+
 #endif
