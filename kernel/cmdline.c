@@ -178,6 +178,50 @@ static bool opt_host(struct keel_config *c, const char *v, size_t n)
 	return copy_name(c->host, sizeof(c->host), v, n);
 }
 
+/* incoming=yes|no: accept live migrations into this keel (mgmt/miglink.c), which then keeps
+ * running while it has no VM. */
+static bool opt_incoming(struct keel_config *c, const char *v, size_t n)
+{
+	if (n == 3 && !memcmp(v, "yes", 3))
+		c->incoming = true;
+	else if (n == 2 && !memcmp(v, "no", 2))
+		c->incoming = false;
+	else
+		return false;
+	return true;
+}
+
+/* One hex digit's value, or -1. */
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* migrate_key=HEX: 16 to 64 bytes (32 to 128 hex digits), the HMAC key both keels share. A bad
+ * one leaves no key at all (every stream refused), never a half-parsed one. */
+static bool opt_migrate_key(struct keel_config *c, const char *v, size_t n)
+{
+	c->migrate_keylen = 0;
+	if (n % 2 || n < 32 || n > 2 * sizeof(c->migrate_key))
+		return false;
+	for (size_t i = 0; i < n; i += 2) {
+		int hi = hexval(v[i]), lo = hexval(v[i + 1]);
+		if (hi < 0 || lo < 0) {
+			memset(c->migrate_key, 0, sizeof(c->migrate_key));
+			return false;
+		}
+		c->migrate_key[i / 2] = (u8)(hi << 4 | lo);
+	}
+	c->migrate_keylen = (u32)(n / 2);
+	return true;
+}
+
 static const struct option {
 	const char *name;
 	bool (*parse)(struct keel_config *c, const char *v, size_t n);
@@ -193,6 +237,8 @@ static const struct option {
 	{"vcpurec", opt_vcpurec, "off, roundtrip or a number of turns"},
 	{"uplink", opt_uplink, "a switch name of 1-15 letters, digits, '-', '_' or '.'"},
 	{"host", opt_host, "a name of 1-31 letters, digits, '-', '_' or '.'"},
+	{"incoming", opt_incoming, "yes or no"},
+	{"migrate_key", opt_migrate_key, "32 to 128 hex digits (16 to 64 bytes); no key kept"},
 };
 
 static bool looks_like_path(const struct token *t)

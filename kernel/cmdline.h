@@ -32,10 +32,13 @@ struct keel_config {
 	int loglevel;
 	enum shutdown_method shutdown;
 	enum selftest selftest;
-	u32 vcpurec;	 /* vcpurec=: a vCPU record round trip every this many turns (0: none) */
-	char uplink[16]; /* uplink=SWITCH: the switch bound to the first host NIC ("": none) */
-	char host[32];	 /* host=NAME: how peers know this keel ("": unnamed) */
-	int errors;	 /* options rejected */
+	u32 vcpurec;	    /* vcpurec=: a vCPU record round trip every this many turns (0: none) */
+	char uplink[16];    /* uplink=SWITCH: the switch bound to the first host NIC ("": none) */
+	char host[32];	    /* host=NAME: how peers know this keel ("": unnamed) */
+	bool incoming;	    /* incoming=yes: accept migrations, and run on with no VM */
+	u8 migrate_key[64]; /* migrate_key=HEX: the key of the link between keels */
+	u32 migrate_keylen; /* its bytes (16-64), 0: none */
+	int errors;	    /* options rejected */
 };
 
 extern struct keel_config keel_cfg; /* the running keel's settings */

@@ -23,6 +23,7 @@
 #include "loader/vmconfig.h"
 #include "mgmt/snapshot.h"
 #include "mgmt/mgmt.h"
+#include "mgmt/miglink.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
 #include "mm/mm.h"
@@ -136,17 +137,22 @@ void kernel_main(u32 magic, u64 info)
 	log_info("keel: ready, %u CPU%s, %llu KiB free", ncpus, ncpus == 1 ? "" : "s",
 		 (mm_free_pages() * 4));
 	selftest_run();
-	if (!boot_info.nmods) {
+	if (!boot_info.nmods && !keel_cfg.incoming) {
 		log_info("keel: nothing to run");
 		keel_shutdown(KEEL_OK);
 	}
 	virt_init();
 	vm_lifecycle_init(); /* before any CPU schedules */
 	if (!(vms_from_modules(&boot_info) + snap_import_boot())) {
-		log_err("keel: no VM could be started");
-		keel_shutdown(KEEL_VM_FAILED);
+		if (!keel_cfg.incoming) {
+			log_err("keel: no VM could be started");
+			keel_shutdown(KEEL_VM_FAILED);
+		}
+		log_info("keel: no VM yet; waiting for incoming migrations (incoming=yes)");
 	}
 	uplink_start(keel_cfg.uplink, keel_cfg.host);
+	miglink_start(keel_cfg.host, keel_cfg.migrate_keylen ? keel_cfg.migrate_key : NULL,
+		      keel_cfg.migrate_keylen, keel_cfg.incoming);
 	mgmt_start(keel_cfg.api_port, keel_cfg.console_baud, keel_cfg.api_xon);
 	console_start();
 	smp_go();

@@ -27,6 +27,7 @@ const struct cmd cmds[] = {
 	{"vm-import", "name=NEW", "start VM NEW from an exported snapshot streamed in", cmd_vm_import},
 	{"migrate", "vm=NAME to=HOST [downtime-ms=N]", "live-migrate VM NAME to the keel host=HOST", cmd_migrate},
 	{"query-migrate", "[vm=NAME]", "how migrations go: status, round, pages, downtime", cmd_query_migrate},
+	{"miglink-test", "to=HOST bytes=N", "test/diagnostic: N bytes of a pattern to keel HOST over the migration link", cmd_miglink_test},
 };
 // clang-format on
 const u32 ncmds = ARRAY_SIZE(cmds);

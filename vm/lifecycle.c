@@ -5,6 +5,7 @@
  * the run queues only through sched_may_run and sched_take_off. */
 #include "vm/lifecycle.h"
 #include "drivers/timer.h"
+#include "kernel/cmdline.h"
 #include "kernel/panic.h"
 #include "vm/console.h"
 #include "vm/uplink.h"
@@ -54,7 +55,9 @@ void vm_retire(struct vm *vm)
 			sched_take_off(vm->vcpu[i], VCPU_STOPPED);
 		else
 			vm->vcpu[i]->state = VCPU_STOPPED; /* never on a run queue */
-	if (__atomic_sub_fetch(&vms_running, 1, __ATOMIC_ACQ_REL) == 0)
+	/* A keel with incoming=yes waits for the next migration instead (README "Live
+	 * migration"). */
+	if (__atomic_sub_fetch(&vms_running, 1, __ATOMIC_ACQ_REL) == 0 && !keel_cfg.incoming)
 		keel_shutdown(vm_summary());
 }
 

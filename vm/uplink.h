@@ -11,6 +11,24 @@
 #define UPLINK_POLL_US 2000 /* CPU 0 idles at most this long with an uplink */
 #define UPLINK_BATCH   64   /* frames taken from the NIC per poll */
 
+/* A tap on the host NIC for one EtherType of keel's own (mgmt/miglink.c's link between keels):
+ * such frames go to frame() and never into the switch. frame() runs with the NIC's lock held
+ * and must not send; poll() runs right after each poll, without it, and may send. */
+struct uplink_tap {
+	u16 ethertype;
+	void (*frame)(const u8 *f, u32 len);
+	void (*poll)(void);
+	u64 (*poll_again)(void); /* us until poll wants to run again, 0: whenever */
+};
+
+/* Register the tap (one), and take the first host NIC if no switch did, polling it for the tap
+ * alone: false (logged) if there is no host NIC. Called after uplink_start. */
+bool uplink_tap(const struct uplink_tap *t);
+/* Send one whole Ethernet frame from the NIC: false if the transmit ring was full. */
+bool uplink_send_raw(const void *frame, u32 len);
+/* The NIC's MAC address (6 bytes), NULL without a NIC. */
+const u8 *uplink_mac(void);
+
 /* After the VMs are made: log host (if named); bind switch sw (if named) to the first host
  * NIC. A switch no VM uses, or no NIC, is logged and leaves keel without an uplink. */
 void uplink_start(const char *sw, const char *host);

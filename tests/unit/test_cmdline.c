@@ -146,6 +146,26 @@ static void test_quote_garbage(void **state)
 	assert_int_equal(c.loglevel, 7);
 }
 
+/* incoming= and migrate_key=: a bad key leaves none, never a part of one. */
+static void test_migrate_opts(void **state)
+{
+	(void)state;
+	struct keel_config c = parse("incoming=yes migrate_key=00112233445566778899aabbccddeeff");
+	assert_true(c.incoming);
+	assert_int_equal(c.migrate_keylen, 16);
+	assert_int_equal(c.migrate_key[0], 0x00);
+	assert_int_equal(c.migrate_key[15], 0xff);
+	assert_int_equal(c.errors, 0);
+	c = parse("incoming=maybe migrate_key=00112233445566778899aabbccddeeXX");
+	assert_false(c.incoming);
+	assert_int_equal(c.migrate_keylen, 0);
+	assert_int_equal(c.errors, 2);
+	c = parse("migrate_key=0011 incoming=no");
+	assert_int_equal(c.migrate_keylen, 0);
+	c = parse("migrate_key=00112233445566778899aabbccddeeff migrate_key=123");
+	assert_int_equal(c.migrate_keylen, 0); /* the last one counts, and it was bad */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -156,6 +176,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_options),
 		cmocka_unit_test(test_levels_and_exit),
 		cmocka_unit_test(test_uplink_host),
+		cmocka_unit_test(test_migrate_opts),
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_quote_garbage),
 	};
