@@ -111,7 +111,8 @@ static void fail(struct mig *m, const char *what, const char *detail)
 	log_err("vm %s: migration to %s failed: %s", m->name, m->to, m->reason);
 }
 
-/* DONE: the VM runs on the peer; its copy here goes as vm-destroy's does. */
+/* DONE: the VM runs on the peer; its copy here goes as vm-destroy's does (logged first: the
+ * last VM gone may end keel's run). */
 static void finish(struct mig *m)
 {
 	struct vm *vm = m->vm;
@@ -119,15 +120,16 @@ static void finish(struct mig *m)
 	m->phase = P_DONE;
 	release(m);
 	snapmem_log_stop(vm);
+	log_info("vm %s: migrated to %s in %llu ms (%u rounds, %llu pages, downtime %llu ms)",
+		 m->name, m->to, tsc_to_us(m->end_tsc - m->start_tsc) / 1000, m->round, m->sent,
+		 tsc_to_us(m->end_tsc - m->pause_tsc) / 1000);
 	const char *why = vm_end_for_destroy(vm);
-	if (!why) {
+	if (why)
+		log_err("vm %s: its copy here: %s", m->name, why);
+	else {
 		vdevs_free(vm);
 		vm_free(vm);
 	}
-	log_info("vm %s: migrated to %s in %llu ms (%u rounds, %llu pages, downtime %llu ms)%s%s",
-		 m->name, m->to, tsc_to_us(m->end_tsc - m->start_tsc) / 1000, m->round, m->sent,
-		 tsc_to_us(m->end_tsc - m->pause_tsc) / 1000, why ? "; its copy here: " : "",
-		 why ? why : "");
 }
 
 /* ---- pages ------------------------------------------------------------------------------ */

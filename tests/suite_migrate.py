@@ -34,11 +34,12 @@ def free_port():
 
 
 def pair(g, Fail, name, vms, timeout, dst_key=KEY, dst_extra=()):
-    """A source keel (host=a, listening) with vms and a destination keel (host=b, incoming=yes,
-    connecting) with none: (src, dst), both vmctl.Run."""
+    """A source keel (host=a, listening) with vms and a destination keel (host=b, connecting)
+    with none, both incoming=yes (so neither ends when it has no VM left): (src, dst), both
+    vmctl.Run."""
     port = free_port()
     src = vmctl.Run(g, f'{name}-src', ['--net-listen', f'127.0.0.1:{port}', '--cmdline',
-                                       f'host=a migrate_key={KEY}', *vms], timeout, Fail)
+                                       f'host=a migrate_key={KEY} incoming=yes', *vms], timeout, Fail)
     until = time.monotonic() + 60  # QEMU listens before keel's first line
     while 'keel ' not in src.text() and time.monotonic() < until:
         time.sleep(0.2)
@@ -133,6 +134,7 @@ def wrong_key(src, dst):
     src.wait(rf'\[c\] tick {n + 3} csum [0-9a-f]{{8}} ok$', after=mark)
     if 'migration in' in dst.text():
         raise dst.Fail('the peer built a VM for a stream with the wrong key')
+    dst.wait(r'error: miglink: refused a stream from a: wrong key')
 
 
 def define(boot, Fail):
