@@ -108,9 +108,12 @@ def linux(src, dst):
 
 
 def peer_killed(src, dst):
-    src.wait(r'\[c\] tick 3 csum')
+    # A tick every 2 ms: once all 1024 pages of its area were written, round 1 alone takes
+    # seconds, and the pages written meanwhile keep the migration going.
+    src.wait(r'\[c\] tick 1030 csum')
     src.cmd('migrate', vm='c', to='b', **{'downtime-ms': 0})
     dst.wait(r'vm c: migration in')
+    time.sleep(1)
     dst.kill()
     q = wait_status(src, 'c')
     if q.get('status') != 'failed' or not q.get('reason'):
@@ -159,7 +162,7 @@ def define(boot, Fail):
 
     c = [f'{COUNTER} vm=c mem=64M']
     test('migrate/counter[svm]', c, counter)
-    test('migrate/peer-killed[svm]', c, peer_killed)
+    test('migrate/peer-killed[svm]', [f'{COUNTER} vm=c mem=64M cmdline="period=2"'], peer_killed)
     test('migrate/wrong-key[svm]', c, wrong_key, dst_key=OTHER_KEY)
     test('migrate/linux[svm]', ['--mem', '512M', *linux_vm('l', args='keel.test=migrate')],
          linux, timeout=400, cost=15, pre=lambda: have_linux(boot.Skip),
