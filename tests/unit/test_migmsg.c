@@ -71,12 +71,14 @@ static u64 state_file(u8 *buf, u64 cap, bool with_devices)
 {
 	struct snapf_header h = good_header();
 	struct snapf_end e = {with_devices ? 3 : 2, 0};
-	u8 vcpus[40] = {1, 2, 3}, devs[24] = {4, 5};
+	u8 vcpus[40] = {1, 2, 3};
 	u64 at = 0;
 	assert_true(snapfile_put(buf, cap, &at, SNAPF_HEADER, &h, sizeof(h)));
 	assert_true(snapfile_put(buf, cap, &at, SNAPF_VCPUS, vcpus, sizeof(vcpus)));
-	if (with_devices)
+	if (with_devices) {
+		u8 devs[24] = {4, 5};
 		assert_true(snapfile_put(buf, cap, &at, SNAPF_DEVICES, devs, sizeof(devs)));
+	}
 	assert_true(snapfile_put(buf, cap, &at, SNAPF_END, &e, sizeof(e)));
 	return at;
 }
