@@ -7,7 +7,7 @@
 
 #define ML_STREAMS  4	       /* streams open at once */
 #define ML_WINDOW   64	       /* frames sent and not yet acknowledged */
-#define ML_RXQ	    4	       /* whole messages received and not yet taken */
+#define ML_RXQ	    32	       /* whole messages received and not yet taken */
 #define ML_RTO_MIN  50000      /* us: the first retransmission timeout */
 #define ML_RTO_MAX  1000000    /* us: backoff doubles up to this */
 #define ML_TRIES    10	       /* timeouts in a row with no frame from the peer: it is gone */
