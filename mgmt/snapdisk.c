@@ -63,12 +63,15 @@ const char *snapdisk_load(struct vm *vm, const struct vdisk *from, u32 n)
 	struct vdisk copy[VM_DISKS_MAX];
 	if (n != vm->hw.ndisks)
 		return "the snapshot has another number of disks than the VM";
+	for (u32 i = 0; i < n; i++) {
+		const struct vdisk *v = disk_of(vm, i);
+		if (!v || v->base != from[i].base || v->size != from[i].size)
+			return "a disk of the VM is not over the snapshot's module";
+	}
 	dev_lock(vm);
 	u32 made = 0;
 	for (; made < n; made++) {
 		struct vdisk *v = disk_of(vm, made);
-		if (!v || v->base != from[made].base || v->size != from[made].size)
-			break;
 		copy[made] = empty_like(v);
 		if (!vdisk_copy(&copy[made], &from[made]))
 			break;

@@ -29,7 +29,7 @@ def make_disk():
 
 
 def vm_args(name):
-    return [f'{DISKRW} vm={name} mem=16M', f'{DISK} vm={name} disk']
+    return [f'{DISKRW} vm={name} mem=16M cmdline="switch=10"', f'{DISK} vm={name} disk']
 
 
 def no_bad(run):
@@ -45,7 +45,10 @@ def rollback(run):
     snaps = run.cmd('query-snapshots')
     if snaps[0].get('disk-blocks-held', 0) < 3:
         raise run.Fail(f'query-snapshots: {snaps}: the disk\'s written blocks are not held')
+    saved = run.wait(r'vm c: snapshot s1 taken').end()
     m = run.wait(r'\[c\] diskrw: wrote generation 2')
+    if m.start() < saved:
+        raise run.Fail('the snapshot came after generation 2 was written (a slow API?)')
     run.wait(ROUND.format(vm='c', gen=2), after=m.end())
     run.cmd('snapshot-load', vm='c', tag='s1')
     mark = run.wait(r'vm c: rolled back to snapshot s1').end()
