@@ -307,6 +307,27 @@ const struct boot_snapshot *vmconfig_snapshots(u32 *n)
 	return boot_snaps;
 }
 
+static struct vm_disk boot_disks[BOOT_DISKS_MAX];
+static u32 nboot_disks;
+
+const struct vm_disk *vmconfig_disks(u32 *n)
+{
+	*n = nboot_disks;
+	return boot_disks;
+}
+
+/* Module i is a disk: remembered for imports (the first BOOT_DISKS_MAX). */
+static void keep_disk(const struct boot_info *bi, const struct vmdef *d, int i)
+{
+	if (d->kind != VMDEF_DISK || nboot_disks == BOOT_DISKS_MAX)
+		return;
+	struct vm_disk *k = &boot_disks[nboot_disks++];
+	k->data = phys_to_virt(bi->mods[i].start);
+	k->len = bi->mods[i].end - bi->mods[i].start;
+	k->ro = d->ro;
+	strlcpy(k->name, d->image[0] ? d->image : "disk", sizeof(k->name));
+}
+
 /* Module i is a snapshot file (its first record's magic): keep it for mgmt/ to import. */
 static bool keep_snapshot(const struct boot_info *bi, const struct vmdef *d, int i)
 {
@@ -362,6 +383,9 @@ int vms_from_modules(const struct boot_info *bi)
 				bi->mods[i].str, defs[i].name);
 			vm_count_refused();
 		}
+	for (int i = 0; i < n; i++)
+		if (ok[i])
+			keep_disk(bi, &defs[i], i);
 	for (int i = 0; i < n; i++) {
 		if (!ok[i] || defs[i].kind != VMDEF_VM)
 			continue;

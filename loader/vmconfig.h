@@ -16,6 +16,10 @@ struct boot_snapshot {
 	u64 len;
 };
 const struct boot_snapshot *vmconfig_snapshots(u32 *n);
+/* Every disk module keel was booted with (FILE vm=NAME disk), whichever VM it is for: where an
+ * imported snapshot finds its disks' bases (mgmt/snapdisk.c). */
+#define BOOT_DISKS_MAX 16
+const struct vm_disk *vmconfig_disks(u32 *n);
 /* A new VM with these resources and devices (NICs with addresses from its name), named name,
  * not started (its images are the
  * caller's to load; restarts need vm->image): NULL (logged) if it does not fit. */

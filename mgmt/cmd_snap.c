@@ -47,6 +47,7 @@ static void put_snap(struct jw *w, const struct snapshot *s)
 	jw_ku64(w, "vcpus", s->nvcpus);
 	jw_ku64(w, "age-ms", tsc_to_us(tsc_now() - s->taken_tsc) / 1000);
 	jw_ku64(w, "pages-held", snapmem_pages(s->mem));
+	jw_ku64(w, "disk-blocks-held", snapdisk_blocks(s));
 	jw_ku64(w, "state-bytes", s->vcpus_len + s->devs_len);
 	jw_obj_end(w);
 }
@@ -147,7 +148,7 @@ bool cmd_vm_clone(struct cmd_ctx *c)
 		return cmd_fail(c, CMD_ERR_GENERIC, "cannot create VM %s (see keel's log)", name);
 	if (!snap_each_page(s, put_page, vm)) /* its RAM starts zeroed */
 		why = "out of memory";
-	else
+	else if (!(why = snapdisk_load(vm, s->disk, s->ndisks))) /* its own overlay */
 		why = snap_load_records(vm, s->vcpus, s->vcpus_len, s->devs, s->devs_len);
 	if (why) {
 		vm_stop(vm, VM_END_ERROR, 0, "clone of %s/%s failed: %s", s->vm->name, s->tag, why);

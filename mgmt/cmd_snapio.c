@@ -81,7 +81,48 @@ static bool put_page_rec(void *ctx, u64 gpa, const void *page)
 	return put(b->g, SNAPF_PAGE, b->pg, sizeof(*b->pg));
 }
 
-/* s as a file: header, records, the pages that are not zero, end. */
+/* A disk's overlay as DBLOCK records (counting them only while g is NULL). */
+struct dblocks {
+	struct grow *g;
+	struct page_rec *buf; /* room for a block record: its header, then the block */
+	u64 n;
+};
+
+static bool put_dblock(void *ctx, u64 blk, const u8 *data)
+{
+	struct dblocks *d = ctx;
+	d->n++;
+	if (!d->g)
+		return true;
+	struct snapf_dblock b = {.blk = blk, .flags = data ? 0 : SNAPF_DBLOCK_ZERO};
+	memcpy(d->buf, &b, sizeof(b));
+	if (data)
+		memcpy((u8 *)d->buf + sizeof(b), data, VDISK_BLOCK);
+	return put(d->g, SNAPF_DBLOCK, d->buf, sizeof(b) + (data ? VDISK_BLOCK : 0));
+}
+
+/* Each disk of s: its DISK record, then its blocks. */
+static bool put_disks(struct snapshot *s, struct grow *g, struct page_rec *buf, u64 *records)
+{
+	for (u32 i = 0; i < s->ndisks; i++) {
+		const struct vm_disk *k = &s->vm->hw.disk[i];
+		struct dblocks count = {NULL, buf, 0}, out = {g, buf, 0};
+		vdisk_each(&s->disk[i], put_dblock, &count);
+		struct snapf_disk d = {.index = i,
+				       .flags = k->ro ? SNAPF_DISK_RO : 0,
+				       .len = k->len,
+				       .crc = snapfile_disk_crc(k->data, k->len),
+				       .blocks = count.n};
+		strlcpy(d.name, k->name, sizeof(d.name));
+		if (!put(g, SNAPF_DISK, &d, sizeof(d)) ||
+		    !vdisk_each(&s->disk[i], put_dblock, &out))
+			return false;
+		*records += 1 + out.n;
+	}
+	return true;
+}
+
+/* s as a file: header, records, the disks' blocks, the pages that are not zero, end. */
 static const char *build(struct snapshot *s, struct grow *g, u64 *pages)
 {
 	struct snapf_header h;
@@ -89,11 +130,12 @@ static const char *build(struct snapshot *s, struct grow *g, u64 *pages)
 	struct build b = {g, kmalloc(sizeof(struct page_rec)), 0};
 	if (!b.pg)
 		return "out of memory";
+	u64 records = 3;
 	bool ok = put(g, SNAPF_HEADER, &h, sizeof(h)) &&
 		  put(g, SNAPF_VCPUS, s->vcpus, (u32)s->vcpus_len) &&
 		  put(g, SNAPF_DEVICES, s->devs, (u32)s->devs_len) &&
-		  snap_each_page(s, put_page_rec, &b);
-	struct snapf_end e = {3 + b.pages, b.pages};
+		  put_disks(s, g, b.pg, &records) && snap_each_page(s, put_page_rec, &b);
+	struct snapf_end e = {records + b.pages, b.pages};
 	ok = ok && put(g, SNAPF_END, &e, sizeof(e));
 	kfree(b.pg);
 	*pages = b.pages;
@@ -195,6 +237,53 @@ static void put_page(void *ctx, u64 gpa, const u8 *data)
 	gmem_write(&((struct vm *)ctx)->mem, gpa, data, PAGE_SIZE);
 }
 
+/* The module keel was booted with that is the snapshot's disk d (the same length and CRC; the
+ * same name first), or NULL. */
+static const struct vm_disk *find_disk(const struct snapf_disk *d)
+{
+	u32 n;
+	const struct vm_disk *k = vmconfig_disks(&n), *found = NULL;
+	for (u32 i = 0; i < n; i++) {
+		if (k[i].len != d->len || snapfile_disk_crc(k[i].data, k[i].len) != d->crc)
+			continue;
+		if (!found || !strcmp(k[i].name, d->name))
+			found = &k[i];
+	}
+	return found;
+}
+
+/* hw's disks: the modules the snapshot's are. */
+static const char *disks_of(const struct snapf_view *v, struct vm_hw *hw)
+{
+	for (u32 i = 0; i < v->h.ndisks; i++) {
+		const struct vm_disk *k = find_disk(&v->disk[i]);
+		if (!k) {
+			log_err("snapshot %s of vm %s: its disk %u is %s, %llu bytes: keel has no "
+				"disk module of that length and CRC",
+				v->h.tag, v->h.vm, i, v->disk[i].name, v->disk[i].len);
+			return "keel was not booted with the snapshot's disk modules (the same "
+			       "length, "
+			       "first and last blocks)";
+		}
+		hw->disk[i] = *k;
+		hw->disk[i].ro = v->disk[i].flags & SNAPF_DISK_RO;
+	}
+	hw->ndisks = v->h.ndisks;
+	return NULL;
+}
+
+/* The disks' blocks going into an imported VM. */
+struct dblock_in {
+	struct vm *vm;
+	const char *why; /* the first refusal */
+};
+
+static bool set_dblock(void *ctx, u32 disk, u64 blk, const u8 *data)
+{
+	struct dblock_in *in = ctx;
+	return !(in->why = snapdisk_set(in->vm, disk, blk, data));
+}
+
 const char *snap_import(const char *name, const u8 *buf, u64 len, struct vm **out)
 {
 	struct snapf_view v;
@@ -203,18 +292,20 @@ const char *snap_import(const char *name, const u8 *buf, u64 len, struct vm **ou
 		return why;
 	if ((why = snapfile_parse(buf, len, &v)))
 		return why;
-	if (v.h.ndisks)
-		return "the snapshot's VM had disks, which a snapshot file does not carry";
 	struct vm_hw hw = {.virtio_console = v.h.flags & SNAPF_CONSOLE_VIRTIO,
 			   .rng = v.h.flags & SNAPF_RNG,
 			   .nnics = v.h.nnics};
+	if ((why = disks_of(&v, &hw)))
+		return why;
 	for (u32 i = 0; i < v.h.nnics; i++)
 		strlcpy(hw.nic[i].sw, v.h.sw[i], sizeof(hw.nic[i].sw));
 	struct vm *vm = vm_create_with(name, v.h.ram, v.h.nvcpus, &hw);
 	if (!vm)
 		return "keel cannot create a VM of this size now (see its log)";
 	snapfile_pages(buf, len, put_page, vm);
-	why = snap_load_records(vm, v.vcpus, v.vcpus_len, v.devs, v.devs_len);
+	struct dblock_in set = {vm, NULL};
+	snapfile_dblocks(buf, len, set_dblock, &set);
+	why = set.why ? set.why : snap_load_records(vm, v.vcpus, v.vcpus_len, v.devs, v.devs_len);
 	if (why) {
 		vm_stop(vm, VM_END_ERROR, 0, "import refused: %s", why);
 		vdevs_free(vm);

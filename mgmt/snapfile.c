@@ -3,10 +3,11 @@
 #include "lib/codec.h"
 #include "lib/string.h"
 
-#define PAGE	  4096
-#define LOW_MAX	  (3ull << 30) /* mm/gmem.h: RAM below 4 GiB ends here at most */
-#define HIGH_BASE (4ull << 30)
-#define RAM_MAX	  (1ull << 40) /* loader/vmdef.h's largest VM */
+#define PAGE	      4096
+#define LOW_MAX	      (3ull << 30) /* mm/gmem.h: RAM below 4 GiB ends here at most */
+#define HIGH_BASE     (4ull << 30)
+#define RAM_MAX	      (1ull << 40) /* loader/vmdef.h's largest VM */
+#define VBLOCK_SECTOR 512	   /* a disk is its module's whole sectors (vdev/vdisk.h) */
 
 bool snapfile_put(u8 *buf, u64 cap, u64 *at, u16 type, const void *payload, u32 n)
 {
@@ -57,6 +58,8 @@ const char *snapfile_check_header(const struct snapf_header *h)
 		return "the snapshot's RAM size is out of range";
 	if (!name_ok(h->vm, false) || !name_ok(h->tag, false))
 		return "the snapshot's VM name or tag is malformed";
+	if (h->ndisks > SNAPF_DISKS)
+		return "the snapshot's VM has more disks than keel takes";
 	if (h->nnics > SNAPF_NICS || h->flags & ~(u32)(SNAPF_CONSOLE_VIRTIO | SNAPF_RNG))
 		return "the snapshot names devices this keel does not have";
 	for (u32 i = 0; i < h->nnics; i++)
@@ -73,34 +76,94 @@ static bool page_ok(const struct snapf_header *h, u64 gpa)
 	return !(gpa % PAGE) && (gpa < low || (gpa >= HIGH_BASE && gpa - HIGH_BASE < h->ram - low));
 }
 
-/* One record after the header, in its place in the order. */
-static const char *take(struct snapf_view *v, const struct snapf_rec *r, const u8 *p, int *seen)
+/* Where each record type may stand: after the header, VCPUS, DEVICES, the disks, the pages. */
+static int rank(u16 type)
 {
+	switch (type) {
+	case SNAPF_VCPUS: return 1;
+	case SNAPF_DEVICES: return 2;
+	case SNAPF_DISK:
+	case SNAPF_DBLOCK: return 3;
+	case SNAPF_PAGE: return 4;
+	default: return 0;
+	}
+}
+
+/* A DISK record: the next disk, its identity well formed. */
+static const char *take_disk(struct snapf_view *v, const u8 *p, u32 len, u32 *ndisks)
+{
+	struct snapf_disk d;
+	if (len != sizeof(d) || *ndisks == v->h.ndisks)
+		return "a disk record is the wrong size or one too many";
+	memcpy(&d, p, sizeof(d));
+	if (d.index != *ndisks || d.flags & ~(u32)SNAPF_DISK_RO || d.pad || d.len < VBLOCK_SECTOR ||
+	    strnlen(d.name, sizeof(d.name)) == sizeof(d.name))
+		return "a disk record is malformed";
+	if (d.blocks > ALIGN_UP(ALIGN_DOWN(d.len, VBLOCK_SECTOR), PAGE) / PAGE)
+		return "a disk record counts more blocks than its disk has";
+	v->disk[(*ndisks)++] = d;
+	return NULL;
+}
+
+/* A DBLOCK record: a block of the last disk, on it. */
+static const char *take_dblock(struct snapf_view *v, const u8 *p, u32 len, u32 ndisks, u64 *left)
+{
+	struct snapf_dblock b;
+	if (len < sizeof(b))
+		return "a disk block record is cut short";
+	memcpy(&b, p, sizeof(b));
+	if (!ndisks || !*left)
+		return "a disk block record is out of order or one too many";
+	const struct snapf_disk *d = &v->disk[ndisks - 1];
+	if (b.flags & ~(u32)SNAPF_DBLOCK_ZERO || b.pad ||
+	    len != sizeof(b) + ((b.flags & SNAPF_DBLOCK_ZERO) ? 0 : PAGE))
+		return "a disk block record is malformed";
+	if (b.blk >= ALIGN_UP(ALIGN_DOWN(d->len, VBLOCK_SECTOR), PAGE) / PAGE)
+		return "a disk block record is past its disk's end";
+	(*left)--;
+	v->dblocks++;
+	return NULL;
+}
+
+/* One record after the header, in its place in the order. */
+static const char *take(struct snapf_view *v, const struct snapf_rec *r, const u8 *p, int *seen,
+			u32 *ndisks, u64 *left)
+{
+	int k = rank(r->type);
+	if (!k)
+		return "a record of an unknown type";
+	if (k < *seen || (k == *seen && k < 3) || (k > 2 && *seen < 2))
+		return "the snapshot's records are out of order";
+	if (r->type != SNAPF_DBLOCK && *left)
+		return "a disk's block records are missing";
+	if (k > 3 && *ndisks != v->h.ndisks)
+		return "the snapshot lacks a disk record";
+	*seen = k;
 	switch (r->type) {
 	case SNAPF_VCPUS:
-	case SNAPF_DEVICES:
-		if (*seen >= r->type)
-			return "the snapshot's records are out of order";
-		*seen = r->type;
-		if (r->type == SNAPF_VCPUS) {
-			v->vcpus = p;
-			v->vcpus_len = r->len;
-		} else {
-			v->devs = p;
-			v->devs_len = r->len;
-		}
+		v->vcpus = p;
+		v->vcpus_len = r->len;
 		return NULL;
-	case SNAPF_PAGE: {
+	case SNAPF_DEVICES:
+		v->devs = p;
+		v->devs_len = r->len;
+		return NULL;
+	case SNAPF_DISK: {
+		const char *why = take_disk(v, p, r->len, ndisks);
+		*left = why ? 0 : v->disk[*ndisks - 1].blocks;
+		return why;
+	}
+	case SNAPF_DBLOCK: return take_dblock(v, p, r->len, *ndisks, left);
+	default: {
 		u64 gpa;
-		if (*seen != SNAPF_DEVICES || r->len != 8 + PAGE)
-			return "a page record is out of order or the wrong size";
+		if (r->len != 8 + PAGE)
+			return "a page record is the wrong size";
 		memcpy(&gpa, p, 8);
 		if (!page_ok(&v->h, gpa))
 			return "a page record's address is outside the VM's RAM";
 		v->pages++;
 		return NULL;
 	}
-	default: return "a record of an unknown type";
 	}
 }
 
@@ -108,8 +171,9 @@ const char *snapfile_parse(const u8 *buf, u64 len, struct snapf_view *v)
 {
 	struct snapf_rec r;
 	const u8 *p;
-	u64 at = 0, records = 1;
-	int seen = SNAPF_HEADER;
+	u64 at = 0, records = 1, left = 0;
+	u32 ndisks = 0;
+	int seen = 0;
 	*v = (struct snapf_view){0};
 	const char *why = next(buf, len, &at, &r, &p);
 	if (why)
@@ -124,12 +188,14 @@ const char *snapfile_parse(const u8 *buf, u64 len, struct snapf_view *v)
 			return why;
 		if (r.type == SNAPF_END)
 			break;
-		if ((why = take(v, &r, p, &seen)))
+		if ((why = take(v, &r, p, &seen, &ndisks, &left)))
 			return why;
 	}
 	struct snapf_end e;
-	if (seen != SNAPF_DEVICES || !v->vcpus)
+	if (seen < 2 || !v->vcpus)
 		return "the snapshot lacks its vCPU or device records";
+	if (ndisks != v->h.ndisks || left)
+		return "the snapshot lacks a disk record or a disk's block records";
 	if (r.len != sizeof(e))
 		return "the end record is the wrong size";
 	memcpy(&e, p, sizeof(e));
@@ -152,4 +218,30 @@ void snapfile_pages(const u8 *buf, u64 len, void (*fn)(void *ctx, u64 gpa, const
 			fn(ctx, gpa, p + 8);
 		}
 	}
+}
+
+bool snapfile_dblocks(const u8 *buf, u64 len,
+		      bool (*fn)(void *ctx, u32 disk, u64 blk, const u8 *data), void *ctx)
+{
+	struct snapf_rec r;
+	struct snapf_dblock b;
+	const u8 *p;
+	u64 at = 0;
+	u32 disk = 0;
+	while (!next(buf, len, &at, &r, &p) && r.type != SNAPF_END) {
+		if (r.type == SNAPF_DISK)
+			memcpy(&disk, p, 4);
+		if (r.type != SNAPF_DBLOCK)
+			continue;
+		memcpy(&b, p, sizeof(b));
+		if (!fn(ctx, disk, b.blk, (b.flags & SNAPF_DBLOCK_ZERO) ? NULL : p + sizeof(b)))
+			return false;
+	}
+	return true;
+}
+
+u32 snapfile_disk_crc(const u8 *data, u64 len)
+{
+	u64 n = MIN(len, PAGE);
+	return crc32(crc32(0, data, n), data + len - n, n);
 }

@@ -6,6 +6,9 @@
  *   HEADER   once, first: the format's name and version, the VM's name, tag, vCPUs, RAM, devices
  *   VCPUS    once: every vCPU's record (vm/vcpu_rec.h), one after another
  *   DEVICES  once: every device's record (vdev/vdevs.h), one after another
+ *   DISK     one per disk, in the VM's order: the module's identity, how many DBLOCKs follow
+ *   DBLOCK   one per 4 KiB block of that disk's overlay (vdev/vdisk.h): its number, its bytes
+ *            (or none: a zero block)
  *   PAGE     one per 4 KiB page of RAM that is not all zero: its guest-physical address, its bytes
  *   END      once, last: how many records and pages came before it
  *
@@ -28,7 +31,9 @@ enum snapf_type {
 	SNAPF_VCPUS = 2,
 	SNAPF_DEVICES = 3,
 	SNAPF_PAGE = 4,
-	SNAPF_END = 5
+	SNAPF_END = 5,
+	SNAPF_DISK = 6,
+	SNAPF_DBLOCK = 7
 };
 
 struct snapf_rec {
@@ -50,11 +55,35 @@ struct snapf_header {
 	u64 ram;			   /* 0x10 bytes of RAM */
 	char vm[SNAPF_NAME];		   /* 0x18 the VM it was taken of */
 	char tag[SNAPF_NAME];		   /* 0x38 */
-	u32 ndisks;			   /* 0x58 disks the VM had (an import needs 0) */
+	u32 ndisks;			   /* 0x58 disks the VM had: DISK records */
 	u32 nnics;			   /* 0x5c */
 	char sw[SNAPF_NICS][SNAPF_SWITCH]; /* 0x60 each NIC's switch */
 };
 _Static_assert(sizeof(struct snapf_header) == 0xa0, "header record");
+
+#define SNAPF_DISKS	  8 /* VM_DISKS_MAX */
+#define SNAPF_DISK_NAME	  64
+#define SNAPF_DISK_RO	  BIT(0)
+#define SNAPF_DBLOCK_ZERO BIT(0)
+
+/* A disk: the importing keel needs a module of this length and CRC (snapfile_disk_crc). */
+struct snapf_disk {
+	u32 index;		    /* 0x00 among the VM's disks, vda 0 */
+	u32 flags;		    /* 0x04 SNAPF_DISK_RO */
+	u64 len;		    /* 0x08 the module's bytes */
+	u32 crc;		    /* 0x10 snapfile_disk_crc of them */
+	u32 pad;		    /* 0x14 0 */
+	u64 blocks;		    /* 0x18 DBLOCK records that follow */
+	char name[SNAPF_DISK_NAME]; /* 0x20 the module's path, for messages */
+};
+_Static_assert(sizeof(struct snapf_disk) == 0x60, "disk record");
+
+/* A block of the overlay; the payload goes on with its 4 KiB unless SNAPF_DBLOCK_ZERO. */
+struct snapf_dblock {
+	u64 blk;   /* 0x00 the block's number (byte offset / 4096) */
+	u32 flags; /* 0x08 SNAPF_DBLOCK_ZERO */
+	u32 pad;   /* 0x0c 0 */
+};
 
 struct snapf_end {
 	u64 records; /* before this one */
@@ -69,6 +98,8 @@ struct snapf_view {
 	const u8 *devs;
 	u64 devs_len;
 	u64 pages;
+	struct snapf_disk disk[SNAPF_DISKS]; /* h.ndisks of them */
+	u64 dblocks;
 };
 
 /* Check a whole file (len bytes): NULL and v filled, or why it is refused. RAM's layout is
@@ -79,6 +110,12 @@ const char *snapfile_check_header(const struct snapf_header *h);
 /* Each PAGE record of a file snapfile_parse accepted, in file order: fn(ctx, address, bytes). */
 void snapfile_pages(const u8 *buf, u64 len, void (*fn)(void *ctx, u64 gpa, const u8 *data),
 		    void *ctx);
+/* Each DBLOCK record of a file snapfile_parse accepted: fn(ctx, disk, block, its bytes or
+ * NULL for a zero block), until it returns false (then false). */
+bool snapfile_dblocks(const u8 *buf, u64 len,
+		      bool (*fn)(void *ctx, u32 disk, u64 blk, const u8 *data), void *ctx);
+/* A module's cheap identity: the CRC-32 of its first and last 4 KiB. */
+u32 snapfile_disk_crc(const u8 *data, u64 len);
 /* Append one record to buf at *at (cap bytes): false if it does not fit. */
 bool snapfile_put(u8 *buf, u64 cap, u64 *at, u16 type, const void *payload, u32 n);
 

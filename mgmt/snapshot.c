@@ -84,6 +84,7 @@ static bool save_devs(struct vm *vm, struct snapshot *s)
 
 static void free_snap(struct snapshot *s)
 {
+	snapdisk_free(s);
 	kfree(s->vcpus);
 	kfree(s->devs);
 	kfree(s);
@@ -98,9 +99,6 @@ static const char *refuse_save(const struct vm *vm, const char *tag)
 		return "the VM is being migrated";
 	if (snap_find(vm, tag))
 		return "the VM has a snapshot with this tag";
-	for (u32 i = 0; i < vm->hw.ndisks; i++)
-		if (!vm->hw.disk[i].ro)
-			return "the VM has a writable disk, whose blocks snapshots do not hold yet";
 	return NULL;
 }
 
@@ -113,6 +111,9 @@ static const char *take(struct vm *vm, struct snapshot *s)
 	s->nvcpus = vm->nvcpus;
 	if (!save_vcpus(vm, s, now) || !save_devs(vm, s))
 		return "out of memory for the vCPUs' or devices' records";
+	const char *why = snapdisk_save(vm, s);
+	if (why)
+		return why;
 	dev_lock(vm); /* no device writes its RAM meanwhile (console input, say) */
 	s->mem = snapmem_take(vm);
 	dev_unlock(vm);
@@ -128,6 +129,7 @@ struct snapshot *snap_save(struct vm *vm, const char *tag, const char **why)
 		*why = "out of memory";
 		return NULL;
 	}
+	*s = (struct snapshot){0};
 	strlcpy(s->tag, tag, sizeof(s->tag));
 	s->vm = vm;
 	bool was_paused = vm_is_paused(vm);
@@ -144,8 +146,8 @@ struct snapshot *snap_save(struct vm *vm, const char *tag, const char **why)
 	}
 	s->next = snaps;
 	snaps = s;
-	log_info("vm %s: snapshot %s taken (%llu bytes of vCPU and device state)", vm->name, s->tag,
-		 s->vcpus_len + s->devs_len);
+	log_info("vm %s: snapshot %s taken (%llu bytes of vCPU and device state, %llu disk blocks)",
+		 vm->name, s->tag, s->vcpus_len + s->devs_len, snapdisk_blocks(s));
 	return s;
 }
 
@@ -173,6 +175,11 @@ const char *snap_load(struct vm *vm, struct snapshot *s, u64 *mem_tsc)
 	const char *why = was_paused ? NULL : vm_pause(vm);
 	if (why)
 		return why;
+	if ((why = snapdisk_load(vm, s->disk, s->ndisks))) { /* first: it may fail, unchanged */
+		if (!was_paused)
+			vm_resume(vm);
+		return why;
+	}
 	u64 t0 = tsc_now();
 	dev_lock(vm);
 	bool restored = snapmem_restore(vm, s->mem);

@@ -5,6 +5,7 @@
 #ifndef KEEL_SNAPSHOT_H
 #define KEEL_SNAPSHOT_H
 
+#include "vdev/vdisk.h"
 #include "vm/vm.h"
 
 #define SNAP_TAG_MAX 32
@@ -20,6 +21,8 @@ struct snapshot {
 	u64 vcpus_len;
 	u8 *devs; /* the devices' records (vdevs_save) */
 	u64 devs_len;
+	u32 ndisks;
+	struct vdisk disk[VM_DISKS_MAX]; /* each disk's overlay: the blocks written (snapdisk.c) */
 	struct snapshot *next;
 };
 
@@ -51,6 +54,18 @@ u32 snap_import_boot(void);
  * page). False if fn stopped it or keel had no memory. */
 bool snap_each_page(const struct snapshot *s, bool (*fn)(void *ctx, u64 gpa, const void *page),
 		    void *ctx);
+/* mgmt/snapdisk.c. Copy vm's disks' overlays into s (vm paused): NULL, or why not (then s
+ * holds none). */
+const char *snapdisk_save(struct vm *vm, struct snapshot *s);
+/* Give s's disks back. */
+void snapdisk_free(struct snapshot *s);
+/* Replace vm's disks' overlays by copies of n overlays at from (over the same modules; vm
+ * paused or not started): NULL, or why not (then vm's disks are unchanged). */
+const char *snapdisk_load(struct vm *vm, const struct vdisk *from, u32 n);
+/* The written blocks s's disks hold. */
+u64 snapdisk_blocks(const struct snapshot *s);
+/* Set block blk of vm's disk i (not started) to data (NULL: zeros): NULL, or why not. */
+const char *snapdisk_set(struct vm *vm, u32 i, u64 blk, const u8 *data);
 /* Why name cannot be a new VM's (a clone's, an import's), or NULL. */
 const char *snap_bad_name(const char *name);
 

@@ -157,3 +157,75 @@ void vdisk_free(struct vdisk *v)
 		free_node(v->root, v->levels - 1);
 	v->root = v->private = v->nodes = 0;
 }
+
+/* A copy of the tree page at pa, level levels above the leaves, in dst: 0 if out of memory
+ * (what was copied is dst's, freed with it). */
+static u64 copy_node(struct vdisk *dst, u64 pa, u32 level)
+{
+	u64 to = page_alloc(1);
+	if (!to)
+		return 0;
+	dst->nodes++;
+	const u64 *e = entries(pa);
+	u64 *t = entries(to);
+	for (u32 i = 0; i < VDISK_FANOUT; i++) {
+		if (!e[i] || e[i] == VDISK_ZERO) {
+			t[i] = e[i];
+			continue;
+		}
+		if (level) {
+			t[i] = copy_node(dst, e[i], level - 1);
+		} else if ((t[i] = page_alloc(1))) {
+			memcpy(phys_to_virt(t[i]), phys_to_virt(e[i]), VDISK_BLOCK);
+			dst->private ++;
+		}
+		if (!t[i])
+			return to; /* dst->root is set by the caller: vdisk_free frees this too */
+	}
+	return to;
+}
+
+bool vdisk_copy(struct vdisk *dst, const struct vdisk *src)
+{
+	if (!src->root)
+		return true;
+	u64 before = dst->nodes + dst->private;
+	dst->root = copy_node(dst, src->root, src->levels - 1);
+	if (dst->root && dst->nodes + dst->private - before == src->nodes + src->private)
+		return true;
+	vdisk_free(dst);
+	return false;
+}
+
+/* The leaves under the tree page at pa, level levels above them, whose first block is first. */
+static bool each_node(u64 pa, u32 level, u64 first, bool (*fn)(void *, u64, const u8 *), void *ctx)
+{
+	const u64 *e = entries(pa);
+	u64 span = 1ull << (LEVEL_BITS * level);
+	for (u32 i = 0; i < VDISK_FANOUT; i++) {
+		u64 blk = first + i * span;
+		if (!e[i])
+			continue;
+		bool ok = level ? each_node(e[i], level - 1, blk, fn, ctx)
+				: fn(ctx, blk, e[i] == VDISK_ZERO ? NULL : phys_to_virt(e[i]));
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+bool vdisk_each(const struct vdisk *v, bool (*fn)(void *ctx, u64 blk, const u8 *data), void *ctx)
+{
+	return !v->root || each_node(v->root, v->levels - 1, 0, fn, ctx);
+}
+
+bool vdisk_set(struct vdisk *v, u64 blk, const u8 *data)
+{
+	if (!data)
+		return drop_block(v, blk);
+	u32 n = block_len(v, blk);
+	u8 *p = vdisk_poke(v, blk * VDISK_BLOCK, n);
+	if (p)
+		memcpy(p, data, n);
+	return p != NULL;
+}

@@ -47,4 +47,16 @@ bool vdisk_zero(struct vdisk *v, u64 off, u64 len);
  * blocks; partial ones stay as they are. False if keel ran out of memory on the way. */
 bool vdisk_discard(struct vdisk *v, u64 off, u64 len);
 
+/* Snapshots (mgmt/snapdisk.c): the overlay is part of the VM's state. */
+/* Copy src's overlay into dst, a disk over the same base (vdisk_init'ed, its overlay empty):
+ * the tree, each private block and each zero block, so the cost is in proportion to what was
+ * written, never to the disk's size. False, dst left empty, if keel ran out of memory. */
+bool vdisk_copy(struct vdisk *dst, const struct vdisk *src);
+/* Each block of the overlay, in block order: fn(ctx, block, its 4 KiB or NULL for a zero
+ * block), until it returns false (then false). */
+bool vdisk_each(const struct vdisk *v, bool (*fn)(void *ctx, u64 blk, const u8 *data), void *ctx);
+/* Block blk (< nblocks) becomes data's VDISK_BLOCK bytes (those past the disk's end ignored),
+ * or zeros with no page if data is NULL. False if keel is out of memory. */
+bool vdisk_set(struct vdisk *v, u64 blk, const u8 *data);
+
 #endif

@@ -13,7 +13,7 @@ GUEST_LDFLAGS := -z noexecstack --no-warn-rwx-segments
 # GUESTS_C64 only make sense in 64-bit mode (they need a page table over 4 GiB).
 GUESTS_C := hello cpuid msr virt mmio triple bench spin timer smp echo ends chaos strio prefix print \
 	yield sipi kvmclock tsc events msrs irqonce lapic lapic-smp pci dbgself
-GUESTS_C64 := isolation cpustate xsave avx features virtio-hostile counter netpeer gdbt
+GUESTS_C64 := isolation cpustate xsave avx features virtio-hostile counter netpeer gdbt diskrw
 GUEST_ELFS := $(foreach g,$(GUESTS_C),$(GUEST_DIR)/$(g).elf $(GUEST_DIR)/$(g)32.elf) \
               $(foreach g,$(GUESTS_C64),$(GUEST_DIR)/$(g).elf)
 GUEST_BINS := $(GUEST_DIR)/hello16.bin $(GUEST_DIR)/events16.bin

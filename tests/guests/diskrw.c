@@ -1,0 +1,217 @@
+/* The guest the disk snapshot tests watch (issue 15): it finds the first virtio-blk function on
+ * PCI bus 0 (its COMMON and NOTIFY capabilities, virtio 1.2 4.1.4), writes generation 1 of a
+ * pattern to a few sectors (a whole 4 KiB block, one sector of another, one sector near the
+ * end), keeping the generation it wrote in its memory, and prints
+ *
+ *     diskrw: wrote generation G
+ *
+ * then every period=MS (200) reads the sectors back and prints
+ *
+ *     PASS: round N: the disk holds generation G      (or ... BAD: it holds something else)
+ *
+ * At round switch=N (6) it writes generation 2. A rollback restores memory and disk together,
+ * so the generation in memory and on the disk agree whatever the rounds were; a disk left as it
+ * was would show BAD. It answers the ACPI power button as tests/guests/counter.c does. Run with
+ * a disk of at least 64 KiB (its contents do not matter) and mem=16M. */
+#include "rt/nap.h"
+
+#define PCI_ADDR 0xcf8
+#define PCI_DATA 0xcfc
+#define QSZ	 4
+#define PM1_STS	 0x600
+#define PM1_EN	 0x602
+#define PM1_CNT	 0x604
+#define PWRBTN	 0x0100
+#define SLP_EN	 0x2000
+#define T_IN	 0
+#define T_OUT	 1
+#define NSECT	 10
+
+struct desc {
+	u64 addr;
+	u32 len;
+	u16 flags, next;
+};
+static struct desc desc[QSZ] __attribute__((aligned(4096)));
+static volatile struct {
+	u16 flags, idx, ring[QSZ], used_event;
+} avail __attribute__((aligned(4096)));
+static volatile struct {
+	u16 flags, idx;
+	struct {
+		u32 id, len;
+	} ring[QSZ];
+	u16 avail_event;
+} used __attribute__((aligned(4096)));
+static u8 sect[512] __attribute__((aligned(512)));
+static volatile u8 status;
+static volatile u64 generation; /* what this guest last wrote: a rollback restores it too */
+static u64 common, notify, capacity;
+static u16 avail_idx;
+
+static u32 cfg32(u8 slot, u8 off)
+{
+	outl(PCI_ADDR, 0x80000000u | (u32)slot << 11 | (off & 0xfc));
+	return inl(PCI_DATA);
+}
+
+static u8 cfg8(u8 slot, u8 off)
+{
+	return (u8)(cfg32(slot, off) >> (8 * (off & 3)));
+}
+
+static u64 bar(u8 slot, u8 b)
+{
+	u32 lo = cfg32(slot, (u8)(0x10 + 4 * b));
+	u64 base = lo & ~0xfu;
+	if ((lo & 6) == 4)
+		base |= (u64)cfg32(slot, (u8)(0x14 + 4 * b)) << 32;
+	return base;
+}
+
+#define R(t, a)	   (*(volatile t *)(uintptr_t)(a))
+#define W(t, a, v) (*(volatile t *)(uintptr_t)(a) = (v))
+
+/* COMMON (1), NOTIFY (2) and DEVICE (4) structures of the virtio-blk at slot. */
+static bool find(u8 slot)
+{
+	u64 dev = 0;
+	u32 mult = 0;
+	for (u8 p = cfg8(slot, 0x34) & 0xfc, n = 0; p && n < 48;
+	     p = cfg8(slot, p + 1) & 0xfc, n++) {
+		if (cfg8(slot, p) != 0x09)
+			continue;
+		u8 type = cfg8(slot, p + 3);
+		u64 at = bar(slot, cfg8(slot, p + 4)) + cfg32(slot, p + 8);
+		if (type == 1)
+			common = at;
+		if (type == 2) {
+			notify = at;
+			mult = cfg32(slot, p + 16);
+		}
+		if (type == 4)
+			dev = at;
+	}
+	if (!common || !notify || !dev)
+		return false;
+	capacity = R(u32, dev) | (u64)R(u32, dev + 4) << 32;
+	/* 3.1.1: reset, ACK, DRIVER, VERSION_1, FEATURES_OK, queue 0, DRIVER_OK */
+	W(u8, common + 0x14, 0);
+	W(u8, common + 0x14, 3);
+	W(u32, common + 0x08, 1);
+	W(u32, common + 0x0c, 1);
+	W(u8, common + 0x14, 11);
+	W(u16, common + 0x16, 0);
+	W(u16, common + 0x18, QSZ);
+	W(u32, common + 0x20, (u32)(uintptr_t)desc);
+	W(u32, common + 0x24, 0);
+	W(u32, common + 0x28, (u32)(uintptr_t)&avail);
+	W(u32, common + 0x2c, 0);
+	W(u32, common + 0x30, (u32)(uintptr_t)&used);
+	W(u32, common + 0x34, 0);
+	notify += (u64)R(u16, common + 0x1e) * mult;
+	W(u16, common + 0x1c, 1);
+	W(u8, common + 0x14, 15);
+	return R(u8, common + 0x14) == 15;
+}
+
+/* One request on sector s with sect as its data: true if the device said OK. */
+static bool request(u32 type, u64 s)
+{
+	static u32 hdr[4];
+	hdr[0] = type;
+	hdr[2] = (u32)s;
+	hdr[3] = (u32)(s >> 32);
+	desc[0] = (struct desc){(uintptr_t)hdr, 16, 1, 1};
+	desc[1] = (struct desc){(uintptr_t)sect, 512, (u16)(1 | (type == T_IN ? 2 : 0)), 2};
+	desc[2] = (struct desc){(uintptr_t)&status, 1, 2, 0};
+	status = 0xff;
+	u16 want = (u16)(used.idx + 1);
+	avail.ring[avail_idx % QSZ] = 0;
+	__asm__ volatile("" ::: "memory");
+	avail.idx = ++avail_idx;
+	__asm__ volatile("" ::: "memory");
+	W(u16, notify, 0);
+	for (u32 i = 0; i < 100000000 && used.idx != want; i++)
+		__asm__ volatile("pause" ::: "memory");
+	return used.idx == want && status == 0;
+}
+
+/* The sectors written: 0-7 (block 0), 25 (a part of block 3), and one near the end. */
+static u64 sector(u32 i)
+{
+	return i < 8 ? i : i == 8 ? 25 : capacity - 3;
+}
+
+static u8 byte(u64 gen, u64 s, u32 i)
+{
+	return (u8)(gen * 0x5b + s * 7 + i * 3 + (i >> 8));
+}
+
+static bool write_gen(u64 gen)
+{
+	for (u32 k = 0; k < NSECT; k++) {
+		for (u32 i = 0; i < 512; i++)
+			sect[i] = byte(gen, sector(k), i);
+		if (!request(T_OUT, sector(k)))
+			return false;
+	}
+	return true;
+}
+
+/* The generation the sectors hold, 0 if they hold none wholly. */
+static u64 read_gen(void)
+{
+	u64 gen = 0;
+	for (u32 k = 0; k < NSECT; k++) {
+		if (!request(T_IN, sector(k)))
+			return 0;
+		if (!k)
+			gen = sect[0] == byte(1, 0, 0) ? 1 : sect[0] == byte(2, 0, 0) ? 2 : 0;
+		for (u32 i = 0; gen && i < 512; i++)
+			if (sect[i] != byte(gen, sector(k), i))
+				return 0;
+	}
+	return gen;
+}
+
+int guest_main(void)
+{
+	u64 period = cmdline_num("period", 200), flip = cmdline_num("switch", 6);
+	trap_init();
+	outw(PM1_EN, PWRBTN);
+	bool found = false;
+	for (u8 slot = 1; slot < 32 && !found; slot++)
+		if (cfg32(slot, 0) == (0x1042u << 16 | 0x1af4))
+			found = find(slot);
+	if (!found || capacity < 128) {
+		puts("diskrw: no virtio-blk disk of 64 KiB: BAD\n");
+		return 1;
+	}
+	generation = 1;
+	if (!write_gen(1))
+		puts("diskrw: writing generation 1 failed: BAD\n");
+	printf("diskrw: wrote generation 1 (%llu sectors)\n", (unsigned long long)capacity);
+	for (u64 round = 1;; round++) {
+		nap(period * 1000);
+		u64 gen = read_gen();
+		if (gen == generation)
+			printf("PASS: round %llu: the disk holds generation %llu\n",
+			       (unsigned long long)round, (unsigned long long)gen);
+		else
+			printf("round %llu: the disk holds generation %llu, not %llu: BAD\n",
+			       (unsigned long long)round, (unsigned long long)gen,
+			       (unsigned long long)generation);
+		if (round == flip) {
+			generation = 2;
+			printf("diskrw: wrote generation 2%s\n", write_gen(2) ? "" : ": BAD");
+		}
+		if (inw(PM1_STS) & PWRBTN) {
+			puts("power button\n");
+			outw(PM1_STS, PWRBTN);
+			outw(PM1_CNT, SLP_EN);
+			for (;;)
+				__asm__ volatile("cli; hlt");
+		}
+	}
+}
