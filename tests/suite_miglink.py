@@ -58,7 +58,8 @@ def pair(Fail, g, name, key2, body, model, k1_vms=(), timeout=240):
     def fn():
         g['need']('qemu-system-x86_64')
         port = free_port()
-        sock = os.path.join(tempfile.gettempdir(), f'keel-miglink-{os.getpid()}.sock')
+        tag = re.sub(r'[^a-z0-9]+', '-', name)  # tests run side by side in one process
+        sock = os.path.join(tempfile.gettempdir(), f'keel-miglink-{os.getpid()}-{tag}.sock')
         logs = [g['log_path'](f'{name}-k{n}') for n in (1, 2)]
         for p in logs + [sock]:
             if os.path.exists(p):
