@@ -7,6 +7,7 @@
 #include "mgmt/gdb_int.h"
 #include "drivers/timer.h"
 #include "drivers/uart.h"
+#include "kernel/cmdline.h"
 #include "kernel/log.h"
 #include "kernel/spinlock.h"
 #include "kernel/x86.h"
@@ -29,6 +30,8 @@ static struct {
 	struct gdb_rx rx;
 	char out[2 * GDB_PKT_MAX + 8]; /* the last packet sent, for a '-' */
 	u32 olen;
+	bool xon;   /* gdb_flow=xon */
+	u32 xon_at; /* rx.tail when the last XON went out */
 } st;
 
 /* Received bytes, filled by fill() (the poll, and whenever any UART's output waits). */
@@ -493,6 +496,21 @@ static void byte_in(u8 c)
 	}
 }
 
+/* gdb_flow=xon: Bochs drops what overflows the UART's 16-byte receive FIFO, and the stub reads
+ * it only from CPU 0's poll, between time slices (a second VM on CPU 0 makes those long). So
+ * the sender (keel-run's Bochs bridge) keeps at most 12 bytes unacknowledged, and an XON
+ * (0x11) acknowledges each XON_BYTES the stub has handled. It goes out between packets,
+ * never inside one, and gdb's replies (hex and text) never hold 0x11 themselves. */
+#define XON_BYTES 4 /* the sender's window is 12 (tools/keel-run's GDB_WINDOW) */
+
+static void flow(void)
+{
+	while (st.xon && rx.tail - st.xon_at >= XON_BYTES) {
+		uart_send(&st.u, "\x11", 1);
+		st.xon_at += XON_BYTES;
+	}
+}
+
 /* Every byte waiting: true if there was one. */
 static bool drain(void)
 {
@@ -503,6 +521,7 @@ static bool drain(void)
 		__atomic_store_n(&rx.tail, rx.tail + 1, __ATOMIC_RELEASE);
 		byte_in(c);
 	}
+	flow();
 	return any;
 }
 
@@ -538,6 +557,8 @@ void gdb_start(u16 port, u32 baud)
 		return;
 	}
 	uart_watch(&st.u, fill);
+	st.xon = keel_cfg.gdb_xon;
 	st.on = true;
-	log_info("gdb: stub on UART %#x (README \"Debugging a guest\")", port);
+	log_info("gdb: stub on UART %#x%s (README \"Debugging a guest\")", port,
+		 st.xon ? ", XON every 4 bytes taken" : "");
 }
