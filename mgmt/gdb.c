@@ -146,6 +146,7 @@ static void stopped(enum dbg_stop why, u32 vcpu)
 	if (why == DBG_STOP_ENDED && gdb.attached) {
 		dbg_detach(gdb.vm);
 		gdb.attached = false;
+		st.left = true; /* the '+' for W attaches no other VM; a new packet may */
 	}
 }
 
@@ -212,21 +213,29 @@ static void detach(void)
 	log_info("gdb: vm %s detached; it runs on", vm->name);
 }
 
+static bool debuggable(const struct vm *vm)
+{
+	return vm->state == VM_RUNNING || (vm->state == VM_CREATED && vm->debug_wait);
+}
+
 /* The first VM that can be debugged: gdb's default. */
 static struct vm *first_vm(void)
 {
 	for (struct vm *vm = vm_list; vm; vm = vm->next)
-		if (vm->state == VM_RUNNING || (vm->state == VM_CREATED && vm->debug_wait))
+		if (debuggable(vm))
 			return vm;
 	return NULL;
 }
 
-/* A new connection's first packet: attach to the VM gdb last chose, else the first. */
+/* A new connection's first packet: attach to the VM gdb last chose, else (none, or it has
+ * ended) the first that can be debugged. */
 static void connect(void)
 {
 	if (gdb.attached)
 		return;
-	struct vm *vm = gdb.vm && gdb.vm->state != VM_DESTROYED ? gdb.vm : first_vm();
+	struct vm *vm = gdb.vm && gdb.vm->state != VM_DESTROYED ? gdb.vm : NULL;
+	if (!vm || !debuggable(vm))
+		vm = first_vm() ? first_vm() : vm;
 	const char *why = vm ? attach(vm) : "there is none";
 	if (why && !st.warned) /* once: gdb's every '+' asks again */
 		log_warn("gdb: cannot debug vm %s: %s", vm ? vm->name : "-", why);
