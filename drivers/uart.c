@@ -139,15 +139,21 @@ int uart_irq(const struct uart *u)
 	return u->port == 0x2f8 || u->port == 0x2e8 ? 3 : -1;
 }
 
-void uart_irq_enable(struct uart *u, u8 trigger)
+void uart_rx_trigger(struct uart *u, u8 trigger)
 {
 	static const u8 fcr[] = {[1] = 0x01, [4] = 0x41, [8] = 0x81, [14] = 0xc1};
-	if (!u->alive)
-		return;
 	/* 16550 data sheet, FCR bits 7-6: the receive FIFO's trigger level (1, 4, 8 or 14
 	 * bytes); fewer bytes left waiting raise the character timeout interrupt after four
 	 * character times, which the same handler drains. */
-	outb(u->port + FCR, trigger < sizeof(fcr) && fcr[trigger] ? fcr[trigger] : 0x01);
+	if (u->alive)
+		outb(u->port + FCR, trigger < sizeof(fcr) && fcr[trigger] ? fcr[trigger] : 0x01);
+}
+
+void uart_irq_enable(struct uart *u, u8 trigger)
+{
+	if (!u->alive)
+		return;
+	uart_rx_trigger(u, trigger);
 	outb(u->port + MCR, 0x0b); /* DTR, RTS, OUT2: on a PC, OUT2 connects the IRQ line */
 	outb(u->port + IER, 0x01); /* received data available (and the character timeout) */
 }

@@ -25,6 +25,9 @@ int uart_irq(const struct uart *u);
 /* Raise u's IRQ once `trigger` received bytes (1, 4, 8 or 14) wait in its FIFO, or fewer have
  * waited four character times (IER "data available", MCR OUT2 to gate it). */
 void uart_irq_enable(struct uart *u, u8 trigger);
+/* The receive FIFO's trigger level (1, 4, 8 or 14 bytes), without its interrupt: QEMU puts
+ * received bytes into the FIFO only up to it (then one at a time). */
+void uart_rx_trigger(struct uart *u, u8 trigger);
 /* sink() takes u's received bytes (into a ring); it is also called whenever any UART's output
  * waits for its transmitter and u holds a byte, on any CPU. False if too many are watched. */
 bool uart_watch(struct uart *u, void (*sink)(void));

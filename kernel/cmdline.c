@@ -89,6 +89,20 @@ static bool opt_api_flow(struct keel_config *c, const char *v, size_t n)
 	return true;
 }
 
+/* gdb_flow=xon|none: gdb's stub writes XON (0x11) on its UART for every 4 bytes it has taken
+ * in, for a sender that keeps at most 12 unacknowledged (keel-run's Bochs bridge); gdb's own
+ * replies never hold 0x11. */
+static bool opt_gdb_flow(struct keel_config *c, const char *v, size_t n)
+{
+	if (n == 3 && !memcmp(v, "xon", 3))
+		c->gdb_xon = true;
+	else if (n == 4 && !memcmp(v, "none", 4))
+		c->gdb_xon = false;
+	else
+		return false;
+	return true;
+}
+
 static bool opt_loglevel(struct keel_config *c, const char *v, size_t n)
 {
 	static const struct {
@@ -243,6 +257,7 @@ static const struct option {
 	{"api", opt_api, "ttyS0..ttyS3, 0xPORT or off"},
 	{"api_flow", opt_api_flow, "xon or none"},
 	{"gdb", opt_gdb, "ttyS0..ttyS3, 0xPORT or off"},
+	{"gdb_flow", opt_gdb_flow, "xon or none"},
 	{"loglevel", opt_loglevel, "0-7, error, warn, info or debug"},
 	{"shutdown", opt_shutdown, "auto, qemu, bochs, acpi, reset or halt"},
 	{"exit", opt_shutdown, "auto, qemu, bochs, acpi, reset or halt"}, /* its old name */

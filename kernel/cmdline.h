@@ -30,6 +30,7 @@ struct keel_config {
 	u16 api_port; /* the management API's UART (README "Management API"); 0: off */
 	u16 gdb_port; /* gdb's stub's UART (README "Debugging a guest"); 0: off */
 	bool api_xon; /* api_flow=xon: an XON byte out for each batch of bytes taken in */
+	bool gdb_xon; /* gdb_flow=xon: an XON byte out for every 4 bytes gdb's stub took in */
 	int loglevel;
 	enum shutdown_method shutdown;
 	enum selftest selftest;

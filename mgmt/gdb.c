@@ -7,6 +7,7 @@
 #include "mgmt/gdb_int.h"
 #include "drivers/timer.h"
 #include "drivers/uart.h"
+#include "kernel/cmdline.h"
 #include "kernel/log.h"
 #include "kernel/spinlock.h"
 #include "kernel/x86.h"
@@ -29,6 +30,8 @@ static struct {
 	struct gdb_rx rx;
 	char out[2 * GDB_PKT_MAX + 8]; /* the last packet sent, for a '-' */
 	u32 olen;
+	bool xon;   /* gdb_flow=xon */
+	u32 xon_at; /* rx.tail when the last XON went out */
 } st;
 
 /* Received bytes, filled by fill() (the poll, and whenever any UART's output waits). */
@@ -143,6 +146,7 @@ static void stopped(enum dbg_stop why, u32 vcpu)
 	if (why == DBG_STOP_ENDED && gdb.attached) {
 		dbg_detach(gdb.vm);
 		gdb.attached = false;
+		st.left = true; /* the '+' for W attaches no other VM; a new packet may */
 	}
 }
 
@@ -209,21 +213,29 @@ static void detach(void)
 	log_info("gdb: vm %s detached; it runs on", vm->name);
 }
 
+static bool debuggable(const struct vm *vm)
+{
+	return vm->state == VM_RUNNING || (vm->state == VM_CREATED && vm->debug_wait);
+}
+
 /* The first VM that can be debugged: gdb's default. */
 static struct vm *first_vm(void)
 {
 	for (struct vm *vm = vm_list; vm; vm = vm->next)
-		if (vm->state == VM_RUNNING || (vm->state == VM_CREATED && vm->debug_wait))
+		if (debuggable(vm))
 			return vm;
 	return NULL;
 }
 
-/* A new connection's first packet: attach to the VM gdb last chose, else the first. */
+/* A new connection's first packet: attach to the VM gdb last chose, else (none, or it has
+ * ended) the first that can be debugged. */
 static void connect(void)
 {
 	if (gdb.attached)
 		return;
-	struct vm *vm = gdb.vm && gdb.vm->state != VM_DESTROYED ? gdb.vm : first_vm();
+	struct vm *vm = gdb.vm && gdb.vm->state != VM_DESTROYED ? gdb.vm : NULL;
+	if (!vm || !debuggable(vm))
+		vm = first_vm() ? first_vm() : vm;
 	const char *why = vm ? attach(vm) : "there is none";
 	if (why && !st.warned) /* once: gdb's every '+' asks again */
 		log_warn("gdb: cannot debug vm %s: %s", vm ? vm->name : "-", why);
@@ -493,6 +505,21 @@ static void byte_in(u8 c)
 	}
 }
 
+/* gdb_flow=xon: Bochs drops what overflows the UART's 16-byte receive FIFO, and the stub reads
+ * it only from CPU 0's poll, between time slices (a second VM on CPU 0 makes those long). So
+ * the sender (keel-run's Bochs bridge) keeps at most 12 bytes unacknowledged, and an XON
+ * (0x11) acknowledges each XON_BYTES the stub has handled. It goes out between packets,
+ * never inside one, and gdb's replies (hex and text) never hold 0x11 themselves. */
+#define XON_BYTES 4 /* the sender's window is 12 (tools/keel-run's GDB_WINDOW) */
+
+static void flow(void)
+{
+	while (st.xon && rx.tail - st.xon_at >= XON_BYTES) {
+		uart_send(&st.u, "\x11", 1);
+		st.xon_at += XON_BYTES;
+	}
+}
+
 /* Every byte waiting: true if there was one. */
 static bool drain(void)
 {
@@ -503,11 +530,12 @@ static bool drain(void)
 		__atomic_store_n(&rx.tail, rx.tail + 1, __ATOMIC_RELEASE);
 		byte_in(c);
 	}
+	flow();
 	return any;
 }
 
-/* A packet's bytes come one by one (a UART polled without its interrupt, whose FIFO QEMU fills
- * a byte at a time below the trigger level): the poll takes the rest of a packet as it comes,
+/* A packet's bytes come a few at a time (a UART polled without its interrupt, whose FIFO QEMU
+ * fills up to the trigger level, gdb_start's 14): the poll takes the rest of a packet as it comes,
  * rather than a byte each poll, bounded so that CPU 0's guests still run. */
 #define GAP_US	2000  /* the next byte of a packet comes within this... */
 #define SPIN_US 50000 /* ...and one poll waits this long in all */
@@ -537,7 +565,12 @@ void gdb_start(u16 port, u32 baud)
 		log_warn("gdb: no UART of its own at %#x; no gdb stub", port);
 		return;
 	}
+	/* Polled, without its interrupt: QEMU then fills the FIFO up to 14 bytes at a time, not
+	 * one (a 2 KB packet in 0.14 s rather than 1 s). */
+	uart_rx_trigger(&st.u, 14);
 	uart_watch(&st.u, fill);
+	st.xon = keel_cfg.gdb_xon;
 	st.on = true;
-	log_info("gdb: stub on UART %#x (README \"Debugging a guest\")", port);
+	log_info("gdb: stub on UART %#x%s (README \"Debugging a guest\")", port,
+		 st.xon ? ", XON every 4 bytes taken" : "");
 }

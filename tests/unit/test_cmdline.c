@@ -80,6 +80,10 @@ static void test_gdb(void **state)
 	assert_int_equal(c.errors, 1);
 	assert_int_equal(c.gdb_port, 0x3e8);
 	assert_int_equal(parse("gdb=wait").errors, 1);
+	assert_false(parse("gdb=ttyS2").gdb_xon); /* gdb_flow=none by default */
+	assert_true(parse("gdb=ttyS2 gdb_flow=xon").gdb_xon);
+	assert_false(parse("gdb_flow=xon gdb_flow=none").gdb_xon);
+	assert_int_equal(parse("gdb_flow=yes").errors, 1);
 }
 
 static void test_bad_values_keep_defaults(void **state)
