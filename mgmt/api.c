@@ -16,6 +16,7 @@
 #include "kernel/version.h"
 #include "kernel/x86.h"
 #include "lib/string.h"
+#include "mgmt/migrate.h"
 #include "vm/console.h"
 
 #define LINE_MAX  4096	/* a longer request is refused whole */
@@ -395,6 +396,7 @@ static void api_poll(void)
 {
 	flush_events();
 	read_input();
+	migrate_poll(); /* live migrations step on too (mgmt/migrate.h) */
 }
 
 /* CPU 0's console poll: the API (if on) and gdb's stub (if on). */
@@ -403,6 +405,8 @@ static void mgmt_poll(void)
 {
 	if (api_on)
 		api_poll();
+	else
+		migrate_poll(); /* api_poll's too */
 	gdb_poll();
 }
 

@@ -25,6 +25,8 @@ const struct cmd cmds[] = {
 	{"vm-clone", "vm=NAME tag=TAG name=NEW", "start VM NEW from snapshot TAG of VM NAME", cmd_vm_clone},
 	{"snapshot-export", "vm=NAME tag=TAG", "stream snapshot TAG over the API", cmd_snapshot_export},
 	{"vm-import", "name=NEW", "start VM NEW from an exported snapshot streamed in", cmd_vm_import},
+	{"migrate", "vm=NAME to=HOST [downtime-ms=N]", "live-migrate VM NAME to the keel host=HOST", cmd_migrate},
+	{"query-migrate", "[vm=NAME]", "how migrations go: status, round, pages, downtime", cmd_query_migrate},
 	{"miglink-test", "to=HOST bytes=N [drop=N]", "test/diagnostic: N bytes of a pattern to keel HOST over the migration link", cmd_miglink_test},
 };
 // clang-format on

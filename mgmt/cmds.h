@@ -32,4 +32,8 @@ bool cmd_snapshot_export(struct cmd_ctx *c);
 bool cmd_vm_import(struct cmd_ctx *c);
 bool cmd_miglink_test(struct cmd_ctx *c); /* mgmt/miglink_test.c: a test/diagnostic command */
 
+/* mgmt/cmd_migrate.c: live migration */
+bool cmd_migrate(struct cmd_ctx *c);
+bool cmd_query_migrate(struct cmd_ctx *c);
+
 #endif

@@ -47,7 +47,7 @@ static bool name_ok(const char *s, bool may_be_empty)
 	return n < SNAPF_NAME && !s[n] && (n || may_be_empty);
 }
 
-static const char *check_header(const struct snapf_header *h)
+const char *snapfile_check_header(const struct snapf_header *h)
 {
 	if (memcmp(h->format, "keelsnap", 8))
 		return "not a keel snapshot (bad format name)";
@@ -117,7 +117,7 @@ const char *snapfile_parse(const u8 *buf, u64 len, struct snapf_view *v)
 	if (r.type != SNAPF_HEADER || r.len != sizeof(v->h))
 		return "not a keel snapshot (no header record first)";
 	memcpy(&v->h, p, sizeof(v->h));
-	if ((why = check_header(&v->h)))
+	if ((why = snapfile_check_header(&v->h)))
 		return why;
 	for (;; records++) {
 		if ((why = next(buf, len, &at, &r, &p)))

@@ -74,6 +74,8 @@ struct snapf_view {
 /* Check a whole file (len bytes): NULL and v filled, or why it is refused. RAM's layout is
  * keel's (mm/gmem.h): [0, min(ram, 3 GiB)) and the rest at 4 GiB. */
 const char *snapfile_parse(const u8 *buf, u64 len, struct snapf_view *v);
+/* Check a header record on its own (a migration's first message): NULL, or why it is refused. */
+const char *snapfile_check_header(const struct snapf_header *h);
 /* Each PAGE record of a file snapfile_parse accepted, in file order: fn(ctx, address, bytes). */
 void snapfile_pages(const u8 *buf, u64 len, void (*fn)(void *ctx, u64 gpa, const u8 *data),
 		    void *ctx);

@@ -94,6 +94,8 @@ static const char *refuse_save(const struct vm *vm, const char *tag)
 {
 	if (vm->state != VM_RUNNING || vm->end)
 		return "the VM is not running";
+	if (snapmem_logging(vm))
+		return "the VM is being migrated";
 	if (snap_find(vm, tag))
 		return "the VM has a snapshot with this tag";
 	for (u32 i = 0; i < vm->hw.ndisks; i++)

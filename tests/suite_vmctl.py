@@ -12,6 +12,7 @@ vmctl/NAME[svm] in QEMU TCG, vmctl/NAME[vmx] in Bochs."""
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 
@@ -98,7 +99,19 @@ class Run:
             raise self.Fail(f'run status {self.proc.returncode}, expected {status}')
 
     def kill(self):
+        """End keel-run and its emulator: keel-run starts it in a session of its own, which a
+        SIGKILL to keel-run would leave running."""
         if self.proc.poll() is None:
+            try:
+                with open(f'/proc/{self.proc.pid}/task/{self.proc.pid}/children') as f:
+                    kids = [int(k) for k in f.read().split()]
+            except OSError:
+                kids = []
+            for k in kids:
+                try:
+                    os.killpg(k, signal.SIGKILL)
+                except OSError:
+                    pass
             self.proc.kill()
             self.proc.wait()
 

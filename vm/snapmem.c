@@ -45,6 +45,7 @@ struct snapset {
 	u64 ndirty;
 	u64 *scratch; /* a restore's pages to reset */
 	u64 restored; /* pages the last restore copied */
+	bool logging; /* a migration logs writes in D (no snapshots meanwhile) */
 };
 
 /* ---- pages and bitmaps ---------------------------------------------------------------- */
@@ -161,8 +162,8 @@ static bool save_ram(struct snapset *set, u64 i)
 static const char *cow_page(struct snapset *set, u64 i, bool *changed)
 {
 	if (bit_test(set->dirty, i))
-		return NULL; /* done already (another vCPU, or an earlier write) */
-	if (!save_ram(set, i))
+		return NULL;		 /* done already (another vCPU, or an earlier write) */
+	if (set->n && !save_ram(set, i)) /* logging alone copies nothing */
 		return "no memory to copy a page for its snapshot";
 	if (!pt_protect(&set->vm->mem.map, page_gpa(set, i), PAGE_SIZE, RW))
 		return "no memory to split a nested mapping";
@@ -180,7 +181,7 @@ static bool cow_range(struct snapset *set, u64 gpa, u64 len)
 	bool changed = false;
 	u64 at = gpa;
 	spin_lock(&set->lock);
-	if (set->n) {
+	if (set->n || set->logging) {
 		for (u64 p = ALIGN_DOWN(gpa, PAGE_SIZE); p < gpa + len && !why; p += PAGE_SIZE) {
 			u64 i = page_index(set, p);
 			if (i == ~0ull)
@@ -200,7 +201,8 @@ static bool cow_range(struct snapset *set, u64 gpa, u64 len)
 bool snapmem_write_fault(struct vm *vm, u64 gpa)
 {
 	struct snapset *set = __atomic_load_n(&vm->mem.hook_owner, __ATOMIC_ACQUIRE);
-	return set && set->n && page_index(set, gpa) != ~0ull && cow_range(set, gpa, 1);
+	return set && (set->n || set->logging) && page_index(set, gpa) != ~0ull &&
+	       cow_range(set, gpa, 1);
 }
 
 /* gmem's write hook: keel is about to write guest RAM. */
@@ -378,14 +380,14 @@ void snapmem_drop(struct vm *vm, struct snapmem *s)
 		if (s->leaf[t])
 			pass_leaf(s, s->older, t);
 	unlink(set, s);
-	if (!set->n) { /* no snapshot left: RAM is the VM's alone again */
+	if (!set->n && !set->logging) { /* no snapshot left: RAM is the VM's alone again */
 		__atomic_store_n(&vm->mem.write_hook, NULL, __ATOMIC_RELEASE);
 		protect_all(set, RW);
 		memset(set->dirty, 0, bitmap_bytes(set));
 		set->ndirty = 0;
 	}
 	spin_unlock(&set->lock);
-	if (!set->n)
+	if (!set->n && !set->logging)
 		virt->gmap_changed(vm);
 }
 
@@ -432,4 +434,59 @@ u64 snapmem_restored_pages(const struct vm *vm)
 {
 	const struct snapset *set = vm->mem.hook_owner;
 	return set ? set->restored : 0;
+}
+
+/* ---- the dirty log of a migration ------------------------------------------------------ */
+
+bool snapmem_log_start(struct vm *vm)
+{
+	struct snapset *set = set_of(vm);
+	if (!set || set->n || set->logging)
+		return false;
+	spin_lock(&set->lock);
+	protect_all(set, RO);
+	memset(set->dirty, 0, bitmap_bytes(set));
+	set->ndirty = 0;
+	set->logging = true;
+	__atomic_store_n(&vm->mem.write_hook, write_hook, __ATOMIC_RELEASE);
+	spin_unlock(&set->lock);
+	virt->gmap_changed(vm);
+	return true;
+}
+
+/* D is the log: hand it over and write-protect its pages again, so the next write to each is
+ * seen (the VM is paused: no vCPU keeps a stale writable translation). */
+u64 snapmem_log_take(struct vm *vm, u64 *bits)
+{
+	struct snapset *set = vm->mem.hook_owner;
+	if (!set || !set->logging)
+		return 0;
+	spin_lock(&set->lock);
+	memcpy(bits, set->dirty, bitmap_bytes(set));
+	u64 n = set->ndirty;
+	protect_dirty(set);
+	spin_unlock(&set->lock);
+	virt->gmap_changed(vm);
+	return n;
+}
+
+void snapmem_log_stop(struct vm *vm)
+{
+	struct snapset *set = vm->mem.hook_owner;
+	if (!set || !set->logging)
+		return;
+	spin_lock(&set->lock);
+	set->logging = false;
+	__atomic_store_n(&vm->mem.write_hook, NULL, __ATOMIC_RELEASE);
+	protect_all(set, RW);
+	memset(set->dirty, 0, bitmap_bytes(set));
+	set->ndirty = 0;
+	spin_unlock(&set->lock);
+	virt->gmap_changed(vm);
+}
+
+bool snapmem_logging(const struct vm *vm)
+{
+	const struct snapset *set = vm->mem.hook_owner;
+	return set && set->logging;
 }

@@ -33,4 +33,16 @@ u64 snapmem_restored_pages(const struct vm *vm);
  * VM with snapshots, now copied and writable (the vCPU retries the write). Any vCPU, any CPU. */
 bool snapmem_write_fault(struct vm *vm, u64 gpa);
 
+/* Live migration's dirty log (mgmt/migrate.c): the same write protection, copying nothing.
+ * Start write-protects all RAM of vm (which has no snapshots: false otherwise, or when keel has
+ * no memory for the bitmap); each write after it marks its page. Take hands the marked pages
+ * over as a bitmap (bit i: RAM page i, below 4 GiB first, then from 4 GiB; bits has
+ * DIV_ROUND_UP(RAM pages, 64) words), write-protects them again and returns how many there
+ * were. Stop makes RAM writable again. All three need vm paused. */
+bool snapmem_log_start(struct vm *vm);
+u64 snapmem_log_take(struct vm *vm, u64 *bits);
+void snapmem_log_stop(struct vm *vm);
+/* True while vm's writes are logged (no snapshot may be taken meanwhile). */
+bool snapmem_logging(const struct vm *vm);
+
 #endif

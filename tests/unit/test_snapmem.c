@@ -427,6 +427,44 @@ static void test_drop_all(void **state)
 	assert_false(snapmem_write_fault(&vm, gpa_of(1)));
 }
 
+/* A migration's dirty log: every write after the start (guest faults, keel's writes through
+ * the hook, in the 2 MiB mapping, which splits, and at 4 GiB) marks exactly its page, copies
+ * nothing, and each take hands over the marks and write-protects the pages again. */
+static void test_dirty_log(void **state)
+{
+	(void)state;
+	u64 bits[(NPAGES + 63) / 64];
+	long before = fake_pages_live;
+	assert_true(snapmem_log_start(&vm));
+	assert_true(snapmem_logging(&vm));
+	for (u64 i = 0; i < NPAGES; i++)
+		assert_false(writable(i));
+	guest_write(3, 10, 1);
+	guest_write(NPAGES - 1, 0, 2);
+	keel_write(513, PAGE_SIZE - 2, 4, 3); /* pages 513 and 514 */
+	guest_write(3, 11, 4);		      /* already marked: no fault */
+	assert_int_equal(snapmem_log_take(&vm, bits), 4);
+	for (u64 i = 0; i < NPAGES; i++) {
+		bool want = i == 3 || i == 513 || i == 514 || i == NPAGES - 1;
+		assert_int_equal(bits[i / 64] >> (i % 64) & 1, want);
+		assert_false(writable(i));
+	}
+	assert_int_equal(snapmem_log_take(&vm, bits), 0);
+	guest_write(514, 0, 5);
+	assert_int_equal(snapmem_log_take(&vm, bits), 1);
+	assert_true(bits[514 / 64] >> (514 % 64) & 1);
+	/* No snapshot may be taken meanwhile; none was copied. */
+	assert_int_equal(fake_pages_live, before + 1); /* the split's table page */
+	assert_false(snapmem_log_start(&vm));
+	snapmem_log_stop(&vm);
+	assert_false(snapmem_logging(&vm));
+	for (u64 i = 0; i < NPAGES; i++)
+		assert_true(writable(i));
+	assert_false(snapmem_write_fault(&vm, gpa_of(3)));
+	check(false);
+	assert_int_equal(stops, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -437,6 +475,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_random_against_model, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drop_all, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dirty_log, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
