@@ -8,7 +8,7 @@ uplink/bochs[vmx]: the same on two Bochs machines (VT-x), their e1000s on keel-r
 private network namespace (README "Networks"): each guest hears the other's broadcast ping.
 Bochs' eth_socket passes on only frames addressed to its own NIC's MAC or broadcast, so the
 answers (to the other guest's MAC) never arrive: the test ends both keels once the pings are
-heard and checks that no answer came."""
+heard. It also checks with ss that no UDP socket of the wire is on this machine's own network."""
 import os
 import re
 import signal
@@ -132,7 +132,7 @@ def bochs_pair(boot, Fail, timeout=170):
                                 text=True, encoding='utf-8', errors='replace')
 
     def fn():
-        g['need']('bochs', 'bxhub', 'unshare', 'nsenter')
+        g['need']('bochs', 'bxhub', 'unshare', 'nsenter', 'ss')
         port = free_port()
         logs = [g['log_path'](f'{name}-k{n}') for n in (1, 2)]
         for p in logs:
@@ -152,6 +152,12 @@ def bochs_pair(boot, Fail, timeout=170):
                     raise Fail('no ping heard across the hub: ' +
                                ' | '.join(read(p)[-300:] for p in logs))
                 time.sleep(0.5)
+            # the hub's and both Bochs' UDP ports are in keel-run's namespace, not this one
+            ss = subprocess.run(['ss', '-uanH'], capture_output=True, text=True).stdout
+            for line in ss.splitlines():
+                local = line.split()[3] if len(line.split()) > 3 else ''
+                if local.rsplit(':', 1)[-1] in {str(port + i) for i in range(4)}:
+                    raise Fail(f'a UDP socket of the wire on this machine\'s network: {line}')
         finally:
             for p in procs:
                 if p.poll() is None:
