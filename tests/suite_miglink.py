@@ -9,8 +9,8 @@ sends a known pattern to k1 over a test stream and compares k1's SHA-256 of what
     a stream gets "the peer stopped answering".
   miglink/wrong-key[svm]: different keys: k1 refuses the HELLO with a log line, and k2's
     miglink-test fails because no keel answered.
-  miglink/key[vmx]: two Bochs machines (VT-x) on keel-run's bxhub (README "Networks"): 20000
-    bytes arrive whole, and a host name nobody has gets "no keel answered"."""
+  miglink/key[vmx]: two Bochs machines (VT-x) on keel-run's wire (README "Two Bochs machines on
+    one wire"): 20000 bytes arrive whole, and a host name nobody has gets "no keel answered"."""
 import os
 import re
 import signal
@@ -59,7 +59,7 @@ def pair(Fail, g, name, key2, body, model, k1_vms=(), timeout=240, emulator='qem
     procs) once both are on the link."""
     def fn():
         g['need'](*(['qemu-system-x86_64'] if emulator == 'qemu' else
-                    ['bochs', 'bxhub', 'unshare', 'nsenter']))
+                    ['bochs', 'unshare', 'nsenter', 'ip']))
         port = free_port()
         sock = os.path.join(tempfile.gettempdir(), f'keel-miglink-{os.getpid()}.sock')
         logs = [g['log_path'](f'{name}-k{n}') for n in (1, 2)]

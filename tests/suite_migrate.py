@@ -11,7 +11,7 @@ migrate_key=, the destination with incoming=yes, both driven through their --api
   reason, and the guest goes on ticking on the source.
 - migrate/wrong-key[svm]: a peer started with another migrate_key refuses the stream: failed on
   the source, the guest goes on, nothing built on the peer.
-- migrate/counter[vmx]: migrate/counter on two Bochs machines (VT-x) on keel-run's bxhub
+- migrate/counter[vmx]: migrate/counter on two Bochs machines (VT-x) on keel-run's wire
   (README "Two Bochs machines on one wire"), with a 16 MiB VM."""
 import os
 import re
@@ -158,7 +158,7 @@ def define(boot, Fail):
 
     def test(name, vms, script, timeout=300, cost=6, pre=None, **kw):
         def fn():
-            g['need'](*(['bochs', 'bxhub', 'unshare', 'nsenter'] if kw.get('emu') else
+            g['need'](*(['bochs', 'unshare', 'nsenter', 'ip'] if kw.get('emu') else
                         ['qemu-system-x86_64']))
             if pre:
                 pre()
