@@ -59,7 +59,7 @@ def pair(Fail, g, name, key2, body, model, k1_vms=(), timeout=240, emulator='qem
     procs) once both are on the link."""
     def fn():
         g['need'](*(['qemu-system-x86_64'] if emulator == 'qemu' else
-                    ['bochs', 'unshare', 'nsenter', 'ip']))
+                    ['bochs', 'setpriv', 'unshare', 'nsenter', 'ip']))
         port = free_port()
         sock = os.path.join(tempfile.gettempdir(), f'keel-miglink-{os.getpid()}.sock')
         logs = [g['log_path'](f'{name}-k{n}') for n in (1, 2)]

@@ -41,7 +41,8 @@ def pair(g, Fail, name, vms, timeout, dst_key=KEY, dst_extra=(), emu=()):
     vmctl.Run."""
     port = free_port()
     src = vmctl.Run(g, f'{name}-src', [*emu, '--net-listen', f'127.0.0.1:{port}', '--cmdline',
-                                       f'host=a migrate_key={KEY} incoming=yes', *vms], timeout, Fail)
+                                       f'host=a migrate_key={KEY} incoming=yes', *vms],
+                    timeout, Fail)
     until = time.monotonic() + 60  # QEMU listens before keel's first line
     while 'keel ' not in src.text() and time.monotonic() < until:
         time.sleep(0.2)
@@ -158,7 +159,7 @@ def define(boot, Fail):
 
     def test(name, vms, script, timeout=300, cost=6, pre=None, **kw):
         def fn():
-            g['need'](*(['bochs', 'unshare', 'nsenter', 'ip'] if kw.get('emu') else
+            g['need'](*(['bochs', 'setpriv', 'unshare', 'nsenter', 'ip'] if kw.get('emu') else
                         ['qemu-system-x86_64']))
             if pre:
                 pre()

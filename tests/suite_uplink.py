@@ -66,7 +66,7 @@ def pair(boot, Fail, model, timeout=200, emulator='qemu'):
 
     def fn():
         g['need'](*(['qemu-system-x86_64'] if emulator == 'qemu' else
-                    ['bochs', 'unshare', 'nsenter', 'ip']))
+                    ['bochs', 'setpriv', 'unshare', 'nsenter', 'ip']))
         port = free_port()
         logs = [g['log_path'](f'{name}-k{n}') for n in (1, 2)]
         for p in logs:
