@@ -1,6 +1,17 @@
 /* CRC-32 and base64 (lib/codec.h). */
 #include "lib/codec.h"
 
+int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* Bit by bit, reflected, polynomial 0xedb88320 (ISO 3309 / IEEE 802.3): small, and fast
  * enough for what crosses a serial line. A table would be 8x faster and 1 KiB. */
 u32 crc32(u32 crc, const void *buf, u64 n)

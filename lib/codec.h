@@ -1,4 +1,4 @@
-/* Byte codecs for snapshot files (README "Snapshot format"): CRC-32 (the IEEE 802.3
+/* Byte codecs: hexadecimal digits; for snapshot files (README "Snapshot format"), CRC-32 (the IEEE 802.3
  * polynomial, as zlib computes it) per record, and base64 (RFC 4648 section 4) to carry them
  * over the management API's text lines. */
 #ifndef KEEL_CODEC_H
@@ -6,6 +6,8 @@
 
 #include "lib/types.h"
 
+/* A hexadecimal digit's value (either case), or -1 (JSON's \u escapes, gdb's packets). */
+int hex_digit(char c);
 /* CRC-32 of n bytes, continuing from crc (0 to start). */
 u32 crc32(u32 crc, const void *buf, u64 n);
 /* n bytes as base64 into out (BASE64_LEN(n) + 1 bytes with the NUL): the length written. */

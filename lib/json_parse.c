@@ -1,6 +1,7 @@
 /* JSON (RFC 8259) requests for the management API: one line, parsed in place. */
 #include "lib/json.h"
 #include "lib/string.h"
+#include "lib/codec.h"
 
 /* A cursor over one line. */
 struct jp {
@@ -253,17 +254,6 @@ const char *json_parse_request(const char *line, u32 len, struct json_request *r
 	return NULL;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* RFC 8259 section 7: the two-character escapes, and \u00XX for ASCII. */
 bool json_str(const struct json_val *v, char *out, u32 cap)
 {
@@ -283,7 +273,7 @@ bool json_str(const struct json_val *v, char *out, u32 cap)
 			} else if (e == 'u' && i + 4 < v->len) {
 				int x = 0;
 				for (int k = 1; k <= 4; k++) {
-					int h = hexval(v->raw[i + k]);
+					int h = hex_digit(v->raw[i + k]);
 					if (h < 0)
 						return false;
 					x = x * 16 + h;

@@ -44,10 +44,9 @@ static bool put(struct grow *g, u16 type, const void *p, u32 n)
 	       snapfile_put(g->buf, g->cap, &g->len, type, p, n);
 }
 
-static void header_of(const struct snapshot *s, struct snapf_header *h)
+void snap_header(const struct vm *vm, const char *tag, struct snapf_header *h)
 {
-	const struct vm *vm = s->vm;
-	*h = (struct snapf_header){.nvcpus = s->nvcpus,
+	*h = (struct snapf_header){.nvcpus = vm->nvcpus,
 				   .ram = vm->mem.size,
 				   .ndisks = vm->hw.ndisks,
 				   .nnics = vm->hw.nnics};
@@ -55,7 +54,7 @@ static void header_of(const struct snapshot *s, struct snapf_header *h)
 	h->flags = (vm->hw.virtio_console ? SNAPF_CONSOLE_VIRTIO : 0) |
 		   (vm->hw.rng && entropy_available() ? SNAPF_RNG : 0); /* as vdev/vrng.c */
 	strlcpy(h->vm, vm->name, sizeof(h->vm));
-	strlcpy(h->tag, s->tag, sizeof(h->tag));
+	strlcpy(h->tag, tag, sizeof(h->tag));
 	for (u32 i = 0; i < vm->hw.nnics && i < SNAPF_NICS; i++)
 		strlcpy(h->sw[i], vm->hw.nic[i].sw, sizeof(h->sw[i]));
 }
@@ -126,7 +125,7 @@ static bool put_disks(struct snapshot *s, struct grow *g, struct page_rec *buf, 
 static const char *build(struct snapshot *s, struct grow *g, u64 *pages)
 {
 	struct snapf_header h;
-	header_of(s, &h);
+	snap_header(s->vm, s->tag, &h);
 	struct build b = {g, kmalloc(sizeof(struct page_rec)), 0};
 	if (!b.pg)
 		return "out of memory";

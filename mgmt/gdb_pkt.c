@@ -3,17 +3,7 @@
  * '+' or '-' (until QStartNoAckMode); 0x7d escapes the next byte, XORed with 0x20; 0x03
  * outside a packet is an interrupt ("Interrupts"). */
 #include "mgmt/gdb_pkt.h"
-
-int gdb_hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "lib/codec.h"
 
 void gdb_hex_put(char *out, const void *in, u32 n)
 {
@@ -29,7 +19,7 @@ bool gdb_hex_get(void *out, const char *in, u32 n)
 {
 	u8 *b = out;
 	for (u32 i = 0; i < n; i++) {
-		int hi = gdb_hex_val(in[2 * i]), lo = gdb_hex_val(in[2 * i + 1]);
+		int hi = hex_digit(in[2 * i]), lo = hex_digit(in[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return false;
 		b[i] = (u8)(hi << 4 | lo);
@@ -42,8 +32,8 @@ bool gdb_hex_u64(const char **p, const char *end, u64 *val)
 	const char *s = *p;
 	u64 v = 0;
 	u32 n = 0;
-	for (; s < end && gdb_hex_val(*s) >= 0; s++, n++)
-		v = v << 4 | (u64)gdb_hex_val(*s);
+	for (; s < end && hex_digit(*s) >= 0; s++, n++)
+		v = v << 4 | (u64)hex_digit(*s);
 	if (!n || n > 16)
 		return false;
 	*p = s;
@@ -112,12 +102,12 @@ enum gdb_in gdb_rx_byte(struct gdb_rx *r, u8 c)
 		keep(r, c ^ 0x20);
 		return GDB_IN_NONE;
 	case GDB_RX_SUM1:
-		h = gdb_hex_val((char)c);
+		h = hex_digit((char)c);
 		r->got = (u8)((h < 0 ? 0 : h) << 4);
 		r->st = h < 0 ? GDB_RX_IDLE : GDB_RX_SUM2;
 		return h < 0 ? GDB_IN_BAD : GDB_IN_NONE;
 	case GDB_RX_SUM2:
-		h = gdb_hex_val((char)c);
+		h = hex_digit((char)c);
 		if (h < 0) {
 			r->st = GDB_RX_IDLE;
 			return GDB_IN_BAD;

@@ -37,8 +37,6 @@ enum gdb_in gdb_rx_byte(struct gdb_rx *r, u8 c);
  * if it does not fit. */
 u32 gdb_frame(char *out, u32 cap, const void *p, u32 n);
 
-/* A hex digit's value, or -1. */
-int gdb_hex_val(char c);
 /* n bytes as 2n lower-case hex digits (no NUL). */
 void gdb_hex_put(char *out, const void *in, u32 n);
 /* 2n hex digits into n bytes: false if one is not a hex digit. */

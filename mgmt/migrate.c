@@ -205,14 +205,8 @@ static const char *build_state(struct mig *m)
 	}
 	if (!why && !(dlen = vdevs_save(vm, dbuf, DEVS_MAX)))
 		why = "the devices' records could not be taken";
-	struct snapf_header h = {.nvcpus = vm->nvcpus, .ram = vm->mem.size, .nnics = vm->hw.nnics};
-	memcpy(h.format, "keelsnap", 8);
-	h.flags = (vm->hw.virtio_console ? SNAPF_CONSOLE_VIRTIO : 0) |
-		  (vm->hw.rng && entropy_available() ? SNAPF_RNG : 0);
-	strlcpy(h.vm, vm->name, sizeof(h.vm));
-	strlcpy(h.tag, "migration", sizeof(h.tag));
-	for (u32 i = 0; i < vm->hw.nnics && i < SNAPF_NICS; i++)
-		strlcpy(h.sw[i], vm->hw.nic[i].sw, sizeof(h.sw[i]));
+	struct snapf_header h;
+	snap_header(vm, "migration", &h);
 	struct snapf_end e = {3, 0};
 	if (!why && !(snapfile_put(m->state, cap, &m->state_len, SNAPF_HEADER, &h, sizeof(h)) &&
 		      snapfile_put(m->state, cap, &m->state_len, SNAPF_VCPUS, vbuf, (u32)vlen) &&
@@ -409,14 +403,8 @@ static const char *refuse(const struct vm *vm)
 static bool send_hello(struct mig *m)
 {
 	struct vm *vm = m->vm;
-	struct snapf_header h = {.nvcpus = vm->nvcpus, .ram = vm->mem.size, .nnics = vm->hw.nnics};
-	memcpy(h.format, "keelsnap", 8);
-	h.flags = (vm->hw.virtio_console ? SNAPF_CONSOLE_VIRTIO : 0) |
-		  (vm->hw.rng && entropy_available() ? SNAPF_RNG : 0);
-	strlcpy(h.vm, vm->name, sizeof(h.vm));
-	strlcpy(h.tag, "migration", sizeof(h.tag));
-	for (u32 i = 0; i < vm->hw.nnics && i < SNAPF_NICS; i++)
-		strlcpy(h.sw[i], vm->hw.nic[i].sw, sizeof(h.sw[i]));
+	struct snapf_header h;
+	snap_header(vm, "migration", &h);
 	migm_put(m->msg, MIGM_HELLO, sizeof(h));
 	memcpy(m->msg + sizeof(struct migm_hdr), &h, sizeof(h));
 	return miglink_send(m->l, m->msg, (u32)(sizeof(struct migm_hdr) + sizeof(h)));

@@ -66,6 +66,10 @@ const char *snapdisk_load(struct vm *vm, const struct vdisk *from, u32 n);
 u64 snapdisk_blocks(const struct snapshot *s);
 /* Set block blk of vm's disk i (not started) to data (NULL: zeros): NULL, or why not. */
 const char *snapdisk_set(struct vm *vm, u32 i, u64 blk, const u8 *data);
+/* The header record a snapshot file (tag) or a migration's HELLO ("migration") gives vm:
+ * its RAM, vCPUs, disks, NICs' switches, console and RNG (mgmt/cmd_snapio.c). */
+struct snapf_header;
+void snap_header(const struct vm *vm, const char *tag, struct snapf_header *h);
 /* Why name cannot be a new VM's (a clone's, an import's), or NULL. */
 const char *snap_bad_name(const char *name);
 

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include "lib/codec.h"
 
 static struct gdb_rx rx;
 
@@ -136,10 +137,10 @@ static void test_too_long(void **state)
 static void test_hex(void **state)
 {
 	(void)state;
-	assert_int_equal(gdb_hex_val('0'), 0);
-	assert_int_equal(gdb_hex_val('f'), 15);
-	assert_int_equal(gdb_hex_val('F'), 15);
-	assert_int_equal(gdb_hex_val('g'), -1);
+	assert_int_equal(hex_digit('0'), 0);
+	assert_int_equal(hex_digit('f'), 15);
+	assert_int_equal(hex_digit('F'), 15);
+	assert_int_equal(hex_digit('g'), -1);
 	char out[8];
 	gdb_hex_put(out, "\x01\xab\xff", 3);
 	assert_memory_equal(out, "01abff", 6);
