@@ -184,10 +184,6 @@ def define(boot, Fail):
          dst_extra=('--mem', '512M', '--send', r'console: input goes to vm l=go\r'))
     test('migrate/counter[vmx]', [f'{COUNTER} vm=c mem=16M'], counter, timeout=280,
          emu=('--emulator', 'bochs'))
-    test('migrate/linux[vmx]', ['--mem', '512M', *linux_vm('l', args='keel.test=migrate')],
-         linux, timeout=600, cost=40, pre=lambda: have_linux(boot.Skip),
-         dst_extra=('--mem', '512M', '--send', r'console: input goes to vm l=go\r'),
-         emu=('--emulator', 'bochs'))
     test('migrate/peer-killed[vmx]', [f'{COUNTER} vm=c mem=16M cmdline="period=2"'],
          peer_killed, timeout=280, emu=('--emulator', 'bochs'))
     test('migrate/wrong-key[vmx]', [f'{COUNTER} vm=c mem=16M'], wrong_key, timeout=280,
