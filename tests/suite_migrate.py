@@ -121,6 +121,7 @@ def linux(src, dst):
 
 
 def peer_killed(src, dst):
+    dst.wait(r'miglink: on the host NIC')  # the peer up (a loaded machine boots it late)
     # A tick every 2 ms: once all 1024 pages of its area were written, round 1 alone takes
     # seconds, and the pages written meanwhile keep the migration going.
     src.wait(r'\[c\] tick 1030 csum')
@@ -140,6 +141,7 @@ def peer_killed(src, dst):
 
 
 def wrong_key(src, dst):
+    dst.wait(r'miglink: on the host NIC')  # the peer up: its refusal is what is checked
     src.wait(r'\[c\] tick 3 csum')
     src.cmd('migrate', vm='c', to='b')
     q = wait_status(src, 'c')
