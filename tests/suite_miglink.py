@@ -53,6 +53,9 @@ def read(path):
         return ''
 
 
+SKIP = []  # tests/run's Skip, from define
+
+
 def pair(Fail, g, name, key2, body, model, k1_vms=(), timeout=240, emulator='qemu'):
     """k1 (listening, incoming=yes host=k1 migrate_key=KEY1, with k1_vms) and k2 (connecting,
     with the API on a socket and migrate_key=key2), both on NIC model; body(client, logs,
@@ -60,6 +63,9 @@ def pair(Fail, g, name, key2, body, model, k1_vms=(), timeout=240, emulator='qem
     def fn():
         g['need'](*(['qemu-system-x86_64'] if emulator == 'qemu' else
                     ['bochs', 'setpriv', 'unshare', 'nsenter', 'ip']))
+        if emulator != 'qemu':
+            import suite_uplink
+            suite_uplink.wire_check(SKIP[0])
         port = free_port()
         tag = re.sub(r'[^a-z0-9]+', '-', name)  # tests run side by side in one process
         sock = os.path.join(tempfile.gettempdir(), f'keel-miglink-{os.getpid()}-{tag}.sock')
@@ -111,6 +117,7 @@ def pair(Fail, g, name, key2, body, model, k1_vms=(), timeout=240, emulator='qem
 
 
 def define(boot, Fail):
+    SKIP.append(boot.Skip)
     g = boot.__globals__  # tests/run's helpers: TESTS, Test, need, log_path, KEEL_RUN
 
     def right_key(c, logs, procs):

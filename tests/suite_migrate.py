@@ -163,6 +163,9 @@ def define(boot, Fail):
         def fn():
             g['need'](*(['bochs', 'setpriv', 'unshare', 'nsenter', 'ip'] if kw.get('emu') else
                         ['qemu-system-x86_64']))
+            if kw.get('emu'):
+                import suite_uplink
+                suite_uplink.wire_check(boot.Skip)
             if pre:
                 pre()
             src, dst = pair(g, Fail, name, vms, timeout, **kw)

@@ -67,6 +67,8 @@ def pair(boot, Fail, model, timeout=200, emulator='qemu'):
     def fn():
         g['need'](*(['qemu-system-x86_64'] if emulator == 'qemu' else
                     ['bochs', 'setpriv', 'unshare', 'nsenter', 'ip']))
+        if emulator != 'qemu':
+            wire_check(boot.Skip)
         port = free_port()
         logs = [g['log_path'](f'{name}-k{n}') for n in (1, 2)]
         for p in logs:
@@ -90,6 +92,17 @@ def pair(boot, Fail, model, timeout=200, emulator='qemu'):
         check(read(logs[0]), 1, 2)
         check(read(logs[1]), 2, 1)
     g['TESTS'].append(g['Test'](name, fn, 4))
+
+
+def wire_check(Skip):
+    """SKIP, with the reason, where keel-run cannot make the wire between two Bochs here: a
+    network namespace (root), or a user namespace to own one (anyone else)."""
+    cmd = ['unshare', '--net', 'true'] if os.geteuid() == 0 else [
+        'unshare', '--user', '--map-root-user', '--net', 'true']
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode:
+        raise Skip(f'no network namespace for the Bochs wire ({" ".join(cmd)}): '
+                   f'{r.stderr.strip()}')
 
 
 def define(boot, Fail):
