@@ -17,7 +17,7 @@ bool dbg_attach(struct vm *vm)
 	if (!d)
 		return false;
 	memset(d, 0, sizeof(*d));
-	d->hw_dr7 = DR7_FIXED;
+	vm->dbg_dr7 = DR7_FIXED;
 	vm->debug = d;
 	return true;
 }
@@ -95,7 +95,7 @@ void dbg_resume(struct vm *vm, struct vcpu *step)
 		return;
 	set_ctl(vm, dbg_base_ctl(d), step);
 	__atomic_store_n(&d->stop, DBG_STOP_NONE, __ATOMIC_RELEASE);
-	vm_resume(vm);
+	vm_resume_request(vm);
 }
 
 /* The slots changed: DR7 and DR0-DR3 for the hardware, and every vCPU's intercepts. */
@@ -103,8 +103,8 @@ static void hw_changed(struct vm *vm)
 {
 	struct vm_debug *d = vm->debug;
 	for (unsigned i = 0; i < DBG_HW_MAX; i++)
-		d->hw_dr[i] = d->hw[i].used ? d->hw[i].la : 0;
-	d->hw_dr7 = dbg_dr7_encode(d->hw);
+		vm->dbg_dr[i] = d->hw[i].used ? d->hw[i].la : 0;
+	vm->dbg_dr7 = dbg_dr7_encode(d->hw);
 	dbg_ctl_update(vm);
 }
 

@@ -27,18 +27,6 @@
 #define DBG_SW_MAX 64 /* software breakpoints per VM */
 #define DBG_HW_MAX 4  /* DR0-DR3 */
 
-/* v->dbg.ctl bits: what the backend intercepts or does for this vCPU at its next entry. */
-#define DBG_CTL_BP BIT(0) /* intercept #BP (INT3): exit_debug */
-#define DBG_CTL_DB BIT(1) /* intercept #DB: exit_debug, e->exc.dr6 the cause */
-#define DBG_CTL_DR \
-	BIT(2) /* the hardware's DR0-DR3 and DR7 are the debugger's
-			     * (vm->debug->hw_dr, hw_dr7) while the guest runs; the guest's MOV
-			     * DR is intercepted (exit_dr) and reads and writes its own values in
-			     * v->dr[] and v->dbg.dr6/dr7 */
-#define DBG_CTL_STEP \
-	BIT(3) /* exit after one instruction (RFLAGS.TF hidden from the guest, or
-			     * VT-x's monitor trap flag); no interrupt is injected meanwhile */
-
 /* Why a VM stopped for its debugger (gdb's stop reply). */
 enum dbg_stop {
 	DBG_STOP_NONE,	    /* running, or not stopped by the debugger */
@@ -65,7 +53,6 @@ struct vm_debug {
 		u64 la;
 		u8 len; /* 1, 2, 4 or 8 */
 	} hw[DBG_HW_MAX];
-	u64 hw_dr[DBG_HW_MAX], hw_dr7; /* what the hardware holds for them (DBG_CTL_DR) */
 	/* The stop, written by the vCPU that caused it (first one wins) before it pauses the VM,
 	 * read by dbg_poll once the VM settled. */
 	volatile enum dbg_stop stop;

@@ -50,7 +50,7 @@ void svm_dbg_entry(struct vcpu *v, struct vmcb *b)
 	if (ctl != s->dbg_on)
 		set_intercepts(v, b, ctl);
 	if ((ctl & DBG_CTL_DR) && v->vm->debug)
-		b->dr7 = v->vm->debug->hw_dr7;
+		b->dr7 = v->vm->dbg_dr7;
 	if ((ctl & DBG_CTL_STEP) && !s->tf_set) { /* one instruction, then #DB with BS */
 		s->tf_guest = b->rflags & RFLAGS_TF;
 		b->rflags |= RFLAGS_TF;

@@ -4,7 +4,6 @@
  * keel's own task priority raised. */
 #include "vm/cpustate.h"
 #include "drivers/cpufeat.h"
-#include "exit/debug.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/x86.h"
@@ -150,9 +149,9 @@ void vcpu_xcr0_set(struct vcpu *v, u64 xcr0)
  * every exit), so they are switched with the FPU, once per turn. */
 static void dr_load(const struct vcpu *v)
 {
-	/* While a debugger holds them (exit/debug.h DBG_CTL_DR) they are its slots; the
+	/* While a debugger holds them (DBG_CTL_DR) they are its slots; the
 	 * guest's own stay in v->dr, which its intercepted MOV DR reads and writes. */
-	const u64 *dr = (v->dbg.ctl & DBG_CTL_DR) && v->vm->debug ? v->vm->debug->hw_dr : v->dr;
+	const u64 *dr = (v->dbg.ctl & DBG_CTL_DR) ? v->vm->dbg_dr : v->dr;
 	write_dr0(dr[0]);
 	write_dr1(dr[1]);
 	write_dr2(dr[2]);

@@ -4,7 +4,6 @@
 #include "vm/virq.h"
 #include "drivers/rtc.h"
 #include "drivers/timer.h"
-#include "exit/debug.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/percpu.h"

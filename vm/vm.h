@@ -142,6 +142,17 @@ struct vm_devices;
 struct cpuid_table;
 struct vm_debug;
 
+/* v->dbg.ctl bits, set by the debugger (exit/debug.h): what the backend intercepts or does
+ * for this vCPU at its next entry. */
+#define DBG_CTL_BP BIT(0) /* intercept #BP (INT3): exit_debug */
+#define DBG_CTL_DB BIT(1) /* intercept #DB: exit_debug, e->exc.dr6 the cause */
+/* The hardware's DR0-DR3 and DR7 are the debugger's (vm->dbg_dr, dbg_dr7) while the guest
+ * runs; the guest's MOV DR is intercepted (exit_dr) and uses its own v->dr[], v->dbg.dr6/dr7. */
+#define DBG_CTL_DR BIT(2)
+/* Exit after one instruction (RFLAGS.TF hidden from the guest, or VT-x's monitor trap flag);
+ * no interrupt is injected meanwhile. */
+#define DBG_CTL_STEP BIT(3)
+
 /* The KVM paravirtual clock's MSRs as this vCPU's guest last wrote them (vm/kvmclock.c). Only
  * the vCPU's running CPU touches them. */
 struct kvmclock {
@@ -318,6 +329,9 @@ struct vm {
 	 * definition, it is held before its first instruction until gdb attaches. */
 	struct vm_debug *debug;
 	bool debug_wait;
+	/* What the hardware's DR0-DR3 and DR7 hold for the debugger's breakpoints while a vCPU
+	 * has DBG_CTL_DR (exit/debug.c writes them with the VM paused). */
+	u64 dbg_dr[4], dbg_dr7;
 	u64 stats_tsc, stats_exits; /* query-stats' previous look: when, and the exits then */
 	volatile u64 cap_used;	    /* TSC ticks used in the current cap period */
 	volatile u64 cap_epoch;	    /* which cap period cap_used counts */

@@ -61,7 +61,8 @@ bool vm_pause_request(struct vm *vm)
 	return true;
 }
 
-const char *vm_resume(struct vm *vm)
+/* Clear the pause and queue the vCPUs again; the event, and the log line if loud. */
+static const char *resume(struct vm *vm, bool loud)
 {
 	if (vm->state != VM_RUNNING || vm->end)
 		return "the VM is not running";
@@ -69,9 +70,20 @@ const char *vm_resume(struct vm *vm)
 		return "the VM is not paused";
 	vm_wake_bump(vm); /* the stuck-VM check judges it afresh */
 	sched_vm_resumed(vm);
-	log_info("vm %s: resumed", vm->name);
+	if (loud)
+		log_info("vm %s: resumed", vm->name);
 	vm_event(vm, VM_EV_RESUMED);
 	return NULL;
+}
+
+const char *vm_resume(struct vm *vm)
+{
+	return resume(vm, true);
+}
+
+const char *vm_resume_request(struct vm *vm)
+{
+	return resume(vm, false);
 }
 
 bool vm_is_paused(const struct vm *vm)

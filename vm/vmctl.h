@@ -19,6 +19,9 @@ bool vm_pause_request(struct vm *vm);
 bool vm_settled(const struct vm *vm);
 /* Let a paused VM run again: NULL, or why not (it is not paused). */
 const char *vm_resume(struct vm *vm);
+/* vm_resume with no log line: a debugger's continue or step, the mirror of vm_pause_request
+ * (one line per gdb step would flood the log). */
+const char *vm_resume_request(struct vm *vm);
 /* True while vm is paused. */
 bool vm_is_paused(const struct vm *vm);
 

@@ -89,7 +89,7 @@ void vmx_dbg_entry(struct vcpu *v)
 	if (ctl != x->dbg_on)
 		set_controls(v, ctl);
 	if ((ctl & DBG_CTL_DR) && v->vm->debug)
-		vmcs_writen(VMCS_GUEST_DR7, v->vm->debug->hw_dr7);
+		vmcs_writen(VMCS_GUEST_DR7, v->vm->dbg_dr7);
 	if ((ctl & DBG_CTL_STEP) && !have_mtf() && !x->tf_set)
 		tf_step(v);
 }
