@@ -22,6 +22,8 @@ import subprocess
 import threading
 import time
 
+import suite_vmctl as vmctl
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GUESTS = os.path.join(ROOT, 'build', 'guests')
 GDBT = os.path.join(GUESTS, 'gdbt.elf')
@@ -46,43 +48,18 @@ def line_of(text):
     raise ValueError(text)
 
 
-class Run:
+class Run(vmctl.Run):
     """keel in the background with the gdb stub on a Unix socket; gdb sessions against it."""
 
     def __init__(self, g, name, args, timeout, Fail):
-        self.Fail, self.timeout, self.name, self.args = Fail, timeout, name, list(args)
-        self.log = g['log_path'](name)
-        base = self.log[:-4]
+        self.name, self.args = name, list(args)
         # A Unix socket's path is short (108 bytes): under /tmp, not the worktree.
-        self.sock = f'/tmp/keel-gdb-{os.getpid()}-{re.sub(r"[^a-z0-9]+", "-", name)}.sock'
-        self.gdb_log, self.files = base + '.gdb.log', base
-        for p in (self.log, self.sock, self.gdb_log):
-            if os.path.exists(p):
-                os.unlink(p)
-        cmd = [KEEL_RUN, '--quiet', '--log', self.log, '--timeout', str(timeout),
-               '--gdb-guest', self.sock] + list(args)
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, encoding='utf-8', errors='replace')
-        self.start = time.monotonic()
-
-    def text(self):
-        try:
-            return open(self.log, encoding='utf-8', errors='replace').read()
-        except FileNotFoundError:
-            return ''
-
-    def wait(self, pattern, after=0, timeout=None):
-        """Wait for pattern in keel's log after position after: the match."""
-        until = time.monotonic() + (timeout or self.timeout)
-        rx = re.compile(pattern, re.M)
-        while time.monotonic() < until:
-            m = rx.search(self.text(), after)
-            if m:
-                return m
-            if self.proc.poll() is not None:
-                raise self.Fail(f'keel ended (status {self.proc.returncode}) before /{pattern}/')
-            time.sleep(0.1)
-        raise self.Fail(f'no /{pattern}/ in the log within {timeout or self.timeout} s')
+        sock = f'/tmp/keel-gdb-{os.getpid()}-{re.sub(r"[^a-z0-9]+", "-", name)}.sock'
+        self.files = g['log_path'](name)[:-4]
+        self.gdb_log = self.files + '.gdb.log'
+        if os.path.exists(self.gdb_log):
+            os.unlink(self.gdb_log)
+        super().__init__(g, name, args, timeout, Fail, sock=sock, sock_opt='--gdb-guest')
 
     def wait_sock(self):
         while not os.path.exists(self.sock):
@@ -133,19 +110,8 @@ class Run:
         text = open(self.gdb_log, encoding='utf-8', errors='replace').read()
         return text[text.rfind('$ gdb -batch'):]
 
-    def finish(self, status):
-        try:
-            self.proc.wait(timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise self.Fail('keel did not end')
-        if self.proc.returncode != status:
-            raise self.Fail(f'run status {self.proc.returncode}, expected {status}')
-
     def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        super().kill()
         if os.path.exists(self.sock):
             os.unlink(self.sock)
 

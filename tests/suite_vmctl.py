@@ -26,15 +26,17 @@ END0 = r'keel: end of run, status 0'
 class Run:
     """keel running in the background with its API on a Unix socket, and its serial log."""
 
-    def __init__(self, g, name, args, timeout, Fail):
+    def __init__(self, g, name, args, timeout, Fail, sock=None, sock_opt='--api'):
+        """sock_opt SOCK: keel-run's option that serves a UART on a Unix socket (the API; the
+        gdb stub's --gdb-guest in suite_gdb), by default at the log's path with .sock."""
         self.Fail, self.timeout = Fail, timeout
         self.log = g['log_path'](name)
-        self.sock = self.log[:-4] + '.sock'
+        self.sock = sock or self.log[:-4] + '.sock'
         for p in (self.log, self.sock):
             if os.path.exists(p):
                 os.unlink(p)
         cmd = [g['KEEL_RUN'], '--quiet', '--log', self.log, '--timeout', str(timeout),
-               '--api', self.sock] + list(args)
+               sock_opt, self.sock] + list(args)
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, encoding='utf-8', errors='replace')
         self.start = time.monotonic()
@@ -93,7 +95,7 @@ class Run:
         try:
             self.proc.wait(timeout=self.timeout)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
+            self.kill()
             raise self.Fail('keel did not end')
         if self.proc.returncode != status:
             raise self.Fail(f'run status {self.proc.returncode}, expected {status}')
