@@ -14,18 +14,17 @@
  * was would show BAD. It answers the ACPI power button as tests/guests/counter.c does. Run with
  * a disk of at least 64 KiB (its contents do not matter) and mem=16M. */
 #include "rt/nap.h"
+#include "rt/vio.h"
 
-#define PCI_ADDR 0xcf8
-#define PCI_DATA 0xcfc
-#define QSZ	 4
-#define PM1_STS	 0x600
-#define PM1_EN	 0x602
-#define PM1_CNT	 0x604
-#define PWRBTN	 0x0100
-#define SLP_EN	 0x2000
-#define T_IN	 0
-#define T_OUT	 1
-#define NSECT	 10
+#define QSZ	4
+#define PM1_STS 0x600
+#define PM1_EN	0x602
+#define PM1_CNT 0x604
+#define PWRBTN	0x0100
+#define SLP_EN	0x2000
+#define T_IN	0
+#define T_OUT	1
+#define NSECT	10
 
 struct desc {
 	u64 addr;
@@ -46,73 +45,33 @@ static volatile struct {
 static u8 sect[512] __attribute__((aligned(512)));
 static volatile u8 status;
 static volatile u64 generation; /* what this guest last wrote: a rollback restores it too */
-static u64 common, notify, capacity;
+static uintptr_t common, notify;
+static u64 capacity;
 static u16 avail_idx;
 
-static u32 cfg32(u8 slot, u8 off)
-{
-	outl(PCI_ADDR, 0x80000000u | (u32)slot << 11 | (off & 0xfc));
-	return inl(PCI_DATA);
-}
-
-static u8 cfg8(u8 slot, u8 off)
-{
-	return (u8)(cfg32(slot, off) >> (8 * (off & 3)));
-}
-
-static u64 bar(u8 slot, u8 b)
-{
-	u32 lo = cfg32(slot, (u8)(0x10 + 4 * b));
-	u64 base = lo & ~0xfu;
-	if ((lo & 6) == 4)
-		base |= (u64)cfg32(slot, (u8)(0x14 + 4 * b)) << 32;
-	return base;
-}
-
-#define R(t, a)	   (*(volatile t *)(uintptr_t)(a))
-#define W(t, a, v) (*(volatile t *)(uintptr_t)(a) = (v))
-
-/* COMMON (1), NOTIFY (2) and DEVICE (4) structures of the virtio-blk at slot. */
+/* COMMON, NOTIFY and DEVICE structures of the virtio-blk at slot; reset and set up its queue. */
 static bool find(u8 slot)
 {
-	u64 dev = 0;
-	u32 mult = 0;
-	for (u8 p = cfg8(slot, 0x34) & 0xfc, n = 0; p && n < 48;
-	     p = cfg8(slot, p + 1) & 0xfc, n++) {
-		if (cfg8(slot, p) != 0x09)
-			continue;
-		u8 type = cfg8(slot, p + 3);
-		u64 at = bar(slot, cfg8(slot, p + 4)) + cfg32(slot, p + 8);
-		if (type == 1)
-			common = at;
-		if (type == 2) {
-			notify = at;
-			mult = cfg32(slot, p + 16);
-		}
-		if (type == 4)
-			dev = at;
-	}
-	if (!common || !notify || !dev)
+	struct vio_caps c;
+	if (!vio_find(slot, &c) || !c.device)
 		return false;
-	capacity = R(u32, dev) | (u64)R(u32, dev + 4) << 32;
+	common = c.common;
+	capacity = r32(c.device) | (u64)r32(c.device + 4) << 32;
 	/* 3.1.1: reset, ACK, DRIVER, VERSION_1, FEATURES_OK, queue 0, DRIVER_OK */
-	W(u8, common + 0x14, 0);
-	W(u8, common + 0x14, 3);
-	W(u32, common + 0x08, 1);
-	W(u32, common + 0x0c, 1);
-	W(u8, common + 0x14, 11);
-	W(u16, common + 0x16, 0);
-	W(u16, common + 0x18, QSZ);
-	W(u32, common + 0x20, (u32)(uintptr_t)desc);
-	W(u32, common + 0x24, 0);
-	W(u32, common + 0x28, (u32)(uintptr_t)&avail);
-	W(u32, common + 0x2c, 0);
-	W(u32, common + 0x30, (u32)(uintptr_t)&used);
-	W(u32, common + 0x34, 0);
-	notify += (u64)R(u16, common + 0x1e) * mult;
-	W(u16, common + 0x1c, 1);
-	W(u8, common + 0x14, 15);
-	return R(u8, common + 0x14) == 15;
+	w8(common + VIO_STATUS, 0);
+	w8(common + VIO_STATUS, 3);
+	w32(common + VIO_GFSELECT, 1);
+	w32(common + VIO_GF, 1);
+	w8(common + VIO_STATUS, 11);
+	w16(common + VIO_Q_SELECT, 0);
+	w16(common + VIO_Q_SIZE, QSZ);
+	w64(common + VIO_Q_DESC, (uintptr_t)desc);
+	w64(common + VIO_Q_DRIVER, (uintptr_t)&avail);
+	w64(common + VIO_Q_DEVICE, (uintptr_t)&used);
+	notify = c.notify + (uintptr_t)r16(common + VIO_Q_NOTIFY_OFF) * c.notify_mult;
+	w16(common + VIO_Q_ENABLE, 1);
+	w8(common + VIO_STATUS, 15);
+	return r8(common + VIO_STATUS) == 15;
 }
 
 /* One request on sector s with sect as its data: true if the device said OK. */
@@ -131,7 +90,7 @@ static bool request(u32 type, u64 s)
 	__asm__ volatile("" ::: "memory");
 	avail.idx = ++avail_idx;
 	__asm__ volatile("" ::: "memory");
-	W(u16, notify, 0);
+	w16(notify, 0);
 	for (u32 i = 0; i < 100000000 && used.idx != want; i++)
 		__asm__ volatile("pause" ::: "memory");
 	return used.idx == want && status == 0;
@@ -182,7 +141,7 @@ int guest_main(void)
 	outw(PM1_EN, PWRBTN);
 	bool found = false;
 	for (u8 slot = 1; slot < 32 && !found; slot++)
-		if (cfg32(slot, 0) == (0x1042u << 16 | 0x1af4))
+		if (pci_cfg32(slot, 0) == VIO_PCI_ID(2))
 			found = find(slot);
 	if (!found || capacity < 128) {
 		puts("diskrw: no virtio-blk disk of 64 KiB: BAD\n");

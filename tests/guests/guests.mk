@@ -21,7 +21,7 @@ GUEST_BAD := $(addprefix $(GUEST_DIR)/bad/,empty.img truncated.elf hello.elf.gz 
 
 # The runtime: the entry code, and an archive (so a guest links only what it uses) of the
 # console and libc, checks, exceptions and user mode.
-GUEST_RT := rt.o check.o trap.o user.o ap.o
+GUEST_RT := rt.o check.o trap.o user.o ap.o vio.o
 GUEST_RT64 := $(GUEST_DIR)/rt/start64.o64 $(GUEST_DIR)/rt64.a
 GUEST_RT32 := $(GUEST_DIR)/rt/start32.o32 $(GUEST_DIR)/rt32.a
 GUEST_HDRS := $(wildcard tests/guests/rt/*.h)

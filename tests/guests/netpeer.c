@@ -5,27 +5,11 @@
  * heard a ping and had its own answered it keeps answering for linger=S seconds (default 5),
  * so a peer that started later can finish too; wait=S (default 120) bounds the whole run.
  * "PASS: heard a ping from MAC" and "PASS: ping answered by MAC" are what the test reads. */
-#include "rt/rt.h"
+#include "rt/vio.h"
 
-#define VENDOR 0x1af4
-#define QSZ    16
-#define BUFSZ  2048
-#define HDR    12 /* 5.1.6: virtio_net_hdr with num_buffers */
-
-enum { /* 4.1.4.3 */
-       DFSELECT = 0x00,
-       DF = 0x04,
-       GFSELECT = 0x08,
-       GF = 0x0c,
-       STATUS = 0x14,
-       Q_SELECT = 0x16,
-       Q_SIZE = 0x18,
-       Q_ENABLE = 0x1c,
-       Q_NOTIFY_OFF = 0x1e,
-       Q_DESC = 0x20,
-       Q_DRIVER = 0x28,
-       Q_DEVICE = 0x30,
-};
+#define QSZ   16
+#define BUFSZ 2048
+#define HDR   12 /* 5.1.6: virtio_net_hdr with num_buffers */
 
 struct desc {
 	u64 addr;
@@ -58,102 +42,49 @@ static u32 notify_mult;
 static u8 mac[6];
 static u64 khz;
 
-static u32 cfg32(u8 slot, u8 off)
-{
-	outl(0xcf8, 0x80000000u | (u32)slot << 11 | (off & 0xfc)); /* PCI 3.0 3.2.2.3.2 */
-	return inl(0xcfc);
-}
-
-static u8 cfg8(u8 slot, u8 off)
-{
-	return (u8)(cfg32(slot, off) >> (8 * (off & 3)));
-}
-
-static u64 bar_base(u8 slot, u8 bar)
-{
-	u32 lo = cfg32(slot, (u8)(0x10 + 4 * bar));
-	u64 base = lo & ~0xfu;
-	if ((lo & 6) == 4)
-		base |= (u64)cfg32(slot, (u8)(0x14 + 4 * bar)) << 32;
-	return base;
-}
-
-static void w8(uintptr_t a, u8 v)
-{
-	*(volatile u8 *)a = v;
-}
-static void w16(uintptr_t a, u16 v)
-{
-	*(volatile u16 *)a = v;
-}
-static void w32(uintptr_t a, u32 v)
-{
-	*(volatile u32 *)a = v;
-}
-static void w64(uintptr_t a, u64 v)
-{
-	w32(a, (u32)v);
-	w32(a + 4, (u32)(v >> 32));
-}
-static u16 r16(uintptr_t a)
-{
-	return *(volatile u16 *)a;
-}
-static u8 r8(uintptr_t a)
-{
-	return *(volatile u8 *)a;
-}
-
-/* The vendor capabilities (4.1.4): COMMON (1), NOTIFY (2), DEVICE (4). */
+/* The vendor capabilities (4.1.4): COMMON, NOTIFY and DEVICE. */
 static bool find_caps(u8 slot)
 {
-	for (u8 p = cfg8(slot, 0x34) & 0xfc, n = 0; p && n < 48;
-	     p = cfg8(slot, p + 1) & 0xfc, n++) {
-		if (cfg8(slot, p) != 0x09)
-			continue;
-		u8 type = cfg8(slot, p + 3);
-		uintptr_t at = (uintptr_t)(bar_base(slot, cfg8(slot, p + 4)) + cfg32(slot, p + 8));
-		if (type == 1)
-			common = at;
-		else if (type == 2) {
-			notify_base = at;
-			notify_mult = cfg32(slot, p + 16);
-		} else if (type == 4)
-			device_cfg = at;
-	}
-	return common && notify_base && device_cfg;
+	struct vio_caps c;
+	if (!vio_find(slot, &c) || !c.device)
+		return false;
+	common = c.common;
+	notify_base = c.notify;
+	notify_mult = c.notify_mult;
+	device_cfg = c.device;
+	return true;
 }
 
 static void queue(struct vq *q, u16 index)
 {
-	w16(common + Q_SELECT, index);
-	u16 max = r16(common + Q_SIZE);
+	w16(common + VIO_Q_SELECT, index);
+	u16 max = r16(common + VIO_Q_SIZE);
 	q->size = max < QSZ ? max : QSZ;
 	q->index = index;
-	w16(common + Q_SIZE, q->size);
-	w64(common + Q_DESC, (uintptr_t)q->desc);
-	w64(common + Q_DRIVER, (uintptr_t)&q->avail);
-	w64(common + Q_DEVICE, (uintptr_t)&q->used);
-	q->notify = notify_base + (uintptr_t)r16(common + Q_NOTIFY_OFF) * notify_mult;
-	w16(common + Q_ENABLE, 1);
+	w16(common + VIO_Q_SIZE, q->size);
+	w64(common + VIO_Q_DESC, (uintptr_t)q->desc);
+	w64(common + VIO_Q_DRIVER, (uintptr_t)&q->avail);
+	w64(common + VIO_Q_DEVICE, (uintptr_t)&q->used);
+	q->notify = notify_base + (uintptr_t)r16(common + VIO_Q_NOTIFY_OFF) * notify_mult;
+	w16(common + VIO_Q_ENABLE, 1);
 }
 
 /* 3.1.1: reset, VERSION_1 and MAC, both queues, DRIVER_OK. */
 static bool setup(void)
 {
-	w8(common + STATUS, 0);
-	w8(common + STATUS, 1);
-	w8(common + STATUS, 3);
-	w32(common + GFSELECT, 0);
-	w32(common + GF, 1u << 5); /* VIRTIO_NET_F_MAC */
-	w32(common + GFSELECT, 1);
-	w32(common + GF, 1); /* VIRTIO_F_VERSION_1 */
-	w8(common + STATUS, 3 | 8);
-	if (!(r8(common + STATUS) & 8))
+	w8(common + VIO_STATUS, 0);
+	w8(common + VIO_STATUS, 1);
+	w8(common + VIO_STATUS, 3);
+	w32(common + VIO_GFSELECT, 0);
+	w32(common + VIO_GF, 1u << 5); /* VIRTIO_NET_F_MAC */
+	w32(common + VIO_GFSELECT, 1);
+	w32(common + VIO_GF, 1); /* VIRTIO_F_VERSION_1 */
+	w8(common + VIO_STATUS, 3 | 8);
+	if (!(r8(common + VIO_STATUS) & 8))
 		return false;
 	queue(&rxq, 0);
 	queue(&txq, 1);
-	w8(common + STATUS, 3 | 8 | 4);
+	w8(common + VIO_STATUS, 3 | 8 | 4);
 	for (int i = 0; i < 6; i++)
 		mac[i] = r8(device_cfg + (uintptr_t)i);
 	return true;
@@ -232,7 +163,7 @@ int guest_main(void)
 	cpuid(0x40000010, 0, r); /* keel's leaf: EAX the TSC's kHz */
 	khz = r[0] ? r[0] : 1000000;
 	u8 slot = 1;
-	while (slot < 32 && cfg32(slot, 0) != (VENDOR | 0x1041u << 16))
+	while (slot < 32 && pci_cfg32(slot, 0) != VIO_PCI_ID(1))
 		slot++;
 	if (!check(slot < 32 && find_caps(slot) && setup(), "virtio-net found and set up"))
 		return check_done();
