@@ -41,6 +41,7 @@ u64 page_alloc_aligned(u64 npages, u64 align)
 	void *p = aligned_alloc(align, npages * PAGE_SIZE);
 	memset(p, 0, npages * PAGE_SIZE);
 	fake_pages_live += (long)npages;
+	fake_block_add((u64)(uintptr_t)p, npages);
 	return (u64)(uintptr_t)p;
 }
 
