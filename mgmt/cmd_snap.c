@@ -128,11 +128,6 @@ const char *snap_bad_name(const char *name)
 	return NULL;
 }
 
-static bool put_page(void *ctx, u64 gpa, const void *page)
-{
-	return gmem_write(&((struct vm *)ctx)->mem, gpa, page, PAGE_SIZE);
-}
-
 bool cmd_vm_clone(struct cmd_ctx *c)
 {
 	char name[VM_NAME_MAX];
@@ -146,7 +141,7 @@ bool cmd_vm_clone(struct cmd_ctx *c)
 	struct vm *vm = vm_create_like(s->vm, name);
 	if (!vm)
 		return cmd_fail(c, CMD_ERR_GENERIC, "cannot create VM %s (see keel's log)", name);
-	if (!snap_each_page(s, put_page, vm)) /* its RAM starts zeroed */
+	if (!snap_clone_mem(vm, s)) /* the snapshot's pages, shared until written */
 		why = "out of memory";
 	else if (!(why = snapdisk_load(vm, s->disk, s->ndisks))) /* its own overlay */
 		why = snap_load_records(vm, s->vcpus, s->vcpus_len, s->devs, s->devs_len);
