@@ -440,7 +440,8 @@ bool snapmem_clone(struct vm *clone, const struct snapmem *s)
 	struct snapset *set = s->set;
 	struct gmem *m = &clone->mem;
 	spin_lock(&set->lock);
-	bool ok = m->size == set->vm->mem.size && gmem_page_all(&set->vm->mem);
+	bool ok = m->size == set->vm->mem.size && m->low_end == set->vm->mem.low_end &&
+		  gmem_page_all(&set->vm->mem);
 	for (u64 i = 0; ok && i < set->npages; i++) {
 		u64 pa = content_frame(s, i);
 		page_ref(pa);
