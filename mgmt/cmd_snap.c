@@ -137,7 +137,7 @@ bool cmd_vm_clone(struct cmd_ctx *c)
 	const char *why = snap_bad_name(name);
 	if (why)
 		return cmd_fail(c, CMD_ERR_GENERIC, "cannot clone into '%s': %s", name, why);
-	u64 t0 = tsc_now();
+	u64 t0 = tsc_now(), free0 = mm_free_pages();
 	struct vm *vm = vm_create_like(s->vm, name);
 	if (!vm)
 		return cmd_fail(c, CMD_ERR_GENERIC, "cannot create VM %s (see keel's log)", name);
@@ -158,6 +158,8 @@ bool cmd_vm_clone(struct cmd_ctx *c)
 	jw_obj_begin(c->out);
 	jw_kstr(c->out, "name", vm->name);
 	jw_ku64(c->out, "time-us", tsc_to_us(tsc_now() - t0));
+	/* what the clone cost keel: its tables and bookkeeping, not its RAM (shared) */
+	jw_ku64(c->out, "kib-used", (free0 - MIN(free0, mm_free_pages())) * (PAGE_SIZE / KiB));
 	jw_obj_end(c->out);
 	return true;
 }
