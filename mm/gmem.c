@@ -265,6 +265,32 @@ bool gmem_set_frame(struct gmem *m, u64 i, u64 pa, unsigned prot)
 	return true;
 }
 
+void gmem_give_frame(struct gmem *m, u64 i, u64 pa)
+{
+	m->frames[i] = pa;
+}
+
+/* Pages from i whose frames follow frame i in host memory, on i's side of the hole. */
+static u64 frame_run(const struct gmem *m, u64 i)
+{
+	u64 end = i < m->low_end >> PAGE_SHIFT ? m->low_end >> PAGE_SHIFT : m->size >> PAGE_SHIFT;
+	u64 n = 1;
+	while (i + n < end && m->frames[i + n] == m->frames[i] + n * PAGE_SIZE)
+		n++;
+	return n;
+}
+
+bool gmem_map_frames(struct gmem *m, unsigned prot)
+{
+	for (u64 i = 0, n; i < m->size >> PAGE_SHIFT; i += n) {
+		n = frame_run(m, i);
+		if (!pt_map(&m->map, gmem_index_gpa(m, i), m->frames[i], n * PAGE_SIZE, prot,
+			    false))
+			return false;
+	}
+	return true;
+}
+
 bool gmem_is_shared(const struct gmem *m, u64 i)
 {
 	return m->frames && page_sharers(gmem_frame(m, i)) > 0;

@@ -69,6 +69,11 @@ u64 gmem_frame(const struct gmem *m, u64 i);
 /* Paged RAM page i becomes frame pa (the caller's hold on it passes to m), mapped with prot;
  * the frame it had is let go. False if a table page could not be had (nothing changed). */
 bool gmem_set_frame(struct gmem *m, u64 i, u64 pa, unsigned prot);
+/* Paged RAM page i (with no frame yet) holds frame pa, the caller's hold on it passing to m;
+ * gmem_map_frames then maps them all with prot, in 2 MiB pages where 512 frames lie aligned in
+ * a row (a later gmem_set_frame splits one): false if a table page could not be had. */
+void gmem_give_frame(struct gmem *m, u64 i, u64 pa);
+bool gmem_map_frames(struct gmem *m, unsigned prot);
 /* Before keel or the guest writes page i: if its frame is shared, give m a private copy
  * mapped with prot. 1: copied, 0: it was m's alone, -1: out of memory. Callers serialise. */
 int gmem_unshare(struct gmem *m, u64 i, unsigned prot);

@@ -445,10 +445,10 @@ bool snapmem_clone(struct vm *clone, const struct snapmem *s)
 	for (u64 i = 0; ok && i < set->npages; i++) {
 		u64 pa = content_frame(s, i);
 		page_ref(pa);
-		if (!(ok = gmem_set_frame(m, i, pa, RO)))
-			page_unref(pa);
+		gmem_give_frame(m, i, pa);
 	}
 	spin_unlock(&set->lock);
+	ok = ok && gmem_map_frames(m, RO); /* 2 MiB pages where the source's RAM runs are whole */
 	struct snapset *own = ok ? set_of(clone) : NULL;
 	if (own) /* keel's writes to its RAM give it private copies first */
 		__atomic_store_n(&m->write_hook, write_hook, __ATOMIC_RELEASE);
