@@ -439,6 +439,7 @@ bool snapmem_clone(struct vm *clone, const struct snapmem *s)
 {
 	struct snapset *set = s->set;
 	struct gmem *m = &clone->mem;
+	u64 before = gmem_overhead(m);
 	spin_lock(&set->lock);
 	bool ok = m->size == set->vm->mem.size && m->low_end == set->vm->mem.low_end &&
 		  gmem_page_all(&set->vm->mem);
@@ -449,6 +450,7 @@ bool snapmem_clone(struct vm *clone, const struct snapmem *s)
 	}
 	spin_unlock(&set->lock);
 	ok = ok && gmem_map_frames(m, RO); /* 2 MiB pages where the source's RAM runs are whole */
+	clone->overhead += gmem_overhead(m) - before; /* its table pages */
 	struct snapset *own = ok ? set_of(clone) : NULL;
 	if (own) /* keel's writes to its RAM give it private copies first */
 		__atomic_store_n(&m->write_hook, write_hook, __ATOMIC_RELEASE);
