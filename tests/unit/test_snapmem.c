@@ -552,6 +552,33 @@ static void test_clone(void **state)
 	gmem_free(&twin.mem);
 }
 
+/* Where the source's RAM is one aligned 2 MiB run, the clone maps it as one 2 MiB page; its
+ * first write splits that mapping, the rest staying shared and read-only. */
+static void test_clone_large_pages(void **state)
+{
+	(void)state;
+	static u8 want[sizeof(model)];
+	int level;
+	take();
+	memcpy(want, model, sizeof(want));
+	memset(&twin, 0, sizeof(twin));
+	assert_true(gmem_init_paged(&twin.mem, vm.mem.size, &fmt));
+	twin.mem.low_end = LOW_END;
+	assert_true(snapmem_clone(&twin, snaps[0].s));
+	assert_true(pt_lookup(&twin.mem.map, 0x1000, NULL, NULL, &level));
+	assert_int_equal(level, 2);
+	twin_write(want, 1, 0x77);
+	assert_true(pt_lookup(&twin.mem.map, 0x1000, NULL, NULL, &level));
+	assert_int_equal(level, 1);
+	assert_false(twin_writable(0));
+	assert_false(twin_writable(2));
+	assert_int_equal(gmem_private_pages(&twin.mem), 1);
+	check_twin(want);
+	check(true);
+	snapmem_drop_all(&twin);
+	gmem_free(&twin.mem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -564,6 +591,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_drop_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dirty_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clone_large_pages, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
