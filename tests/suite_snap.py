@@ -103,18 +103,27 @@ def rollback(run):
         n, _ = first_tick_after(run, vm, mark)
         run.wait(rf'\[{vm}\] tick {n + 2} csum ([0-9a-f]{{8}}) ok', after=mark)
     expect_shared(run, {v['name']: v for v in run.cmd('query-vms')}['e'])
+    # a clone's snapshot exports whole (its shared pages too) and imports as a VM that goes on
+    # (under QEMU: Bochs' API is too slow to stream megabytes, README "Snapshots")
+    qemu = '_vmx_' not in os.path.basename(run.log)
+    if qemu:
+        path = os.path.join(LOGS, 'snap_rollback_clone.ksnap')
+        export_file(run, path, vm='d', tag='x')
+        import_file(run, 'f', path)
+        run.wait(r'\[f\] tick \d+ csum [0-9a-f]{8} ok$', after=mark)
+    clones = ('d', 'e', 'f') if qemu else ('d', 'e')
     # delete: gone, and a load of it is an error
     run.cmd('snapshot-delete', vm='c', tag='s1')
-    if [s['tag'] for s in run.cmd('query-snapshots')] != ['t']:
+    if sorted(s['tag'] for s in run.cmd('query-snapshots')) != ['t', 'x'][:1 + qemu]:
         raise run.Fail('query-snapshots lists a deleted snapshot')
     run.cmd('snapshot-load', ok=False, vm='c', tag='s1')
     # the clones outlive the VM they came from: the frames they share stay theirs
     run.cmd('vm-destroy', vm='c')
     mark = len(run.text())
-    for vm in ('d', 'e'):
+    for vm in clones:
         n, _ = first_tick_after(run, vm, mark)
         run.wait(rf'\[{vm}\] tick {n + 3} csum ([0-9a-f]{{8}}) ok', after=mark)
-    for vm in ('e', 'd'):
+    for vm in reversed(clones):
         run.cmd('system_powerdown', vm=vm)
         run.wait(rf'vm {vm}: powered off by the guest')
     run.finish(0)
