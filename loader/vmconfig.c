@@ -185,7 +185,7 @@ static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const
 	struct guest_image *gi = image_of(bi, defs, ok, i);
 	if (!gi)
 		return false;
-	struct vm *vm = vm_create(d->name, d->mem, d->cpus, &hw, attach);
+	struct vm *vm = vm_create(d->name, d->mem, d->cpus, &hw, attach, false);
 	if (!vm) {
 		image_free(gi);
 		return false;
@@ -225,14 +225,16 @@ static bool start_vm(const struct boot_info *bi, const struct vmdef *defs, const
 	return true;
 }
 
-struct vm *vm_create_with(const char *name, u64 ram, u32 nvcpus, const struct vm_hw *hw)
+/* vm_create_with, its RAM paged (for a clone) or not. */
+static struct vm *create_with(const char *name, u64 ram, u32 nvcpus, const struct vm_hw *hw,
+			      bool paged)
 {
 	struct vm_hw own = *hw;
 	for (u32 n = 0; n < own.nnics; n++) { /* its own addresses, from its own name */
 		default_mac(name, own.nic[n].mac);
 		own.nic[n].mac[5] = (u8)(own.nic[n].mac[5] + n);
 	}
-	struct vm *vm = vm_create(name, ram, nvcpus, &own, attach);
+	struct vm *vm = vm_create(name, ram, nvcpus, &own, attach, paged);
 	if (vm) {
 		vm->weight = SCHED_WEIGHT;
 		vm->pin = online_cpus();
@@ -240,9 +242,14 @@ struct vm *vm_create_with(const char *name, u64 ram, u32 nvcpus, const struct vm
 	return vm;
 }
 
+struct vm *vm_create_with(const char *name, u64 ram, u32 nvcpus, const struct vm_hw *hw)
+{
+	return create_with(name, ram, nvcpus, hw, false);
+}
+
 struct vm *vm_create_like(const struct vm *src, const char *name)
 {
-	struct vm *vm = vm_create_with(name, src->mem.size, src->nvcpus, &src->hw);
+	struct vm *vm = create_with(name, src->mem.size, src->nvcpus, &src->hw, true);
 	if (!vm)
 		return NULL;
 	vm->weight = src->weight;

@@ -26,7 +26,8 @@ const struct vm_disk *vmconfig_disks(u32 *n);
 struct vm *vm_create_with(const char *name, u64 ram, u32 nvcpus, const struct vm_hw *hw);
 /* A new VM made like src (its RAM size, vCPUs, devices, disks over the same images, NICs on
  * the same switches with addresses from its own name, weight, cap, pin, image), named name,
- * not started: NULL (logged) if it does not fit. */
+ * not started, its RAM paged with no frames yet (snapmem_clone gives them): NULL (logged) if
+ * it does not fit. */
 struct vm *vm_create_like(const struct vm *src, const char *name);
 
 #endif

@@ -47,6 +47,11 @@ static void one_vm(struct jw *w, const struct vm *vm)
 	jw_kstr(w, "state", vm_state(vm));
 	jw_ku64(w, "vcpus", vm->nvcpus);
 	jw_ku64(w, "memory", vm->mem.size);
+	if (vm->mem.frames || vm->mem.nchunks) { /* RAM it holds alone, and shared (clones) */
+		u64 own = gmem_private_pages(&vm->mem);
+		jw_ku64(w, "pages-private", own);
+		jw_ku64(w, "pages-shared", (vm->mem.size >> PAGE_SHIFT) - own);
+	}
 	jw_ku64(w, "cpu-time-ns", tsc_to_us(tsc) * 1000);
 	jw_key(w, "exits");
 	jw_obj_begin(w);

@@ -236,6 +236,18 @@ bool snap_each_page(const struct snapshot *s, bool (*fn)(void *ctx, u64 gpa, con
 	return ok;
 }
 
+bool snap_clone_mem(struct vm *clone, const struct snapshot *s)
+{
+	struct vm *vm = s->vm;
+	bool paused_here = pause_here(vm);
+	dev_lock(vm); /* its devices write no RAM meanwhile: the source's frames become shared */
+	bool ok = snapmem_clone(clone, s->mem);
+	dev_unlock(vm);
+	if (paused_here)
+		vm_resume(vm);
+	return ok;
+}
+
 /* Snapshot memory changes only while the VM's vCPUs are off their CPUs: a running VM is
  * paused around the drop, one that has ended has none left running. */
 void snap_delete(struct snapshot *s)

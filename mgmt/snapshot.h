@@ -54,6 +54,9 @@ u32 snap_import_boot(void);
  * page). False if fn stopped it or keel had no memory. */
 bool snap_each_page(const struct snapshot *s, bool (*fn)(void *ctx, u64 gpa, const void *page),
 		    void *ctx);
+/* Give clone (vm_create_like(s->vm)) s's memory, sharing its pages (vm/snapmem.h
+ * snapmem_clone); s's VM is paused meanwhile. False if keel ran out of memory. */
+bool snap_clone_mem(struct vm *clone, const struct snapshot *s);
 /* mgmt/snapdisk.c. Copy vm's disks' overlays into s (vm paused): NULL, or why not (then s
  * holds none). */
 const char *snapdisk_save(struct vm *vm, struct snapshot *s);

@@ -71,6 +71,11 @@ void gmem_free(struct gmem *m)
 {
 	for (int i = 0; i < m->nchunks; i++)
 		page_free(m->chunks[i].hpa, m->chunks[i].len / PAGE_SIZE);
+	for (u64 i = 0; m->frames && i < m->size / PAGE_SIZE; i++)
+		if (m->frames[i])
+			page_unref(m->frames[i]);
+	kfree(m->frames);
+	m->frames = NULL;
 	kfree(m->chunks);
 	pt_destroy(&m->map);
 	m->chunks = NULL;
@@ -94,12 +99,61 @@ static const struct gmem_chunk *find(const struct gmem *m, u64 gpa)
 	return NULL;
 }
 
+u64 gmem_index(const struct gmem *m, u64 gpa)
+{
+	if (gpa < m->low_end)
+		return gpa >> PAGE_SHIFT;
+	if (gpa >= GMEM_HIGH_BASE && gpa < gmem_top(m))
+		return (m->low_end + (gpa - GMEM_HIGH_BASE)) >> PAGE_SHIFT;
+	return ~0ull;
+}
+
+u64 gmem_index_gpa(const struct gmem *m, u64 i)
+{
+	u64 at = i << PAGE_SHIFT;
+	return at < m->low_end ? at : GMEM_HIGH_BASE + (at - m->low_end);
+}
+
+u64 gmem_frame(const struct gmem *m, u64 i)
+{
+	if (m->frames)
+		return __atomic_load_n(&m->frames[i], __ATOMIC_ACQUIRE);
+	u64 gpa = gmem_index_gpa(m, i);
+	const struct gmem_chunk *c = find(m, gpa);
+	return c ? c->hpa + (gpa - c->gpa) : 0;
+}
+
+/* Bytes of RAM from gpa that lie one after another in host memory, looking no further than
+ * want, with gpa's host address in *hpa; 0 if gpa is not RAM. */
+static u64 locate(const struct gmem *m, u64 gpa, u64 want, u64 *hpa)
+{
+	if (!m->frames) {
+		const struct gmem_chunk *c = find(m, gpa);
+		if (!c)
+			return 0;
+		*hpa = c->hpa + (gpa - c->gpa);
+		return c->len - (gpa - c->gpa);
+	}
+	u64 i = gmem_index(m, gpa), pa = i == ~0ull ? 0 : gmem_frame(m, i);
+	if (!pa)
+		return 0;
+	*hpa = pa + gpa % PAGE_SIZE;
+	u64 n = PAGE_SIZE - gpa % PAGE_SIZE, npages = m->size >> PAGE_SHIFT;
+	/* Neighbouring frames that happen to be adjacent make one run (not across the hole). */
+	for (; n < want && ++i < npages && i != m->low_end >> PAGE_SHIFT; n += PAGE_SIZE) {
+		pa += PAGE_SIZE;
+		if (gmem_frame(m, i) != pa)
+			break;
+	}
+	return n;
+}
+
 void *gmem_ptr(const struct gmem *m, u64 gpa, u64 len)
 {
-	const struct gmem_chunk *c = find(m, gpa);
-	if (!c || len > c->len - (gpa - c->gpa))
+	u64 hpa;
+	if (len > locate(m, gpa, len, &hpa))
 		return NULL;
-	return phys_to_virt(c->hpa + (gpa - c->gpa));
+	return phys_to_virt(hpa);
 }
 
 /* The hook sees the write before it happens (mm/gmem.h). */
@@ -110,26 +164,26 @@ static bool hook(const struct gmem *m, u64 gpa, u64 len)
 	return !h || !len || h(m->hook_owner, gpa, len);
 }
 
+/* The hook first: it may give a shared page a private frame, the one to write. */
 void *gmem_ptr_w(const struct gmem *m, u64 gpa, u64 len)
 {
-	void *p = gmem_ptr(m, gpa, len);
-	return p && hook(m, gpa, len) ? p : NULL;
+	return gmem_ptr(m, gpa, len) && hook(m, gpa, len) ? gmem_ptr(m, gpa, len) : NULL;
 }
 
 bool gmem_is_ram(const struct gmem *m, u64 gpa)
 {
-	return find(m, gpa) != NULL;
+	u64 i = gmem_index(m, gpa);
+	return i != ~0ull && (m->frames ? gmem_frame(m, i) != 0 : find(m, gpa) != NULL);
 }
 
 /* Walk [gpa, gpa+n) run by run: op 0 read into buf, 1 write from buf, 2 zero. */
 static bool copy(const struct gmem *m, u64 gpa, u8 *buf, u64 n, int op)
 {
 	while (n) {
-		const struct gmem_chunk *c = find(m, gpa);
-		if (!c)
+		u64 hpa, k = MIN(n, locate(m, gpa, n, &hpa));
+		if (!k)
 			return false;
-		u64 off = gpa - c->gpa, k = MIN(n, c->len - off);
-		u8 *host = phys_to_virt(c->hpa + off);
+		u8 *host = phys_to_virt(hpa);
 		if (op == 0)
 			memcpy(buf, host, k);
 		else if (op == 1)
@@ -166,5 +220,101 @@ u64 gmem_top(const struct gmem *m)
 
 u64 gmem_overhead(const struct gmem *m)
 {
-	return m->map.pages * PAGE_SIZE + (u64)m->nchunks * sizeof(struct gmem_chunk);
+	return m->map.pages * PAGE_SIZE + (u64)m->nchunks * sizeof(struct gmem_chunk) +
+	       (m->frames ? (m->size >> PAGE_SHIFT) * sizeof(u64) : 0);
+}
+
+/* ---- paged RAM ------------------------------------------------------------------------ */
+
+bool gmem_init_paged(struct gmem *m, u64 size, const struct pt_format *fmt)
+{
+	*m = (struct gmem){.size = size};
+	if (!size || !IS_ALIGNED(size, PAGE_SIZE) || !pt_init(&m->map, fmt))
+		return false;
+	m->low_end = MIN(size, GMEM_LOW_MAX);
+	m->frames = kmalloc((size >> PAGE_SHIFT) * sizeof(u64));
+	if (!m->frames)
+		gmem_free(m);
+	return m->frames != NULL;
+}
+
+bool gmem_page_all(struct gmem *m)
+{
+	if (m->frames)
+		return true;
+	u64 n = m->size >> PAGE_SHIFT;
+	u64 *f = kmalloc(n * sizeof(u64));
+	if (!f)
+		return false;
+	for (u64 i = 0; i < n; i++)
+		f[i] = gmem_frame(m, i);
+	__atomic_store_n(&m->frames, f, __ATOMIC_RELEASE); /* each run's pages now go one by one */
+	kfree(m->chunks);
+	m->chunks = NULL;
+	m->nchunks = 0;
+	return true;
+}
+
+bool gmem_set_frame(struct gmem *m, u64 i, u64 pa, unsigned prot)
+{
+	if (!pt_map(&m->map, gmem_index_gpa(m, i), pa, PAGE_SIZE, prot, true))
+		return false;
+	u64 old = __atomic_exchange_n(&m->frames[i], pa, __ATOMIC_ACQ_REL);
+	if (old)
+		page_unref(old);
+	return true;
+}
+
+void gmem_give_frame(struct gmem *m, u64 i, u64 pa)
+{
+	m->frames[i] = pa;
+}
+
+/* Pages from i whose frames follow frame i in host memory, on i's side of the hole. */
+static u64 frame_run(const struct gmem *m, u64 i)
+{
+	u64 end = i < m->low_end >> PAGE_SHIFT ? m->low_end >> PAGE_SHIFT : m->size >> PAGE_SHIFT;
+	u64 n = 1;
+	while (i + n < end && m->frames[i + n] == m->frames[i] + n * PAGE_SIZE)
+		n++;
+	return n;
+}
+
+bool gmem_map_frames(struct gmem *m, unsigned prot)
+{
+	for (u64 i = 0, n; i < m->size >> PAGE_SHIFT; i += n) {
+		n = frame_run(m, i);
+		if (!pt_map(&m->map, gmem_index_gpa(m, i), m->frames[i], n * PAGE_SIZE, prot,
+			    false))
+			return false;
+	}
+	return true;
+}
+
+bool gmem_is_shared(const struct gmem *m, u64 i)
+{
+	return m->frames && page_sharers(gmem_frame(m, i)) > 0;
+}
+
+int gmem_unshare(struct gmem *m, u64 i, unsigned prot)
+{
+	if (!gmem_is_shared(m, i))
+		return 0;
+	u64 pa = page_alloc(1);
+	if (!pa)
+		return -1;
+	memcpy(phys_to_virt(pa), phys_to_virt(gmem_frame(m, i)), PAGE_SIZE);
+	if (!gmem_set_frame(m, i, pa, prot)) {
+		page_free(pa, 1);
+		return -1;
+	}
+	return 1;
+}
+
+u64 gmem_private_pages(const struct gmem *m)
+{
+	u64 n = m->size >> PAGE_SHIFT, shared = 0;
+	for (u64 i = 0; m->frames && i < n; i++)
+		shared += !m->frames[i] || gmem_is_shared(m, i);
+	return n - shared;
 }

@@ -4,7 +4,12 @@
  * reach neither keel's memory nor another VM's.
  *
  * Layout: RAM fills [0, min(size, 3 GiB)); anything beyond goes at 4 GiB, leaving
- * [3 GiB, 4 GiB) for devices, as on a PC. */
+ * [3 GiB, 4 GiB) for devices, as on a PC.
+ *
+ * Paged RAM: a clone's RAM, and the RAM of a VM a clone shares pages with, is kept page by page
+ * (frames) rather than in runs, so that a page can be a frame shared with others (mm/mm.h
+ * page_sharers > 0), mapped read-only, and exchanged for a private copy before it is written
+ * (gmem_unshare). Page i is RAM page i counting [0, low_end) first, then from 4 GiB. */
 #ifndef KEEL_GMEM_H
 #define KEEL_GMEM_H
 
@@ -23,6 +28,7 @@ struct gmem {
 	int nchunks;
 	struct gmem_chunk *chunks; /* sorted by gpa */
 	struct pt map;		   /* the nested page table */
+	u64 *frames;		   /* paged RAM: host frame of page i (0: none yet); NULL: runs */
 	/* Called before keel itself writes [gpa, gpa+len) of RAM, by whoever must see such
 	 * writes first (vm/snapmem.c copies pages before they change); false: the write must
 	 * not happen. NULL: nobody. mm/ calls up only through this pointer. */
@@ -48,5 +54,32 @@ bool gmem_zero(const struct gmem *m, u64 gpa, u64 n);
 u64 gmem_top(const struct gmem *m);
 /* Bytes keel spends on the map and the bookkeeping. */
 u64 gmem_overhead(const struct gmem *m);
+
+/* ---- paged RAM (the clones) ---- */
+/* Page index of RAM at gpa, ~0 if gpa is not RAM; and back. */
+u64 gmem_index(const struct gmem *m, u64 gpa);
+u64 gmem_index_gpa(const struct gmem *m, u64 i);
+/* Like gmem_init, but with no RAM behind any page yet: gmem_set_frame gives each its frame. */
+bool gmem_init_paged(struct gmem *m, u64 size, const struct pt_format *fmt);
+/* Keep m's RAM page by page from now on (its runs become frames; the map is unchanged):
+ * false if keel has no memory for the frame array. */
+bool gmem_page_all(struct gmem *m);
+/* The host frame of RAM page i (0 if none). */
+u64 gmem_frame(const struct gmem *m, u64 i);
+/* Paged RAM page i becomes frame pa (the caller's hold on it passes to m), mapped with prot;
+ * the frame it had is let go. False if a table page could not be had (nothing changed). */
+bool gmem_set_frame(struct gmem *m, u64 i, u64 pa, unsigned prot);
+/* Paged RAM page i (with no frame yet) holds frame pa, the caller's hold on it passing to m;
+ * gmem_map_frames then maps them all with prot, in 2 MiB pages where 512 frames lie aligned in
+ * a row (a later gmem_set_frame splits one): false if a table page could not be had. */
+void gmem_give_frame(struct gmem *m, u64 i, u64 pa);
+bool gmem_map_frames(struct gmem *m, unsigned prot);
+/* Before keel or the guest writes page i: if its frame is shared, give m a private copy
+ * mapped with prot. 1: copied, 0: it was m's alone, -1: out of memory. Callers serialise. */
+int gmem_unshare(struct gmem *m, u64 i, unsigned prot);
+/* Whether page i's frame is shared with a snapshot or another VM. */
+bool gmem_is_shared(const struct gmem *m, u64 i);
+/* RAM pages whose frames m holds alone (all of them unless paged). */
+u64 gmem_private_pages(const struct gmem *m);
 
 #endif

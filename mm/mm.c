@@ -156,6 +156,14 @@ bool mm_init(const struct boot_info *bi, const u64 *extra, int nextra)
 	pmm_init(&pool, (u64 *)(uintptr_t)bm, top, &rs);
 	heap.page_alloc = page_alloc;
 	heap.page_free = page_free;
+	u64 nref = ALIGN_UP(pmm_refs_bytes(&pool), PAGE_SIZE) / PAGE_SIZE;
+	u64 refs = pmm_alloc(&pool, nref, 1, 0);
+	if (!refs) {
+		log_err("mm: no room for the pages' share counts");
+		return false;
+	}
+	memset(phys_to_virt(refs), 0, nref * PAGE_SIZE);
+	pmm_set_refs(&pool, phys_to_virt(refs));
 
 	if (!map_kernel(MAX(top, 4 * GiB))) {
 		log_err("mm: out of memory building keel's page tables");
@@ -190,6 +198,30 @@ void page_free(u64 pa, u64 npages)
 	spin_unlock_irq(&pool_lock, flags);
 	if (!ok)
 		panic("page_free: %#llx (+%llu pages) was not allocated", pa, npages);
+}
+
+void page_ref(u64 pa)
+{
+	u64 flags = spin_lock_irq(&pool_lock);
+	bool ok = pmm_ref(&pool, pa);
+	spin_unlock_irq(&pool_lock, flags);
+	if (!ok)
+		panic("page_ref: %#llx is not a shareable page", pa);
+}
+
+void page_unref(u64 pa)
+{
+	bool freed;
+	u64 flags = spin_lock_irq(&pool_lock);
+	bool ok = pmm_unref(&pool, pa, &freed);
+	spin_unlock_irq(&pool_lock, flags);
+	if (!ok)
+		panic("page_unref: %#llx was not allocated", pa);
+}
+
+u32 page_sharers(u64 pa)
+{
+	return __atomic_load_n(&pool.refs, __ATOMIC_RELAXED) ? pmm_sharers(&pool, pa) : 0;
 }
 
 u64 mm_free_pages(void)

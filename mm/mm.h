@@ -25,6 +25,11 @@ bool mm_init(const struct boot_info *bi, const u64 *extra_reserved, int nextra);
 u64 page_alloc(u64 npages);
 u64 page_alloc_aligned(u64 npages, u64 align_bytes);
 void page_free(u64 pa, u64 npages);
+/* A shared page (mm/pmm.h): one more holder; let go of it (the last holder frees it); how
+ * many holders it has beyond one (0: its holder alone may write it). */
+void page_ref(u64 pa);
+void page_unref(u64 pa);
+u32 page_sharers(u64 pa);
 u64 mm_free_pages(void);
 u64 mm_total_pages(void);
 

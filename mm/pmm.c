@@ -121,3 +121,51 @@ bool pmm_is_free(const struct pmm *p, u64 pa)
 	u64 i = pa >> PAGE_SHIFT;
 	return i < p->npages && !test(p, i);
 }
+
+u64 pmm_refs_bytes(const struct pmm *p)
+{
+	return p->npages * sizeof(u32);
+}
+
+void pmm_set_refs(struct pmm *p, u32 *refs)
+{
+	p->refs = refs;
+}
+
+/* An allocated page of p with a count kept, as its index; ~0 otherwise. */
+static u64 ref_index(const struct pmm *p, u64 pa)
+{
+	u64 i = pa >> PAGE_SHIFT;
+	if (!p->refs || pa % PAGE_SIZE || i >= p->npages || !test(p, i))
+		return ~0ull;
+	return i;
+}
+
+bool pmm_ref(struct pmm *p, u64 pa)
+{
+	u64 i = ref_index(p, pa);
+	if (i == ~0ull || p->refs[i] == ~0u)
+		return false;
+	p->refs[i]++;
+	return true;
+}
+
+bool pmm_unref(struct pmm *p, u64 pa, bool *freed)
+{
+	u64 i = ref_index(p, pa);
+	*freed = false;
+	if (i == ~0ull)
+		return false;
+	if (p->refs[i]) {
+		p->refs[i]--;
+		return true;
+	}
+	*freed = true;
+	return pmm_free(p, pa, 1);
+}
+
+u32 pmm_sharers(const struct pmm *p, u64 pa)
+{
+	u64 i = ref_index(p, pa);
+	return i == ~0ull ? 0 : p->refs[i];
+}

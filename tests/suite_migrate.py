@@ -97,6 +97,25 @@ def counter(src, dst):
           f'{q["ram-pages"]}, {q["total-time-ms"]} ms, downtime {q["downtime-ms"]} ms')
 
 
+def clone(src, dst):
+    """A clone (its RAM shared with the snapshot it came from) migrates like any VM: its
+    pages arrive whole, the source's VM goes on unchanged."""
+    dst.wait(r'miglink: on the host NIC')
+    src.wait(r'\[c\] tick 3 csum')
+    src.cmd('snapshot-save', vm='c', tag='s')
+    src.cmd('vm-clone', vm='c', tag='s', name='d')
+    src.wait(r'\[d\] tick \d+ csum')
+    src.cmd('migrate', vm='d', to='b', **{'downtime-ms': 300})
+    q = wait_status(src, 'd')
+    if q.get('status') != 'completed':
+        raise src.Fail(f'query-migrate: {q}')
+    dst.wait(r'vm d: migrated in')
+    first = ticks(dst.text(), 'd') or [(int(dst.wait(TICK.format(vm='d')).group(1)), '')]
+    dst.wait(rf'\[d\] tick {first[0][0] + 4} csum [0-9a-f]{{8}} ok$')
+    n = ticks(src.text(), 'c')[-1][0]
+    src.wait(rf'\[c\] tick {n + 3} csum [0-9a-f]{{8}} ok$')
+
+
 def linux(src, dst):
     src.wait(r'\[l\] migrate: loop 3$', timeout=src.timeout)
     src.cmd('migrate', vm='l', to='b')
@@ -182,6 +201,7 @@ def define(boot, Fail):
 
     c = [f'{COUNTER} vm=c mem=64M']
     test('migrate/counter[svm]', c, counter)
+    test('migrate/clone[svm]', c, clone)
     test('migrate/peer-killed[svm]', [f'{COUNTER} vm=c mem=64M cmdline="period=2"'], peer_killed)
     test('migrate/wrong-key[svm]', c, wrong_key, dst_key=OTHER_KEY)
     test('migrate/linux[svm]', ['--mem', '512M', *linux_vm('l', args='keel.test=migrate')],

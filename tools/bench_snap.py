@@ -100,12 +100,20 @@ def measure(row, group, k, vm, ram_pages, n, settle, one_pct_wait, reset_ready):
         f'{full["pages-restored"]} pages, after system_reset cleared RAM')
     ratio = 100 * one['memory-us'] / max(full['memory-us'], 1)
     row(group, f'{pct:.1f}% rollback / full restore', ratio, '%', 'target: 1% costs <= 5%')
-    clones = []
+    clones, used, own = [], [], []
     for i in range(n):
-        clones.append(k.cmd('vm-clone', vm=vm, tag='b0', name=f'k{i}')['time-us'])
+        r = k.cmd('vm-clone', vm=vm, tag='b0', name=f'k{i}')
+        clones.append(r['time-us'])
+        used.append(r['kib-used'])
+        time.sleep(settle)
+        own.append(next(v['pages-private'] for v in k.cmd('query-vms') if v['name'] == f'k{i}'))
         k.cmd('vm-destroy', vm=f'k{i}')
     row(group, 'vm-clone, median', statistics.median(clones) / 1000, 'ms',
-        f'{n} clones (RAM filled from the snapshot\'s non-zero pages), each then destroyed')
+        f'{n} clones (pages shared copy-on-write with the snapshot), each then destroyed')
+    row(group, 'vm-clone: keel memory it took, median', statistics.median(used), 'KiB',
+        f'tables and bookkeeping; RAM is {ram_pages * 4} KiB')
+    row(group, f'clone\'s private pages {settle} s after, median', statistics.median(own),
+        'pages', f'of {ram_pages}: the pages it wrote')
 
 
 def bench_snapshots(row, n):

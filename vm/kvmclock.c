@@ -57,17 +57,23 @@ void kvmclock_set_system(struct vcpu *v, u64 val)
 void kvmclock_set_wall(struct vcpu *v, u64 gpa)
 {
 	v->kvmclock.wall_msr = gpa;
-	volatile struct pvclock_wall *w = gmem_ptr_w(&v->vm->mem, gpa, sizeof(*w));
-	if (!w)
+	const struct gmem *m = &v->vm->mem;
+	struct pvclock_wall w;
+	/* Copied in pieces, not through one pointer: 12 bytes 4-aligned may cross a page, and a
+	 * clone's pages lie apart in keel's memory (mm/gmem.h). Each write is a store the guest
+	 * sees in program order. */
+	if (!gmem_read(m, gpa, &w, sizeof(w)))
 		return;
 	u64 ns = v->vm->clock_zero_unix;
-	u32 version = w->version | 1;
-	w->version = version;
+	u32 version = w.version | 1;
+	w.sec = (u32)(ns / 1000000000u);
+	w.nsec = (u32)(ns % 1000000000u);
+	gmem_write(m, gpa + offsetof(struct pvclock_wall, version), &version, sizeof(version));
 	barrier();
-	w->sec = (u32)(ns / 1000000000u);
-	w->nsec = (u32)(ns % 1000000000u);
+	gmem_write(m, gpa + offsetof(struct pvclock_wall, sec), &w.sec, 8);
 	barrier();
-	w->version = version + 1;
+	version++;
+	gmem_write(m, gpa + offsetof(struct pvclock_wall, version), &version, sizeof(version));
 }
 
 /* Forget the addresses: nothing is written into guest RAM until the guest enables it again. */

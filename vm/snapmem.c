@@ -139,17 +139,22 @@ static const u8 *content_or_ram(const struct snapmem *s, u64 i)
 	return p ? p : ram_page(s->set, i);
 }
 
-/* Give the newest snapshot a copy of RAM page i if it has none: false when out of memory. */
+/* Give the newest snapshot a copy of RAM page i if it has none: false when out of memory. A
+ * shared frame (a clone's, or one a clone shares) never changes: the snapshot holds it too. */
 static bool save_ram(struct snapset *set, u64 i)
 {
 	if (held_at(set->newest, i))
 		return true;
-	u64 pa = page_alloc(1);
-	if (!pa)
+	struct gmem *m = &set->vm->mem;
+	u64 pa = gmem_is_shared(m, i) ? gmem_frame(m, i) : 0;
+	if (pa)
+		page_ref(pa);
+	else if ((pa = page_alloc(1)))
+		memcpy(phys_to_virt(pa), ram_page(set, i), PAGE_SIZE);
+	else
 		return false;
-	memcpy(phys_to_virt(pa), ram_page(set, i), PAGE_SIZE);
 	if (!hold(set->newest, i, pa)) {
-		page_free(pa, 1);
+		page_unref(pa);
 		return false;
 	}
 	return true;
@@ -158,35 +163,44 @@ static bool save_ram(struct snapset *set, u64 i)
 /* ---- the write path ------------------------------------------------------------------- */
 
 /* Copy before the first write to page i since the last take or restore, and let it be
- * written. NULL, or why it cannot (the caller stops the VM outside the lock). */
-static const char *cow_page(struct snapset *set, u64 i, bool *changed)
+ * written; a shared frame gets a private copy first. Without snapshots or a log only that is
+ * left to do, and a guest's write (fault) to a page that was read-only for sharing makes it
+ * writable. NULL, or why it cannot (the caller stops the VM outside the lock). */
+static const char *cow_page(struct snapset *set, u64 i, bool fault, bool *changed)
 {
-	if (bit_test(set->dirty, i))
+	bool track = set->n || set->logging;
+	if (track && bit_test(set->dirty, i))
 		return NULL;		 /* done already (another vCPU, or an earlier write) */
 	if (set->n && !save_ram(set, i)) /* logging alone copies nothing */
 		return "no memory to copy a page for its snapshot";
-	if (!pt_protect(&set->vm->mem.map, page_gpa(set, i), PAGE_SIZE, RW))
+	int copied = gmem_unshare(&set->vm->mem, i, RW);
+	if (copied < 0)
+		return "no memory for a private copy of a shared page";
+	if (!copied && (track || fault) &&
+	    !pt_protect(&set->vm->mem.map, page_gpa(set, i), PAGE_SIZE, RW))
 		return "no memory to split a nested mapping";
-	bit_set(set->dirty, i);
-	set->ndirty++;
-	*changed = true;
+	if (track) {
+		bit_set(set->dirty, i);
+		set->ndirty++;
+	}
+	*changed |= copied || track || fault;
 	return NULL;
 }
 
 /* Copy-before-write for [gpa, gpa + len) up to its first byte that is not RAM (the write
- * itself fails there). */
-static bool cow_range(struct snapset *set, u64 gpa, u64 len)
+ * itself fails there). fault: the guest's write, else keel's. */
+static bool cow_range(struct snapset *set, u64 gpa, u64 len, bool fault)
 {
 	const char *why = NULL;
 	bool changed = false;
 	u64 at = gpa;
 	spin_lock(&set->lock);
-	if (set->n || set->logging) {
+	if (set->n || set->logging || set->vm->mem.frames) {
 		for (u64 p = ALIGN_DOWN(gpa, PAGE_SIZE); p < gpa + len && !why; p += PAGE_SIZE) {
 			u64 i = page_index(set, p);
 			if (i == ~0ull)
 				break;
-			why = cow_page(set, i, &changed);
+			why = cow_page(set, i, fault, &changed);
 			at = p;
 		}
 	}
@@ -201,25 +215,29 @@ static bool cow_range(struct snapset *set, u64 gpa, u64 len)
 bool snapmem_write_fault(struct vm *vm, u64 gpa)
 {
 	struct snapset *set = __atomic_load_n(&vm->mem.hook_owner, __ATOMIC_ACQUIRE);
-	return set && (set->n || set->logging) && page_index(set, gpa) != ~0ull &&
-	       cow_range(set, gpa, 1);
+	return set && (set->n || set->logging || vm->mem.frames) && page_index(set, gpa) != ~0ull &&
+	       cow_range(set, gpa, 1, true);
 }
 
 /* gmem's write hook: keel is about to write guest RAM. */
 static bool write_hook(void *owner, u64 gpa, u64 len)
 {
-	return cow_range(owner, gpa, len);
+	return cow_range(owner, gpa, len, false);
 }
 
 /* ---- rights in the nested table --------------------------------------------------------- */
 
-/* Every page of RAM to rights prot (2 MiB mappings stay whole: nothing is allocated). */
+/* Every page of RAM to rights prot (2 MiB mappings stay whole: nothing is allocated), but a
+ * shared frame is never writable. */
 static void protect_all(struct snapset *set, unsigned prot)
 {
 	struct gmem *m = &set->vm->mem;
 	pt_protect(&m->map, 0, m->low_end, prot);
 	if (m->size > m->low_end)
 		pt_protect(&m->map, GMEM_HIGH_BASE, m->size - m->low_end, prot);
+	for (u64 i = 0; (prot & PT_W) && m->frames && i < set->npages; i++)
+		if (gmem_is_shared(m, i))
+			pt_protect(&m->map, page_gpa(set, i), PAGE_SIZE, RO);
 }
 
 /* Write-protect the pages of D (they are 4 KiB mappings already: nothing is allocated) and
@@ -312,7 +330,7 @@ bool snapmem_restore(struct vm *vm, struct snapmem *s)
 	/* First keep the newest whole (it gets the RAM it lacks), so nothing changes on failure. */
 	for (u64 i = bit_next(set, set->scratch, 0); i < set->npages;
 	     i = bit_next(set, set->scratch, i + 1)) {
-		if (!save_ram(set, i)) {
+		if (!save_ram(set, i) || gmem_unshare(&vm->mem, i, RO) < 0) { /* RAM it may write */
 			spin_unlock(&set->lock);
 			return false;
 		}
@@ -349,7 +367,7 @@ static void pass_leaf(struct snapmem *s, struct snapmem *older, u64 t)
 			older->leaf[t][j] = leaf[j];
 			older->held++;
 		} else {
-			page_free(leaf[j], 1);
+			page_unref(leaf[j]);
 		}
 	}
 	page_free(virt_to_phys(leaf), 1);
@@ -381,7 +399,8 @@ void snapmem_drop(struct vm *vm, struct snapmem *s)
 			pass_leaf(s, s->older, t);
 	unlink(set, s);
 	if (!set->n && !set->logging) { /* no snapshot left: RAM is the VM's alone again */
-		__atomic_store_n(&vm->mem.write_hook, NULL, __ATOMIC_RELEASE);
+		if (!vm->mem.frames)	/* paged RAM may have shared frames: keep unsharing them */
+			__atomic_store_n(&vm->mem.write_hook, NULL, __ATOMIC_RELEASE);
 		protect_all(set, RW);
 		memset(set->dirty, 0, bitmap_bytes(set));
 		set->ndirty = 0;
@@ -398,10 +417,44 @@ void snapmem_drop_all(struct vm *vm)
 		return;
 	while (set->oldest) /* oldest first: nothing is handed on */
 		snapmem_drop(vm, set->oldest);
+	__atomic_store_n(&vm->mem.write_hook, NULL, __ATOMIC_RELEASE);
 	vm->mem.hook_owner = NULL;
 	kfree(set->dirty);
 	kfree(set->scratch);
 	kfree(set);
+}
+
+/* ---- clones ---------------------------------------------------------------------------- */
+
+/* The frame holding page i as s has it: a copy s or a newer snapshot holds, else the RAM's
+ * frame, which RAM keeps while s lives only if nobody writes it: it becomes shared, so the
+ * source's next write to it goes to a private copy (cow_page). */
+static u64 content_frame(const struct snapmem *s, u64 i)
+{
+	const u8 *p = content(s, i);
+	return p ? virt_to_phys(p) : gmem_frame(&s->set->vm->mem, i);
+}
+
+bool snapmem_clone(struct vm *clone, const struct snapmem *s)
+{
+	struct snapset *set = s->set;
+	struct gmem *m = &clone->mem;
+	u64 before = gmem_overhead(m);
+	spin_lock(&set->lock);
+	bool ok = m->size == set->vm->mem.size && m->low_end == set->vm->mem.low_end &&
+		  gmem_page_all(&set->vm->mem);
+	for (u64 i = 0; ok && i < set->npages; i++) {
+		u64 pa = content_frame(s, i);
+		page_ref(pa);
+		gmem_give_frame(m, i, pa);
+	}
+	spin_unlock(&set->lock);
+	ok = ok && gmem_map_frames(m, RO); /* 2 MiB pages where the source's RAM runs are whole */
+	clone->overhead += gmem_overhead(m) - before; /* its table pages */
+	struct snapset *own = ok ? set_of(clone) : NULL;
+	if (own) /* keel's writes to its RAM give it private copies first */
+		__atomic_store_n(&m->write_hook, write_hook, __ATOMIC_RELEASE);
+	return own != NULL;
 }
 
 /* ---- reading ------------------------------------------------------------------------- */
@@ -477,7 +530,8 @@ void snapmem_log_stop(struct vm *vm)
 		return;
 	spin_lock(&set->lock);
 	set->logging = false;
-	__atomic_store_n(&vm->mem.write_hook, NULL, __ATOMIC_RELEASE);
+	if (!vm->mem.frames)
+		__atomic_store_n(&vm->mem.write_hook, NULL, __ATOMIC_RELEASE);
 	protect_all(set, RW);
 	memset(set->dirty, 0, bitmap_bytes(set));
 	set->ndirty = 0;

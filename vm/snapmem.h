@@ -24,6 +24,12 @@ void snapmem_drop_all(struct vm *vm);
 /* The 4 KiB page at gpa (page-aligned RAM) as snapshot s holds it, into buf: false if gpa is
  * not RAM. For clones and export. */
 bool snapmem_read_page(struct vm *vm, const struct snapmem *s, u64 gpa, void *buf);
+/* Give clone (a new VM, not started, with paged RAM of s's VM's size and no frames yet:
+ * loader/vmconfig.h vm_create_like) the RAM of s, sharing every frame read-only: a page is
+ * copied only when the clone, or s's VM, writes it (README "Snapshots: clones"). s's VM is
+ * paused; its RAM is paged from now on. False if keel ran out of memory (clone's RAM partly
+ * given: free it). */
+bool snapmem_clone(struct vm *clone, const struct snapmem *s);
 /* Pages s holds copies of, and pages written since the last snapshot or load (statistics). */
 u64 snapmem_pages(const struct snapmem *s);
 u64 snapmem_dirty_pages(const struct vm *vm);

@@ -47,7 +47,7 @@ static void free_vcpus(struct vm *vm)
 }
 
 struct vm *vm_create(const char *name, u64 ram, u32 ncpus, const struct vm_hw *hw,
-		     bool (*attach)(struct vm *vm))
+		     bool (*attach)(struct vm *vm), bool paged)
 {
 	u64 before = heap_bytes_in_use();
 	struct vm *vm = kmalloc(sizeof(*vm));
@@ -61,7 +61,8 @@ struct vm *vm_create(const char *name, u64 ram, u32 ncpus, const struct vm_hw *h
 	vm->start_tsc = tsc_now();
 	vm->clock_zero_tsc = vm->start_tsc;
 	vm->clock_zero_unix = rtc_unix_ns_at(vm->start_tsc);
-	if (!gmem_init(&vm->mem, ram, virt->gmap_format)) {
+	if (paged ? !gmem_init_paged(&vm->mem, ram, virt->gmap_format)
+		  : !gmem_init(&vm->mem, ram, virt->gmap_format)) {
 		log_err("vm %s: cannot get %llu MiB of RAM (%llu MiB free); not started", name,
 			(ram / MiB), (mm_free_pages() * PAGE_SIZE / MiB));
 		kfree(vm);

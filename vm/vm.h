@@ -358,9 +358,10 @@ static inline void vm_wake_end(struct vm *vm)
 	__atomic_fetch_sub(&vm->wake_busy, 1, __ATOMIC_SEQ_CST);
 }
 
-/* Create a VM with ram bytes of memory and ncpus vCPUs; NULL (logged) if it does not fit. */
+/* Create a VM with ram bytes of memory and ncpus vCPUs; NULL (logged) if it does not fit.
+ * paged: its RAM has no frames yet, the caller gives them (a clone: vm/snapmem.h). */
 struct vm *vm_create(const char *name, u64 ram, u32 ncpus, const struct vm_hw *hw,
-		     bool (*attach)(struct vm *vm));
+		     bool (*attach)(struct vm *vm), bool paged);
 void vm_destroy(struct vm *vm);
 /* vm-destroy's last step (vm has ended, no vCPU of it is on a CPU or a run queue, and its
  * devices have let go of what they held): free its vCPUs, RAM and device state and mark it

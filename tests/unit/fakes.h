@@ -20,5 +20,7 @@ extern long fake_pages_live;  /* pages handed out and not yet freed */
 extern long fake_pages_limit; /* -1: unlimited; otherwise fail allocations past it */
 u64 fake_page_alloc(u64 npages);
 void fake_page_free(u64 pa, u64 npages);
+/* Register a block from another allocator so fake_page_free takes its pages. */
+void fake_block_add(u64 base, u64 npages);
 
 #endif

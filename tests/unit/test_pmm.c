@@ -93,12 +93,45 @@ static void test_bad_requests(void **state)
 	assert_false(pmm_is_free(&p, 1 * MiB));
 }
 
+/* Shared pages: each ref is one more holder; the last unref frees the page, not before. */
+static void test_refs(void **state)
+{
+	(void)state;
+	u64 r[] = {1 * MiB, 2 * MiB};
+	init(r, 1);
+	u32 *refs = calloc(1, pmm_refs_bytes(&p));
+	u64 a = pmm_alloc(&p, 4, 1, 0);
+	bool freed;
+	assert_false(pmm_ref(&p, a)); /* no counts kept yet */
+	pmm_set_refs(&p, refs);
+	assert_int_equal(pmm_sharers(&p, a + 4096), 0);
+	assert_true(pmm_ref(&p, a + 4096));
+	assert_true(pmm_ref(&p, a + 4096));
+	assert_int_equal(pmm_sharers(&p, a + 4096), 2);
+	assert_true(pmm_unref(&p, a + 4096, &freed));
+	assert_false(freed);
+	assert_true(pmm_unref(&p, a + 4096, &freed));
+	assert_false(freed);
+	assert_int_equal(pmm_sharers(&p, a + 4096), 0);
+	assert_false(pmm_is_free(&p, a + 4096));
+	assert_true(pmm_unref(&p, a + 4096, &freed)); /* the last holder: one page of the run */
+	assert_true(freed);
+	assert_true(pmm_is_free(&p, a + 4096));
+	assert_false(pmm_is_free(&p, a));
+	assert_false(pmm_unref(&p, a + 4096, &freed)); /* free already */
+	assert_false(pmm_ref(&p, a + 4096));
+	assert_false(pmm_ref(&p, a + 1)); /* not a page address */
+	refs[(a >> PAGE_SHIFT)] = ~0u;
+	assert_false(pmm_ref(&p, a)); /* the count is full */
+	free(refs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_basic),	     cmocka_unit_test(test_never_outside_ranges),
 		cmocka_unit_test(test_aligned_runs), cmocka_unit_test(test_fragmentation),
-		cmocka_unit_test(test_bad_requests),
+		cmocka_unit_test(test_bad_requests), cmocka_unit_test(test_refs),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 	free(bm);
