@@ -11,6 +11,8 @@ migrate_key=, the destination with incoming=yes, both driven through their --api
   reason, and the guest goes on ticking on the source.
 - migrate/wrong-key[svm]: a peer started with another migrate_key refuses the stream: failed on
   the source, the guest goes on, nothing built on the peer.
+- migrate/there-and-back[svm]: the counting guest goes to the peer and comes back to the keel
+  it left, under the same name (freed there when it left), ticking on each time.
 - migrate/counter[vmx]: migrate/counter on two Bochs machines (VT-x) on keel-run's wire
   (README "Two Bochs machines on one wire"), with a 16 MiB VM."""
 import os
@@ -95,6 +97,32 @@ def counter(src, dst):
         raise src.Fail(f'the source\'s copy is {vms.get("c")}, not destroyed')
     print(f'migrate/counter: {q["round"]} rounds, {q["pages-sent"]} pages of '
           f'{q["ram-pages"]}, {q["total-time-ms"]} ms, downtime {q["downtime-ms"]} ms')
+
+
+def there_and_back(src, dst):
+    """a -> b -> a: the name c, freed on a when c left, takes c back; ticks go on each time."""
+    dst.wait(r'miglink: on the host NIC')
+    src.wait(r'\[c\] tick 5 csum')
+    for frm, to, host in ((src, dst, 'b'), (dst, src, 'a')):
+        mark = len(to.text())
+        r = frm.cmd('migrate', vm='c', to=host, **{'downtime-ms': 300})
+        if r.get('status') != 'active':
+            raise frm.Fail(f'migrate to {host} replied {r}')
+        q = wait_status(frm, 'c')
+        if q.get('status') != 'completed':
+            raise frm.Fail(f'query-migrate (to {host}): {q}')
+        last = ticks(frm.text(), 'c')[-1][0]
+        to.wait(r'vm c: migrated in', after=mark)
+        to.wait(TICK.format(vm='c'), after=mark)
+        first = ticks(to.text(), 'c', after=mark)[0][0]
+        if not last < first <= last + 2:
+            raise to.Fail(f'to {host}: the last tick was {last}, the next {first}')
+        to.wait(rf'\[c\] tick {first + 3} csum [0-9a-f]{{8}} ok$', after=mark)
+        states = [v['state'] for v in to.cmd('query-vms') if v['name'] == 'c']
+        if states[-1] != 'running':
+            raise to.Fail(f'c on {host}: {states}')
+    if re.search(r'\[c\] tick \d+ csum \w+ BAD', src.text() + dst.text()):
+        raise src.Fail('a checksum went bad')
 
 
 def linux(src, dst, budget=LINUX_BUDGET_S):
@@ -184,6 +212,7 @@ def define(boot, Fail):
 
     c = [f'{COUNTER} vm=c mem=64M']
     test('migrate/counter[svm]', c, counter)
+    test('migrate/there-and-back[svm]', c, there_and_back)
     test('migrate/peer-killed[svm]', [f'{COUNTER} vm=c mem=64M cmdline="period=2"'], peer_killed)
     test('migrate/wrong-key[svm]', c, wrong_key, dst_key=OTHER_KEY)
     test('migrate/linux[svm]', ['--mem', '512M', *linux_vm('l', args='keel.test=migrate')],
