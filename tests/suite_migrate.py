@@ -131,9 +131,11 @@ def linux(src, dst, budget=LINUX_BUDGET_S):
     src.cmd('migrate', vm='l', to='b')
     until = time.monotonic() + budget
     q = src.cmd('query-migrate', vm='l')
+    retransmits = q.get('retransmits')  # reported while the link is open
     while q.get('status') == 'active' and time.monotonic() < until:
         time.sleep(2)
         q = src.cmd('query-migrate', vm='l')
+        retransmits = q.get('retransmits', retransmits)
     if q.get('status') == 'active':
         raise SKIP[0](f'too slow: after {q["total-time-ms"] // 1000} s, round '
                       f'{q["round"]}, {q["pages-sent"]} pages of {q["ram-pages"]} sent at '
@@ -147,7 +149,7 @@ def linux(src, dst, budget=LINUX_BUDGET_S):
     dst.wait(r'\[l\] migrate: answered \[go\]', after=mark)
     print(f'migrate/linux: {q["round"]} rounds, {q["pages-sent"]} pages, '
           f'{q["total-time-ms"]} ms (source\'s clock; {time.monotonic() - t0:.0f} s wall to '
-          f'the answer), downtime {q["downtime-ms"]} ms, {q.get("retransmits")} retransmitted')
+          f'the answer), downtime {q["downtime-ms"]} ms, at least {retransmits} frames retransmitted')
 
 
 def peer_killed(src, dst):
