@@ -3,6 +3,7 @@
 #   make            build/keel.elf (multiboot v1+v2) and build/keel.iso (GRUB, BIOS+UEFI)
 #   make run        boot keel with its demo VMs under QEMU, serial log on the terminal
 #   make test       every test: lint, host unit tests, boots in QEMU/OVMF/Bochs, guests
+#   make test-long  the long tests alone (two Bochs Linux boots...; not part of make test)
 #   make soak       the scheduler and timer tests, 10x longer (not part of make test)
 #   make bench      the benchmark table (build/bench.csv)
 #   make debug      QEMU waiting for gdb, and gdb attached to it
@@ -114,6 +115,11 @@ test: deps
 	@$(MAKE) --no-print-directory all unit
 	tests/run $(TEST_ARGS)
 
+# The long tests alone (tests/run --long: two Bochs machines booting Linux, and the like).
+test-long: deps
+	@$(MAKE) --no-print-directory all unit
+	tests/run --long $(TEST_ARGS)
+
 # The scheduler and timer tests with every window, count and timeout 10x longer (README Tests).
 soak: deps
 	@$(MAKE) --no-print-directory all unit
@@ -145,8 +151,8 @@ clean:
 	rm -rf $(BUILD)
 
 help:
-	@sed -n '1,12p' Makefile
+	@sed -n '1,13p' Makefile
 
-.PHONY: all unit deps run test soak bench debug lint layers format clean help
+.PHONY: all unit deps run test test-long soak bench debug lint layers format clean help
 
 -include $(shell find $(BUILD) -path $(BUILD)/fresh -prune -o -name '*.d' -type f -print 2>/dev/null)

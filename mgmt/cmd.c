@@ -50,14 +50,28 @@ bool cmd_arg_u64(struct cmd_ctx *c, const char *key, u64 *out, bool required)
 	return true;
 }
 
+/* The VM named name: the one not destroyed, else the last destroyed one of that name (a name
+ * freed by vm-destroy or a migration away may be taken again: snap_bad_name). */
+static struct vm *by_name(const char *name)
+{
+	struct vm *found = NULL;
+	for (struct vm *vm = vm_list; vm; vm = vm->next)
+		if (!strcmp(vm->name, name)) {
+			if (vm->state != VM_DESTROYED)
+				return vm;
+			found = vm;
+		}
+	return found;
+}
+
 struct vm *cmd_arg_vm(struct cmd_ctx *c)
 {
 	char name[VM_NAME_MAX];
 	if (!cmd_arg_str(c, "vm", name, sizeof(name), true))
 		return NULL;
-	for (struct vm *vm = vm_list; vm; vm = vm->next)
-		if (!strcmp(vm->name, name))
-			return vm;
+	struct vm *named = by_name(name);
+	if (named)
+		return named;
 	/* The prompt's `console 1`: VM number N, in the order they were defined. */
 	if (name[0] >= '0' && name[0] <= '9' && !name[1]) {
 		struct vm *vm = vm_list;

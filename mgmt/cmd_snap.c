@@ -113,7 +113,9 @@ bool cmd_query_snapshots(struct cmd_ctx *c)
 	return true;
 }
 
-/* Why name cannot be a new VM's, or NULL. */
+/* Why name cannot be a new VM's, or NULL. A destroyed VM (vm-destroy, or migrated away) stays
+ * listed but leaves its name free: the VM may come back by a migration, or a clone or import
+ * may take it. */
 const char *snap_bad_name(const char *name)
 {
 	if (!name[0])
@@ -123,7 +125,7 @@ const char *snap_bad_name(const char *name)
 		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
 			return "a VM name has only letters, digits, '-', '_' and '.'";
 	for (struct vm *vm = vm_list; vm; vm = vm->next)
-		if (!strcmp(vm->name, name))
+		if (!strcmp(vm->name, name) && vm->state != VM_DESTROYED)
 			return "a VM with this name exists";
 	return NULL;
 }

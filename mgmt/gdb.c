@@ -307,8 +307,8 @@ static void mon_vms(void)
  * register-cache). */
 static bool mon_vm(const char *name)
 {
-	struct vm *vm = vm_list;
-	while (vm && strcmp(vm->name, name))
+	struct vm *vm = vm_list; /* a destroyed VM's name may be a live one's again */
+	while (vm && (strcmp(vm->name, name) || vm->state == VM_DESTROYED))
 		vm = vm->next;
 	if (!vm || vm == gdb.vm) {
 		say(vm ? "already debugging vm %s\n" : "no vm %s\n", name);

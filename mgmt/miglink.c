@@ -204,6 +204,7 @@ static void on_welcome(const struct ml_hdr *h, const u8 *p)
 	l->state = ML_OPEN;
 	l->confirmed = true;
 	l->tries = 0;
+	l->last_rx = time_us(); /* the peer's first frame: silence counts from here */
 	l->rto = ML_RTO_MIN;
 	l->deadline = 0;
 	l->right = ML_WINDOW; /* the peer starts with every slot free */
@@ -279,8 +280,10 @@ static void on_frame(const u8 *f, u32 len)
 	}
 	u64 now = time_us();
 	l->last_rx = now;
-	l->tries = 0;
+	l->unanswered = 0;
 	l->confirmed = true; /* the peer has the key and our nonce */
+	if (h.flags & ML_F_PROBE)
+		l->ack_due = true; /* answered at our next tick, whatever our clock's pace */
 	on_ack(l, h.ack, now);
 	if (!ml_after(l->right, h.ack + h.win))
 		l->right = h.ack + h.win;
@@ -292,14 +295,12 @@ static void on_frame(const u8 *f, u32 len)
 	}
 }
 
-/* Send what the window allows; on a timeout, everything unacknowledged again (go-back-N). */
+/* Send what the window allows; on a timeout, everything unacknowledged again (go-back-N),
+ * which the peer must answer as a probe (peer_gone). */
 static void pump(struct miglink *l, u64 now)
 {
 	if (l->sent != l->base && l->deadline && now >= l->deadline) {
-		if (++l->tries > ML_TRIES) {
-			link_fail(l, "the peer stopped answering");
-			return;
-		}
+		l->unanswered++;
 		l->st.retransmits += l->sent - l->base;
 		l->sent = l->base;
 		l->rto = MIN(l->rto * 2, (u64)ML_RTO_MAX);
@@ -340,6 +341,23 @@ static void test_serve(struct miglink *l)
 	}
 }
 
+/* Two keels' clocks are trusted only each for its own: under emulators they run apart (an idle
+ * Bochs's ran several times faster than a busy one's), so the peer's own keepalives, paced by
+ * its clock, may come seconds of ours apart. So we ask: after ML_KEEPLIVE of silence, an ACK
+ * flagged ML_F_PROBE every ML_KEEPLIVE, which a live peer answers at its next poll. The peer is
+ * gone only when ML_DEAD of our time passed since its last valid frame AND ML_PROBES of our
+ * probes and retransmission rounds in a row went unanswered: on real machines, about 8 s. */
+static bool peer_gone(const struct miglink *l, u64 now)
+{
+	return now - l->last_rx > ML_DEAD && l->unanswered >= ML_PROBES;
+}
+
+/* Whether this turn's ACK is a probe (counted once it is out). */
+static bool probe_due(const struct miglink *l, u64 now)
+{
+	return now - l->last_rx >= ML_KEEPLIVE && now - l->probe_at >= ML_KEEPLIVE;
+}
+
 /* One stream's turn: HELLOs until answered, WELCOME, data, acks, keepalives, the dead peer. */
 static void tick(struct miglink *l, u64 now)
 {
@@ -373,7 +391,7 @@ static void tick(struct miglink *l, u64 now)
 		l->welcome_due = false;
 		emit(l, ML_WELCOME, 0, 0, echo, sizeof(echo));
 	}
-	if (now - l->last_rx > ML_DEAD) {
+	if (peer_gone(l, now)) {
 		link_fail(l, "the peer stopped answering");
 		return;
 	}
@@ -381,8 +399,12 @@ static void tick(struct miglink *l, u64 now)
 		pump(l, now);
 	if (l->test && !l->outgoing)
 		test_serve(l);
-	if (l->ack_due || now - l->last_tx >= ML_KEEPLIVE)
-		emit(l, ML_ACK, 0, 0, NULL, 0);
+	bool probe = probe_due(l, now);
+	if ((probe || l->ack_due || now - l->last_tx >= ML_KEEPLIVE) &&
+	    emit(l, ML_ACK, probe ? ML_F_PROBE : 0, 0, NULL, 0) && probe) {
+		l->probe_at = now;
+		l->unanswered++;
+	}
 }
 
 /* Every stream's turn (the tap's poll, after the NIC's frames are in). */

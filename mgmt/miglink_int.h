@@ -5,12 +5,15 @@
 
 #include "mgmt/miglink_wire.h"
 
-#define ML_STREAMS  4	       /* streams open at once */
-#define ML_RTO_MIN  50000      /* us: the first retransmission timeout */
-#define ML_RTO_MAX  1000000    /* us: backoff doubles up to this */
-#define ML_TRIES    10	       /* timeouts in a row with no frame from the peer: it is gone */
-#define ML_KEEPLIVE 500000     /* us: an ACK at least this often on an open stream */
-#define ML_DEAD	    8000000ull /* us: no valid frame from the peer this long: it is gone */
+#define ML_STREAMS  4	    /* streams open at once */
+#define ML_RTO_MIN  50000   /* us: the first retransmission timeout */
+#define ML_RTO_MAX  1000000 /* us: backoff doubles up to this */
+#define ML_TRIES    10	    /* HELLOs with no WELCOME: no keel of that name answers */
+#define ML_KEEPLIVE 500000  /* us: an ACK this often at least, a probe this often in silence */
+/* The peer is gone only after both: this long of our own clock with no valid frame from it,
+ * and this many of our probes and retransmission rounds in a row unanswered. */
+#define ML_DEAD	  8000000ull /* us */
+#define ML_PROBES 16
 
 enum ml_state { ML_FREE, ML_CONNECTING, ML_OPEN, ML_FAILED };
 
@@ -23,7 +26,8 @@ struct miglink {
 	u64 nonce_c, nonce_r; /* the connector's and the responder's */
 	/* sending: base <= sent <= next; the peer takes frames before its right edge, ack + win */
 	u32 base, sent, next, right, tries;
-	u64 rto, deadline, last_tx, last_rx;
+	u32 unanswered; /* probes and retransmission rounds since the peer's last valid frame */
+	u64 rto, deadline, last_tx, last_rx, probe_at;
 	struct ml_slot tx[ML_WINDOW];
 	/* receiving: frames [take, expect) are in, their messages not yet taken */
 	u32 take, expect, msg_len;

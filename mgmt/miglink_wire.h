@@ -27,8 +27,9 @@ enum ml_type {
 	ML_CLOSE,     /* the sender closed the stream */
 };
 
-#define ML_F_END  1 /* the last fragment of a message */
-#define ML_F_TEST 2 /* a stream of miglink-test (mgmt/miglink_test.c) */
+#define ML_F_END   1 /* the last fragment of a message */
+#define ML_F_TEST  2 /* a stream of miglink-test (mgmt/miglink_test.c) */
+#define ML_F_PROBE 4 /* the sender wants an ACK back at once (liveness, mgmt/miglink.c) */
 
 struct ml_hdr {
 	u8 dst[6], src[6];

@@ -374,12 +374,21 @@ static struct mig *slot_for(void)
 	return best;
 }
 
+/* The migration of VM name: the one under way, else the last one started (a VM that came
+ * back may leave again). */
 static struct mig *find(const char *name)
 {
-	for (u32 i = 0; i < MIGS; i++)
-		if (migs[i].used && !strcmp(migs[i].name, name))
-			return &migs[i];
-	return NULL;
+	struct mig *last = NULL;
+	for (u32 i = 0; i < MIGS; i++) {
+		struct mig *m = &migs[i];
+		if (!m->used || strcmp(m->name, name))
+			continue;
+		if (m->phase < P_DONE)
+			return m;
+		if (!last || m->start_tsc > last->start_tsc)
+			last = m;
+	}
+	return last;
 }
 
 /* Why vm cannot be migrated as it is, or NULL. */

@@ -4,6 +4,7 @@ import os
 
 HELLO32 = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'build',
                        'guests', 'hello32.elf')
+HELLO = os.path.join(os.path.dirname(HELLO32), 'hello.elf')
 
 READY = r'keel: ready, \d+ CPUs?, \d+ KiB free'
 END0 = r'keel: end of run, status 0'
@@ -36,6 +37,12 @@ def define(boot, Fail):
          expect=[r'boot: multiboot2 via GRUB', r'cpu: VT-x present: EPT yes',
                  r'cpu: virtualisation: VT-x with EPT and unrestricted guest', READY, END0],
          needs=['grub-mkrescue'], timeout=120)
+
+    # QEMU's q35 (ICH9, PCIe): host PCI configuration through ECAM (ACPI MCFG), a guest runs.
+    boot('boot/qemu-q35', '--machine', 'q35', f'{HELLO} vm=h',
+         ordered=[r'acpi: revision', r'hpci: \d+ host PCI functions? through ECAM \(ACPI MCFG\)',
+                  READY, r'\[h\] hello from a 64-bit guest', END0],
+         reject=[r'error: '])
 
     # Memory: what the map offers is what keel manages, in any size of machine.
     def mem_between(lo, hi):

@@ -32,14 +32,17 @@ def peer_vm(n):
     return f'{PEER} vm=p{n} mem=16M net=lan mac={mac(n)} cmdline="wait=150"'
 
 
-def pair(boot, Fail, model, timeout=200, emulator='qemu'):
-    """Two keels, a listening one and a connecting one, each with a netpeer on switch lan."""
+def pair(boot, Fail, model, timeout=200, emulator='qemu', machine='pc', name=None):
+    """Two keels, a listening one and a connecting one, each with a netpeer on switch lan, on
+    QEMU's machine `machine` (q35: host PCI configuration through ECAM, which keel must say)."""
     g = boot.__globals__  # tests/run's helpers: TESTS, Test, need, log_path, KEEL_RUN
-    name = f'uplink/{model}[svm]' if emulator == 'qemu' else f'uplink/{emulator}[vmx]'
+    name = name or (f'uplink/{model}[svm]' if emulator == 'qemu' else f'uplink/{emulator}[vmx]')
+    pci = r'ECAM \(ACPI MCFG\)' if machine == 'q35' else r'ports 0xcf8/0xcfc'
 
     def start(end, n, port, log):
         cmd = [g['KEEL_RUN'], '--emulator', emulator, '--quiet', '--log', log, '--timeout',
-               str(timeout), f'--net-{end}', f'127.0.0.1:{port}', '--nic-model', model,
+               str(timeout), *(['--machine', machine] if emulator == 'qemu' else []),
+               f'--net-{end}', f'127.0.0.1:{port}', '--nic-model', model,
                '--cmdline', f'uplink=lan host=k{n}', peer_vm(n)]
         return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True, encoding='utf-8', errors='replace')
@@ -52,7 +55,8 @@ def pair(boot, Fail, model, timeout=200, emulator='qemu'):
 
     def check(text, n, other):
         drv = 'virtio-net' if model == 'virtio' else 'e1000'
-        for pat in (rf'keel: host name k{n}', rf'uplink: switch lan on host NIC {drv} ',
+        for pat in (rf'hpci: \d+ host PCI functions? through {pci}', rf'keel: host name k{n}',
+                    rf'uplink: switch lan on host NIC {drv} ',
                     rf'\[p{n}\] PASS: heard a ping from {mac(other)}',
                     rf'\[p{n}\] PASS: ping answered by {mac(other)}',
                     rf'\[p{n}\] PASSED', r'summary: switch lan port uplink: ',
@@ -109,6 +113,8 @@ def define(boot, Fail):
     pair(boot, Fail, 'virtio')
     pair(boot, Fail, 'e1000')
     pair(boot, Fail, 'e1000', emulator='bochs')
+    # QEMU's q35 (ICH9, PCIe): the host NIC found and driven through ECAM, as ACPI's MCFG says.
+    pair(boot, Fail, 'virtio', machine='q35', name='uplink/ecam[svm]')
     # A switch no VM uses, and no host NIC: each a log line, and the VM runs as before.
     boot('uplink/no-switch[svm]', '--net-listen', f'127.0.0.1:{free_port()}', '--cmdline',
          'uplink=wan', f'{HELLO} vm=h net=lan',

@@ -1,7 +1,8 @@
 /* mgmt/miglink.c's streams, with the test as the peer keel: it hands frames to the link's tap
  * and reads what the link sends, on a clock of its own. Discovery (a wrong key refused, the
  * right one answered), in-order delivery, replays and forgeries dropped, go-back-N on a
- * timeout, the send window and the peer's receive window, and a peer that stops answering. */
+ * timeout, the send window and the peer's receive window, a peer that stops answering, and one
+ * whose clock runs far slower than ours (it answers our probes, so it is not gone). */
 #include "tests/unit/fakes.h"
 #include "tests/unit/fakes_virtio.h"
 #include "mgmt/miglink.c"
@@ -256,12 +257,53 @@ static void test_no_answer(void **state)
 	assert_non_null(why);
 }
 
+/* Our clock races ahead of the peer's: 20 s of ours between its frames, but each probe is
+ * answered, so the link holds; a peer answered probes at once; then silence: the link fails
+ * only after ML_DEAD and ML_PROBES unanswered probes. */
+static void test_slow_peer(void **state)
+{
+	(void)state;
+	struct miglink *l = open_stream(5);
+	u64 n = l->nonce_c ^ 5;
+	struct ml_hdr ack = {.type = ML_ACK, .stream = l->id, .nonce = n, .win = ML_WINDOW};
+	for (u32 i = 0; i < 50; i++) {
+		clock_us += 20000000;
+		nsent = 0;
+		uplink_poll();
+		struct ml_hdr p = got(nsent - 1, NULL);
+		assert_int_equal(p.type, ML_ACK);
+		assert_int_equal(p.flags & ML_F_PROBE, ML_F_PROBE);
+		assert_null(miglink_error(l));
+		deliver(&key, ack, NULL); /* the slow peer's answer */
+	}
+	/* the peer's probe is answered at the next turn, though our last frame was just now */
+	struct ml_hdr probe = ack;
+	probe.flags = ML_F_PROBE;
+	deliver(&key, probe, NULL);
+	nsent = 0;
+	uplink_poll();
+	assert_int_equal(nsent, 1);
+	assert_int_equal(got(0, NULL).type, ML_ACK);
+	/* silence: long past ML_DEAD, the link waits for ML_PROBES unanswered probes */
+	clock_us += 60000000;
+	u32 polls = 0;
+	while (!miglink_error(l) && polls < 100) {
+		uplink_poll();
+		clock_us += ML_KEEPLIVE;
+		polls++;
+	}
+	assert_int_equal(polls, ML_PROBES + 1);
+	assert_string_equal(miglink_error(l), "the peer stopped answering");
+	miglink_close(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_responder, setup),
 		cmocka_unit_test_setup(test_connector, setup),
 		cmocka_unit_test_setup(test_no_answer, setup),
+		cmocka_unit_test_setup(test_slow_peer, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
