@@ -140,6 +140,9 @@ enum exit_action exit_npf(struct vcpu *v, struct vexit *e)
 		v->exits[EXK_NPF]--;
 		v->exits[EXK_MMIO]++;
 	}
+	/* A first touch of RAM not yet in use: cleared, mapped, and the access retried. */
+	if (gmem_fault(&vm->mem, gpa))
+		return EXIT_RESUME;
 	/* A first write to RAM a snapshot shares: copied, writable, and the write retried. */
 	if (e->npf.write && !e->npf.fetch && snapmem_write_fault(vm, gpa))
 		return vm->end ? EXIT_STOP : EXIT_RESUME;

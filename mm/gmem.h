@@ -29,6 +29,10 @@ struct gmem {
 	struct gmem_chunk *chunks; /* sorted by gpa */
 	struct pt map;		   /* the nested page table */
 	u64 *frames;		   /* paged RAM: host frame of page i (0: none yet); NULL: runs */
+	/* Per 2 MiB of RAM (low RAM first, then high): GMEM_READY, GMEM_LAZY (neither cleared
+	 * nor mapped yet) or GMEM_BUSY (being cleared). */
+	u8 *slab;
+	u64 nslabs;
 	/* Called before keel itself writes [gpa, gpa+len) of RAM, by whoever must see such
 	 * writes first (vm/snapmem.c copies pages before they change); false: the write must
 	 * not happen. NULL: nobody. mm/ calls up only through this pointer. */
@@ -36,9 +40,18 @@ struct gmem {
 	void *hook_owner;
 };
 
-/* Allocate size bytes (a multiple of 4 KiB) of zeroed RAM and map it; false (with nothing
- * left allocated) if memory runs out. */
+enum { GMEM_READY, GMEM_LAZY, GMEM_BUSY };
+
+/* Allocate size bytes (a multiple of 4 KiB) of RAM that reads as zero and map it; false (with
+ * nothing left allocated) if memory runs out. Runs of 2 MiB and more are cleared and mapped
+ * 2 MiB at a time on first use (gmem_fault, or any access through the functions below), as
+ * KVM gives a guest its memory on demand: a guest that never touches a page costs no clearing. */
 bool gmem_init(struct gmem *m, u64 size, const struct pt_format *fmt);
+/* The guest faulted at gpa in the nested map: true if gpa is RAM that is mapped now (cleared
+ * and mapped here or by another CPU meanwhile), so the access can be retried. */
+bool gmem_fault(struct gmem *m, u64 gpa);
+/* Clear and map every 2 MiB still waiting: before anything changes rights across the map. */
+void gmem_populate_all(struct gmem *m);
 void gmem_free(struct gmem *m);
 /* A host pointer to [gpa, gpa+len) if it is RAM in one contiguous run; NULL otherwise. For
  * reads: keel writes through gmem_ptr_w's pointer, which first calls the write hook (NULL if

@@ -175,12 +175,18 @@ bool mm_init(const struct boot_info *bi, const u64 *extra, int nextra)
 	return true;
 }
 
-u64 page_alloc_aligned(u64 npages, u64 align_bytes)
+u64 page_alloc_uncleared(u64 npages, u64 align_bytes)
 {
 	u64 align = MAX(align_bytes / PAGE_SIZE, 1ull);
 	u64 flags = spin_lock_irq(&pool_lock);
 	u64 pa = pmm_alloc(&pool, npages, align, 0);
 	spin_unlock_irq(&pool_lock, flags);
+	return pa;
+}
+
+u64 page_alloc_aligned(u64 npages, u64 align_bytes)
+{
+	u64 pa = page_alloc_uncleared(npages, align_bytes);
 	if (pa)
 		memset(phys_to_virt(pa), 0, npages * PAGE_SIZE);
 	return pa;

@@ -24,6 +24,9 @@ bool mm_init(const struct boot_info *bi, const u64 *extra_reserved, int nextra);
 /* Physical pages, zeroed. 0 when memory is exhausted: callers turn that into a clean error. */
 u64 page_alloc(u64 npages);
 u64 page_alloc_aligned(u64 npages, u64 align_bytes);
+/* As page_alloc_aligned, but the pages keep whatever they held: for a caller that clears
+ * them itself, later (mm/gmem.c clears guest RAM on first use). */
+u64 page_alloc_uncleared(u64 npages, u64 align_bytes);
 void page_free(u64 pa, u64 npages);
 /* A shared page (mm/pmm.h): one more holder; let go of it (the last holder frees it); how
  * many holders it has beyond one (0: its holder alone may write it). */

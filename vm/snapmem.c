@@ -262,6 +262,7 @@ static struct snapset *set_of(struct vm *vm)
 	set = kmalloc(sizeof(*set));
 	if (!set)
 		return NULL;
+	gmem_populate_all(&vm->mem); /* rights change across the map from now on */
 	set->vm = vm;
 	set->npages = vm->mem.size >> PAGE_SHIFT;
 	set->lowp = vm->mem.low_end >> PAGE_SHIFT;

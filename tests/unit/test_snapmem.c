@@ -45,6 +45,15 @@ u64 page_alloc_aligned(u64 npages, u64 align)
 	return (u64)(uintptr_t)p;
 }
 
+/* Pages that keep what they held: filled with junk here, so the tests see gmem clear them. */
+u64 page_alloc_uncleared(u64 npages, u64 align)
+{
+	u64 pa = page_alloc_aligned(npages, align);
+	if (pa)
+		memset((void *)(uintptr_t)pa, 0x5a, npages * PAGE_SIZE);
+	return pa;
+}
+
 static int flushes;
 static void fake_gmap_changed(struct vm *vm)
 {
@@ -104,6 +113,8 @@ static int setup(void **state)
 	m->size = LOW_END + HIGH_LEN;
 	m->low_end = LOW_END;
 	m->chunks = kmalloc(3 * sizeof(*m->chunks));
+	m->nslabs = 3; /* two slabs of low RAM, one of high; kmalloc's zeroes: all ready */
+	m->slab = kmalloc(m->nslabs);
 	assert_true(pt_init(&m->map, &fmt));
 	add_chunk(m, 0, 2 * MiB, 2 * MiB);
 	add_chunk(m, 2 * MiB, LOW_END - 2 * MiB, PAGE_SIZE);
@@ -341,6 +352,44 @@ static void test_drop_orders(void **state)
 		}
 		teardown(state);
 	}
+}
+
+/* gmem_init's RAM (junk in its pages here) reads as zero; a 2 MiB slab is mapped on its first
+ * fault or first use by keel, zeroing a slab still waiting maps nothing, and a snapshot's first
+ * take maps every slab first. */
+static void test_lazy_ram(void **state)
+{
+	(void)state;
+	memset(&vm, 0, sizeof(vm));
+	struct gmem *m = &vm.mem;
+	assert_true(gmem_init(m, 8 * MiB + 3 * PAGE_SIZE, &fmt));
+	assert_int_equal(m->nslabs, 5);
+	assert_false(pt_lookup(&m->map, 0, NULL, NULL, NULL));
+	assert_true(pt_lookup(&m->map, 8 * MiB, NULL, NULL, NULL)); /* a small run: at once */
+	u8 buf[64];
+	memset(buf, 0xff, sizeof(buf));
+	assert_true(gmem_read(m, 2 * MiB + 100, buf, sizeof(buf)));
+	for (size_t i = 0; i < sizeof(buf); i++)
+		assert_int_equal(buf[i], 0);
+	assert_true(pt_lookup(&m->map, 2 * MiB, NULL, NULL, NULL));
+	assert_true(gmem_zero(m, 4 * MiB, 2 * MiB));
+	assert_false(pt_lookup(&m->map, 4 * MiB, NULL, NULL, NULL));
+	assert_true(gmem_fault(m, 0x1234));
+	const u8 *p = gmem_ptr(m, 0, PAGE_SIZE);
+	assert_int_equal(p[0x1234] | p[PAGE_SIZE - 1], 0);
+	assert_true(gmem_fault(m, 0x5678));    /* mapped already: retried */
+	assert_false(gmem_fault(m, 8 * MiB));  /* not a lazy run: the caller's to judge */
+	assert_false(gmem_fault(m, 64 * MiB)); /* not RAM */
+	struct snapmem *s = snapmem_take(&vm);
+	assert_non_null(s);
+	for (u64 a = 0; a < 8 * MiB; a += 2 * MiB)
+		assert_true(pt_lookup(&m->map, a, NULL, NULL, NULL));
+	p = gmem_ptr(m, 6 * MiB, 2 * MiB);
+	for (u64 i = 0; i < 2 * MiB; i += 4093)
+		assert_int_equal(p[i], 0);
+	snapmem_drop_all(&vm);
+	gmem_free(m);
+	assert_int_equal(fake_pages_live, 0);
 }
 
 static u64 rng = 88172645463325252ull;
@@ -592,6 +641,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dirty_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clone_large_pages, setup, teardown),
+		cmocka_unit_test(test_lazy_ram),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
