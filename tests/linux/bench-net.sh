@@ -11,6 +11,8 @@ while ! ip -6 addr show dev eth0 | grep 'scope link' | grep -qv tentative && [ $
 	i=$((i + 1))
 done
 peer="$(bn_arg peer)%eth0"
+# The virtio features the driver took (bit 0 first: CSUM, GUEST_CSUM, ..., HOST_TSO4 at 11).
+echo "KEEL-LINUX: bench-net features $(cat /sys/class/net/eth0/device/features 2>/dev/null)"
 if [ "$(bn_arg role)" = fetch ]; then
 	nc -l -p 5001 | {
 		dd of=/dev/null bs=1 count=1 2>/dev/null
