@@ -260,6 +260,7 @@ u32 vsw_send(struct vsw_port *p, const struct vsw_meta *meta, const u8 *frame, u
 	}
 	p->tx++;
 	p->tx_bytes += len;
+	p->tx_gso += m->gso_type != 0;
 	learn(sw, frame + 6, p->index, now);
 	int to = (frame[0] & 1) ? -1 : lookup(sw, frame, now); /* bit 0: a group address */
 	for (u32 i = 0; i < sw->nports; i++) {
@@ -331,9 +332,10 @@ void vswitch_show(const char *prefix)
 			if (!p)
 				continue; /* its VM was destroyed */
 			log_info("%sswitch %s port %s: rx %llu frames (%llu bytes), tx %llu frames "
-				 "(%llu bytes), %llu dropped at its full queue, %llu refused",
+				 "(%llu bytes, %llu GSO), %llu dropped at its full queue, %llu "
+				 "refused",
 				 prefix, sw->name, p->name, p->rx, p->rx_bytes, p->tx, p->tx_bytes,
-				 p->drops, p->errors);
+				 p->tx_gso, p->drops, p->errors);
 		}
 	}
 }

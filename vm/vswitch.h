@@ -72,8 +72,9 @@ struct vsw_port {
 	struct vsw_queue q;
 	/* Counters (read without the lock for display): frames sent into the switch, frames
 	 * queued for the owner, frames lost at its full queue, frames it sent that were refused
-	 * (a runt, an oversize frame, a checksum offset outside the frame). */
-	u64 tx, rx, tx_bytes, rx_bytes, drops, errors;
+	 * (a runt, an oversize frame, a checksum offset outside the frame); of those sent, the
+	 * GSO frames (segmentation offloads). */
+	u64 tx, rx, tx_bytes, rx_bytes, drops, errors, tx_gso;
 };
 
 struct vswitch {
