@@ -112,6 +112,10 @@ def keel_net(run_timed, tool):
     for i, (name, role) in enumerate((('tx', 'serve'), ('rx', 'fetch'))):
         vms += [f'{KERNEL} vm={name} mem=200M net=bench mac={MACS[i]} '
                 f'cmdline="{net_args(i, role, tool)}"', f'{INITRD} vm={name} initrd']
+    # One TCG thread for both guests (keel-run's default): under QEMU's multi-threaded TCG
+    # (README "QEMU's multi-threaded TCG") keel fails too often to measure. The bare pair has a
+    # QEMU process each, so on an idle host the guest-timed rates favour it by up to 2x; the
+    # CPU rows compare the host CPU each side spent.
     c0 = cpu_s()
     _, log = run_timed(['--smp', '2', '--mem', '1G'] + vms, r'keel: end of run', 600)
     m = re.search(r'\[rx\] KEEL-LINUX: bench-net (?:http-)?fetch (.*)', log)

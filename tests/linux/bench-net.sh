@@ -16,6 +16,8 @@ done
 peer="$(bn_arg peer)%eth0"
 # The virtio features the driver took (bit 0 first: CSUM, GUEST_CSUM, ..., HOST_TSO4 at 11).
 echo "KEEL-LINUX: bench-net features $(cat /sys/class/net/eth0/device/features 2>/dev/null)"
+# Interrupts each virtio vector took (one vCPU): per frame, with the switch's counters.
+bn_irqs() { echo "KEEL-LINUX: bench-net interrupts $(awk '/virtio/ { printf "%s=%s ", $NF, $2 }' /proc/interrupts)"; }
 bn_timed() {
 	dd of=/dev/null bs=1 count=1 2>/dev/null
 	a=$(bn_up)
@@ -33,20 +35,24 @@ if [ "$(bn_arg tool)" = http ]; then
 		done
 		wget -q -O - "$url" | bn_timed http-fetch
 		echo done | nc "$peer" 5002
+		bn_irqs
 	else
 		mkdir -p /tmp/www
 		dd if=/dev/zero of=/tmp/www/f bs=64k count=1024 2>/dev/null
 		httpd -p 8080 -h /tmp/www
 		nc -l -p 5002 >/dev/null
+		bn_irqs
 		echo "KEEL-LINUX: bench-net served"
 	fi
 elif [ "$(bn_arg role)" = fetch ]; then
 	nc -l -p 5001 | bn_timed fetch
+	bn_irqs
 else
 	i=0
 	until dd if=/dev/zero bs=64k count=1024 2>/dev/null | nc "$peer" 5001 || [ $i -ge 300 ]; do
 		sleep 0.2
 		i=$((i + 1))
 	done
+	bn_irqs
 	echo "KEEL-LINUX: bench-net served"
 fi
