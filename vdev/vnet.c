@@ -2,7 +2,10 @@
  * (vm/vswitch.h), with the MAC from mac= or the VM's name. One receive queue and one transmit
  * queue, no control queue. The driver may leave checksums to the device (F_CSUM): a receiver
  * that takes partial checksums (F_GUEST_CSUM) gets the frame as it was sent, any other gets
- * it with the checksum filled in by keel.
+ * it with the checksum filled in by keel. It may send TCP segments up to 64 KiB (HOST_TSO4/6):
+ * a receiver that takes them (GUEST_TSO4/6, with buffers big enough: Linux posts 64 KiB ones
+ * when MRG_RXBUF is not offered) gets them whole, any other (and the uplink) gets them cut to
+ * the MTU by the switch (vm/vswitch_gso.c).
  *
  * Transmit runs on the sending vCPU's notify, under its VM's device lock: each chain's frame
  * goes into the switch, which copies it to the destination ports' queues. Receive runs on
@@ -21,6 +24,10 @@
 #define NET_F_GUEST_CSUM BIT(1)
 #define NET_F_MTU	 BIT(3)
 #define NET_F_MAC	 BIT(5)
+#define NET_F_GUEST_TSO4 BIT(7)
+#define NET_F_GUEST_TSO6 BIT(8)
+#define NET_F_HOST_TSO4	 BIT(11)
+#define NET_F_HOST_TSO6	 BIT(12)
 #define NET_F_STATUS	 BIT(16)
 #define NET_S_LINK_UP	 1
 
@@ -30,7 +37,7 @@
 /* The header before every frame on both queues (5.1.6): 12 bytes with VERSION_1. */
 struct virtio_net_hdr {
 	u8 flags;	 /* 0x00: NEEDS_CSUM 1, DATA_VALID 2 */
-	u8 gso_type;	 /* 0x01: GSO_NONE 0 (keel offers no segmentation offload) */
+	u8 gso_type;	 /* 0x01: GSO_NONE 0, TCPV4 1, TCPV6 4 (VSW_GSO_*) */
 	u16 hdr_len;	 /* 0x02 */
 	u16 gso_size;	 /* 0x04 */
 	u16 csum_start;	 /* 0x06 */
@@ -55,7 +62,7 @@ struct vnet {
 	bool joined, join_failed; /* the port is on the switch; or could not be put there */
 	struct vsw_port port;
 	struct virtq_chain chain;
-	u8 frame[VSW_FRAME_MAX];
+	u8 frame[VSW_GSO_MAX];
 	u8 ring[VSW_QUEUE_BYTES];
 };
 
@@ -71,10 +78,19 @@ static u32 vnet_count(const struct vm *vm)
 
 /* ---- transmit (5.1.6.2) ---- */
 
+/* The GSO type a transmit header asks for is one the driver may use: none, or TCP over the IP
+ * version whose HOST_TSO it negotiated (5.1.6.2; keel offers no ECN or UDP segmentation). */
+static bool tx_gso_ok(const struct virtio_dev *d, u8 type)
+{
+	return !type || (type == VSW_GSO_TCPV4 && (d->driver_features & NET_F_HOST_TSO4)) ||
+	       (type == VSW_GSO_TCPV6 && (d->driver_features & NET_F_HOST_TSO6));
+}
+
 /* Send one transmit chain's frame into the switch. A chain too short for the header breaks
  * the rules (5.1.6.2: the header comes first), so the device stops; a frame the switch cannot
- * carry (runt, larger than the MTU, a segmentation request keel did not offer, a checksum
- * outside it) is dropped and counted, as a NIC drops a bad frame. */
+ * carry (runt, larger than the MTU or for GSO the largest IP packet, a segmentation request
+ * keel did not offer or whose headers it cannot read, a checksum outside it) is dropped and
+ * counted, as a NIC drops a bad frame. */
 static void tx_one(struct vnet *n, const struct virtq_chain *c)
 {
 	struct virtio_net_hdr h;
@@ -84,8 +100,14 @@ static void tx_one(struct vnet *n, const struct virtq_chain *c)
 		return;
 	}
 	u32 len = c->out_len - (u32)sizeof(h);
-	struct vsw_meta m = {(h.flags & HDR_F_NEEDS_CSUM) != 0, h.csum_start, h.csum_offset};
-	bool ok = len <= VSW_FRAME_MAX && h.gso_type == 0 &&
+	struct vsw_meta m = {(h.flags & HDR_F_NEEDS_CSUM) != 0,
+			     h.csum_start,
+			     h.csum_offset,
+			     h.gso_type,
+			     h.gso_size,
+			     0};
+	bool ok = len <= (h.gso_type ? VSW_GSO_MAX : VSW_FRAME_MAX) &&
+		  tx_gso_ok(n->d, h.gso_type) &&
 		  (!m.needs_csum || (n->d->driver_features & NET_F_CSUM));
 	if (!ok || !virtq_read(n->d, c, sizeof(h), n->frame, len)) {
 		__atomic_fetch_add(&n->port.errors, 1, __ATOMIC_RELAXED);
@@ -130,10 +152,15 @@ static bool rx_one(struct vnet *n, u32 len, const struct vsw_meta *m)
 		return false;
 	}
 	struct virtio_net_hdr h = {.num_buffers = 1};
-	if (m->needs_csum && (d->driver_features & NET_F_GUEST_CSUM)) {
+	if (m->gso_type && !(n->port.gso & (1u << m->gso_type))) {
+		len = 0; /* queued before the driver's reset took GUEST_TSO away: lost */
+	} else if (m->needs_csum && (d->driver_features & NET_F_GUEST_CSUM)) {
 		h.flags = HDR_F_NEEDS_CSUM; /* 5.1.6.4: the driver finishes it */
 		h.csum_start = m->csum_start;
 		h.csum_offset = m->csum_offset;
+		h.gso_type = m->gso_type; /* 5.1.6.4: a GSO frame, as its sender gave it */
+		h.gso_size = m->gso_size;
+		h.hdr_len = m->hdr_len;
 	} else if (!vsw_csum_fill(n->frame, len, m)) {
 		len = 0; /* the switch checked the offsets: never here */
 	}
@@ -207,7 +234,8 @@ static bool vnet_init(struct virtio_dev *d, u32 index)
 	struct vnet *n = vnet_of(d);
 	const struct vm_nic *nic = &d->vm->hw.nic[index];
 	n->d = d;
-	d->features = NET_F_CSUM | NET_F_GUEST_CSUM | NET_F_MTU | NET_F_MAC | NET_F_STATUS;
+	d->features = NET_F_CSUM | NET_F_GUEST_CSUM | NET_F_MTU | NET_F_MAC | NET_F_STATUS |
+		      NET_F_HOST_TSO4 | NET_F_HOST_TSO6 | NET_F_GUEST_TSO4 | NET_F_GUEST_TSO6;
 	struct virtio_net_config cfg = {
 		.status = NET_S_LINK_UP, .max_virtqueue_pairs = 1, .mtu = VSW_MTU};
 	memcpy(cfg.mac, nic->mac, 6);
@@ -225,13 +253,26 @@ static bool vnet_init(struct virtio_dev *d, u32 index)
  * frames that waited for them. */
 static void vnet_reset(struct virtio_dev *d)
 {
+	vnet_of(d)->port.gso = 0;
 	if (vnet_of(d)->joined)
 		vsw_flush(&vnet_of(d)->port);
+}
+
+/* The GSO types this NIC's driver takes whole: those whose GUEST_TSO it negotiated, with the
+ * GUEST_CSUM they depend on (5.1.3.1). */
+static u8 rx_gso_types(const struct virtio_dev *d)
+{
+	u64 f = d->driver_features;
+	if (!(f & NET_F_GUEST_CSUM))
+		return 0;
+	return (u8)(((f & NET_F_GUEST_TSO4) ? 1u << VSW_GSO_TCPV4 : 0) |
+		    ((f & NET_F_GUEST_TSO6) ? 1u << VSW_GSO_TCPV6 : 0));
 }
 
 static void vnet_notify(struct virtio_dev *d, u16 q)
 {
 	vnet_join(vnet_of(d));
+	vnet_of(d)->port.gso = rx_gso_types(d); /* the features are settled once it notifies */
 	if (q == TXQ)
 		vnet_tx(vnet_of(d));
 	else if (q == RXQ)

@@ -11,13 +11,15 @@ static struct vswitch switches[VSW_SWITCHES_MAX];
 static u32 nswitches;
 static struct spinlock table_lock; /* guards switches[] and nswitches while one is made */
 
-/* A frame's record in a queue: its length and the checksum request that came with it. */
+/* A frame's record in a queue: its length and the metadata that came with it. */
 struct vsw_rec {
-	u16 len;
+	u32 len;
 	u16 csum_start, csum_offset;
-	u16 needs_csum;
+	u16 gso_size, hdr_len;
+	u8 needs_csum, gso_type;
+	u16 pad;
 };
-_Static_assert(sizeof(struct vsw_rec) == 8, "a queue record is 8 bytes");
+_Static_assert(sizeof(struct vsw_rec) == 16, "a queue record is 16 bytes");
 
 void vswitch_init(struct vswitch *sw, const char *name)
 {
@@ -165,7 +167,8 @@ static bool q_put(struct vsw_queue *q, const struct vsw_meta *m, const u8 *frame
 	u32 need = rec_bytes(len);
 	if (q->frames >= VSW_QUEUE_FRAMES || q->size - (q->tail - q->head) < need)
 		return false;
-	struct vsw_rec r = {(u16)len, m->csum_start, m->csum_offset, m->needs_csum};
+	struct vsw_rec r = {len,	m->csum_start, m->csum_offset, m->gso_size,
+			    m->hdr_len, m->needs_csum, m->gso_type,    0};
 	ring_in(q, q->tail, &r, sizeof(r));
 	ring_in(q, q->tail + (u32)sizeof(r), frame, len);
 	q->tail += need;
@@ -180,7 +183,8 @@ static u32 q_get(struct vsw_queue *q, struct vsw_meta *m, u8 *buf)
 	struct vsw_rec r;
 	ring_out(q, q->head, &r, sizeof(r));
 	ring_out(q, q->head + (u32)sizeof(r), buf, r.len);
-	*m = (struct vsw_meta){r.needs_csum, r.csum_start, r.csum_offset};
+	*m = (struct vsw_meta){r.needs_csum, r.csum_start, r.csum_offset,
+			       r.gso_type,   r.gso_size,   r.hdr_len};
 	q->head += rec_bytes(r.len);
 	q->frames--;
 	return r.len;
@@ -188,45 +192,75 @@ static u32 q_get(struct vsw_queue *q, struct vsw_meta *m, u8 *buf)
 
 /* ---- frames ---- */
 
-/* A frame the switch carries: an Ethernet header at least, the MTU at most, and a checksum
- * request inside it. */
-static bool frame_ok(const struct vsw_meta *m, u32 len)
+/* A frame the switch carries: an Ethernet header at least, the MTU at most (or for a GSO frame,
+ * the largest IP packet, with headers keel can cut it by), and a checksum request inside it.
+ * Sets a GSO frame's hdr_len. */
+static bool frame_ok(struct vsw_meta *m, const u8 *frame, u32 len)
 {
-	if (len < VSW_FRAME_MIN || len > VSW_FRAME_MAX)
+	if (len < VSW_FRAME_MIN || len > (m->gso_type ? VSW_GSO_MAX : VSW_FRAME_MAX))
 		return false;
-	return !m->needs_csum || (u32)m->csum_start + m->csum_offset + 2 <= len;
+	if (m->needs_csum && (u32)m->csum_start + m->csum_offset + 2 > len)
+		return false;
+	return !m->gso_type || vsw_gso_parse(m, frame, len);
 }
 
-/* Queue the frame on port d, counting it or its loss: true if d must be told (its queue was
- * empty). Switch lock held. */
+/* Queue a GSO frame on port d, which does not take it whole, as the segments it stands for,
+ * until its queue is full: the bytes queued. Switch lock held. */
+static u32 put_segments(struct vsw_port *d, const struct vsw_meta *m, const u8 *frame, u32 len,
+			u32 *frames)
+{
+	static const struct vsw_meta plain;
+	u8 *seg = d->sw->seg;
+	u32 n, bytes = 0;
+	for (u32 i = 0; (n = vsw_gso_segment(m, frame, len, i, seg)); i++) {
+		if (!q_put(&d->q, &plain, seg, n)) {
+			__atomic_fetch_add(&d->drops, 1, __ATOMIC_RELAXED);
+			break;
+		}
+		bytes += n;
+		(*frames)++;
+	}
+	return bytes;
+}
+
+/* Queue the frame on port d (whole, or cut into segments for a port that does not take its
+ * GSO type), counting it or its loss: true if d must be told (its queue was empty). Switch
+ * lock held. */
 static bool deliver(struct vsw_port *d, const struct vsw_meta *m, const u8 *frame, u32 len,
 		    bool *queued)
 {
 	bool was_empty = !d->q.frames;
-	*queued = q_put(&d->q, m, frame, len);
-	if (!*queued) {
+	u32 frames = 0, bytes = len;
+	if (m->gso_type && !(d->gso & (1u << m->gso_type)))
+		bytes = put_segments(d, m, frame, len, &frames);
+	else if (q_put(&d->q, m, frame, len))
+		frames = 1;
+	else
 		__atomic_fetch_add(&d->drops, 1, __ATOMIC_RELAXED); /* its owner counts too */
+	*queued = frames != 0;
+	if (!frames)
 		return false;
-	}
-	d->rx++;
-	d->rx_bytes += len;
+	d->rx += frames;
+	d->rx_bytes += bytes;
 	return was_empty;
 }
 
-u32 vsw_send(struct vsw_port *p, const struct vsw_meta *m, const u8 *frame, u32 len)
+u32 vsw_send(struct vsw_port *p, const struct vsw_meta *meta, const u8 *frame, u32 len)
 {
 	struct vswitch *sw = p->sw;
 	struct vsw_port *tell[VSW_PORTS_MAX];
+	struct vsw_meta mm = *meta, *m = &mm;
 	u32 ntell = 0, sent = 0;
 	u64 now = vclock_now();
 	spin_lock(&sw->lock);
-	if (!frame_ok(m, len)) {
+	if (!frame_ok(m, frame, len)) {
 		__atomic_fetch_add(&p->errors, 1, __ATOMIC_RELAXED);
 		spin_unlock(&sw->lock);
 		return 0;
 	}
 	p->tx++;
 	p->tx_bytes += len;
+	p->tx_gso += m->gso_type != 0;
 	learn(sw, frame + 6, p->index, now);
 	int to = (frame[0] & 1) ? -1 : lookup(sw, frame, now); /* bit 0: a group address */
 	for (u32 i = 0; i < sw->nports; i++) {
@@ -298,9 +332,10 @@ void vswitch_show(const char *prefix)
 			if (!p)
 				continue; /* its VM was destroyed */
 			log_info("%sswitch %s port %s: rx %llu frames (%llu bytes), tx %llu frames "
-				 "(%llu bytes), %llu dropped at its full queue, %llu refused",
+				 "(%llu bytes, %llu GSO), %llu dropped at its full queue, %llu "
+				 "refused",
 				 prefix, sw->name, p->name, p->rx, p->rx_bytes, p->tx, p->tx_bytes,
-				 p->drops, p->errors);
+				 p->tx_gso, p->drops, p->errors);
 		}
 	}
 }

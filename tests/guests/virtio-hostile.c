@@ -386,6 +386,25 @@ static void a_zero(struct vdev *d)
 	submit(d, 0);
 }
 
+/* virtio-net only: a transmit header that lies (5.1.6.2): a TCPv4 segmentation request with
+ * csum_start, hdr_len and gso_size past any frame, before a frame that is no TCP at all. The
+ * device drops the frame and counts it; it is not broken. */
+static void a_gso_lie(struct vdev *d)
+{
+	static const u8 hdr[12] = {1, 1, 0xff, 0xff, 0xff, 0xff, 0xf0, 0xff, 0xff, 0xff, 0, 0};
+	memset(buf, 0, 12 + 60);
+	memcpy(buf, hdr, sizeof(hdr));
+	memset(buf + 12, 0xff, 6);
+	buf[12 + 12] = 0x08; /* "IPv4", with nothing of an IP header behind it */
+	put(0, buf, 12 + 60, 0, 0);
+	submit(d, 0);
+	u32 len = 0;
+	check(wait_used(d, &len) && !needs_reset(d),
+	      "virtio-net: a lying header: dropped, the "
+	      "device not broken (status 0x%x)",
+	      r8(d->common + STATUS));
+}
+
 /* The rings were set up outside RAM (see run_attack): any notify must fail the device. */
 static void a_rings(struct vdev *d)
 {
@@ -414,6 +433,9 @@ static const struct attack attacks[] = {
 	{"zero-length buffer", a_zero, false, 0, false},
 	{"rings outside RAM", a_rings, true, 0, true},
 };
+/* virtio-net's own: CSUM and HOST_TSO4 (5.1.3) negotiated, then a lying header. */
+static const struct attack net_gso_lie = {"lying GSO header", a_gso_lie, false, 1 | 1u << 11,
+					  false};
 
 /* One attack on a freshly set-up device, then a reset and a good request. */
 static void run_attack(struct vdev *d, const struct attack *a)
@@ -460,6 +482,8 @@ static void attack(struct vdev *d, u32 notifies)
 		return;
 	for (u32 i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++)
 		run_attack(d, &attacks[i]);
+	if (d->id == 1)
+		run_attack(d, &net_gso_lie);
 	storm(d, notifies);
 	reset(d);
 }

@@ -221,7 +221,7 @@ static void test_queue_bytes_bound_and_wrap(void **state)
 	drain_all();
 	u8 dst[6];
 	mac_of(1, dst);
-	u32 fit = VSW_QUEUE_BYTES / (8 + ALIGN_UP(VSW_FRAME_MAX, 8));
+	u32 fit = VSW_QUEUE_BYTES / (16 + ALIGN_UP(VSW_FRAME_MAX, 8));
 	assert_true(fit < VSW_QUEUE_FRAMES);
 	for (u32 i = 0; i < fit + 3; i++)
 		send_to(0, dst, VSW_FRAME_MAX, (u8)i);
@@ -252,7 +252,7 @@ static void test_bad_frames(void **state)
 	struct vsw_meta m = {0};
 	assert_int_equal(vsw_send(&port[0], &m, f, VSW_FRAME_MIN - 1), 0);
 	assert_int_equal(vsw_send(&port[0], &m, f, VSW_FRAME_MAX + 1), 0);
-	m = (struct vsw_meta){true, 34, 16};
+	m = (struct vsw_meta){.needs_csum = true, .csum_start = 34, .csum_offset = 16};
 	assert_int_equal(vsw_send(&port[0], &m, f, 51), 0); /* the field ends at 52 */
 	assert_int_equal(port[0].errors, 3);
 	assert_int_equal(port[0].tx, 0);
@@ -301,7 +301,7 @@ static void test_csum(void **state)
 	/* a 9-byte "segment" at 20 with its checksum field at 20 + 6 seeded with 0x1234 */
 	const u8 seg[9] = {0x45, 0x00, 0x00, 0x1c, 0xab, 0xcd, 0x12, 0x34, 0x99};
 	memcpy(f + 20, seg, sizeof(seg));
-	struct vsw_meta m = {true, 20, 6}, got;
+	struct vsw_meta m = {.needs_csum = true, .csum_start = 20, .csum_offset = 6}, got;
 	assert_int_equal(vsw_send(&port[0], &m, f, 29), 1);
 	assert_int_equal(vsw_recv(&port[1], &got, out), 29);
 	assert_true(got.needs_csum);
@@ -319,7 +319,7 @@ static void test_csum(void **state)
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	assert_int_equal(sum, 0xffff);
-	m = (struct vsw_meta){true, 20, 8};
+	m = (struct vsw_meta){.needs_csum = true, .csum_start = 20, .csum_offset = 8};
 	assert_false(vsw_csum_fill(out, 29, &m));
 	m.needs_csum = false;
 	assert_true(vsw_csum_fill(out, 29, &m)); /* nothing to do */
