@@ -26,11 +26,6 @@
 #define T_OUT	1
 #define NSECT	10
 
-struct desc {
-	u64 addr;
-	u32 len;
-	u16 flags, next;
-};
 static struct desc desc[QSZ] __attribute__((aligned(4096)));
 static volatile struct {
 	u16 flags, idx, ring[QSZ], used_event;

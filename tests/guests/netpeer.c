@@ -11,12 +11,6 @@
 #define BUFSZ 2048
 #define HDR   12 /* 5.1.6: virtio_net_hdr with num_buffers */
 
-struct desc {
-	u64 addr;
-	u32 len;
-	u16 flags, next;
-};
-
 /* One split virtqueue (2.7), each part on its own page. */
 struct vq {
 	struct desc desc[QSZ] __attribute__((aligned(4096)));

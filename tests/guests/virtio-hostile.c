@@ -12,30 +12,11 @@
  * "Works" is one good request of the device's kind: a sector read (virtio-blk), a frame sent
  * (virtio-net), a line written (virtio-console), random bytes (virtio-rng). A kind absent from
  * the bus prints "SKIP: NAME: why" instead of its checks. */
-#include "rt/rt.h"
+#include "rt/vio.h"
 
-#define PCI_ADDR 0xcf8
-#define PCI_DATA 0xcfc
-#define VENDOR	 0x1af4
-#define QSZ	 16 /* the queue size this driver asks for */
-#define SPIN	 2000000
+#define QSZ  16 /* the queue size this driver asks for */
+#define SPIN 2000000
 
-/* Common configuration structure (4.1.4.3). */
-enum {
-	DFSELECT = 0x00,
-	DF = 0x04,
-	GFSELECT = 0x08,
-	GF = 0x0c,
-	NUM_QUEUES = 0x12,
-	STATUS = 0x14,
-	Q_SELECT = 0x16,
-	Q_SIZE = 0x18,
-	Q_ENABLE = 0x1c,
-	Q_NOTIFY_OFF = 0x1e,
-	Q_DESC = 0x20,
-	Q_DRIVER = 0x28,
-	Q_DEVICE = 0x30,
-};
 #define S_ACK	      1
 #define S_DRIVER      2
 #define S_DRIVER_OK   4
@@ -47,11 +28,6 @@ enum {
 #define D_WRITE	      2
 #define D_INDIRECT    4
 
-struct desc {
-	u64 addr;
-	u32 len;
-	u16 flags, next;
-};
 static struct desc desc[QSZ] __attribute__((aligned(4096)));
 static volatile struct {
 	u16 flags, idx, ring[QSZ], used_event;
@@ -82,68 +58,6 @@ static u64 ram_end;
 
 #define HEX(x) ((unsigned long long)(x))
 
-/* ---- PCI configuration mechanism #1 (PCI 3.0, 3.2.2.3.2) ---- */
-
-static u32 cfg32(u8 slot, u8 off)
-{
-	outl(PCI_ADDR, 0x80000000u | (u32)slot << 11 | (off & 0xfc));
-	return inl(PCI_DATA);
-}
-
-static u8 cfg8(u8 slot, u8 off)
-{
-	return (u8)(cfg32(slot, off) >> (8 * (off & 3)));
-}
-
-static void cfg_w16(u8 slot, u8 off, u16 v)
-{
-	outl(PCI_ADDR, 0x80000000u | (u32)slot << 11 | (off & 0xfc));
-	outw((u16)(PCI_DATA + (off & 2)), v);
-}
-
-/* A memory BAR's base as placed (a 64-bit BAR takes the next slot's dword too). */
-static u64 bar_base(u8 slot, u8 bar)
-{
-	u32 lo = cfg32(slot, (u8)(0x10 + 4 * bar));
-	u64 base = lo & ~0xfu;
-	if ((lo & 6) == 4)
-		base |= (u64)cfg32(slot, (u8)(0x14 + 4 * bar)) << 32;
-	return base;
-}
-
-/* ---- MMIO ---- */
-
-static u8 r8(uintptr_t a)
-{
-	return *(volatile u8 *)a;
-}
-static u16 r16(uintptr_t a)
-{
-	return *(volatile u16 *)a;
-}
-static u32 r32(uintptr_t a)
-{
-	return *(volatile u32 *)a;
-}
-static void w8(uintptr_t a, u8 v)
-{
-	*(volatile u8 *)a = v;
-}
-static void w16(uintptr_t a, u16 v)
-{
-	*(volatile u16 *)a = v;
-}
-static void w32(uintptr_t a, u32 v)
-{
-	*(volatile u32 *)a = v;
-}
-/* 64-bit fields as two 32-bit writes, low first (4.1.3.1). */
-static void w64(uintptr_t a, u64 v)
-{
-	w32(a, (u32)v);
-	w32(a + 4, (u32)(v >> 32));
-}
-
 static const char *kind_name(u16 id)
 {
 	switch (id) {
@@ -155,26 +69,17 @@ static const char *kind_name(u16 id)
 	}
 }
 
-/* Walk the capability list (PCI 3.0, 6.7) for the vendor capabilities of 4.1.4: COMMON (1)
- * and NOTIFY (2), each a BAR, an offset and (NOTIFY) a multiplier. */
+/* COMMON and NOTIFY through the vendor capabilities (4.1.4), on a function that has a list. */
 static bool find_caps(struct vdev *d)
 {
-	if (!(cfg32(d->slot, 4) & (1u << 20))) /* status: capability list */
+	struct vio_caps c;
+	if (!(pci_cfg32(d->slot, 4) & (1u << 20)) ||
+	    !vio_find(d->slot, &c)) /* status bit 4: a list */
 		return false;
-	for (u8 p = cfg8(d->slot, 0x34) & 0xfc, n = 0; p && n < 48;
-	     p = cfg8(d->slot, p + 1) & 0xfc, n++) {
-		if (cfg8(d->slot, p) != 0x09)
-			continue;
-		u8 type = cfg8(d->slot, p + 3), bar = cfg8(d->slot, p + 4);
-		uintptr_t at = (uintptr_t)(bar_base(d->slot, bar) + cfg32(d->slot, p + 8));
-		if (type == 1 && !d->common)
-			d->common = at;
-		if (type == 2 && !d->notify) {
-			d->notify = at;
-			d->notify_mult = cfg32(d->slot, p + 16);
-		}
-	}
-	return d->common && d->notify;
+	d->common = c.common;
+	d->notify = c.notify;
+	d->notify_mult = c.notify_mult;
+	return true;
 }
 
 /* ---- the driver side of one queue ---- */
@@ -182,9 +87,9 @@ static bool find_caps(struct vdev *d)
 /* Reset and wait for status to read 0 (4.1.4.3.2). */
 static bool reset(struct vdev *d)
 {
-	w8(d->common + STATUS, 0);
+	w8(d->common + VIO_STATUS, 0);
 	for (int i = 0; i < 1000; i++)
-		if (!r8(d->common + STATUS))
+		if (!r8(d->common + VIO_STATUS))
 			return true;
 	return false;
 }
@@ -196,34 +101,34 @@ static bool setup(struct vdev *d, u64 features, u64 desc_at)
 	uintptr_t c = d->common;
 	if (!reset(d))
 		return false;
-	w8(c + STATUS, S_ACK);
-	w8(c + STATUS, S_ACK | S_DRIVER);
-	w32(c + DFSELECT, 1);
-	if (!(r32(c + DF) & 1)) /* VERSION_1 */
+	w8(c + VIO_STATUS, S_ACK);
+	w8(c + VIO_STATUS, S_ACK | S_DRIVER);
+	w32(c + VIO_DFSELECT, 1);
+	if (!(r32(c + VIO_DF) & 1)) /* VERSION_1 */
 		return false;
-	w32(c + GFSELECT, 0);
-	w32(c + GF, (u32)features);
-	w32(c + GFSELECT, 1);
-	w32(c + GF, (u32)(features >> 32));
-	w8(c + STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
-	if (!(r8(c + STATUS) & S_FEATURES_OK))
+	w32(c + VIO_GFSELECT, 0);
+	w32(c + VIO_GF, (u32)features);
+	w32(c + VIO_GFSELECT, 1);
+	w32(c + VIO_GF, (u32)(features >> 32));
+	w8(c + VIO_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
+	if (!(r8(c + VIO_STATUS) & S_FEATURES_OK))
 		return false;
-	w16(c + Q_SELECT, d->q);
-	u16 max = r16(c + Q_SIZE);
+	w16(c + VIO_Q_SELECT, d->q);
+	u16 max = r16(c + VIO_Q_SIZE);
 	if (!max)
 		return false;
 	d->qsz = max < QSZ ? max : QSZ;
-	w16(c + Q_SIZE, d->qsz);
+	w16(c + VIO_Q_SIZE, d->qsz);
 	memset(desc, 0, sizeof(desc));
 	memset((void *)&avail, 0, sizeof(avail));
 	memset((void *)&used, 0, sizeof(used));
 	d->avail_idx = d->last_used = 0;
-	w64(c + Q_DESC, desc_at);
-	w64(c + Q_DRIVER, (uintptr_t)&avail);
-	w64(c + Q_DEVICE, (uintptr_t)&used);
-	d->notify_off = r16(c + Q_NOTIFY_OFF);
-	w16(c + Q_ENABLE, 1);
-	w8(c + STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+	w64(c + VIO_Q_DESC, desc_at);
+	w64(c + VIO_Q_DRIVER, (uintptr_t)&avail);
+	w64(c + VIO_Q_DEVICE, (uintptr_t)&used);
+	d->notify_off = r16(c + VIO_Q_NOTIFY_OFF);
+	w16(c + VIO_Q_ENABLE, 1);
+	w8(c + VIO_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 	return true;
 }
 
@@ -260,7 +165,7 @@ static bool wait_used(struct vdev *d, u32 *len)
 
 static bool needs_reset(struct vdev *d)
 {
-	return r8(d->common + STATUS) & S_NEEDS_RESET;
+	return r8(d->common + VIO_STATUS) & S_NEEDS_RESET;
 }
 
 static void put(u16 i, const void *p, u32 len, u16 flags, u16 next)
@@ -402,7 +307,7 @@ static void a_gso_lie(struct vdev *d)
 	check(wait_used(d, &len) && !needs_reset(d),
 	      "virtio-net: a lying header: dropped, the "
 	      "device not broken (status 0x%x)",
-	      r8(d->common + STATUS));
+	      r8(d->common + VIO_STATUS));
 }
 
 /* The rings were set up outside RAM (see run_attack): any notify must fail the device. */
@@ -447,7 +352,7 @@ static void run_attack(struct vdev *d, const struct attack *a)
 	a->fn(d);
 	if (a->must_fail)
 		check(needs_reset(d), "%s: %s: DEVICE_NEEDS_RESET (status 0x%x)", k, a->name,
-		      r8(d->common + STATUS));
+		      r8(d->common + VIO_STATUS));
 	check(setup(d, F_VERSION_1, (uintptr_t)desc) && works(d), "%s: works after %s and a reset",
 	      k, a->name);
 }
@@ -474,9 +379,9 @@ static void attack(struct vdev *d, u32 notifies)
 {
 	d->q = attack_queue(d->id);
 	d->dir = d->id == 4 ? D_WRITE : 0;
-	u16 cmd = (u16)cfg32(d->slot, 4);
-	cfg_w16(d->slot, 4, cmd | 6); /* memory space and bus master */
-	u32 nq = setup(d, F_VERSION_1, (uintptr_t)desc) ? r16(d->common + NUM_QUEUES) : 0;
+	u16 cmd = (u16)pci_cfg32(d->slot, 4);
+	pci_cfg_w16(d->slot, 4, cmd | 6); /* memory space and bus master */
+	u32 nq = setup(d, F_VERSION_1, (uintptr_t)desc) ? r16(d->common + VIO_NUM_QUEUES) : 0;
 	printf("%s at 00:%02x.0, %u queues\n", kind_name(d->id), d->slot, nq);
 	if (!check(works(d), "%s: works before any attack", kind_name(d->id)))
 		return;
@@ -515,8 +420,8 @@ int guest_main(void)
 	u32 notifies = (u32)cmdline_num("storm", 100000);
 	ram_end = low_ram_end();
 	for (u8 slot = 1; slot < 32; slot++) {
-		u32 id = cfg32(slot, 0);
-		if ((id & 0xffff) != VENDOR || (id >> 16) < 0x1040)
+		u32 id = pci_cfg32(slot, 0);
+		if ((id & 0xffff) != VIO_VENDOR || (id >> 16) < 0x1040)
 			continue;
 		struct vdev d = {.slot = slot, .id = (u16)((id >> 16) - 0x1040)};
 		if (!check(find_caps(&d), "%s at 00:%02x.0: COMMON and NOTIFY capabilities",

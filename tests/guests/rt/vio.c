@@ -35,7 +35,8 @@ u64 pci_bar(u8 slot, u8 bar)
 	return base;
 }
 
-/* At most 48 capabilities: a list that loops is a device's lie, not a reason to hang. */
+/* The first of each kind (4.1.4: the driver uses the first it can); at most 48 capabilities,
+ * so a list that loops is a device's lie, not a reason to hang. */
 bool vio_find(u8 slot, struct vio_caps *c)
 {
 	*c = (struct vio_caps){0};
@@ -46,12 +47,12 @@ bool vio_find(u8 slot, struct vio_caps *c)
 		u8 type = pci_cfg8(slot, p + 3);
 		uintptr_t at =
 			(uintptr_t)(pci_bar(slot, pci_cfg8(slot, p + 4)) + pci_cfg32(slot, p + 8));
-		if (type == 1)
+		if (type == 1 && !c->common)
 			c->common = at;
-		else if (type == 2) {
+		else if (type == 2 && !c->notify) {
 			c->notify = at;
 			c->notify_mult = pci_cfg32(slot, p + 16);
-		} else if (type == 4)
+		} else if (type == 4 && !c->device)
 			c->device = at;
 	}
 	return c->common && c->notify;

@@ -28,6 +28,13 @@ enum {
 	VIO_Q_DEVICE = 0x30,
 };
 
+/* A split virtqueue's descriptor (2.7.5); each driver lays out its own rings. */
+struct desc {
+	u64 addr;
+	u32 len;
+	u16 flags, next;
+};
+
 /* Bus 0's configuration space, mechanism #1 (PCI 3.0, 3.2.2.3.2). */
 u32 pci_cfg32(u8 slot, u8 off);
 u8 pci_cfg8(u8 slot, u8 off);
