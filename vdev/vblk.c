@@ -140,7 +140,9 @@ static u8 req_in(struct virtio_dev *d, const struct virtq_chain *c, u64 sector, 
 	return VBLK_S_OK;
 }
 
-/* VIRTIO_BLK_T_OUT: the readable part after the header onto the disk, block by block. */
+/* VIRTIO_BLK_T_OUT: the readable part after the header onto the disk, block by block, each
+ * copied once from the guest's buffers into its private block (a new block is not cleared
+ * first: vdisk_poke). A buffer that cannot be read leaves zeros, never keel's old bytes. */
 static u8 req_out(struct virtio_dev *d, const struct virtq_chain *c, u64 sector)
 {
 	struct vblk *b = d->state;
@@ -153,7 +155,10 @@ static u8 req_out(struct virtio_dev *d, const struct virtq_chain *c, u64 sector)
 		u8 *p = vdisk_poke(&b->disk, off, k);
 		if (!p)
 			return out_of_memory(d);
-		virtq_read(d, c, HDR_LEN + pos, p, k);
+		if (!virtq_read(d, c, HDR_LEN + pos, p, k)) {
+			memset(p, 0, k);
+			return VBLK_S_IOERR;
+		}
 	}
 	return VBLK_S_OK;
 }
