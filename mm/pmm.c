@@ -69,7 +69,9 @@ u64 pmm_alloc(struct pmm *p, u64 npages, u64 align_pages, u64 min)
 	if (npages == 0 || npages > p->nfree || align_pages == 0 ||
 	    (align_pages & (align_pages - 1)))
 		return 0;
-	u64 i = MAX(p->hint, min >> PAGE_SHIFT);
+	u64 i = MAX(p->hint, min >> PAGE_SHIFT), first_free = ~0ull;
+	/* From the hint one page at a time, the scan passes no free page it does not see. */
+	bool from_hint = i == p->hint && align_pages == 1;
 	i = ALIGN_UP(i, align_pages);
 	while (i + npages <= p->npages) {
 		/* Skip full words quickly. */
@@ -78,10 +80,14 @@ u64 pmm_alloc(struct pmm *p, u64 npages, u64 align_pages, u64 min)
 			continue;
 		}
 		u64 run = free_run(p, i, npages);
+		if (run && first_free == ~0ull)
+			first_free = i;
 		if (run == npages) {
 			set_range(p, i, npages, true);
 			p->nfree -= npages;
-			if (i == p->hint)
+			if (from_hint)
+				p->hint = first_free == i ? i + npages : first_free;
+			else if (i == p->hint)
 				p->hint = i + npages;
 			return i << PAGE_SHIFT;
 		}

@@ -124,6 +124,43 @@ static u8 out_of_memory(struct virtio_dev *d)
 	return VBLK_S_IOERR;
 }
 
+/* Move n bytes between the disk at off and the chain's data segments, from byte skip of its
+ * readable part (a write: the guest's bytes onto the disk) or of its writable part (a read):
+ * one pass over the segments, a piece of a block at a time, where virtq_read and virtq_write
+ * would seek from the chain's start for every block (a 1 MiB request has 256 segments). A new
+ * block takes only the bytes written (vdisk_poke); a buffer that cannot be read leaves zeros
+ * there, never keel's old bytes. */
+static u8 move(struct virtio_dev *d, const struct virtq_chain *c, bool read, u32 skip, u64 off,
+	       u32 n)
+{
+	struct vblk *b = d->state;
+	u32 s = read ? c->nout : 0, end = read ? c->nout + c->nin : c->nout;
+	for (; s < end && n; s++, skip = 0) {
+		const struct virtq_seg *g = &c->seg[s];
+		if (skip >= g->len) {
+			skip -= g->len;
+			continue;
+		}
+		for (u32 pos = skip, k, have; pos < g->len && n; pos += k, off += k, n -= k) {
+			k = (u32)MIN(MIN(g->len - pos, n), VDISK_BLOCK - off % VDISK_BLOCK);
+			if (read) {
+				const u8 *p = vdisk_peek(&b->disk, off, &have);
+				if (!gmem_write(&d->vm->mem, g->gpa + pos, p, MIN(k, have)))
+					return VBLK_S_IOERR;
+				continue;
+			}
+			u8 *p = vdisk_poke(&b->disk, off, k);
+			if (!p)
+				return out_of_memory(d);
+			if (!gmem_read(&d->vm->mem, g->gpa + pos, p, k)) {
+				memset(p, 0, k);
+				return VBLK_S_IOERR;
+			}
+		}
+	}
+	return n ? VBLK_S_IOERR : VBLK_S_OK;
+}
+
 /* VIRTIO_BLK_T_IN: the disk's bytes into the writable part, all but its status byte. */
 static u8 req_in(struct virtio_dev *d, const struct virtq_chain *c, u64 sector, u32 *written)
 {
@@ -131,31 +168,20 @@ static u8 req_in(struct virtio_dev *d, const struct virtq_chain *c, u64 sector, 
 	u32 n = c->in_len - 1;
 	if (n % VDISK_SECTOR || !inside(b, sector, n))
 		return VBLK_S_IOERR;
-	for (u32 pos = 0, k; pos < n; pos += k) {
-		const u8 *p = vdisk_peek(&b->disk, sector * VDISK_SECTOR + pos, &k);
-		k = MIN(k, n - pos);
-		virtq_write(d, c, pos, p, k);
-	}
-	*written = n;
-	return VBLK_S_OK;
+	u8 status = move(d, c, true, 0, sector * VDISK_SECTOR, n);
+	*written = status == VBLK_S_OK ? n : 0;
+	return status;
 }
 
-/* VIRTIO_BLK_T_OUT: the readable part after the header onto the disk, block by block. */
+/* VIRTIO_BLK_T_OUT: the readable part after the header onto the disk, copied once from the
+ * guest's buffers into each block. */
 static u8 req_out(struct virtio_dev *d, const struct virtq_chain *c, u64 sector)
 {
 	struct vblk *b = d->state;
 	u32 n = c->out_len - HDR_LEN;
 	if (b->ro || n % VDISK_SECTOR || !inside(b, sector, n))
 		return VBLK_S_IOERR;
-	for (u32 pos = 0, k; pos < n; pos += k) {
-		u64 off = sector * VDISK_SECTOR + pos;
-		k = (u32)MIN(VDISK_BLOCK - off % VDISK_BLOCK, n - pos);
-		u8 *p = vdisk_poke(&b->disk, off, k);
-		if (!p)
-			return out_of_memory(d);
-		virtq_read(d, c, HDR_LEN + pos, p, k);
-	}
-	return VBLK_S_OK;
+	return move(d, c, false, HDR_LEN, sector * VDISK_SECTOR, n);
 }
 
 /* One struct virtio_blk_discard_write_zeroes (5.2.6) of a request: UNSUPP for flags it may

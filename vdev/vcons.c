@@ -22,6 +22,7 @@ struct vcons {
 	struct guest_line out; /* hvc0 output not yet logged */
 	u16 rx_head, rx_len;   /* console input waiting, a ring in rx */
 	u8 rx[RX_BUF];
+	struct virtq_chain rx_chain, tx_chain; /* off the exit path's stack: 4 KiB each */
 };
 
 /* One hvc0 for a VM defined with console=virtio. */
@@ -41,21 +42,21 @@ static void update_wakes(struct virtio_dev *d)
 static void deliver(struct virtio_dev *d)
 {
 	struct vcons *c = d->state;
-	struct virtq_chain ch;
+	struct virtq_chain *ch = &c->rx_chain;
 	bool pushed = false;
-	while (c->rx_len && virtio_queue_ready(d, RXQ) && virtq_pop(d, RXQ, &ch) == 1) {
-		if (!ch.in_len) {
-			virtio_fail(d, "receive buffer %u has no writable part", ch.head);
+	while (c->rx_len && virtio_queue_ready(d, RXQ) && virtq_pop(d, RXQ, ch) == 1) {
+		if (!ch->in_len) {
+			virtio_fail(d, "receive buffer %u has no writable part", ch->head);
 			return;
 		}
-		u32 n = MIN((u32)c->rx_len, ch.in_len);
+		u32 n = MIN((u32)c->rx_len, ch->in_len);
 		u32 first = MIN(n, (u32)(RX_BUF - c->rx_head)); /* up to the ring's wrap */
-		virtq_write(d, &ch, 0, c->rx + c->rx_head, first);
+		virtq_write(d, ch, 0, c->rx + c->rx_head, first);
 		if (n > first)
-			virtq_write(d, &ch, first, c->rx, n - first);
+			virtq_write(d, ch, first, c->rx, n - first);
 		c->rx_head = (u16)((c->rx_head + n) % RX_BUF);
 		c->rx_len = (u16)(c->rx_len - n);
-		virtq_push(d, RXQ, &ch, n);
+		virtq_push(d, RXQ, ch, n);
 		pushed = true;
 	}
 	if (pushed)
@@ -101,11 +102,11 @@ static void transmit(struct virtio_dev *d, const struct virtq_chain *ch)
  * the chain goes back used with nothing written. */
 static void drain_tx(struct virtio_dev *d)
 {
-	struct virtq_chain ch;
+	struct virtq_chain *ch = &((struct vcons *)d->state)->tx_chain;
 	u32 n = 0;
-	while (n < CHAINS_PER_KICK && virtq_pop(d, TXQ, &ch) == 1) {
-		transmit(d, &ch);
-		virtq_push(d, TXQ, &ch, 0);
+	while (n < CHAINS_PER_KICK && virtq_pop(d, TXQ, ch) == 1) {
+		transmit(d, ch);
+		virtq_push(d, TXQ, ch, 0);
 		n++;
 	}
 	if (n)

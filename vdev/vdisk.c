@@ -71,6 +71,20 @@ static u32 block_len(const struct vdisk *v, u64 blk)
 	return (u32)MIN(VDISK_BLOCK, v->size - blk * VDISK_BLOCK);
 }
 
+/* Fill the parts of a new private block at page p outside [boff, boff + len), which the
+ * caller writes: from the base (e is 0) or zeros (VDISK_ZERO); past the disk's end, zeros, so
+ * no stale keel memory reaches a snapshot (vdisk_each hands out whole blocks). A write of the
+ * whole block fills nothing: the page is written once, not cleared, copied and written. */
+static void fill_rest(const struct vdisk *v, u64 blk, u8 *p, u64 e, u32 boff, u32 len)
+{
+	u32 have = block_len(v, blk), end = boff + len;
+	const u8 *from = e ? zeros : v->base + blk * VDISK_BLOCK;
+	memcpy(p, from, boff);
+	if (end < have)
+		memcpy(p + end, from + end, have - end);
+	memset(p + MAX(end, have), 0, VDISK_BLOCK - MAX(end, have));
+}
+
 u8 *vdisk_poke(struct vdisk *v, u64 off, u32 len)
 {
 	u64 blk = off / VDISK_BLOCK, boff = off % VDISK_BLOCK;
@@ -79,15 +93,14 @@ u8 *vdisk_poke(struct vdisk *v, u64 off, u32 len)
 		return NULL;
 	if (*e && *e != VDISK_ZERO)
 		return (u8 *)phys_to_virt(*e) + boff;
-	u64 pa = page_alloc(1); /* zeroed: right for a zero block */
+	u64 pa = page_alloc_uncleared(1, VDISK_BLOCK);
 	if (!pa)
 		return NULL;
-	bool whole = boff == 0 && len == block_len(v, blk);
-	if (!*e && !whole)
-		memcpy(phys_to_virt(pa), v->base + blk * VDISK_BLOCK, block_len(v, blk));
+	u8 *p = phys_to_virt(pa);
+	fill_rest(v, blk, p, *e, (u32)boff, len);
 	*e = pa;
 	v->private ++;
-	return (u8 *)phys_to_virt(pa) + boff;
+	return p + boff;
 }
 
 /* Make block blk read as zeros with no page of its own. */

@@ -36,9 +36,9 @@ void vdisk_free(struct vdisk *v);
 /* The current bytes at off (< size): a pointer to *n readable bytes, up to the end of off's
  * block or of the disk. Never NULL: zeroed blocks read from a page of zeros. */
 const u8 *vdisk_peek(const struct vdisk *v, u64 off, u32 *n);
-/* Make off's block private (copying the base first unless len bytes from off cover all of
- * it) and return where to write len bytes at off (off + len inside that block): NULL if keel
- * is out of memory. */
+/* Make off's block private and return where to write len bytes at off (off + len inside
+ * that block): NULL if keel is out of memory. A new private block gets only the bytes outside
+ * [off, off + len) from what it read as (the base or zeros): the caller must write all len. */
 u8 *vdisk_poke(struct vdisk *v, u64 off, u32 len);
 /* Zero [off, off + len): whole blocks become zero blocks (their copies freed), the parts of
  * partial ones are zeroed in a private copy. False if keel ran out of memory on the way. */

@@ -36,7 +36,7 @@ enum { VIRTIO_ID_NET = 1, VIRTIO_ID_BLOCK = 2, VIRTIO_ID_CONSOLE = 3, VIRTIO_ID_
 
 #define VIRTIO_QUEUES_MAX 8   /* queues per device */
 #define VIRTQ_SIZE_MAX	  256 /* entries per queue, a power of two */
-#define VIRTQ_SEGS_MAX	  64  /* descriptors in one chain, indirect ones included */
+#define VIRTQ_SEGS_MAX	  256 /* descriptors in one chain (at most the queue's size, 2.7.5.3.1) */
 #define VIRTIO_NO_VECTOR  0xffff
 
 /* One queue as the driver set it up (4.1.4.3) and where the device stands in it. */

@@ -118,8 +118,10 @@ static const char *enter_indirect(struct virtio_dev *d, struct walk *w, const st
 }
 
 /* A buffer descriptor joins the chain: readable ones first, each in RAM, the totals within
- * 32 bits and VIRTQ_SEGS_MAX (2.7.4.1: writable after readable only). */
-static const char *add_seg(struct virtio_dev *d, struct virtq_chain *c, const struct vdesc *x)
+ * 32 bits, the segments within the queue's size (2.7.5.3.1: no chain longer, indirect or not)
+ * and VIRTQ_SEGS_MAX (2.7.4.1: writable after readable only). */
+static const char *add_seg(struct virtio_dev *d, const struct virtq *vq, struct virtq_chain *c,
+			   const struct vdesc *x)
 {
 	bool w = x->flags & DESC_F_WRITE;
 	u32 *total = w ? &c->in_len : &c->out_len;
@@ -129,7 +131,7 @@ static const char *add_seg(struct virtio_dev *d, struct virtq_chain *c, const st
 		return "buffer outside RAM";
 	if (!x->len)
 		return NULL; /* nothing to move: not a segment */
-	if (c->nout + c->nin == VIRTQ_SEGS_MAX)
+	if (c->nout + c->nin == MIN((u32)VIRTQ_SEGS_MAX, (u32)vq->size))
 		return "chain too long";
 	if (*total + x->len < *total)
 		return "chain longer than 4 GiB";
@@ -143,7 +145,8 @@ static const char *add_seg(struct virtio_dev *d, struct virtq_chain *c, const st
 }
 
 /* Follow the chain from head: NULL, or why it breaks the rules. A walk reading more
- * descriptors than the queue holds plus VIRTQ_SEGS_MAX (an indirect table's) is a loop. */
+ * descriptors than the queue holds plus the most a chain may have (an indirect table's) is a
+ * loop. */
 static const char *walk_chain(struct virtio_dev *d, const struct virtq *vq, u16 head,
 			      struct virtq_chain *c)
 {
@@ -152,7 +155,7 @@ static const char *walk_chain(struct virtio_dev *d, const struct virtq *vq, u16 
 	for (;;) {
 		struct vdesc x;
 		const char *why;
-		if (++w.seen > vq->size + (u32)VIRTQ_SEGS_MAX)
+		if (++w.seen > vq->size + MIN((u32)VIRTQ_SEGS_MAX, (u32)vq->size))
 			return "descriptor loop";
 		if (!gmem_read(&d->vm->mem, w.table + 16ull * i, &x, sizeof(x)))
 			return "descriptor outside RAM";
@@ -163,7 +166,7 @@ static const char *walk_chain(struct virtio_dev *d, const struct virtq *vq, u16 
 				return why;
 			continue;
 		}
-		why = add_seg(d, c, &x);
+		why = add_seg(d, vq, c, &x);
 		if (why)
 			return why;
 		if (!(x.flags & DESC_F_NEXT))
@@ -198,7 +201,9 @@ int virtq_pop(struct virtio_dev *d, u16 q, struct virtq_chain *c)
 		virtio_fail(d, "queue %u: head %u past the queue's %u entries", q, head, vq->size);
 		return -1;
 	}
-	*c = (struct virtq_chain){.head = head};
+	c->head = head; /* the segments are written as the walk finds them: not cleared */
+	c->nout = c->nin = 0;
+	c->out_len = c->in_len = 0;
 	const char *why = walk_chain(d, vq, head, c);
 	if (why) {
 		virtio_fail(d, "queue %u: chain %u: %s", q, head, why);

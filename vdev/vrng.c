@@ -9,6 +9,11 @@
 #define RNG_CHUNK      256  /* bytes filled per step */
 #define RNG_REQ_MAX    4096 /* bytes given per request at most (the driver asks again) */
 
+/* The device's own state: the chain being served, off the exit path's stack. */
+struct vrng {
+	struct virtq_chain chain;
+};
+
 /* 5.4.2: a VM with rng=yes (the default) gets one, when the host has a source. */
 static u32 vrng_count(const struct vm *vm)
 {
@@ -64,9 +69,9 @@ static void serve(struct virtio_dev *d, const struct virtq_chain *c)
 /* 5.4.6: every available request, then one interrupt if the driver wants it. */
 static void vrng_notify(struct virtio_dev *d, u16 q)
 {
-	struct virtq_chain c;
-	while (virtq_pop(d, q, &c) > 0)
-		serve(d, &c);
+	struct virtq_chain *c = &((struct vrng *)d->state)->chain;
+	while (virtq_pop(d, q, c) > 0)
+		serve(d, c);
 	virtq_signal(d, q);
 }
 
@@ -76,6 +81,7 @@ const struct virtio_kind vrng_kind = {
 	.class_code = 0x00ff00, /* class 00 (before class codes), subclass ff: as QEMU's */
 	.nqueues = 1,
 	.queue_size = RNG_QUEUE_SIZE,
+	.state_size = sizeof(struct vrng),
 	.count = vrng_count,
 	.init = vrng_init,
 	.notify = vrng_notify,

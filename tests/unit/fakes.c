@@ -116,6 +116,17 @@ void page_free(u64 pa, u64 npages)
 	fake_page_free(pa, npages);
 }
 
+/* Pages that keep what they held: filled with junk, so a test sees every byte the code under
+ * test leaves unwritten (weak: test_snapmem has its own). */
+__attribute__((weak)) u64 page_alloc_uncleared(u64 npages, u64 align)
+{
+	(void)align;
+	u64 pa = fake_page_alloc(npages);
+	if (pa)
+		memset((void *)(uintptr_t)pa, 0x5a, npages * 4096);
+	return pa;
+}
+
 /* Shared pages (mm/mm.h): holders beyond the first, for the few pages a test shares. */
 static struct {
 	u64 pa;

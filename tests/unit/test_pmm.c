@@ -78,6 +78,30 @@ static void test_fragmentation(void **state)
 	assert_int_equal(pmm_alloc(&p, 3, 1, 0), pages[0]);
 }
 
+/* Single pages past a used stretch move the hint past it, so the next search starts there,
+ * not at the stretch again (a disk's blocks after a VM's RAM: one scan each, not thousands);
+ * a free page left below still comes first, and a free page below brings the hint back. */
+static void test_hint_passes_used(void **state)
+{
+	(void)state;
+	u64 r[] = {1 * MiB, 16 * MiB};
+	init(r, 1);
+	u64 one = pmm_alloc(&p, 1, 1, 0);
+	assert_int_equal(pmm_alloc(&p, 512, 512, 0), 2 * MiB); /* aligned: leaves a hole */
+	assert_int_equal(pmm_alloc(&p, 1, 1, 0), one + 4096);  /* the hole first */
+	for (u64 a = one + 2 * 4096; a < 2 * MiB; a += 4096)
+		assert_int_equal(pmm_alloc(&p, 1, 1, 0), a);
+	assert_int_equal(pmm_alloc(&p, 1, 1, 0), 4 * MiB); /* past the run */
+	assert_int_equal(p.hint, 4 * MiB / 4096 + 1);
+	assert_int_equal(pmm_alloc(&p, 2, 1, 0), 4 * MiB + 4096);
+	assert_int_equal(p.hint, 4 * MiB / 4096 + 3);
+	assert_true(pmm_free(&p, one + 4096, 1));
+	assert_int_equal(p.hint, one / 4096 + 1);
+	assert_int_equal(pmm_alloc(&p, 1, 1, 0), one + 4096);
+	assert_int_equal(pmm_alloc(&p, 1, 1, 0), 4 * MiB + 3 * 4096);
+	assert_int_equal(p.hint, 4 * MiB / 4096 + 4);
+}
+
 static void test_bad_requests(void **state)
 {
 	(void)state;
@@ -129,9 +153,13 @@ static void test_refs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_basic),	     cmocka_unit_test(test_never_outside_ranges),
-		cmocka_unit_test(test_aligned_runs), cmocka_unit_test(test_fragmentation),
-		cmocka_unit_test(test_bad_requests), cmocka_unit_test(test_refs),
+		cmocka_unit_test(test_basic),
+		cmocka_unit_test(test_never_outside_ranges),
+		cmocka_unit_test(test_aligned_runs),
+		cmocka_unit_test(test_fragmentation),
+		cmocka_unit_test(test_bad_requests),
+		cmocka_unit_test(test_refs),
+		cmocka_unit_test(test_hint_passes_used),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 	free(bm);

@@ -24,7 +24,7 @@ static int npending[2], ntaken[2], nsignals[2];
 static bool lie;
 
 static struct virtio_dev dev;
-static u8 state[8192];
+static u8 state[16384];
 
 // cppcheck-suppress constParameter ; the contract's signature (vdev/virtio.h)
 struct virtio_dev *virtio_find(struct vm *vm, const struct virtio_kind *kind, u32 index)

@@ -195,6 +195,26 @@ static void test_chain_too_long(void **state)
 	lie("chain too long");
 }
 
+/* 2.7.5.3.1: a chain no longer than the queue, indirect or not: QSIZE segments through an
+ * indirect table pass, QSIZE + 1 break the rule (VIRTQ_SEGS_MAX is larger). */
+static void test_chain_longer_than_queue(void **state)
+{
+	(void)state;
+	_Static_assert(QSIZE < VIRTQ_SEGS_MAX, "the queue is the limit here");
+	u64 table = BUF + 0x1000;
+	for (u16 i = 0; i <= QSIZE; i++)
+		desc(table, i, BUF, 8, i < QSIZE ? D_NEXT : 0, (u16)(i + 1));
+	desc(DESC, 0, table, 16 * QSIZE, D_INDIRECT, 0);
+	desc(table, QSIZE - 1, BUF, 8, 0, 0);
+	offer(QSIZE, 0);
+	assert_int_equal(virtq_pop(&dev, 0, &chain), 1);
+	assert_int_equal(chain.nout, QSIZE);
+	desc(table, QSIZE - 1, BUF, 8, D_NEXT, QSIZE);
+	desc(DESC, 0, table, 16 * (QSIZE + 1), D_INDIRECT, 0);
+	offer(QSIZE, 0);
+	lie("chain too long");
+}
+
 static void test_writable_before_readable(void **state)
 {
 	(void)state;
@@ -396,6 +416,7 @@ int main(void)
 		cmocka_unit_test_setup(test_buffer_outside_ram, setup),
 		cmocka_unit_test_setup(test_buffer_wraps, setup),
 		cmocka_unit_test_setup(test_chain_too_long, setup),
+		cmocka_unit_test_setup(test_chain_longer_than_queue, setup),
 		cmocka_unit_test_setup(test_writable_before_readable, setup),
 		cmocka_unit_test_setup(test_next_past_table, setup),
 		cmocka_unit_test_setup(test_head_past_ring, setup),
