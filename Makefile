@@ -97,8 +97,10 @@ $(BUILD)/unit/test_vcons: $(BUILD)/host/tests/unit/test_vcons.o $(VCONS_HOST)
 
 # Snapshot memory's test links the real guest memory and page tables (the others get
 # fakes_virtio.c's guest memory), and nothing else.
-SNAPMEM_HOST := $(addprefix $(BUILD)/host/,tests/unit/fakes.o mm/pagetable.o mm/gmem.o vm/snapmem.o)
-$(BUILD)/unit/test_snapmem: $(BUILD)/host/tests/unit/test_snapmem.o $(SNAPMEM_HOST)
+SNAPMEM_HOST := $(addprefix $(BUILD)/host/,tests/unit/fakes.o tests/unit/snapmem_model.o \
+                mm/pagetable.o mm/gmem.o vm/snapmem.o)
+$(BUILD)/unit/test_snapmem $(BUILD)/unit/test_snapmem_clone: $(BUILD)/unit/%: \
+		$(BUILD)/host/tests/unit/%.o $(SNAPMEM_HOST)
 	@mkdir -p $(dir $@)
 	$(call say,HOSTLD,$@)$(CC) $(HCFLAGS) -o $@ $^ -lcmocka
 
