@@ -27,16 +27,8 @@
 #define NSECT	10
 
 static struct desc desc[QSZ] __attribute__((aligned(4096)));
-static volatile struct {
-	u16 flags, idx, ring[QSZ], used_event;
-} avail __attribute__((aligned(4096)));
-static volatile struct {
-	u16 flags, idx;
-	struct {
-		u32 id, len;
-	} ring[QSZ];
-	u16 avail_event;
-} used __attribute__((aligned(4096)));
+static volatile VIO_AVAIL(QSZ) avail __attribute__((aligned(4096)));
+static volatile VIO_USED(QSZ) used __attribute__((aligned(4096)));
 static u8 sect[512] __attribute__((aligned(512)));
 static volatile u8 status;
 static volatile u64 generation; /* what this guest last wrote: a rollback restores it too */

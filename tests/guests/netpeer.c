@@ -14,17 +14,8 @@
 /* One split virtqueue (2.7), each part on its own page. */
 struct vq {
 	struct desc desc[QSZ] __attribute__((aligned(4096)));
-	volatile struct {
-		u16 flags; // cppcheck-suppress unusedStructMember ; 2.7.6's layout, left 0
-		u16 idx, ring[QSZ];
-	} avail __attribute__((aligned(4096)));
-	volatile struct {
-		u16 flags; // cppcheck-suppress unusedStructMember ; 2.7.8's layout
-		u16 idx;
-		struct {
-			u32 id, len;
-		} ring[QSZ];
-	} used __attribute__((aligned(4096)));
+	volatile VIO_AVAIL(QSZ) avail __attribute__((aligned(4096)));
+	volatile VIO_USED(QSZ) used __attribute__((aligned(4096)));
 	u8 buf[QSZ][BUFSZ] __attribute__((aligned(4096)));
 	u16 avail_idx, seen, size, index;
 	uintptr_t notify;

@@ -29,16 +29,8 @@
 #define D_INDIRECT    4
 
 static struct desc desc[QSZ] __attribute__((aligned(4096)));
-static volatile struct {
-	u16 flags, idx, ring[QSZ], used_event;
-} avail __attribute__((aligned(4096)));
-static volatile struct {
-	u16 flags, idx;
-	struct {
-		u32 id, len;
-	} ring[QSZ];
-	u16 avail_event;
-} used __attribute__((aligned(4096)));
+static volatile VIO_AVAIL(QSZ) avail __attribute__((aligned(4096)));
+static volatile VIO_USED(QSZ) used __attribute__((aligned(4096)));
 static struct desc ind[128] __attribute__((aligned(16)));
 static struct desc ind2[2] __attribute__((aligned(16)));
 static u8 buf[4096] __attribute__((aligned(4096)));

@@ -35,6 +35,20 @@ struct desc {
 	u16 flags, next;
 };
 
+/* A split virtqueue's driver and device areas for qsz entries (2.7.6, 2.7.8), as types. */
+#define VIO_AVAIL(qsz)                                 \
+	struct {                                       \
+		u16 flags, idx, ring[qsz], used_event; \
+	}
+#define VIO_USED(qsz)                \
+	struct {                     \
+		u16 flags, idx;      \
+		struct {             \
+			u32 id, len; \
+		} ring[qsz];         \
+		u16 avail_event;     \
+	}
+
 /* Bus 0's configuration space, mechanism #1 (PCI 3.0, 3.2.2.3.2). */
 u32 pci_cfg32(u8 slot, u8 off);
 u8 pci_cfg8(u8 slot, u8 off);
