@@ -204,9 +204,11 @@ void cpuid_policy(const struct cpuid_ctx *c, u32 leaf, u32 sub, u32 r[4])
 		memcpy(&r[1], KVM_CPUID_SIGNATURE, 4);
 		memcpy(&r[2], KVM_CPUID_SIGNATURE + 4, 4);
 		memcpy(&r[3], KVM_CPUID_SIGNATURE + 8, 4);
-	} else if (leaf == KVM_CPUID_FEATURES && c->tsc_khz) {
+	} else if (leaf == KVM_CPUID_FEATURES) {
 		/* EDX (hints) 0; the clock needs keel's TSC rate to fill it */
-		r[0] = KVM_FEATURE_CLOCKSOURCE2 | KVM_FEATURE_CLOCKSOURCE_STABLE_BIT;
+		r[0] = KVM_FEATURE_PV_EOI;
+		if (c->tsc_khz)
+			r[0] |= KVM_FEATURE_CLOCKSOURCE2 | KVM_FEATURE_CLOCKSOURCE_STABLE_BIT;
 	}
 }
 

@@ -14,6 +14,7 @@
 #define KVM_CPUID_BASE			   0x40000100
 #define KVM_CPUID_FEATURES		   0x40000101
 #define KVM_FEATURE_CLOCKSOURCE2	   BIT(3)  /* MSRs 0x4b564d00 and 0x4b564d01 */
+#define KVM_FEATURE_PV_EOI		   BIT(6)  /* MSR 0x4b564d04 (vdev/vlapic_pveoi.c) */
 #define KVM_FEATURE_CLOCKSOURCE_STABLE_BIT BIT(24) /* the time structure's TSC-stable flag counts */
 
 struct cpuid_ctx {

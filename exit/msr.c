@@ -201,6 +201,7 @@ static const struct msr_rule rules[] = {
 	{MSR_AMD_DE_CFG, rd_zero, wr_ignore},
 	{MSR_KVM_WALL_CLOCK_NEW, rd_kvmclock, wr_kvmclock},
 	{MSR_KVM_SYSTEM_TIME_NEW, rd_kvmclock, wr_kvmclock},
+	{MSR_KVM_PV_EOI_EN, vlapic_pv_eoi_rdmsr, vlapic_pv_eoi_wrmsr},
 };
 
 static const struct msr_rule x2apic_rule = {0, vlapic_rdmsr, vlapic_wrmsr};

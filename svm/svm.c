@@ -246,6 +246,7 @@ static enum exit_action svm_vcpu_run(struct vcpu *v)
 		u64 t0 = rdtsc();
 		svm_world_switch(&v->regs, s->vmcb_pa, sc->host_vmcb_pa);
 		v->guest_tsc += rdtsc() - t0;
+		vcpu_post_exit(v);
 		v->regs.gpr[RAX] = b->rax;
 		b->tlb_ctl = TLB_FLUSH_NONE;
 		enum exit_action a = svm_handle_exit(v);

@@ -13,8 +13,7 @@ static struct vlapic *lapic(struct vcpu *v)
 	return vlapic_of(v);
 }
 
-/* Highest set bit in a 256-bit vector, or -1. */
-static int highest(const u32 *bits)
+int vlapic_highest(const u32 *bits)
 {
 	for (int w = 7; w >= 0; w--) {
 		u32 x = __atomic_load_n(&bits[w], __ATOMIC_ACQUIRE);
@@ -37,7 +36,7 @@ static void clear_bit(u32 *bits, int n)
 /* Processor priority: the TPR or the class of the highest vector in service (11.8.3.1). */
 static u32 ppr(const struct vlapic *l)
 {
-	int isr = highest(l->isr);
+	int isr = vlapic_highest(l->isr);
 	u32 isrv = isr < 0 ? 0 : (u32)isr & 0xf0;
 	return (l->tpr & 0xf0) >= isrv ? l->tpr : isrv;
 }
@@ -262,9 +261,9 @@ u32 vlapic_lvt_bits(int i)
 	}
 }
 
-static void eoi(struct vcpu *v, struct vlapic *l)
+void vlapic_eoi(struct vcpu *v, struct vlapic *l)
 {
-	int vec = highest(l->isr);
+	int vec = vlapic_highest(l->isr);
 	if (vec < 0)
 		return;
 	clear_bit(l->isr, vec);
@@ -351,7 +350,7 @@ void vlapic_reg_set(struct vcpu *v, struct vlapic *l, u32 off, u32 x)
 		vcpu_irq_notify(v);		    /* a lower TPR may unblock a request */
 		break;
 	case LAPIC_EOI:
-		eoi(v, l);
+		vlapic_eoi(v, l);
 		vcpu_irq_notify(v);
 		break;
 	case LAPIC_LDR: l->ldr = x & 0xff000000u; break;
@@ -426,7 +425,7 @@ static int vlapic_pending(struct vcpu *v)
 	int ext = extint(v, l);
 	if (ext >= 0)
 		return EXTINT + ext;
-	int irr = highest(l->irr);
+	int irr = vlapic_highest(l->irr);
 	if (irr < 0 || ((u32)irr & 0xf0) <= (ppr(l) & 0xf0))
 		return -1;
 	return irr;
@@ -460,6 +459,8 @@ static const struct virq_ops vlapic_irq = {
 	.pending = vlapic_pending,
 	.ack = vlapic_ack,
 	.line = vlapic_line,
+	.entry = vlapic_pv_eoi_entry,
+	.exit = vlapic_pv_eoi_exit,
 };
 
 /* A local APIC at power-on (SDM 11.4.7.1): also what re-enabling a disabled one gives. */

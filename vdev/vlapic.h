@@ -17,9 +17,10 @@ struct vcpu;
  * invalid and never held. */
 enum vlapic_mode { VLAPIC_XAPIC, VLAPIC_DISABLED, VLAPIC_X2APIC };
 
-#define MSR_TSC_DEADLINE 0x6e0
-#define MSR_X2APIC_FIRST 0x800 /* the x2APIC registers, register offset / 16 (SDM 11.12.1.2) */
-#define MSR_X2APIC_LAST	 0x8ff
+#define MSR_TSC_DEADLINE  0x6e0
+#define MSR_KVM_PV_EOI_EN 0x4b564d04 /* KVM's paravirtual EOI (vlapic_pveoi.c) */
+#define MSR_X2APIC_FIRST  0x800 /* the x2APIC registers, register offset / 16 (SDM 11.12.1.2) */
+#define MSR_X2APIC_LAST	  0x8ff
 
 struct vlapic {
 	u32 mode; /* enum vlapic_mode */
@@ -29,6 +30,8 @@ struct vlapic {
 	u64 tmr_start, tmr_period;  /* host TSC at the load, and ticks per full count */
 	u32 irr[8], isr[8], tmr[8]; /* requests, in service, level-triggered: 256 bits each */
 	u64 deadline; /* IA32_TSC_DEADLINE in the guest's TSC, 0: disarmed (TSC-deadline mode) */
+	u64 pv_eoi;   /* MSR_KVM_PV_EOI_EN: the guest's EOI flag's address | enabled (bit 0) */
+	bool pv_set;  /* keel set that flag for this entry (vlapic_pveoi.c) */
 };
 
 /* Deliver a fixed interrupt to v's local APIC (from the IOAPIC or an IPI). */
@@ -58,6 +61,9 @@ int vlapic_set_base(struct vcpu *v, u64 val);
  * #GP. On v's own CPU. */
 int vlapic_rdmsr(struct vcpu *v, u32 msr, u64 *val);
 int vlapic_wrmsr(struct vcpu *v, u32 msr, u64 val);
+/* RDMSR and WRMSR of MSR_KVM_PV_EOI_EN: 0, or -1 for #GP. On v's own CPU. */
+int vlapic_pv_eoi_rdmsr(struct vcpu *v, u32 msr, u64 *val);
+int vlapic_pv_eoi_wrmsr(struct vcpu *v, u32 msr, u64 val);
 /* The task priority, as CR8 sees it in any mode (SDM 11.8.6.1); 0 in a VM without APICs. */
 u32 vlapic_tpr(struct vcpu *v);
 void vlapic_set_tpr(struct vcpu *v, u32 tpr);

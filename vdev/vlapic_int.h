@@ -48,6 +48,14 @@ static inline struct vlapic *vlapic_of(struct vcpu *v)
 	return (struct vlapic *)vm_device(v->vm, &vlapic_ops) + v->id;
 }
 
+/* Highest set bit in a 256-bit vector (IRR, ISR, TMR), or -1. */
+int vlapic_highest(const u32 *bits);
+/* An EOI: the highest vector in service leaves it (a level-triggered one tells the I/O APIC). */
+void vlapic_eoi(struct vcpu *v, struct vlapic *l);
+/* KVM's paravirtual EOI (vlapic_pveoi.c): keel's side before an entry and after an exit. */
+void vlapic_pv_eoi_entry(struct vcpu *v);
+void vlapic_pv_eoi_exit(struct vcpu *v);
+
 /* A register's value, in either mode (the ID and LDR differ in x2APIC mode). */
 u32 vlapic_reg(struct vcpu *v, struct vlapic *l, u32 off);
 /* Write a register (both modes' common path: the x2APIC ICR is vlapic_ipi). */

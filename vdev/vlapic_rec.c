@@ -1,8 +1,9 @@
-/* The local APIC's state record (vdev/vrecord.h): kind VREC_LAPIC, version 2 (version 1, before
- * the APIC's mode and TSC deadline, is refused as any unknown version is). */
+/* The local APIC's state record (vdev/vrecord.h): kind VREC_LAPIC, version 3 (1 lacked the APIC's
+ * mode and TSC deadline, 2 the paravirtual EOI's MSR; refused as any unknown version is). No
+ * paravirtual EOI is ever pending in a saved APIC: it lives from an entry to the next exit. */
 #include "vdev/vlapic_int.h"
 
-#define LAPIC_REC_VERSION 2
+#define LAPIC_REC_VERSION 3
 
 struct lapic_rec {
 	u32 tpr, ldr, dfr, svr;	    /* 0x00 */
@@ -14,8 +15,9 @@ struct lapic_rec {
 	u64 tmr_period;		    /* 0xa8 guest-clock ticks per full count */
 	u32 mode, pad;		    /* 0xb0 enum vlapic_mode; 0 */
 	u64 deadline; /* 0xb8 IA32_TSC_DEADLINE in the guest's TSC (tmr_start: when) */
+	u64 pv_eoi;   /* 0xc0 MSR_KVM_PV_EOI_EN */
 };
-_Static_assert(sizeof(struct lapic_rec) == 192, "local APIC record");
+_Static_assert(sizeof(struct lapic_rec) == 200, "local APIC record");
 
 /* Fill the payload above from the device and write it out behind its header. */
 u64 vlapic_save(const void *dev, u64 now, void *buf, u64 len)
@@ -35,6 +37,7 @@ u64 vlapic_save(const void *dev, u64 now, void *buf, u64 len)
 		.tmr_period = l->tmr_period,
 		.mode = l->mode,
 		.deadline = l->deadline,
+		.pv_eoi = l->pv_eoi,
 	};
 	for (int i = 0; i < 7; i++)
 		rec.lvt[i] = l->lvt[i];
@@ -57,7 +60,7 @@ static u64 period_max(const struct vrec_reader *r, u32 init)
 
 /* The registers as the code leaves them (11.4-11.5): write masks, LVTs masked while the APIC
  * is disabled, no vector below 16 requested. */
-static void check(struct vrec_reader *r, const struct lapic_rec *rec)
+static void check(struct vrec_reader *r, const struct vm *vm, const struct lapic_rec *rec)
 {
 	bool masked = true;
 	for (int i = 0; i < 7; i++)
@@ -76,6 +79,12 @@ static void check(struct vrec_reader *r, const struct lapic_rec *rec)
 	bool deadline = TIMER_MODE(rec->lvt[LVT_TIMER]) == TIMER_DEADLINE;
 	vrec_require(r, deadline ? !rec->tmr_init : !rec->deadline,
 		     "APIC timer count and deadline both armed");
+	u64 flag = rec->pv_eoi & ~3ull;
+	vrec_require(r,
+		     !(rec->pv_eoi & 2) &&
+			     (!(rec->pv_eoi & 1) ||
+			      (gmem_is_ram(&vm->mem, flag) && gmem_is_ram(&vm->mem, flag + 3))),
+		     "APIC paravirtual EOI flag outside RAM");
 }
 
 /* When the saved timer fires, on this clock: a count one period after its load, a deadline at
@@ -100,7 +109,7 @@ const char *vlapic_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 
 		return "no vCPU for this local APIC";
 	if (!vrec_open(&r, buf, len, VREC_LAPIC, LAPIC_REC_VERSION, &rec, sizeof(rec), now))
 		return r.why;
-	check(&r, &rec);
+	check(&r, vm, &rec);
 	struct vlapic l = {
 		.tpr = rec.tpr,
 		.ldr = rec.ldr,
@@ -115,6 +124,7 @@ const char *vlapic_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 
 		.tmr_period = vrec_span(&r, rec.tmr_period),
 		.mode = rec.mode,
 		.deadline = rec.deadline,
+		.pv_eoi = rec.pv_eoi,
 	};
 	u64 when = due(&r, &rec);
 	if (r.why)

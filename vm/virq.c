@@ -228,5 +228,13 @@ enum exit_action vcpu_pre_entry(struct vcpu *v)
 		virt->nmi_window(v, false);
 		deliver(v);
 	}
+	if (v->vm->irqc && v->vm->irqc->entry)
+		v->vm->irqc->entry(v);
 	return EXIT_RESUME;
+}
+
+void vcpu_post_exit(struct vcpu *v)
+{
+	if (v->vm->irqc && v->vm->irqc->exit)
+		v->vm->irqc->exit(v);
 }

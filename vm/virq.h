@@ -17,6 +17,10 @@ struct virq_ops {
 	int (*ack)(struct vcpu *v, int vector);
 	/* Drive interrupt line gsi to level (the PIC and the IOAPIC see it). */
 	void (*line)(struct vm *vm, u32 gsi, bool level);
+	/* Optional: the controller's part of the last step before an entry and of the first
+	 * after an exit (the local APIC's paravirtual EOI). On the vCPU's CPU. */
+	void (*entry)(struct vcpu *v);
+	void (*exit)(struct vcpu *v);
 };
 
 void vm_set_irq_controller(struct vm *vm, const struct virq_ops *ops);
@@ -54,6 +58,9 @@ s64 vclock_unix(void);
 /* Called by the backends right before each guest entry: run expired timers, inject a pending
  * interrupt or ask for an interrupt window, and report a stop or reschedule request. */
 enum exit_action vcpu_pre_entry(struct vcpu *v);
+/* The first step after the guest ran (each backend's, right after its world switch): the
+ * interrupt controller sees what the guest did to it in memory (its paravirtual EOI). */
+void vcpu_post_exit(struct vcpu *v);
 /* Run v's expired timers (the scheduler does it for vCPUs that are not running). */
 void vcpu_run_timers(struct vcpu *v, u64 now);
 /* True if an interrupt is waiting for v (HLT does not sleep then). */

@@ -505,6 +505,7 @@ static enum exit_action run_loop(struct vcpu *v)
 		u64 t0 = rdtsc();
 		int failed = vmx_world_switch(&v->regs, x->launched);
 		v->guest_tsc += rdtsc() - t0;
+		vcpu_post_exit(v);
 		if (failed) {
 			u32 err = vmcs_read32(VMCS_VM_INSN_ERROR);
 			log_err("vm %s: vCPU %u: %s failed: VM-instruction error %u (%s)",

@@ -3,8 +3,9 @@
  * re-enable to the power-on state), the xAPIC registers (version, LVT masks and reserved bits,
  * the SVR's software enable, TPR/PPR and CR8, ESR), IPIs to itself (shorthands, physical,
  * logical flat and cluster, NMI), the TSC-deadline timer, and x2APIC mode: its transitions,
- * its MSR interface, its IPIs and the silent MMIO page. Each check prints "PASS: name" or
- * "FAIL: name: saw X, want Y". */
+ * its MSR interface, its IPIs and the silent MMIO page; and KVM's paravirtual EOI, which keel
+ * offers (Linux's Documentation/virt/kvm/x86/msr.rst, MSR_KVM_PV_EOI_EN). Each check prints
+ * "PASS: name" or "FAIL: name: saw X, want Y". */
 #include "rt/apic.h"
 #include "rt/trap.h"
 
@@ -282,6 +283,67 @@ static void ipi_checks(void)
 	expect("ICR delivery status idle after sending", apic_read(APIC_ICR_LO) & (1u << 12), 0);
 }
 
+/* ---- KVM's paravirtual EOI: CPUID 0x40000101 EAX bit 6, MSR 0x4b564d04 ---- */
+
+#define MSR_PV_EOI 0x4b564d04u
+#define ISR_VEC	   (APIC_ISR + 0x10 * (VEC / 32)) /* VEC's in-service bit: 1 << (VEC % 32) */
+static volatile u32 pv_flag __attribute__((aligned(4)));
+static volatile u32 pv_seen;
+static bool pv_skip; /* the handler ends with no EOI at all */
+
+/* The guest's side, as Linux's kvm_guest_apic_eoi_write: clear bit 0 in one instruction if
+ * keel set it, else EOI the APIC. */
+void pv_isr(void);
+void pv_isr(void)
+{
+	hits++;
+	pv_seen = pv_flag;
+	if (pv_skip)
+		return;
+	u8 was;
+	__asm__ volatile("btrl $0, %0; setc %1" : "+m"(pv_flag), "=q"(was) : : "memory", "cc");
+	if (!was)
+		eoi();
+}
+IRQ_STUB(pv_stub, pv_isr);
+
+static void pv_eoi_checks(void)
+{
+	u32 r[4];
+	cpuid(0x40000100, 0, r);
+	expect("KVM signature at 0x40000100", r[1] == 0x4b4d564b && r[2] == 0x564b4d56, 1);
+	cpuid(0x40000101, 0, r);
+	expect("KVM features: PV EOI (bit 6)", (r[0] >> 6) & 1, 1);
+	u64 flag = (u64)(uintptr_t)&pv_flag;
+	expect("PV EOI: reserved bit 1 #GP", msr_wr(MSR_PV_EOI, flag | 3), GP);
+	expect("PV EOI: a flag outside RAM #GP", msr_wr(MSR_PV_EOI, BASE | 1), GP);
+	expect("PV EOI: enabled", msr_wr(MSR_PV_EOI, flag | 1), TRAP_NONE);
+	expect("PV EOI: reads back", msr_rd(MSR_PV_EOI), flag | 1);
+	trap_set_gate(VEC, pv_stub, 0);
+	pv_flag = 0, pv_skip = false;
+	expect("PV EOI: self IPI taken", ipi(0, SH_SELF | VEC), 1);
+	expect("PV EOI: the handler found the flag set", pv_seen, 1);
+	expect("PV EOI: clearing it ended the interrupt", apic_read(ISR_VEC) & (1u << (VEC % 32)),
+	       0);
+	expect("PV EOI: the same vector again", ipi(0, SH_SELF | VEC), 1);
+	pv_skip = true;
+	expect("PV EOI: no EOI at all", ipi(0, SH_SELF | VEC), 1);
+	expect("PV EOI: still in service", apic_read(ISR_VEC) & (1u << (VEC % 32)),
+	       1u << (VEC % 32));
+	expect("PV EOI: blocks its own vector", ipi(0, SH_SELF | VEC), 0);
+	apic_eoi();
+	expect("PV EOI: the APIC's EOI ends it", apic_read(ISR_VEC) & (1u << (VEC % 32)), 0);
+	pv_skip = false;
+	window(); /* the request the in-service vector held back */
+	expect("PV EOI: the held request ended too", apic_read(ISR_VEC) & (1u << (VEC % 32)), 0);
+	expect("PV EOI: disabled", msr_wr(MSR_PV_EOI, 0), TRAP_NONE);
+	pv_flag = 0;
+	expect("PV EOI off: self IPI taken", ipi(0, SH_SELF | VEC), 1);
+	expect("PV EOI off: the flag stays clear", pv_seen, 0);
+	expect("PV EOI off: the APIC's EOI ended it", apic_read(ISR_VEC) & (1u << (VEC % 32)), 0);
+	trap_set_gate(VEC, vec_stub, 0);
+}
+
 /* ---- the TSC-deadline timer (11.5.4.1) ---- */
 
 static void deadline_checks(bool in_x2)
@@ -452,6 +514,7 @@ int guest_main(void)
 	register_checks();
 	priority_checks();
 	ipi_checks();
+	pv_eoi_checks();
 	deadline_checks(false);
 	x2_mode_checks();
 	return check_done();

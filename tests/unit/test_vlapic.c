@@ -135,7 +135,7 @@ static void test_save_load(void **state)
 	busy();
 	u64 len = fake_save_load(vlapic_save, vlapic_load, &fake_dev.lapic[0], rec, watch, fresh,
 				 5000);
-	assert_int_equal(len, 16 + 192);
+	assert_int_equal(len, 16 + 200);
 	assert_string_equal(vlapic_load(vm, &fake_dev.lapic[2], fake_now, rec, len),
 			    "no vCPU for this local APIC");
 }
@@ -153,6 +153,7 @@ static void test_load_refusals(void **state)
 	size_t size = sizeof(fake_dev.lapic[0]);
 	fake_refusals(vlapic_load, &fake_dev.lapic[0], size, rec, len, 16 + 0x40, 0x01);
 	fake_refusals(vlapic_load, &fake_dev.lapic[0], size, rec, len, 16 + 0xaf, 0x7f);
+	fake_refusals(vlapic_load, &fake_dev.lapic[0], size, rec, len, 16 + 0xc0, 0x02);
 	assert_int_equal(fake_deadline(0, &fake_dev.lapic[0], 0), 0);
 }
 
@@ -324,7 +325,7 @@ static void test_save_load_deadline(void **state)
 	u64 at = fake_now + v->tsc_offset + fake_us(2000);
 	assert_int_equal(x2_wr(0x6e0, at), 0);
 	u64 len = vlapic_save(&fake_dev.lapic[0], fake_now, rec, sizeof(rec));
-	assert_int_equal(len, 16 + 192);
+	assert_int_equal(len, 16 + 200);
 	vm = fake_vm(2, 64 * MiB);
 	fresh(vm);
 	fake_now += fake_us(7000);
