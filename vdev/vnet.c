@@ -210,7 +210,7 @@ static void vnet_receive(struct vsw_port *p)
 	struct vnet *n = p->owner;
 	struct vm *vm = n->d->vm;
 	if (vm->state == VM_RUNNING && !vm->end)
-		vcpu_timer_set(vm->vcpu[0], vclock_now(), vnet_fire, n);
+		vcpu_timer_soon(vm->vcpu[0], vnet_fire, n);
 }
 
 /* ---- the kind's hooks ---- */

@@ -129,6 +129,23 @@ void vcpu_timer_set(struct vcpu *v, u64 deadline, vtimer_fn *fire, void *dev)
 	sched_timer_changed(v);
 }
 
+void vcpu_timer_soon(struct vcpu *v, vtimer_fn *fire, void *dev)
+{
+	struct vtimer *t = slot_of(v, fire, dev);
+	u64 now = vclock_now();
+	u64 flags = spin_lock_irq(&v->timer_lock);
+	bool armed = t->deadline && t->deadline <= now;
+	if (!armed) {
+		t->deadline = now;
+		__atomic_store_n(&v->next_deadline, earliest(v), __ATOMIC_SEQ_CST);
+	}
+	spin_unlock_irq(&v->timer_lock, flags);
+	if (armed)
+		return; /* its CPU has been told: the fire, not yet claimed, sees what is new */
+	vm_wake_bump(v->vm);
+	sched_timer_changed(v);
+}
+
 /* Expired timers are claimed (disarmed) under timer_lock and fired outside it: a fire()
  * re-arms through vcpu_timer_set, and takes the device lock. Two CPUs looking at once (the
  * vCPU's home CPU while it is halted, and the CPU that has just woken and picked it) fire each

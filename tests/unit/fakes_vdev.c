@@ -155,6 +155,14 @@ void vcpu_timer_set(struct vcpu *v, u64 deadline, vtimer_fn *fire, void *dev)
 	slot_of(v, fire, dev)->deadline = deadline;
 }
 
+void vcpu_timer_soon(struct vcpu *v, vtimer_fn *fire, void *dev)
+{
+	struct vtimer *t = slot_of(v, fire, dev);
+	u64 now = vclock_now();
+	if (!t->deadline || t->deadline > now)
+		t->deadline = now;
+}
+
 struct vm *fake_vm(u32 ncpus, u64 ram)
 {
 	struct vm *vm = &the_vm;
