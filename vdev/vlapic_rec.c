@@ -84,7 +84,7 @@ static void check(struct vrec_reader *r, const struct vm *vm, const struct lapic
 		     !(rec->pv_eoi & 2) &&
 			     (!(rec->pv_eoi & 1) ||
 			      (gmem_is_ram(&vm->mem, flag) && gmem_is_ram(&vm->mem, flag + 3))),
-		     "APIC paravirtual EOI flag outside RAM");
+		     "APIC paravirtual EOI MSR reserved bit set or flag outside RAM");
 }
 
 /* When the saved timer fires, on this clock: a count one period after its load, a deadline at
