@@ -116,15 +116,18 @@ def bench_disk(row, run_timed, n):
     process's CPU time over each dd (steadier on a shared machine, in 10 ms ticks; the write's
     includes loading the virtio modules). keel also runs with its host memory from a memfd
     (tools/keel-run --ram memfd), which shows what QEMU's first touch of keel's fresh pages
-    costs."""
+    costs, against bare QEMU with its RAM from a memfd too."""
     img = disk_image()
     vm = lambda test: [f'{KERNEL} vm=linux mem=256M cmdline="console=ttyS0 keel.test={test}"',
                        f'{INITRD} vm=linux initrd', f'{img} vm=linux disk']
     keel = [KEEL_RUN, '--timeout', '600', '--mem', '1G'] + vm('bench-blk')
+    bare = QEMU + ['-drive', f'file={img},if=none,id=d0,format=raw,snapshot=on', '-device',
+                   'virtio-blk-pci,drive=d0', '-kernel', KERNEL, '-initrd', INITRD, '-append',
+                   'console=ttyS0 keel.test=bench-blk']
+    memfd = ['-object', 'memory-backend-memfd,id=ram0,size=256M', '-machine',
+             'memory-backend=ram0']
     sides = {'keel': keel, 'keel-memfd': keel[:1] + ['--ram', 'memfd'] + keel[1:],
-             'bare': QEMU + ['-drive', f'file={img},if=none,id=d0,format=raw,snapshot=on',
-                             '-device', 'virtio-blk-pci,drive=d0', '-kernel', KERNEL,
-                             '-initrd', INITRD, '-append', 'console=ttyS0 keel.test=bench-blk']}
+             'bare': bare, 'bare-memfd': bare[:1] + memfd + bare[1:]}
     runs = {s: [] for s in sides}
     log = ''
     for _ in range(n):
@@ -134,7 +137,8 @@ def bench_disk(row, run_timed, n):
             log = lg if s == 'keel' else log
     notes = {'keel': 'virtio-blk served by keel (QEMU TCG, AMD-V)',
              'keel-memfd': 'the same, keel\'s host memory from a memfd (--ram memfd)',
-             'bare': "QEMU's virtio-blk-pci, raw image"}
+             'bare': "QEMU's virtio-blk-pci, raw image",
+             'bare-memfd': "the same, QEMU's RAM from a memfd"}
     for op in ('write', 'read'):
         med = {}
         for s in sides:
@@ -146,13 +150,13 @@ def bench_disk(row, run_timed, n):
             if cpu:
                 row('virtio', f'disk {op}: QEMU CPU time, {s}', cpu, 's',
                     'over the dd' if op == 'read' else 'loading the virtio modules, then the dd')
-        for s in ('keel', 'keel-memfd'):
-            if med[s][0] and med['bare'][0]:
-                row('virtio', f'disk {op}, bare QEMU / {s}', med['bare'][0] / med[s][0], 'x',
+        for s, q in (('keel', 'bare'), ('keel-memfd', 'bare-memfd')):
+            if med[s][0] and med[q][0]:
+                row('virtio', f'disk {op}, {q} / {s}', med[q][0] / med[s][0], 'x',
                     'target: within 2x')
-            if med[s][1] and med['bare'][1]:
-                row('virtio', f'disk {op}: CPU time, {s} / bare', med[s][1] / med['bare'][1],
-                    'x', '')
+            if med[s][1] and med[q][1]:
+                row('virtio', f'disk {op}: CPU time, {s} / {q}', med[s][1] / med[q][1], 'x',
+                    '')
     _, idle = run_timed(['--mem', '1G'] + vm('none'), r'keel: end of run', 600)
     a, b = summary_exits(log, 'linux'), summary_exits(idle, 'linux')
     if a and b:
