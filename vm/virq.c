@@ -129,21 +129,16 @@ void vcpu_timer_set(struct vcpu *v, u64 deadline, vtimer_fn *fire, void *dev)
 	sched_timer_changed(v);
 }
 
+/* A timer armed for now or earlier and not yet claimed will fire after the caller's work was
+ * queued, and see it: the fence orders that work before the look, against vcpu_run_timers'
+ * claim under timer_lock before the fire reads it. */
 void vcpu_timer_soon(struct vcpu *v, vtimer_fn *fire, void *dev)
 {
-	struct vtimer *t = slot_of(v, fire, dev);
 	u64 now = vclock_now();
-	u64 flags = spin_lock_irq(&v->timer_lock);
-	bool armed = t->deadline && t->deadline <= now;
-	if (!armed) {
-		t->deadline = now;
-		__atomic_store_n(&v->next_deadline, earliest(v), __ATOMIC_SEQ_CST);
-	}
-	spin_unlock_irq(&v->timer_lock, flags);
-	if (armed)
-		return; /* its CPU has been told: the fire, not yet claimed, sees what is new */
-	vm_wake_bump(v->vm);
-	sched_timer_changed(v);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	u64 d = __atomic_load_n(&slot_of(v, fire, dev)->deadline, __ATOMIC_RELAXED);
+	if (!d || d > now)
+		vcpu_timer_set(v, now, fire, dev);
 }
 
 /* Expired timers are claimed (disarmed) under timer_lock and fired outside it: a fire()

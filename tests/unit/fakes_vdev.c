@@ -157,10 +157,9 @@ void vcpu_timer_set(struct vcpu *v, u64 deadline, vtimer_fn *fire, void *dev)
 
 void vcpu_timer_soon(struct vcpu *v, vtimer_fn *fire, void *dev)
 {
-	struct vtimer *t = slot_of(v, fire, dev);
-	u64 now = vclock_now();
-	if (!t->deadline || t->deadline > now)
-		t->deadline = now;
+	u64 d = slot_of(v, fire, dev)->deadline, now = vclock_now();
+	if (!d || d > now)
+		vcpu_timer_set(v, now, fire, dev);
 }
 
 struct vm *fake_vm(u32 ncpus, u64 ram)
