@@ -54,6 +54,8 @@ int vlapic_highest(const u32 *bits);
 void vlapic_eoi(struct vcpu *v, struct vlapic *l);
 /* KVM's paravirtual EOI (vlapic_pveoi.c): keel's side before an entry and after an exit. */
 void vlapic_pv_eoi_entry(struct vcpu *v);
+/* Whether val may be MSR_KVM_PV_EOI_EN's (a write of it or a record's). */
+bool vlapic_pv_eoi_valid(const struct vm *vm, u64 val);
 void vlapic_pv_eoi_exit(struct vcpu *v);
 
 /* A register's value, in either mode (the ID and LDR differ in x2APIC mode). */

@@ -20,13 +20,18 @@ int vlapic_pv_eoi_rdmsr(struct vcpu *v, u32 msr, u64 *val)
 }
 
 /* Bit 0 enables; bit 1 is reserved; bits 63:2 are a 4-byte-aligned guest-physical address,
- * which must be RAM while it is enabled (KVM #GPs on an address it cannot map). */
+ * which must be RAM while it is enabled (KVM #GPs on an address it cannot map). Aligned, the
+ * flag lies in one page, so its first byte being RAM is enough. */
+bool vlapic_pv_eoi_valid(const struct vm *vm, u64 val)
+{
+	return !(val & PV_EOI_RSVD) &&
+	       (!(val & PV_EOI_ENABLED) || gmem_is_ram(&vm->mem, val & ~(u64)3));
+}
+
 int vlapic_pv_eoi_wrmsr(struct vcpu *v, u32 msr, u64 val)
 {
 	(void)msr;
-	u64 gpa = val & ~(PV_EOI_ENABLED | PV_EOI_RSVD);
-	if ((val & PV_EOI_RSVD) || ((val & PV_EOI_ENABLED) && (!gmem_is_ram(&v->vm->mem, gpa) ||
-							       !gmem_is_ram(&v->vm->mem, gpa + 3))))
+	if (!vlapic_pv_eoi_valid(v->vm, val))
 		return -1;
 	vlapic_of(v)->pv_eoi = val;
 	return 0;

@@ -79,11 +79,7 @@ static void check(struct vrec_reader *r, const struct vm *vm, const struct lapic
 	bool deadline = TIMER_MODE(rec->lvt[LVT_TIMER]) == TIMER_DEADLINE;
 	vrec_require(r, deadline ? !rec->tmr_init : !rec->deadline,
 		     "APIC timer count and deadline both armed");
-	u64 flag = rec->pv_eoi & ~3ull;
-	vrec_require(r,
-		     !(rec->pv_eoi & 2) &&
-			     (!(rec->pv_eoi & 1) ||
-			      (gmem_is_ram(&vm->mem, flag) && gmem_is_ram(&vm->mem, flag + 3))),
+	vrec_require(r, vlapic_pv_eoi_valid(vm, rec->pv_eoi),
 		     "APIC paravirtual EOI MSR reserved bit set or flag outside RAM");
 }
 
