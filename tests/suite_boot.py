@@ -56,6 +56,10 @@ def define(boot, Fail):
     boot('boot/mem-3G', '--mem', '3G', expect=[READY, END0], check=mem_between(2800, 3072))
     boot('boot/mem-6G', '--mem', '6G', expect=[READY, END0, r'top 0x1[0-9a-f]{8}'],
          check=mem_between(5800, 6144))
+    # keel-run --ram prealloc (the disk bench's memory): QEMU's RAM touched in full first.
+    boot('boot/ram-prealloc', '--mem', '512M', '--ram', 'prealloc', f'{HELLO} vm=h',
+         ordered=[READY, r'\[h\] hello from a 64-bit guest', END0], reject=[r'error: '],
+         check=mem_between(480, 512))
     boot('boot/smp-4-acpi', '--smp', '4', expect=[r'acpi: .* 4 CPUs', READY, END0])
 
     # The command line: bad options are named and ignored, keel carries on.
