@@ -136,6 +136,14 @@ bool virtq_write(struct virtio_dev *d, const struct virtq_chain *c, u32 off, con
 		 u32 len);
 /* Give the chain back in the used ring with written bytes. */
 void virtq_push(struct virtio_dev *d, u16 q, const struct virtq_chain *c, u32 written);
+/* virtq_push in two steps, for chains the driver must see together (a frame over several
+ * receive buffers): fill writes the used element, flush moves the used idx past all filled. */
+void virtq_fill(struct virtio_dev *d, u16 q, const struct virtq_chain *c, u32 written);
+void virtq_flush(struct virtio_dev *d, u16 q);
+/* Put back the last n chains taken from q and not given back, to be taken again: a device
+ * that counted what is there before it commits. avail_event stays where the last virtq_pop
+ * left it. */
+void virtq_unpop(struct virtio_dev *d, u16 q, u16 n);
 /* Interrupt the driver for what was pushed on q since the last time, if it wants one
  * (VIRTQ_AVAIL_F_NO_INTERRUPT, or used_event with EVENT_IDX: 2.7.7, 2.7.10). */
 void virtq_signal(struct virtio_dev *d, u16 q);

@@ -249,18 +249,35 @@ bool virtq_write(struct virtio_dev *d, const struct virtq_chain *c, u32 off, con
 
 /* 2.7.8: the used element first, then idx with a release store, so the driver that sees the
  * new idx sees the element. */
-void virtq_push(struct virtio_dev *d, u16 q, const struct virtq_chain *c, u32 written)
+void virtq_fill(struct virtio_dev *d, u16 q, const struct virtq_chain *c, u32 written)
 {
 	if (!virtio_queue_ready(d, q))
 		return;
 	struct virtq *vq = &d->vq[q];
 	u32 elem[2] = {c->head, MIN(written, c->in_len)};
 	u64 at = vq->used + 4 + 8ull * (vq->used_idx % vq->size);
-	u16 *idx = ring16_w(d, vq->used + 2);
-	if (!idx || !gmem_write(&d->vm->mem, at, elem, sizeof(elem)))
+	if (gmem_write(&d->vm->mem, at, elem, sizeof(elem)))
+		vq->used_idx++;
+}
+
+void virtq_flush(struct virtio_dev *d, u16 q)
+{
+	if (!virtio_queue_ready(d, q))
 		return;
-	vq->used_idx++;
-	__atomic_store_n(idx, vq->used_idx, __ATOMIC_RELEASE);
+	u16 *idx = ring16_w(d, d->vq[q].used + 2);
+	if (idx)
+		__atomic_store_n(idx, d->vq[q].used_idx, __ATOMIC_RELEASE);
+}
+
+void virtq_push(struct virtio_dev *d, u16 q, const struct virtq_chain *c, u32 written)
+{
+	virtq_fill(d, q, c, written);
+	virtq_flush(d, q);
+}
+
+void virtq_unpop(struct virtio_dev *d, u16 q, u16 n)
+{
+	d->vq[q].last_avail -= n;
 }
 
 /* 2.7.10: interrupt when used idx passed used_event since the last interrupt (the driver's

@@ -3,9 +3,9 @@
  * queue, no control queue. The driver may leave checksums to the device (F_CSUM): a receiver
  * that takes partial checksums (F_GUEST_CSUM) gets the frame as it was sent, any other gets
  * it with the checksum filled in by keel. It may send TCP segments up to 64 KiB (HOST_TSO4/6):
- * a receiver that takes them (GUEST_TSO4/6, with buffers big enough: Linux posts 64 KiB ones
- * when MRG_RXBUF is not offered) gets them whole, any other (and the uplink) gets them cut to
- * the MTU by the switch (vm/vswitch_gso.c).
+ * a receiver that takes them (GUEST_TSO4/6) gets them whole, any other (and the uplink) gets
+ * them cut to the MTU by the switch (vm/vswitch_gso.c). With MRG_RXBUF a frame spreads over
+ * as many receive buffers as it needs (rx_merged); without it, Linux posts 64 KiB buffers.
  *
  * Transmit runs on the sending vCPU's notify, under its VM's device lock: each chain's frame
  * goes into the switch, which copies it to the destination ports' queues. Receive runs on
@@ -28,6 +28,7 @@
 #define NET_F_GUEST_TSO6 BIT(8)
 #define NET_F_HOST_TSO4	 BIT(11)
 #define NET_F_HOST_TSO6	 BIT(12)
+#define NET_F_MRG_RXBUF	 BIT(15)
 #define NET_F_STATUS	 BIT(16)
 #define NET_S_LINK_UP	 1
 
@@ -42,7 +43,7 @@ struct virtio_net_hdr {
 	u16 gso_size;	 /* 0x04 */
 	u16 csum_start;	 /* 0x06 */
 	u16 csum_offset; /* 0x08 */
-	u16 num_buffers; /* 0x0a: 1, keel does not merge receive buffers */
+	u16 num_buffers; /* 0x0a: receive buffers the frame fills (1 without MRG_RXBUF) */
 } __packed;
 _Static_assert(sizeof(struct virtio_net_hdr) == 12, "virtio 1.2 5.1.6");
 #define HDR_F_NEEDS_CSUM 1
@@ -141,6 +142,25 @@ static void rx_lost(struct vnet *n)
 	__atomic_fetch_add(&n->port.drops, 1, __ATOMIC_RELAXED);
 }
 
+/* The header for a frame of len bytes in n->frame, queued with m, as this driver takes it:
+ * the frame's length, 0 if it is lost. */
+static u32 rx_header(struct vnet *n, u32 len, const struct vsw_meta *m, struct virtio_net_hdr *h)
+{
+	*h = (struct virtio_net_hdr){.num_buffers = 1};
+	if (m->gso_type && !(n->port.gso & (1u << m->gso_type)))
+		return 0; /* queued before the driver's reset took GUEST_TSO away: lost */
+	if (m->needs_csum && (n->d->driver_features & NET_F_GUEST_CSUM)) {
+		h->flags = HDR_F_NEEDS_CSUM; /* 5.1.6.4: the driver finishes it */
+		h->csum_start = m->csum_start;
+		h->csum_offset = m->csum_offset;
+		h->gso_type = m->gso_type; /* 5.1.6.4: a GSO frame, as its sender gave it */
+		h->gso_size = m->gso_size;
+		h->hdr_len = m->hdr_len;
+		return len;
+	}
+	return vsw_csum_fill(n->frame, len, m) ? len : 0; /* the switch checked the offsets */
+}
+
 /* Write one frame (len bytes of n->frame) into the next receive chain: false if the driver
  * has none after all (a broken ring), the frame lost. A buffer too small for it (the driver
  * SHOULD give 1526 bytes or more, 5.1.6.3.1) loses the frame too; both are counted. */
@@ -151,19 +171,8 @@ static bool rx_one(struct vnet *n, u32 len, const struct vsw_meta *m)
 		rx_lost(n);
 		return false;
 	}
-	struct virtio_net_hdr h = {.num_buffers = 1};
-	if (m->gso_type && !(n->port.gso & (1u << m->gso_type))) {
-		len = 0; /* queued before the driver's reset took GUEST_TSO away: lost */
-	} else if (m->needs_csum && (d->driver_features & NET_F_GUEST_CSUM)) {
-		h.flags = HDR_F_NEEDS_CSUM; /* 5.1.6.4: the driver finishes it */
-		h.csum_start = m->csum_start;
-		h.csum_offset = m->csum_offset;
-		h.gso_type = m->gso_type; /* 5.1.6.4: a GSO frame, as its sender gave it */
-		h.gso_size = m->gso_size;
-		h.hdr_len = m->hdr_len;
-	} else if (!vsw_csum_fill(n->frame, len, m)) {
-		len = 0; /* the switch checked the offsets: never here */
-	}
+	struct virtio_net_hdr h;
+	len = rx_header(n, len, m, &h);
 	u32 written = 0;
 	if (len && n->chain.in_len >= sizeof(h) + len &&
 	    virtq_write(d, &n->chain, 0, &h, sizeof(h)) &&
@@ -175,6 +184,65 @@ static bool rx_one(struct vnet *n, u32 len, const struct vsw_meta *m)
 	return true;
 }
 
+/* With MRG_RXBUF (5.1.6.3.2, 5.1.6.4.2) the oldest queued frame fills as many receive buffers
+ * as it needs, the header's num_buffers says how many, and they go back together, so the
+ * driver never meets a frame's first buffer without the rest. The buffers are counted before
+ * the frame is taken: if the driver has not made enough available, they are put back and the
+ * frame stays queued (the last virtq_pop left avail_event at the driver's next chain, whose
+ * notify comes back here); a frame the whole ring could not hold is lost. The driver must make
+ * each buffer hold a header at least (5.1.6.3.1); one that does not breaks the device. A
+ * driver that shrinks its buffers between the count and the writes loses the rest of the
+ * frame. True if a frame was taken. */
+static bool rx_merged(struct vnet *n)
+{
+	struct virtio_dev *d = n->d;
+	u32 need = (u32)sizeof(struct virtio_net_hdr) + vsw_peek(&n->port), have = 0;
+	u16 got = 0;
+	while (have < need) {
+		int r = virtq_pop(d, RXQ, &n->chain);
+		if (r <= 0 || n->chain.in_len < sizeof(struct virtio_net_hdr)) {
+			if (r > 0)
+				virtio_fail(d,
+					    "receive buffer %u holds %u bytes, less than a header",
+					    n->chain.head, n->chain.in_len);
+			if (!r)
+				virtq_unpop(d, RXQ, got);
+			return false;
+		}
+		have += n->chain.in_len;
+		if (++got == d->vq[RXQ].size && have < need)
+			break;
+	}
+	struct vsw_meta m;
+	struct virtio_net_hdr h;
+	u32 len = rx_header(n, vsw_recv(&n->port, &m, n->frame), &m, &h);
+	if (!len || have < need) {
+		virtq_unpop(d, RXQ, got); /* the buffers wait for the next frame */
+		rx_lost(n);
+		return true;
+	}
+	if (got > 1)
+		virtq_unpop(d, RXQ, got); /* taken again, each written as it comes */
+	h.num_buffers = got;
+	u32 done = 0;
+	for (u16 i = 0; i < got; i++) {
+		if (i || got > 1) {
+			if (virtq_pop(d, RXQ, &n->chain) != 1)
+				break;
+		}
+		u32 at = i ? 0 : (u32)sizeof(h);
+		u32 k = MIN(n->chain.in_len - MIN(n->chain.in_len, at), len - done);
+		bool ok = (i || virtq_write(d, &n->chain, 0, &h, sizeof(h))) &&
+			  virtq_write(d, &n->chain, at, n->frame + done, k);
+		done += ok ? k : 0;
+		virtq_fill(d, RXQ, &n->chain, ok ? at + k : 0);
+	}
+	virtq_flush(d, RXQ);
+	if (done < len)
+		rx_lost(n);
+	return true;
+}
+
 /* Move queued frames into receive buffers while there are both, then interrupt the driver.
  * Device lock held. */
 static void vnet_rx(struct vnet *n)
@@ -183,7 +251,14 @@ static void vnet_rx(struct vnet *n)
 	if (!virtio_queue_ready(d, RXQ))
 		return;
 	bool any = false;
+	bool merged = d->driver_features & NET_F_MRG_RXBUF;
 	while (n->joined && !d->broken && vsw_pending(&n->port) && virtq_has_avail(d, RXQ)) {
+		if (merged) {
+			if (!rx_merged(n))
+				break;
+			any = true;
+			continue;
+		}
 		struct vsw_meta m;
 		u32 len = vsw_recv(&n->port, &m, n->frame);
 		if (!len || !rx_one(n, len, &m))
@@ -235,7 +310,8 @@ static bool vnet_init(struct virtio_dev *d, u32 index)
 	const struct vm_nic *nic = &d->vm->hw.nic[index];
 	n->d = d;
 	d->features = NET_F_CSUM | NET_F_GUEST_CSUM | NET_F_MTU | NET_F_MAC | NET_F_STATUS |
-		      NET_F_HOST_TSO4 | NET_F_HOST_TSO6 | NET_F_GUEST_TSO4 | NET_F_GUEST_TSO6;
+		      NET_F_HOST_TSO4 | NET_F_HOST_TSO6 | NET_F_GUEST_TSO4 | NET_F_GUEST_TSO6 |
+		      NET_F_MRG_RXBUF;
 	struct virtio_net_config cfg = {
 		.status = NET_S_LINK_UP, .max_virtqueue_pairs = 1, .mtu = VSW_MTU};
 	memcpy(cfg.mac, nic->mac, 6);

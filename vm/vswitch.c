@@ -289,6 +289,16 @@ u32 vsw_recv(struct vsw_port *p, struct vsw_meta *m, u8 *buf)
 	return len;
 }
 
+u32 vsw_peek(struct vsw_port *p)
+{
+	struct vsw_rec r = {0};
+	spin_lock(&p->sw->lock);
+	if (p->q.frames)
+		ring_out(&p->q, p->q.head, &r, sizeof(r));
+	spin_unlock(&p->sw->lock);
+	return r.len;
+}
+
 bool vsw_pending(struct vsw_port *p)
 {
 	return __atomic_load_n(&p->q.frames, __ATOMIC_ACQUIRE) != 0;

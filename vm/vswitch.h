@@ -108,6 +108,9 @@ u32 vsw_send(struct vsw_port *p, const struct vsw_meta *m, const u8 *frame, u32 
 /* Take the oldest frame queued for p into buf (VSW_FRAME_MAX bytes, VSW_GSO_MAX if p takes GSO
  * frames): its length, 0 if none. */
 u32 vsw_recv(struct vsw_port *p, struct vsw_meta *m, u8 *buf);
+/* The length of the oldest frame queued for p, 0 if none; it stays there. Only p's owner
+ * takes frames, so vsw_recv then takes this one. */
+u32 vsw_peek(struct vsw_port *p);
 /* Frames are queued for p. */
 bool vsw_pending(struct vsw_port *p);
 /* Drop every frame queued for p (its device was reset). */

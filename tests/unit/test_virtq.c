@@ -2,8 +2,8 @@
  * their contents, the used ring, idx wrapping at 65535, and every lie a driver can tell (loops,
  * buffers outside RAM or wrapping, chains too long, writable before readable, a head or an avail
  * idx past the ring, indirect tables without the feature, nested or of a bad length), each
- * marking the device broken until a reset; then the interrupt decisions with and without
- * EVENT_IDX. */
+ * marking the device broken until a reset; chains put back and taken again, used elements
+ * filled and flushed together; then the interrupt decisions with and without EVENT_IDX. */
 #include "tests/unit/virtio_drv.h"
 
 #define QSIZE 16
@@ -339,6 +339,34 @@ static void test_used_len_clamped(void **state)
 	assert_int_equal(used_len(QSIZE, 0), 8);
 }
 
+/* Chains put back are taken again, in order; filled chains reach the driver only at the
+ * flush, together. */
+static void test_unpop_fill_flush(void **state)
+{
+	(void)state;
+	desc(DESC, 4, BUF, 8, D_WRITE, 0);
+	desc(DESC, 6, BUF + 0x100, 8, D_WRITE, 0);
+	offer(QSIZE, 4);
+	offer(QSIZE, 6);
+	assert_int_equal(virtq_pop(&dev, 0, &chain), 1);
+	assert_int_equal(virtq_pop(&dev, 0, &chain), 1);
+	assert_int_equal(virtq_pop(&dev, 0, &chain), 0);
+	virtq_unpop(&dev, 0, 2);
+	assert_true(virtq_has_avail(&dev, 0));
+	assert_int_equal(virtq_pop(&dev, 0, &chain), 1);
+	assert_int_equal(chain.head, 4);
+	virtq_fill(&dev, 0, &chain, 8);
+	assert_int_equal(virtq_pop(&dev, 0, &chain), 1);
+	assert_int_equal(chain.head, 6);
+	virtq_fill(&dev, 0, &chain, 3);
+	assert_int_equal(used_idx(), 0);
+	virtq_flush(&dev, 0);
+	assert_int_equal(used_idx(), 2);
+	assert_int_equal(used_id(QSIZE, 0), 4);
+	assert_int_equal(used_id(QSIZE, 1), 6);
+	assert_int_equal(used_len(QSIZE, 1), 3);
+}
+
 /* One chain made available, taken, given back; the signal that follows. */
 static void one_round(void)
 {
@@ -425,6 +453,7 @@ int main(void)
 		cmocka_unit_test_setup(test_broken_until_reset, setup),
 		cmocka_unit_test_setup(test_idx_wrap, setup),
 		cmocka_unit_test_setup(test_used_len_clamped, setup),
+		cmocka_unit_test_setup(test_unpop_fill_flush, setup),
 		cmocka_unit_test_setup(test_signal_flags, setup),
 		cmocka_unit_test_setup(test_signal_event_idx, setup),
 		cmocka_unit_test_setup(test_ready, setup),

@@ -5,7 +5,9 @@
  * queue for receive buffers; a checksum left to the device is passed on to a receiver that
  * takes partial checksums and filled in for one that does not; a chain without room for its
  * header breaks the device, an oversize frame is dropped and the device carries on; a buffer
- * too small for the frame gets nothing; a reset empties the port's queue. */
+ * too small for the frame gets nothing; a reset empties the port's queue. With merged receive
+ * buffers a frame fills as many as it needs, waits until there are enough, and a buffer too
+ * small for a header breaks the device. */
 #include "tests/unit/virtio_drv.h"
 #include "mm/mm.h"
 #include "vdev/virtio_kinds.h"
@@ -16,6 +18,7 @@
 #define NET_F_GUEST_CSUM BIT(1)
 #define NET_F_MTU	 BIT(3)
 #define NET_F_MAC	 BIT(5)
+#define NET_F_MRG_RXBUF	 BIT(15)
 #define NET_F_STATUS	 BIT(16)
 #define HDR		 12
 
@@ -364,6 +367,65 @@ static void test_reset_flushes(void **state)
 	assert_int_equal(used_length(1, 0, 0), HDR + 70);
 }
 
+/* 5.1.6.4.2: with MRG_RXBUF a frame of 1400 bytes fills three buffers of 512, in order, and
+ * the first header's num_buffers says 3. */
+static void test_merged_spreads(void **state)
+{
+	(void)state;
+	bring_up(0, 0);
+	bring_up(1, NET_F_MRG_RXBUF);
+	rx_buffers(1, 4, 512);
+	send_plain(0, 1400);
+	settle();
+	assert_int_equal(used_count(1, 0), 3);
+	assert_int_equal(used_length(1, 0, 0), 512);
+	assert_int_equal(used_length(1, 0, 1), 512);
+	assert_int_equal(used_length(1, 0, 2), HDR + 1400 - 1024);
+	const u8 *b = received(1, 0);
+	assert_int_equal(b[10] | b[11] << 8, 3);
+	assert_memory_equal(b + HDR, frame, 512 - HDR);
+	assert_memory_equal(received(1, 1), frame + 512 - HDR, 512);
+	assert_memory_equal(received(1, 2), frame + 1024 - HDR, 1400 + HDR - 1024);
+	send_plain(0, 100); /* the fourth buffer takes a small one whole */
+	settle();
+	assert_int_equal(used_count(1, 0), 4);
+	assert_int_equal(received(1, 3)[10], 1);
+	assert_int_equal(used_length(1, 0, 3), HDR + 100);
+}
+
+/* Two buffers cannot hold the frame: they go back and the frame waits in the port's queue,
+ * nothing lost; a third buffer made available later lets it through. */
+static void test_merged_waits(void **state)
+{
+	(void)state;
+	bring_up(0, 0);
+	bring_up(1, NET_F_MRG_RXBUF);
+	rx_buffers(1, 2, 512);
+	send_plain(0, 1400);
+	settle();
+	assert_int_equal(used_count(1, 0), 0);
+	rx_buffers(1, 1, 512);
+	assert_int_equal(used_count(1, 0), 3);
+	assert_int_equal(received(1, 0)[10], 3);
+	assert_memory_equal(received(1, 2), frame + 1024 - HDR, 1400 + HDR - 1024);
+	assert_int_equal(nic[1]->vq[0].last_avail, 3);
+}
+
+/* 5.1.6.3.1: each merged receive buffer holds a header at least; one of 8 bytes breaks the
+ * device, with a log line. */
+static void test_merged_tiny_buffer_breaks(void **state)
+{
+	(void)state;
+	bring_up(0, 0);
+	bring_up(1, NET_F_MRG_RXBUF);
+	rx_buffers(1, 1, 8);
+	send_plain(0, 60);
+	settle();
+	assert_true(nic[1]->broken);
+	assert_true(
+		log_contains("virtio-net 1: receive buffer 0 holds 8 bytes, less than a header"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -376,6 +438,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_short_chain_breaks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_small_buffer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_flushes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_merged_spreads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_merged_waits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_merged_tiny_buffer_breaks, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
