@@ -161,18 +161,23 @@ static u32 rx_header(struct vnet *n, u32 len, const struct vsw_meta *m, struct v
 	return vsw_csum_fill(n->frame, len, m) ? len : 0; /* the switch checked the offsets */
 }
 
-/* Write one frame (len bytes of n->frame) into the next receive chain: false if the driver
- * has none after all (a broken ring), the frame lost. A buffer too small for it (the driver
- * SHOULD give 1526 bytes or more, 5.1.6.3.1) loses the frame too; both are counted. */
-static bool rx_one(struct vnet *n, u32 len, const struct vsw_meta *m)
+/* Take the oldest queued frame into the next receive chain: false if there is none, or the
+ * driver has no chain after all (a broken ring), the frame lost. A buffer too small for it
+ * (the driver SHOULD give 1526 bytes or more, 5.1.6.3.1) loses the frame too; both are
+ * counted. */
+static bool rx_one(struct vnet *n)
 {
 	struct virtio_dev *d = n->d;
+	struct vsw_meta m;
+	u32 len = vsw_recv(&n->port, &m, n->frame);
+	if (!len)
+		return false;
 	if (virtq_pop(d, RXQ, &n->chain) != 1) {
 		rx_lost(n);
 		return false;
 	}
 	struct virtio_net_hdr h;
-	len = rx_header(n, len, m, &h);
+	len = rx_header(n, len, &m, &h);
 	u32 written = 0;
 	if (len && n->chain.in_len >= sizeof(h) + len &&
 	    virtq_write(d, &n->chain, 0, &h, sizeof(h)) &&
@@ -253,15 +258,7 @@ static void vnet_rx(struct vnet *n)
 	bool any = false;
 	bool merged = d->driver_features & NET_F_MRG_RXBUF;
 	while (n->joined && !d->broken && vsw_pending(&n->port) && virtq_has_avail(d, RXQ)) {
-		if (merged) {
-			if (!rx_merged(n))
-				break;
-			any = true;
-			continue;
-		}
-		struct vsw_meta m;
-		u32 len = vsw_recv(&n->port, &m, n->frame);
-		if (!len || !rx_one(n, len, &m))
+		if (!(merged ? rx_merged(n) : rx_one(n)))
 			break;
 		any = true;
 	}
