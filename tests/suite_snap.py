@@ -7,7 +7,11 @@ and the snapshot deleted; bad requests get an error and change nothing. A snapsh
 from a QEMU (AMD-V) run starts in a Bochs (VT-x) run and goes on, and one exported from Bochs
 goes on in QEMU; truncated, corrupted and foreign files are refused. A Linux VM (both backends)
 is snapshotted after boot, rolled back after writing a file (the file is gone), and its shell still answers
-with a working clock (sleep 1)."""
+with a working clock (sleep 1). A Linux VM with console=virtio (snap/console, both backends) is snapshotted
+while it waits for a line on hvc0 with another line begun there, reads one and finishes the
+begun line, is rolled back, reads another and finishes the begun line again: its virtio
+console, the transport and the console's own record (the line not yet logged), comes back as
+the driver left it."""
 import json
 import os
 import re
@@ -15,7 +19,7 @@ import subprocess
 import time
 
 import suite_vmctl as vmctl
-from suite_linux import have_linux, linux_vm
+from suite_linux import INITRD, KERNEL, have_linux, linux_vm
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COUNTER = vmctl.COUNTER
@@ -250,6 +254,25 @@ def linux(run):
     run.wait(r'vm l: powered off by the guest')
 
 
+CONSOLE_SENDS = ['--send', r'vm h: snapshot s1 taken=hello from keel\r', '--send',
+                 r'vm h: rolled back to snapshot s1=again from keel\r']
+
+
+def console(run):
+    """hvc0 reads a line before the rollback and another after it."""
+    run.wait(r'\[h\] KEEL-LINUX: type on hvc0', timeout=run.timeout)
+    run.cmd('snapshot-save', vm='h', tag='s1')
+    run.wait(r"^\[[^]]*\] \[h\] KEEL-HVC: begun before, KEEL-HVC: echo 'hello from keel'$")
+    run.cmd('snapshot-load', vm='h', tag='s1')
+    mark = run.wait(r'vm h: rolled back to snapshot s1').end()
+    # The line begun before the snapshot was in the console's record: it is finished again.
+    run.wait(r"^\[[^]]*\] \[h\] KEEL-HVC: begun before, KEEL-HVC: echo 'again from keel'$",
+             after=mark)
+    run.wait(r'\[h\] KEEL-LINUX: a shell on ttyS0', after=mark)
+    if re.search(r'vm h: virtio-console \d+: ', run.text()):
+        raise run.Fail('the console needed a reset')
+
+
 def define(boot, Fail):
     c = f'{COUNTER} vm=c mem=16M'
     vmctl.both(boot, Fail, 'snap/rollback', [c], rollback)
@@ -261,3 +284,11 @@ def define(boot, Fail):
                    pre=lambda: have_linux(boot.Skip), cost=15)
     vmctl.api_test(boot, Fail, 'snap/linux[vmx]', ['--emulator', 'bochs', *args], linux, 600,
                    True, pre=lambda: have_linux(boot.Skip), cost=40)
+    cmdline = 'console=ttyS0 keel.test=console keel.halfline keel.end=shell'  # alive after
+    args = ['--mem', '512M', *CONSOLE_SENDS,
+            f'{KERNEL} vm=h mem=200M cpus=1 rng=no console=virtio cmdline="{cmdline}"',
+            f'{INITRD} vm=h initrd']
+    vmctl.api_test(boot, Fail, 'snap/console[svm]', args, console, 300, False,
+                   pre=lambda: have_linux(boot.Skip), cost=15)
+    vmctl.api_test(boot, Fail, 'snap/console[vmx]', ['--emulator', 'bochs', *args], console,
+                   600, True, pre=lambda: have_linux(boot.Skip), cost=40)

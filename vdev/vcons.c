@@ -155,6 +155,53 @@ static bool vcons_init(struct virtio_dev *d, u32 index)
 	return true;
 }
 
+/* Its part of the VM's record (vdev/virtio_rec.c): the output line not yet logged and the
+ * input waiting for the driver's buffers, as the UART's record keeps its own. */
+struct vcons_rec {
+	u16 out_len;		  /* 0x000 0-GUEST_LINE_MAX */
+	u8 out_more;		  /* 0x002 0-1: a piece of the line is logged already */
+	u8 zero;		  /* 0x003 */
+	u16 rx_head, rx_len;	  /* 0x004 below RX_BUF, at most RX_BUF */
+	char out[GUEST_LINE_MAX]; /* 0x008 */
+	u8 rx[RX_BUF];		  /* 0x198 a ring */
+};
+_Static_assert(sizeof(struct vcons_rec) == 0x598 && sizeof(struct vcons_rec) <= VIRTIO_KIND_REC_MAX,
+	       "virtio-console record");
+
+static void vcons_rec_save(const struct virtio_dev *d, void *p)
+{
+	const struct vcons *c = d->state;
+	struct vcons_rec r = {c->out.len, c->out.more, 0, c->rx_head, c->rx_len, {0}, {0}};
+	memcpy(r.out, c->out.buf, sizeof(r.out));
+	memcpy(r.rx, c->rx, sizeof(r.rx));
+	memcpy(p, &r, sizeof(r));
+}
+
+static const char *vcons_rec_check(const struct virtio_dev *d, const void *p)
+{
+	struct vcons_rec r;
+	(void)d;
+	memcpy(&r, p, sizeof(r));
+	if (r.out_len > GUEST_LINE_MAX || r.out_more > 1 || r.zero)
+		return "virtio-console output line out of range";
+	return r.rx_head < RX_BUF && r.rx_len <= RX_BUF ? NULL
+							: "virtio-console input out of range";
+}
+
+static void vcons_rec_load(struct virtio_dev *d, const void *p)
+{
+	struct vcons *c = d->state;
+	struct vcons_rec r;
+	memcpy(&r, p, sizeof(r));
+	c->out.len = r.out_len;
+	c->out.more = r.out_more;
+	memcpy(c->out.buf, r.out, sizeof(r.out));
+	c->rx_head = r.rx_head;
+	c->rx_len = r.rx_len;
+	memcpy(c->rx, r.rx, sizeof(r.rx));
+	update_wakes(d);
+}
+
 const struct virtio_kind vcons_kind = {
 	.name = "virtio-console",
 	.id = VIRTIO_ID_CONSOLE,
@@ -168,4 +215,8 @@ const struct virtio_kind vcons_kind = {
 	.reset = vcons_reset,
 	.config_write = vcons_config_write,
 	.notify = vcons_notify,
+	.rec_size = sizeof(struct vcons_rec),
+	.rec_save = vcons_rec_save,
+	.rec_check = vcons_rec_check,
+	.rec_load = vcons_rec_load,
 };

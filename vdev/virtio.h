@@ -90,7 +90,18 @@ struct virtio_kind {
 	/* The VM is destroyed: let go of what the kind holds (a disk's copy, a switch port).
 	 * NULL: nothing. */
 	void (*free)(struct virtio_dev *d);
+	/* Its own state in the VM's record (vdev/virtio_rec.c), rec_size bytes after the
+	 * transport's part; 0 and NULLs: none. rec_save fills them; rec_check says why they
+	 * could not be the device's (NULL: they could); rec_load takes checked ones, after the
+	 * transport's registers, and drives no interrupt. */
+	u32 rec_size;
+	void (*rec_save)(const struct virtio_dev *d, void *p);
+	const char *(*rec_check)(const struct virtio_dev *d, const void *p);
+	void (*rec_load)(struct virtio_dev *d, const void *p);
 };
+
+/* Bytes of all kinds' own records in one VM at most (the console's; one per VM). */
+#define VIRTIO_KIND_REC_MAX 1432
 
 /* One virtio device of a VM: the transport's registers, its queues, the kind's state. */
 struct virtio_dev {

@@ -1,7 +1,8 @@
-/* The virtio transport's state record (vdev/vrecord.h): kind VREC_VIRTIO, version 1, one per
- * VM. Its payload is a head, then for each device (in attach order) its registers and those of
- * each of its kind's queues. The devices themselves come from the VM's definition, so a record
- * loads only into a VM with the same devices. A kind's own state (d->state) is not in it. */
+/* The virtio transport's state record (vdev/vrecord.h): kind VREC_VIRTIO, version 2, one per
+ * VM. Its payload is a head, then for each device (in attach order) its registers, those of
+ * each of its kind's queues, and its kind's own state (rec_size bytes: virtio-console's lines;
+ * the other kinds keep none). The devices themselves come from the VM's definition, so a
+ * record loads only into a VM with the same devices. */
 #include "vdev/virtio_int.h"
 #include "vdev/vdev.h"
 #include "lib/string.h"
@@ -41,15 +42,23 @@ struct rec_queue {
 _Static_assert(sizeof(struct rec_queue) == 0x28, "virtio queue record");
 _Static_assert(sizeof(struct vrec_header) + sizeof(struct rec_head) +
 			       VIRTIO_DEVS_MAX * (sizeof(struct rec_dev) +
-						  VIRTIO_QUEUES_MAX * sizeof(struct rec_queue)) <=
+						  VIRTIO_QUEUES_MAX * sizeof(struct rec_queue)) +
+			       VIRTIO_KIND_REC_MAX <=
 		       VREC_MAX,
 	       "virtio record");
+
+/* Bytes of device d's part of the payload. */
+static u32 dev_size(const struct virtio_dev *d)
+{
+	return sizeof(struct rec_dev) + d->kind->nqueues * sizeof(struct rec_queue) +
+	       d->kind->rec_size;
+}
 
 u32 virtio_rec_size(const struct virtio_devs *s)
 {
 	u32 n = sizeof(struct rec_head);
 	for (u32 i = 0; i < s->n; i++)
-		n += sizeof(struct rec_dev) + s->d[i]->kind->nqueues * sizeof(struct rec_queue);
+		n += dev_size(s->d[i]);
 	return n;
 }
 
@@ -70,7 +79,9 @@ static u32 save_dev(const struct virtio_dev *d, u8 *p)
 			v->last_avail, v->used_idx, v->signalled, v->enabled, {0}};
 		memcpy(p + at, &rq, sizeof(rq));
 	}
-	return at;
+	if (d->kind->rec_size)
+		d->kind->rec_save(d, p + at);
+	return at + d->kind->rec_size;
 }
 
 u64 virtio_save(const void *dev, u64 now, void *buf, u64 len)
@@ -82,7 +93,7 @@ u64 virtio_save(const void *dev, u64 now, void *buf, u64 len)
 	u32 at = sizeof(h);
 	for (u32 i = 0; i < s->n; i++)
 		at += save_dev(s->d[i], s->rec + at);
-	return vrec_write(buf, len, VREC_VIRTIO, 1, s->rec, at);
+	return vrec_write(buf, len, VREC_VIRTIO, 2, s->rec, at);
 }
 
 /* A vector the device could have: one of its MSI-X table's, or none. */
@@ -127,6 +138,10 @@ static void check_dev(struct vrec_reader *r, const struct virtio_dev *d, const u
 		memcpy(&rq, p + sizeof(x) + q * sizeof(rq), sizeof(rq));
 		check_queue(r, d, &rq);
 	}
+	const char *why = d->kind->rec_size
+				  ? d->kind->rec_check(d, p + dev_size(d) - d->kind->rec_size)
+				  : NULL;
+	vrec_require(r, !why, why);
 }
 
 /* Device d from its checked part at p. No interrupt line moves: the PCI bus's record holds the
@@ -159,7 +174,9 @@ static u32 load_dev(struct virtio_dev *d, const u8 *p)
 					  .used_idx = rq.used_idx,
 					  .signalled = rq.signalled};
 	}
-	return at;
+	if (d->kind->rec_size)
+		d->kind->rec_load(d, p + at);
+	return at + d->kind->rec_size;
 }
 
 const char *virtio_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 len)
@@ -168,14 +185,14 @@ const char *virtio_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 
 	struct vrec_reader r;
 	struct rec_head h;
 	(void)vm;
-	if (!vrec_open(&r, buf, len, VREC_VIRTIO, 1, s->rec, s->rec_size, now))
+	if (!vrec_open(&r, buf, len, VREC_VIRTIO, 2, s->rec, s->rec_size, now))
 		return r.why;
 	memcpy(&h, s->rec, sizeof(h));
 	vrec_require(&r, h.ndevs == s->n && !h.zero, "virtio devices differ from the VM's");
 	u32 at = sizeof(h);
 	for (u32 i = 0; i < s->n && !r.why; i++) {
 		check_dev(&r, s->d[i], s->rec + at);
-		at += sizeof(struct rec_dev) + s->d[i]->kind->nqueues * sizeof(struct rec_queue);
+		at += dev_size(s->d[i]);
 	}
 	if (r.why)
 		return r.why;

@@ -369,6 +369,60 @@ static void test_uart_steps_aside(void **state_)
 	assert_false(vm->console_wakes);
 }
 
+/* Its part of the VM's record keeps a line half written and input waiting: a fresh device
+ * that loads it logs the line whole and hands the input to the driver's next buffer. */
+static void test_record_round_trip(void **state_)
+{
+	static u8 rec[2][sizeof(state)];
+	(void)state_;
+	struct vm *vm = setup(true);
+	offer(TXQ, "half a ", 0);
+	vcons_kind.notify(&dev, TXQ);
+	dev.vq[RXQ].enabled = false; /* no receive queue yet: typed bytes wait */
+	assert_int_equal(type(vm, "typed"), 5);
+	assert_true(vcons_kind.rec_size > 0 && vcons_kind.rec_size <= sizeof(rec[0]));
+	vcons_kind.rec_save(&dev, rec[0]);
+	vm = setup(true);
+	assert_null(vcons_kind.rec_check(&dev, rec[0]));
+	vcons_kind.rec_load(&dev, rec[0]);
+	assert_true(vm->console_wakes);
+	vcons_kind.rec_save(&dev, rec[1]);
+	assert_memory_equal(rec[0], rec[1], vcons_kind.rec_size);
+	struct fchain *in = offer(RXQ, NULL, 64);
+	vcons_kind.notify(&dev, RXQ);
+	assert_int_equal(in->written, 5);
+	assert_memory_equal(in->in, "typed", 5);
+	offer(TXQ, "line\n", 0);
+	vcons_kind.notify(&dev, TXQ);
+	assert_int_equal(log_count(), 1);
+	assert_string_equal(log_line(0), "[vm] half a line");
+}
+
+/* Fields its own code could not leave are refused; the check changes nothing. */
+static void test_record_refusals(void **state_)
+{
+	static u8 rec[sizeof(state)], bad[sizeof(state)];
+	static const struct {
+		u32 off;
+		u8 b[2];
+	} lies[] = {{0x000, {0x91, 0x01}},  /* out_len 401 */
+		    {0x002, {2, 0}},	    /* out_more */
+		    {0x003, {1, 0}},	    /* reserved */
+		    {0x004, {0x00, 0x04}},  /* rx_head 1024 */
+		    {0x006, {0x01, 0x04}}}; /* rx_len 1025 */
+	(void)state_;
+	setup(true);
+	vcons_kind.rec_save(&dev, rec);
+	for (size_t i = 0; i < sizeof(lies) / sizeof(lies[0]); i++) {
+		memcpy(bad, rec, vcons_kind.rec_size);
+		memcpy(bad + lies[i].off, lies[i].b, 2);
+		if (lies[i].off == 0x002 || lies[i].off == 0x003)
+			bad[lies[i].off + 1] = rec[lies[i].off + 1];
+		assert_non_null(vcons_kind.rec_check(&dev, bad));
+	}
+	assert_null(vcons_kind.rec_check(&dev, rec));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -383,6 +437,8 @@ int main(void)
 		cmocka_unit_test(test_reset_drops_input),
 		cmocka_unit_test(test_emerg_write),
 		cmocka_unit_test(test_uart_steps_aside),
+		cmocka_unit_test(test_record_round_trip),
+		cmocka_unit_test(test_record_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,20 +21,26 @@ static void free_devs(void)
 	memset(&devs, 0, sizeof(devs));
 }
 
-/* A VM with rng as given, its virtio devices attached and reset. */
-static struct vm *machine(bool rng)
+/* A VM with rng and console=virtio as given, its virtio devices attached and reset. */
+static struct vm *machine_with(bool rng, bool console)
 {
 	free_devs();
 	struct vm *v = fake_vm(1, RAM);
 	strcpy(v->name, "r");
 	fake_ram(v, RAM);
 	v->hw.rng = rng;
+	v->hw.virtio_console = console;
 	fake_nslots = fake_nmsix = 0;
 	fake_msix_on = false;
 	assert_true(virtio_ops.attach(v, &devs));
 	virtio_ops.reset(v, &devs);
 	log_reset();
 	return v;
+}
+
+static struct vm *machine(bool rng)
+{
+	return machine_with(rng, false);
 }
 
 static int setup(void **state)
@@ -453,6 +459,26 @@ static void test_record_refusals(void **state)
 	assert_non_null(virtio_ops.load(vm, &devs, fake_now, rec, len));
 }
 
+/* A kind's own state (the console's) follows its queues in the record; a lie there refuses
+ * the whole record, and a VM without that kind's device refuses it too. */
+static void test_record_kind_part(void **state)
+{
+	static u8 rec[VREC_MAX];
+	(void)state;
+	vm = machine_with(true, true);
+	assert_int_equal(devs.n, 2); /* hvc0, then the rng */
+	u64 len = virtio_ops.save(&devs, fake_now, rec, sizeof(rec));
+	u64 cons = 16 + 8 + 0x60 + 2 * 0x28; /* the console's part, after its two queues */
+	assert_int_equal(len, cons + vcons_kind.rec_size + 0x60 + 0x28);
+	assert_null(virtio_ops.load(vm, &devs, fake_now, rec, len));
+	rec[cons + 7] = 0x05; /* rx_len 0x500 */
+	assert_string_equal(virtio_ops.load(vm, &devs, fake_now, rec, len),
+			    "virtio-console input out of range");
+	rec[cons + 7] = 0;
+	machine(true);
+	assert_non_null(virtio_ops.load(vm, &devs, fake_now, rec, len));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +497,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rng_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_kind_part, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
