@@ -7,7 +7,9 @@
  * used without the feature, a huge length, a zero length, rings outside RAM. After each the
  * device must show DEVICE_NEEDS_RESET (2.1.2) where the rules were broken, and must work
  * again once reset (status 0). Last, a storm of storm=N notifies (default 100000) with
- * nothing in the ring: the device must still work without a reset.
+ * nothing in the ring: the device must still work without a reset. A second NIC (net=SW,SW)
+ * takes the first's frames with MRG_RXBUF (5.1.6.3): a buffer smaller than the header and a
+ * read-only one break the rules; a frame over two buffers says num_buffers 2.
  *
  * "Works" is one good request of the device's kind: a sector read (virtio-blk), a frame sent
  * (virtio-net), a line written (virtio-console), random bytes (virtio-rng). A kind absent from
@@ -87,8 +89,8 @@ static bool reset(struct vdev *d)
 }
 
 /* Initialise the device (3.1.1) with these features and queue d->q's rings at desc_at,
- * &avail and &used; false if a step is refused. */
-static bool setup(struct vdev *d, u64 features, u64 desc_at)
+ * avail_at and used_at (zeroed by the caller); false if a step is refused. */
+static bool setup_at(struct vdev *d, u64 features, u64 desc_at, u64 avail_at, u64 used_at)
 {
 	uintptr_t c = d->common;
 	if (!reset(d))
@@ -111,17 +113,23 @@ static bool setup(struct vdev *d, u64 features, u64 desc_at)
 		return false;
 	d->qsz = max < QSZ ? max : QSZ;
 	w16(c + VIO_Q_SIZE, d->qsz);
-	memset(desc, 0, sizeof(desc));
-	memset((void *)&avail, 0, sizeof(avail));
-	memset((void *)&used, 0, sizeof(used));
 	d->avail_idx = d->last_used = 0;
 	w64(c + VIO_Q_DESC, desc_at);
-	w64(c + VIO_Q_DRIVER, (uintptr_t)&avail);
-	w64(c + VIO_Q_DEVICE, (uintptr_t)&used);
+	w64(c + VIO_Q_DRIVER, avail_at);
+	w64(c + VIO_Q_DEVICE, used_at);
 	d->notify_off = r16(c + VIO_Q_NOTIFY_OFF);
 	w16(c + VIO_Q_ENABLE, 1);
 	w8(c + VIO_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 	return true;
+}
+
+/* The same with this driver's one set of rings (the descriptors at desc_at). */
+static bool setup(struct vdev *d, u64 features, u64 desc_at)
+{
+	memset(desc, 0, sizeof(desc));
+	memset((void *)&avail, 0, sizeof(avail));
+	memset((void *)&used, 0, sizeof(used));
+	return setup_at(d, features, desc_at, (uintptr_t)&avail, (uintptr_t)&used);
 }
 
 static void kick(struct vdev *d)
@@ -385,6 +393,88 @@ static void attack(struct vdev *d, u32 notifies)
 	reset(d);
 }
 
+/* ---- merged receive buffers (virtio-net 5.1.6.3): a second NIC on the same switch ---- */
+
+#define F_MRG_RXBUF (1ull << 15)
+
+static struct desc rdesc[QSZ] __attribute__((aligned(4096)));
+static volatile VIO_AVAIL(QSZ) ravail __attribute__((aligned(4096)));
+static volatile VIO_USED(QSZ) rused __attribute__((aligned(4096)));
+static u8 rbuf[QSZ][64];
+
+/* b's receiveq set up with MRG_RXBUF and n buffers of len bytes made available (read-only
+ * ones if ro: against the rules, 5.1.6.3.1); false if a step is refused. */
+static bool rx_ready(struct vdev *b, u16 n, u32 len, bool ro)
+{
+	memset(rdesc, 0, sizeof(rdesc));
+	memset((void *)&ravail, 0, sizeof(ravail));
+	memset((void *)&rused, 0, sizeof(rused));
+	memset(rbuf, 0xee, sizeof(rbuf));
+	b->q = 0;
+	if (!setup_at(b, F_VERSION_1 | F_MRG_RXBUF, (uintptr_t)rdesc, (uintptr_t)&ravail,
+		      (uintptr_t)&rused))
+		return false;
+	for (u16 i = 0; i < n; i++) {
+		rdesc[i] = (struct desc){(uintptr_t)rbuf[i], len, ro ? 0 : D_WRITE, 0};
+		ravail.ring[i] = i;
+	}
+	__asm__ volatile("" ::: "memory");
+	ravail.idx = n;
+	__asm__ volatile("" ::: "memory");
+	kick(b);
+	return true;
+}
+
+/* a sends its broadcast frame (12 + 60 bytes, works()); then wait until b needs a reset or
+ * has used want buffers: true if it has. */
+static bool rx_frame(struct vdev *a, struct vdev *b, u16 want)
+{
+	a->q = 1;
+	if (!check(setup(a, F_VERSION_1, (uintptr_t)desc) && works(a),
+		   "virtio-net: the first NIC sends to the second"))
+		return false;
+	for (int i = 0; i < SPIN; i++) {
+		if (needs_reset(b) || rused.idx >= want)
+			break;
+		__asm__ volatile("pause" ::: "memory");
+	}
+	return rused.idx >= want;
+}
+
+/* A buffer smaller than the header and a read-only one break the rules: b needs a reset.
+ * Then the frame over two 40-byte buffers: both used, num_buffers 2 (5.1.6.4), its bytes. */
+static void merged_rx(struct vdev *a, struct vdev *b)
+{
+	static const struct {
+		const char *name;
+		u32 len;
+		bool ro;
+	} lies[] = {{"a merged receive buffer of 4 bytes", 4, false},
+		    {"a read-only receive buffer", 64, true}};
+	for (u32 i = 0; i < sizeof(lies) / sizeof(lies[0]); i++) {
+		if (!check(rx_ready(b, 1, lies[i].len, lies[i].ro), "virtio-net: receiveq set up"))
+			return;
+		rx_frame(a, b, 1);
+		check(needs_reset(b), "virtio-net: %s: DEVICE_NEEDS_RESET (status 0x%x)",
+		      lies[i].name, r8(b->common + VIO_STATUS));
+	}
+	if (!check(rx_ready(b, 3, 40, false), "virtio-net: receiveq set up"))
+		return;
+	bool got = rx_frame(a, b, 2);
+	u16 nbufs = (u16)(rbuf[0][10] | rbuf[0][11] << 8);
+	check(got && !needs_reset(b) && rused.ring[0].len == 40 && rused.ring[1].len == 32 &&
+		      rused.ring[0].id == 0 && rused.ring[1].id == 1 && nbufs == 2,
+	      "virtio-net: a frame over two merged buffers (used %u: %u, %u bytes; num_buffers "
+	      "%u)",
+	      rused.idx, rused.ring[0].len, rused.ring[1].len, nbufs);
+	static const u8 head[14] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2,
+				    0,	  0,	0,    0,    0x99, 0x88, 0xb5};
+	check(!memcmp(rbuf[0] + 12, head, sizeof(head)) && rbuf[1][31] == 0 && rbuf[1][32] == 0xee,
+	      "virtio-net: the frame's bytes across the buffers");
+	reset(a);
+	reset(b);
+}
+
 /* The end of RAM below 4 GiB: the multiboot memory map's last entry there, usable or not
  * (keel reserves its page tables at the top of RAM, which are RAM all the same). */
 static u64 low_ram_end(void)
@@ -409,6 +499,7 @@ static u64 low_ram_end(void)
 int guest_main(void)
 {
 	bool seen[5] = {false};
+	struct vdev nic = {0}, nic2 = {0}; /* the first two NICs */
 	u32 notifies = (u32)cmdline_num("storm", 100000);
 	ram_end = low_ram_end();
 	for (u8 slot = 1; slot < 32; slot++) {
@@ -419,9 +510,23 @@ int guest_main(void)
 		if (!check(find_caps(&d), "%s at 00:%02x.0: COMMON and NOTIFY capabilities",
 			   kind_name(d.id), slot))
 			continue;
+		if (d.id == 1 && seen[1] && !nic2.slot) { /* a second NIC: merged receive */
+			nic2 = d;
+			printf("virtio-net at 00:%02x.0: the second NIC\n", slot);
+			continue;
+		}
 		if (d.id < 5)
 			seen[d.id] = true;
+		if (d.id == 1)
+			nic = d;
 		attack(&d, notifies);
+	}
+	if (nic2.slot) {
+		u16 cmd = (u16)pci_cfg32(nic2.slot, 4);
+		pci_cfg_w16(nic2.slot, 4, cmd | 6);
+		merged_rx(&nic, &nic2);
+	} else if (seen[1]) {
+		printf("SKIP: virtio-net: merged receive buffers: no second NIC\n");
 	}
 	for (u16 id = 1; id < 5; id++)
 		if (!seen[id])
