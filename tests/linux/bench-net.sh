@@ -18,6 +18,9 @@ peer="$(bn_arg peer)%eth0"
 echo "KEEL-LINUX: bench-net features $(cat /sys/class/net/eth0/device/features 2>/dev/null)"
 # Interrupts each virtio vector took (one vCPU): per frame, with the switch's counters.
 bn_irqs() { echo "KEEL-LINUX: bench-net interrupts $(awk '/virtio/ { printf "%s=%s ", $NF, $2 }' /proc/interrupts)"; }
+# The guest's CPU time so far (/proc/stat's cpu line: user nice system idle iowait irq softirq,
+# in 1/100 s), to tell where each side spends the transfer.
+bn_cpu() { echo "KEEL-LINUX: bench-net cpu $1 $(head -1 /proc/stat | cut -d' ' -f3-9)"; }
 bn_timed() {
 	dd of=/dev/null bs=1 count=1 2>/dev/null
 	a=$(bn_up)
@@ -45,14 +48,18 @@ if [ "$(bn_arg tool)" = http ]; then
 		echo "KEEL-LINUX: bench-net served"
 	fi
 elif [ "$(bn_arg role)" = fetch ]; then
+	bn_cpu before
 	nc -l -p 5001 | bn_timed fetch
+	bn_cpu after
 	bn_irqs
 else
 	i=0
+	bn_cpu before
 	until dd if=/dev/zero bs=64k count=1024 2>/dev/null | nc "$peer" 5001 || [ $i -ge 300 ]; do
 		sleep 0.2
 		i=$((i + 1))
 	done
+	bn_cpu after
 	bn_irqs
 	echo "KEEL-LINUX: bench-net served"
 fi
