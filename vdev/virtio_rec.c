@@ -7,6 +7,8 @@
 #include "vdev/vdev.h"
 #include "lib/string.h"
 
+#define VIRTIO_REC_VERSION 2 /* 1 had no kind's part */
+
 struct rec_head {
 	u32 ndevs; /* 0x00 */
 	u32 zero;  /* 0x04 */
@@ -93,7 +95,7 @@ u64 virtio_save(const void *dev, u64 now, void *buf, u64 len)
 	u32 at = sizeof(h);
 	for (u32 i = 0; i < s->n; i++)
 		at += save_dev(s->d[i], s->rec + at);
-	return vrec_write(buf, len, VREC_VIRTIO, 2, s->rec, at);
+	return vrec_write(buf, len, VREC_VIRTIO, VIRTIO_REC_VERSION, s->rec, at);
 }
 
 /* A vector the device could have: one of its MSI-X table's, or none. */
@@ -185,7 +187,7 @@ const char *virtio_load(struct vm *vm, void *dev, u64 now, const void *buf, u64 
 	struct vrec_reader r;
 	struct rec_head h;
 	(void)vm;
-	if (!vrec_open(&r, buf, len, VREC_VIRTIO, 2, s->rec, s->rec_size, now))
+	if (!vrec_open(&r, buf, len, VREC_VIRTIO, VIRTIO_REC_VERSION, s->rec, s->rec_size, now))
 		return r.why;
 	memcpy(&h, s->rec, sizeof(h));
 	vrec_require(&r, h.ndevs == s->n && !h.zero, "virtio devices differ from the VM's");
