@@ -16,7 +16,7 @@ if [ -c /dev/hvc0 ]; then
 	echo "KEEL-HVC: hello through hvc0" >/dev/hvc0
 	exec 3<>/dev/hvc0
 	stty -echo <&3
-	# keel.halfline: a line begun before the wait, finished by the echo (snap/console[svm]).
+	# keel.halfline: a line begun before the wait, finished by the echo (snap/console).
 	if grep -q keel.halfline /proc/cmdline; then
 		printf 'KEEL-HVC: begun before, ' >&3
 	fi
