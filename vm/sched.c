@@ -190,16 +190,20 @@ static u64 cap_budget(const struct vm *vm)
 	return us_to_tsc((u64)SCHED_CAP_PERIOD * vm->cap / 100);
 }
 
+/* A new period pays each period passed its budget. A turn that ended late (its CPU's timer
+ * fired late: a stalled host under an emulator) overran the budget, and what it overran is
+ * owed to the next period, up to one budget, so the cap holds over time. */
 static bool throttled(struct vm *vm, u64 now)
 {
 	if (!vm->cap)
 		return false;
-	u64 epoch = now / us_to_tsc(SCHED_CAP_PERIOD);
+	u64 epoch = now / us_to_tsc(SCHED_CAP_PERIOD), budget = cap_budget(vm);
 	if (vm->cap_epoch != epoch) {
+		u64 used = vm->cap_used, paid = (epoch - vm->cap_epoch) * budget;
 		vm->cap_epoch = epoch;
-		vm->cap_used = 0;
+		vm->cap_used = MIN(used - MIN(used, paid), budget);
 	}
-	return vm->cap_used >= cap_budget(vm);
+	return vm->cap_used >= budget;
 }
 
 /* The queued vCPU with the least virtual run time whose VM is not over its cap. */
