@@ -227,14 +227,13 @@ static bool rx_merged(struct vnet *n)
 		return true;
 	}
 	if (got > 1)
-		virtq_unpop(d, RXQ, got); /* taken again, each written as it comes */
+		virtq_unpop(d, RXQ,
+			    got); /* taken again, each written as it comes; one is at hand */
 	h.num_buffers = got;
 	u32 done = 0;
 	for (u16 i = 0; i < got; i++) {
-		if (i || got > 1) {
-			if (virtq_pop(d, RXQ, &n->chain) != 1)
-				break;
-		}
+		if (got > 1 && virtq_pop(d, RXQ, &n->chain) != 1)
+			break;
 		u32 at = i ? 0 : (u32)sizeof(h);
 		u32 k = MIN(n->chain.in_len - MIN(n->chain.in_len, at), len - done);
 		bool ok = (i || virtq_write(d, &n->chain, 0, &h, sizeof(h))) &&
