@@ -218,7 +218,15 @@ def bare_net(tool):
     one(1, 'fetch', f'connect=127.0.0.1:{port}')
     t.join()
     m = re.search(r'KEEL-LINUX: bench-net (?:http-)?fetch (.*)', logs.get('fetch', ''))
-    return mib_per_s(m and m.group(1)), cpu_s() - c0
+    return mib_per_s(m and m.group(1)), cpu_s() - c0, sent_frames(logs.get('serve', ''))
+
+
+def sent_frames(log, vm=''):
+    """Frames the serving guest's NIC sent, by its own count (tests/linux/bench-net.sh); vm:
+    its name where the log holds both guests' lines (keel's)."""
+    who = re.escape(f'[{vm}] ') if vm else ''
+    m = re.search(who + r'KEEL-LINUX: bench-net frames sent (\d+)', log)
+    return int(m.group(1)) if m else None
 
 
 def port_frames(log, port):
@@ -239,14 +247,16 @@ def bench_net(row, run_timed, n):
     emulators' host CPU seconds for the whole run (boots included; not skewed by other load on
     the host, which gives two bare QEMU processes twice the share of keel's one)."""
     for tool in ('nc', 'http'):
-        k, q, kc, qc, log = [], [], [], [], ''
+        k, q, kc, qc, kf, qf, log = [], [], [], [], [], [], ''
         for _ in range(max(1, min(n, 3))):
             a, c, log = keel_net(run_timed, tool)
             k.append(a)
             kc.append(c)
-            a, c = bare_net(tool)
+            kf.append(sent_frames(log, 'tx'))
+            a, c, f = bare_net(tool)
             q.append(a)
             qc.append(c)
+            qf.append(f)
         mk, mq = med(k), med(q)
         row('virtio', f'VM-to-VM TCP, 64 MiB, {tool}, under keel', mk or 'FAILED', 'MiB/s',
             'two VMs on one keel switch (QEMU TCG, AMD-V, a TCG thread per CPU, guests on CPUs 1-2)')
@@ -268,4 +278,8 @@ def bench_net(row, run_timed, n):
         frames, gso = port_frames(log, 'tx.0')
         if frames:
             row('virtio', f'net, {tool}: frames per MiB sent (GSO frames)', frames / 64,
-                'frames/MiB', f'{gso} of {frames} frames GSO (up to 64 KiB each)')
+                'frames/MiB', f'{gso} of {frames} frames GSO (up to 64 KiB each), last run')
+        for side, fs in (('keel', kf), ('bare', qf)):
+            if med(fs):
+                row('virtio', f'net, {tool}: frames per MiB sent, {side}', med(fs) / 64,
+                    'frames/MiB', "the sending guest's own count, median")

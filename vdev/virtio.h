@@ -93,7 +93,8 @@ struct virtio_kind {
 	/* Its own state in the VM's record (vdev/virtio_rec.c), rec_size bytes after the
 	 * transport's part; 0 and NULLs: none. rec_save fills them; rec_check says why they
 	 * could not be the device's (NULL: they could); rec_load takes checked ones, after the
-	 * transport's registers, and drives no interrupt. */
+	 * transport's registers, and drives no interrupt (a kind with no bytes may have one too:
+	 * virtio-net's arms a timer). */
 	u32 rec_size;
 	void (*rec_save)(const struct virtio_dev *d, void *p);
 	const char *(*rec_check)(const struct virtio_dev *d, const void *p);

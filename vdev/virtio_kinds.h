@@ -13,6 +13,12 @@
 	X(vrng_kind)
 // clang-format on
 
+/* virtio-net's interrupt moderation (vdev/vnet.c): frames for a running VM wait up to
+ * VNET_RX_HOLD_US; sent chains go back within VNET_TX_HOLD_US, or once VNET_TX_HOLD_MAX wait. */
+#define VNET_RX_HOLD_US	 100
+#define VNET_TX_HOLD_US	 1000
+#define VNET_TX_HOLD_MAX 8
+
 #define VIRTIO_KIND_DECL(k) extern const struct virtio_kind k;
 VIRTIO_KINDS(VIRTIO_KIND_DECL)
 #undef VIRTIO_KIND_DECL

@@ -176,7 +176,7 @@ static u32 load_dev(struct virtio_dev *d, const u8 *p)
 					  .used_idx = rq.used_idx,
 					  .signalled = rq.signalled};
 	}
-	if (d->kind->rec_size)
+	if (d->kind->rec_load)
 		d->kind->rec_load(d, p + at);
 	return at + d->kind->rec_size;
 }

@@ -9,10 +9,19 @@
  *
  * Transmit runs on the sending vCPU's notify, under its VM's device lock: each chain's frame
  * goes into the switch, which copies it to the destination ports' queues. Receive runs on
- * this VM's vCPU 0 from a timer the switch's receive function arms for "now" (any CPU may arm
- * it); the timer takes this VM's device lock and moves queued frames into receive buffers. A
- * guest with no receive buffers leaves frames in its port's queue, where the next ones are
- * dropped and counted once it is full. The port joins its switch at the driver's first notify. */
+ * this VM's vCPU 0 from a timer the switch's receive function arms (any CPU may arm it); the
+ * timer takes this VM's device lock and moves queued frames into receive buffers. A guest with
+ * no receive buffers leaves frames in its port's queue, where the next ones are dropped and
+ * counted once it is full. The port joins its switch at the driver's first notify.
+ *
+ * Interrupts are moderated, as a NIC's are. A frame for a VM whose vCPU 0 is halted wakes it
+ * at once; while it runs, frames wait up to VNET_RX_HOLD_US, so that its driver takes several
+ * at an interrupt and its TCP acknowledges them together. Sent frames leave at once, but
+ * their chains go back to the driver (the used ring's idx and the interrupt) VNET_TX_HOLD_US
+ * after the first of them, or as soon as VNET_TX_HOLD_MAX wait: while a buffer it sent is
+ * still out, Linux's TCP merges a socket's small writes into one segment (autocorking) rather
+ * than sending each alone. The used elements are written at once, so a record taken meanwhile
+ * holds them; its loading arms the timer that publishes them. */
 #include "vdev/vdev.h"
 #include "vdev/virtio_kinds.h"
 #include "lib/fmt.h"
@@ -63,6 +72,7 @@ struct vnet {
 	bool joined, join_failed; /* the port is on the switch; or could not be put there */
 	struct vsw_port port;
 	struct virtq_chain chain;
+	u16 held; /* transmit chains in the used ring whose idx the driver has not been given */
 	u8 frame[VSW_GSO_MAX];
 	u8 ring[VSW_QUEUE_BYTES];
 };
@@ -118,7 +128,26 @@ static void tx_one(struct vnet *n, const struct virtq_chain *c)
 		vsw_send(&n->port, &m, n->frame, len);
 }
 
-/* Send every frame the driver has made available, each chain given back as read. */
+/* Give the driver the transmit chains written to the used ring so far. Device lock held. */
+static void tx_publish(struct vnet *n)
+{
+	n->held = 0;
+	if (!n->d->broken && virtio_queue_ready(n->d, TXQ)) {
+		virtq_flush(n->d, TXQ);
+		virtq_signal(n->d, TXQ);
+	}
+}
+
+/* The transmit timer, on vCPU 0 of this NIC's VM: the held chains go back. */
+static void vnet_tx_done(struct vcpu *v, void *dev)
+{
+	dev_lock(v->vm);
+	tx_publish(dev);
+	dev_unlock(v->vm);
+}
+
+/* Send every frame the driver has made available, each chain written back as read and given
+ * back within VNET_TX_HOLD_US. */
 static void vnet_tx(struct vnet *n)
 {
 	struct virtio_dev *d = n->d;
@@ -126,11 +155,18 @@ static void vnet_tx(struct vnet *n)
 		return;
 	while (!d->broken && virtq_pop(d, TXQ, &n->chain) == 1) {
 		tx_one(n, &n->chain);
-		if (!d->broken)
-			virtq_push(d, TXQ, &n->chain, 0);
+		if (!d->broken) {
+			virtq_fill(d, TXQ, &n->chain, 0);
+			n->held++;
+		}
 	}
-	if (!d->broken)
-		virtq_signal(d, TXQ);
+	if (d->broken || !n->held)
+		return;
+	if (n->held >= VNET_TX_HOLD_MAX)
+		tx_publish(n);
+	else
+		vcpu_timer_by(d->vm->vcpu[0], vclock_now() + vclock_khz() * VNET_TX_HOLD_US / 1000,
+			      vnet_tx_done, n);
 }
 
 /* ---- receive (5.1.6.3, 5.1.6.4) ---- */
@@ -274,14 +310,19 @@ static void vnet_fire(struct vcpu *v, void *dev)
 	dev_unlock(v->vm);
 }
 
-/* The switch queued frames for this NIC (on the sender's CPU): have vCPU 0 take them now. A
- * VM not yet running, or stopped, takes them later or never, and its queue fills. */
+/* The switch queued frames for this NIC (on the sender's CPU): have vCPU 0 take them, at once
+ * if it is halted, within VNET_RX_HOLD_US if it runs. A VM not yet running, or stopped, takes
+ * them later or never, and its queue fills. */
 static void vnet_receive(struct vsw_port *p)
 {
 	struct vnet *n = p->owner;
 	struct vm *vm = n->d->vm;
-	if (vm->state == VM_RUNNING && !vm->end)
-		vcpu_timer_soon(vm->vcpu[0], vnet_fire, n);
+	if (vm->state != VM_RUNNING || vm->end)
+		return;
+	u64 by = vclock_now();
+	if (vm->vcpu[0]->state == VCPU_RUNNABLE)
+		by += vclock_khz() * VNET_RX_HOLD_US / 1000;
+	vcpu_timer_by(vm->vcpu[0], by, vnet_fire, n);
 }
 
 /* ---- the kind's hooks ---- */
@@ -313,7 +354,8 @@ static bool vnet_init(struct virtio_dev *d, u32 index)
 	memcpy(cfg.mac, nic->mac, 6);
 	memcpy(d->config, &cfg, sizeof(cfg));
 	n->sw = vswitch_get(nic->sw);
-	if (!n->sw || vcpu_timer_alloc(d->vm->vcpu[0], vnet_fire, n) < 0)
+	if (!n->sw || vcpu_timer_alloc(d->vm->vcpu[0], vnet_fire, n) < 0 ||
+	    vcpu_timer_alloc(d->vm->vcpu[0], vnet_tx_done, n) < 0)
 		return false;
 	log_info("vm %s: virtio-net %u: %02x:%02x:%02x:%02x:%02x:%02x on switch %s", d->vm->name,
 		 index, nic->mac[0], nic->mac[1], nic->mac[2], nic->mac[3], nic->mac[4],
@@ -326,6 +368,7 @@ static bool vnet_init(struct virtio_dev *d, u32 index)
 static void vnet_reset(struct virtio_dev *d)
 {
 	vnet_of(d)->port.gso = 0;
+	vnet_of(d)->held = 0;
 	if (vnet_of(d)->joined)
 		vsw_flush(&vnet_of(d)->port);
 }
@@ -351,6 +394,17 @@ static void vnet_notify(struct virtio_dev *d, u16 q)
 		vnet_rx(vnet_of(d)); /* new receive buffers: frames may be waiting */
 }
 
+/* A record loaded (a rollback, a clone, a migration): transmit chains that were held when it
+ * was taken are in the used ring but not its idx; the timer gives them back once the VM
+ * runs. The frames waiting at the port stay (a rollback) or start empty (a clone). */
+static void vnet_rec_load(struct virtio_dev *d, const void *p)
+{
+	(void)p;
+	struct vnet *n = vnet_of(d);
+	n->held = 0;
+	vcpu_timer_by(d->vm->vcpu[0], vclock_now(), vnet_tx_done, n);
+}
+
 /* vm-destroy: the NIC's port leaves its switch. */
 static void vnet_free(struct virtio_dev *d)
 {
@@ -372,4 +426,5 @@ const struct virtio_kind vnet_kind = {
 	.reset = vnet_reset,
 	.notify = vnet_notify,
 	.free = vnet_free,
+	.rec_load = vnet_rec_load,
 };

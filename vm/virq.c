@@ -129,16 +129,15 @@ void vcpu_timer_set(struct vcpu *v, u64 deadline, vtimer_fn *fire, void *dev)
 	sched_timer_changed(v);
 }
 
-/* A timer armed for now or earlier and not yet claimed will fire after the caller's work was
- * queued, and see it: the fence orders that work before the look, against vcpu_run_timers'
- * claim under timer_lock before the fire reads it. */
-void vcpu_timer_soon(struct vcpu *v, vtimer_fn *fire, void *dev)
+/* A timer armed for the deadline or earlier and not yet claimed will fire after the caller's
+ * work was queued, and see it: the fence orders that work before the look, against
+ * vcpu_run_timers' claim under timer_lock before the fire reads it. */
+void vcpu_timer_by(struct vcpu *v, u64 deadline, vtimer_fn *fire, void *dev)
 {
-	u64 now = vclock_now();
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	u64 d = __atomic_load_n(&slot_of(v, fire, dev)->deadline, __ATOMIC_RELAXED);
-	if (!d || d > now)
-		vcpu_timer_set(v, now, fire, dev);
+	if (!d || d > deadline)
+		vcpu_timer_set(v, deadline, fire, dev);
 }
 
 /* Expired timers are claimed (disarmed) under timer_lock and fired outside it: a fire()

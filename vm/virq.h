@@ -48,9 +48,10 @@ void vcpu_sipi_reset(struct vcpu *v, u8 vector);
 int vcpu_timer_alloc(struct vcpu *v, vtimer_fn *fire, void *dev);
 /* Arm (deadline in host TSC ticks) or disarm (0) the timer v gave for (fire, dev). */
 void vcpu_timer_set(struct vcpu *v, u64 deadline, vtimer_fn *fire, void *dev);
-/* Arm it for now, unless it is armed for now or earlier and not yet fired: a device with work
- * for v at each event (a switch port's frames) tells v's CPU once, not at each event. */
-void vcpu_timer_soon(struct vcpu *v, vtimer_fn *fire, void *dev);
+/* Arm it for deadline, unless it is armed for then or earlier and not yet fired: a device
+ * with work for v at each event (a switch port's frames) tells v's CPU once, not at each
+ * event. */
+void vcpu_timer_by(struct vcpu *v, u64 deadline, vtimer_fn *fire, void *dev);
 /* The clock device timers count in: host TSC ticks, at vclock_khz() per millisecond. */
 u64 vclock_now(void);
 u64 vclock_khz(void);

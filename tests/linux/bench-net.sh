@@ -16,8 +16,13 @@ done
 peer="$(bn_arg peer)%eth0"
 # The virtio features the driver took (bit 0 first: CSUM, GUEST_CSUM, ..., HOST_TSO4 at 11).
 echo "KEEL-LINUX: bench-net features $(cat /sys/class/net/eth0/device/features 2>/dev/null)"
-# Interrupts each virtio vector took (one vCPU): per frame, with the switch's counters.
-bn_irqs() { echo "KEEL-LINUX: bench-net interrupts $(awk '/virtio/ { printf "%s=%s ", $NF, $2 }' /proc/interrupts)"; }
+# Interrupts each virtio vector took (one vCPU): per frame, with the switch's counters; and the
+# frames the NIC sent, with their bytes, and received (the same count on keel and bare QEMU).
+bn_stat() { cat /sys/class/net/eth0/statistics/"$1"; }
+bn_irqs() {
+	echo "KEEL-LINUX: bench-net interrupts $(awk '/virtio/ { printf "%s=%s ", $NF, $2 }' /proc/interrupts)"
+	echo "KEEL-LINUX: bench-net frames sent $(bn_stat tx_packets) ($(bn_stat tx_bytes) bytes), received $(bn_stat rx_packets)"
+}
 # The guest's CPU time so far (/proc/stat's cpu line: user nice system idle iowait irq softirq,
 # in 1/100 s), to tell where each side spends the transfer.
 bn_cpu() { echo "KEEL-LINUX: bench-net cpu $1 $(head -1 /proc/stat | cut -d' ' -f3-9)"; }

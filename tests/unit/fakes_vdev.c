@@ -155,11 +155,11 @@ void vcpu_timer_set(struct vcpu *v, u64 deadline, vtimer_fn *fire, void *dev)
 	slot_of(v, fire, dev)->deadline = deadline;
 }
 
-void vcpu_timer_soon(struct vcpu *v, vtimer_fn *fire, void *dev)
+void vcpu_timer_by(struct vcpu *v, u64 deadline, vtimer_fn *fire, void *dev)
 {
-	u64 d = slot_of(v, fire, dev)->deadline, now = vclock_now();
-	if (!d || d > now)
-		vcpu_timer_set(v, now, fire, dev);
+	u64 d = slot_of(v, fire, dev)->deadline;
+	if (!d || d > deadline)
+		vcpu_timer_set(v, deadline, fire, dev);
 }
 
 struct vm *fake_vm(u32 ncpus, u64 ram)

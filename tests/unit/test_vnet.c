@@ -7,7 +7,9 @@
  * header breaks the device, an oversize frame is dropped and the device carries on; a buffer
  * too small for the frame gets nothing; a reset empties the port's queue. With merged receive
  * buffers a frame fills as many as it needs, waits until there are enough, and a buffer too
- * small for a header breaks the device. */
+ * small for a header breaks the device. Interrupts are moderated: sent chains go back within
+ * VNET_TX_HOLD_US or once VNET_TX_HOLD_MAX wait, also after a record is loaded; frames reach a
+ * running VM within VNET_RX_HOLD_US, a halted one at once. */
 #include "tests/unit/virtio_drv.h"
 #include "mm/mm.h"
 #include "vdev/virtio_kinds.h"
@@ -164,10 +166,10 @@ static const u8 *received(int k, u16 i)
 	return fake_gpa(buf_of(k, 0, (u16)used_head(k, 0, i)));
 }
 
-/* Let the receive timers run. */
+/* Let the device's timers run: every hold has ended. */
 static void settle(void)
 {
-	fake_advance(1);
+	fake_advance(fake_us(VNET_TX_HOLD_US) + 1);
 }
 
 static int setup(void **state)
@@ -209,9 +211,9 @@ static void test_frame_crosses(void **state)
 	rx_buffers(1, 4, 1526);
 	int irqs = fake_nmsix;
 	send_plain(0, 60);
+	settle();
 	assert_int_equal(used_count(0, 1), 1);
 	assert_int_equal(used_length(0, 1, 0), 0);
-	settle();
 	assert_int_equal(used_count(1, 0), 1);
 	assert_int_equal(used_length(1, 0, 0), HDR + 60);
 	const u8 *b = received(1, 0);
@@ -426,6 +428,71 @@ static void test_merged_tiny_buffer_breaks(void **state)
 		log_contains("virtio-net 1: receive buffer 0 holds 8 bytes, less than a header"));
 }
 
+/* A sent chain is written to the used ring at once, but its idx and interrupt wait
+ * VNET_TX_HOLD_US after the first; VNET_TX_HOLD_MAX waiting chains go back at once. */
+static void test_tx_held(void **state)
+{
+	(void)state;
+	bring_up(0, 0);
+	bring_up(1, 0);
+	int irqs = fake_nmsix;
+	send_plain(0, 60);
+	assert_int_equal(used_count(0, 1), 0);
+	assert_int_equal(nic[0]->vq[1].used_idx, 1);
+	fake_advance(fake_us(VNET_TX_HOLD_US) / 2);
+	send_plain(0, 60);
+	fake_advance(fake_us(VNET_TX_HOLD_US) / 2 - 1);
+	assert_int_equal(used_count(0, 1), 0);
+	assert_int_equal(fake_nmsix, irqs);
+	fake_advance(1);
+	assert_int_equal(used_count(0, 1), 2);
+	assert_int_equal(fake_nmsix, irqs + 1);
+	for (int i = 0; i < VNET_TX_HOLD_MAX; i++)
+		send_plain(0, 60);
+	assert_int_equal(used_count(0, 1), 2 + VNET_TX_HOLD_MAX);
+	assert_int_equal(fake_nmsix, irqs + 2);
+}
+
+/* A frame for a VM whose vCPU 0 runs waits up to VNET_RX_HOLD_US; one for a halted VM goes
+ * in at once. */
+static void test_rx_moderated(void **state)
+{
+	(void)state;
+	bring_up(0, 0);
+	bring_up(1, 0);
+	rx_buffers(1, 4, 1526);
+	send_plain(0, 60);
+	fake_advance(fake_us(VNET_RX_HOLD_US) - 1);
+	assert_int_equal(used_count(1, 0), 0);
+	send_plain(0, 60); /* does not put the first off */
+	fake_advance(1);
+	assert_int_equal(used_count(1, 0), 2);
+	vm->vcpu[0]->state = VCPU_HALTED;
+	send_plain(0, 60);
+	fake_advance(0);
+	assert_int_equal(used_count(1, 0), 3);
+}
+
+/* A record taken while a chain is held has it in the used ring, not its idx: once loaded, the
+ * device gives it back at the next timer. */
+static void test_tx_held_over_record(void **state)
+{
+	(void)state;
+	static u8 rec[4096];
+	bring_up(0, 0);
+	bring_up(1, 0);
+	send_plain(0, 60);
+	u64 len = virtio_ops.save(&devs, fake_now, rec, sizeof(rec));
+	assert_true(len > 0);
+	settle();
+	*(u16 *)fake_gpa(qbase(0, 1) + 0x2000 + 2) = 0; /* the RAM as it was saved */
+	nic[0]->vq[1].used_idx = 0;
+	assert_null(virtio_ops.load(vm, &devs, fake_now, rec, len));
+	assert_int_equal(used_count(0, 1), 0);
+	fake_advance(0);
+	assert_int_equal(used_count(0, 1), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -441,6 +508,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_merged_spreads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merged_waits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merged_tiny_buffer_breaks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tx_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rx_moderated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tx_held_over_record, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
