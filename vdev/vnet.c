@@ -82,6 +82,12 @@ static struct vnet *vnet_of(const struct virtio_dev *d)
 	return d->state;
 }
 
+/* The clock timers count in (vclock_now), us microseconds from now. */
+static u64 in_us(u64 us)
+{
+	return vclock_now() + vclock_khz() * us / 1000;
+}
+
 static u32 vnet_count(const struct vm *vm)
 {
 	return vm->hw.nnics;
@@ -165,8 +171,7 @@ static void vnet_tx(struct vnet *n)
 	if (n->held >= VNET_TX_HOLD_MAX)
 		tx_publish(n);
 	else
-		vcpu_timer_by(d->vm->vcpu[0], vclock_now() + vclock_khz() * VNET_TX_HOLD_US / 1000,
-			      vnet_tx_done, n);
+		vcpu_timer_by(d->vm->vcpu[0], in_us(VNET_TX_HOLD_US), vnet_tx_done, n);
 }
 
 /* ---- receive (5.1.6.3, 5.1.6.4) ---- */
@@ -319,10 +324,8 @@ static void vnet_receive(struct vsw_port *p)
 	struct vm *vm = n->d->vm;
 	if (vm->state != VM_RUNNING || vm->end)
 		return;
-	u64 by = vclock_now();
-	if (vm->vcpu[0]->state == VCPU_RUNNABLE)
-		by += vclock_khz() * VNET_RX_HOLD_US / 1000;
-	vcpu_timer_by(vm->vcpu[0], by, vnet_fire, n);
+	bool busy = vm->vcpu[0]->state == VCPU_RUNNABLE;
+	vcpu_timer_by(vm->vcpu[0], in_us(busy ? VNET_RX_HOLD_US : 0), vnet_fire, n);
 }
 
 /* ---- the kind's hooks ---- */
@@ -402,7 +405,7 @@ static void vnet_rec_load(struct virtio_dev *d, const void *p)
 	(void)p;
 	struct vnet *n = vnet_of(d);
 	n->held = 0;
-	vcpu_timer_by(d->vm->vcpu[0], vclock_now(), vnet_tx_done, n);
+	vcpu_timer_by(d->vm->vcpu[0], in_us(0), vnet_tx_done, n);
 }
 
 /* vm-destroy: the NIC's port leaves its switch. */
